@@ -1,0 +1,145 @@
+#!/usr/bin/env node
+// The polyfill must load before anything imports libp2p (Promise.withResolvers is Node 22+).
+import './core/polyfill.js';
+import { Command, Option } from 'commander';
+import { SwarmdError } from './core/index.js';
+import { generateModelKey, writeKeyFile } from './inr/index.js';
+import { parseBackendPreference, selectBackend, type BackendInfo, type EpochInfo } from './models/index.js';
+import { inferOffline, trainLocal } from './node/index.js';
+
+const program = new Command('swarmd')
+  .description('Decentralized swarm-learning peer with key-locked (INFL) models')
+  .version('0.1.0')
+  .showHelpAfterError();
+
+const csvOptions = (cmd: Command) =>
+  cmd
+    .option('--label <column>', 'label column', 'label')
+    .option('--id <column>', 'sample id column (used if present)', 'sample_id')
+    .option('--ignore <columns>', 'comma-separated non-feature columns to skip', list, [] as string[]);
+const backendOption = () =>
+  new Option('--backend <name>', 'tfjs backend: auto, tfjs-node-gpu, tfjs-node, wasm, cpu').default('auto');
+
+program
+  .command('keygen')
+  .description('write a new model key file (32 random bytes + fingerprint, mode 0600)')
+  .requiredOption('--out <file>', 'where to write the key file')
+  .option('--force', 'overwrite an existing key file (the old key is lost)')
+  .action(async (o: { out: string; force?: boolean }) => {
+    const key = generateModelKey();
+    await writeKeyFile(o.out, key, { overwrite: o.force === true });
+    console.log(`wrote model key ${o.out} (fingerprint ${key.fingerprint}); copy it to every site over a secure channel`);
+  });
+
+csvOptions(
+  program
+    .command('train')
+    .description('train the model on this site only and write a checkpoint into a LevelDB directory')
+    .requiredOption('--data <csv>', 'training data (CSV or CSV.gz): samples × features + label column')
+    .requiredOption('--key <file>', 'model key file (swarmd keygen)')
+    .requiredOption('--out <dir>', 'checkpoint database directory (created if missing)'),
+)
+  .option('--group <column>', 'keep rows sharing this column in one split (e.g. patient)')
+  .option('--arch <arch>', 'proteomics or mlp', 'proteomics')
+  .option('--inr-layers <names>', 'comma-separated layers that become INRLinear', list)
+  .option('--alpha <a>', 'INRLinear mixing weight α', Number)
+  .option('--epochs <n>', 'maximum epochs', Number, 60)
+  .option('--batch-size <n>', 'batch size', Number, 32)
+  .option('--lr <x>', 'Adam learning rate', Number, 1e-3)
+  .option('--patience <n>', 'early stopping patience on validation loss', Number, 10)
+  .option('--test-fraction <f>', 'held-out test fraction', Number, 0.2)
+  .option('--val-fraction <f>', 'validation fraction carved from training rows', Number, 0.15)
+  .option('--seed <n>', 'seed for splits, init and dropout', Number, 42)
+  .addOption(backendOption())
+  .action(async (o) => {
+    const backend = await reportBackend(o.backend);
+    const ignore: string[] = o.ignore;
+    const keep = o.group ? [o.group] : [];
+    const progress = createProgress();
+    const inr = o.inrLayers || o.alpha ? { layers: o.inrLayers, alpha: o.alpha } : undefined;
+    const res = await trainLocal({
+      dataPath: o.data,
+      keyPath: o.key,
+      outPath: o.out,
+      csv: { label: o.label, id: o.id, ignore: ignore.filter((c) => !keep.includes(c)), keep },
+      split: { testFraction: o.testFraction, valFraction: o.valFraction, seed: o.seed, groupColumn: o.group },
+      model: { arch: o.arch, seed: o.seed, ...(inr ? { inr: stripUndefined(inr) } : {}) },
+      train: { epochs: o.epochs, batchSize: o.batchSize, learningRate: o.lr, seed: o.seed, patience: o.patience },
+      backend: backend.name,
+      onEpoch: progress,
+    });
+    if (progress) process.stderr.write('\n');
+    console.log(
+      `checkpoint ${res.checkpointId} written to ${o.out} (best epoch ${res.bestEpoch} of ${res.epochs}; ` +
+        `train/val/test rows ${res.samples.train}/${res.samples.val}/${res.samples.test})`,
+    );
+    console.log(`held-out test: ${formatScores(res.test)}`);
+  });
+
+csvOptions(
+  program
+    .command('infer')
+    .description('predict offline from a checkpoint and the model key (no network)')
+    .requiredOption('--checkpoint <path>', 'checkpoint database directory or exported checkpoint file')
+    .requiredOption('--key <file>', 'model key file the model was trained with')
+    .requiredOption('--input <csv>', 'samples to classify (CSV or CSV.gz, same feature columns)')
+    .option('--output <csv>', 'write predictions here instead of stdout')
+    .option('--unsafe-ignore-fingerprint', 'run even if the key does not match the checkpoint (evaluation only)'),
+)
+  .addOption(backendOption())
+  .action(async (o) => {
+    await reportBackend(o.backend);
+    const res = await inferOffline({
+      checkpointPath: o.checkpoint,
+      keyPath: o.key,
+      inputPath: o.input,
+      outputPath: o.output,
+      csv: { label: o.label, id: o.id, ignore: o.ignore },
+      unsafeIgnoreFingerprint: o.unsafeIgnoreFingerprint === true,
+    });
+    if (res.fingerprintIgnored) console.error('warning: key fingerprint does not match the checkpoint; predictions are meaningless');
+    if (!o.output) process.stdout.write(res.csv);
+    else console.error(`wrote ${res.rows} predictions to ${o.output}`);
+    if (res.scores) console.error(`labels present: ${formatScores(res.scores)}`);
+  });
+
+async function reportBackend(pref: string): Promise<BackendInfo> {
+  const info = await selectBackend(parseBackendPreference(pref));
+  const skipped = info.skipped.map((s) => `${s.name} unavailable`).join(', ');
+  console.error(`backend: ${info.name}${skipped ? ` (${skipped})` : ''}`);
+  return info;
+}
+
+function createProgress(): ((e: EpochInfo) => void) | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  return (e) => {
+    const width = 30;
+    const done = Math.round((e.epoch / e.epochs) * width);
+    const bar = '#'.repeat(done) + '.'.repeat(width - done);
+    const val = e.valAccuracy === null ? '' : ` val acc ${(e.valAccuracy * 100).toFixed(1)}%`;
+    process.stderr.write(`\r[${bar}] epoch ${e.epoch}/${e.epochs} loss ${e.loss.toFixed(4)}${val}   `);
+  };
+}
+
+function formatScores(s: { accuracy: number; macroF1: number; macroAuroc: number }): string {
+  const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+  return `accuracy ${pct(s.accuracy)}, macro-F1 ${pct(s.macroF1)}, macro-AUROC ${s.macroAuroc.toFixed(3)}`;
+}
+
+function list(value: string): string[] {
+  return value.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof SwarmdError) {
+    console.error(`error: ${err.message}`);
+    process.exitCode = 1;
+  } else {
+    console.error('internal error (please report):', err);
+    process.exitCode = 70;
+  }
+});

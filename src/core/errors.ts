@@ -1,0 +1,14 @@
+/** Base of every error swarmd reports to a user: a stable `code` and a message that says what to do. */
+export class SwarmdError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Bad user input (config, CSV, flags): the CLI exits with status 2. */
+export class InputError extends SwarmdError {}

@@ -1,0 +1,98 @@
+import * as tf from '@tensorflow/tfjs';
+import { InputError } from '../core/index.js';
+import { INRLinear, derivePermutation, type ModelKey } from '../inr/index.js';
+import { linearLayerNames, type ModelConfig } from './config.js';
+import { SeededDropout } from './dropout.js';
+
+/**
+ * How the INR layers get their coordinates: from the model key (the normal case), or removed (Δ = 0, the
+ * "INR stripped" evaluation). A wrong key is just another ModelKey.
+ */
+export type InrMode = { kind: 'key'; key: ModelKey } | { kind: 'removed' };
+
+interface LayerFactory {
+  linear(name: string, units: number, x: tf.SymbolicTensor): tf.SymbolicTensor;
+  dropout(name: string, x: tf.SymbolicTensor): tf.SymbolicTensor;
+}
+
+/** Builds the tfjs model of `config`; INR layers take their permutation from `inr`. */
+export function buildModel(config: ModelConfig, inr: InrMode | null): tf.LayersModel {
+  checkInrLayers(config);
+  const f = layerFactory(config, inr);
+  const input = tf.input({ shape: [config.inputDim], name: 'features' });
+  const logits = config.arch === 'mlp' ? mlpBody(config, f, input) : proteomicsBody(config, f, input);
+  const probs = tf.layers.softmax({ name: 'probs' }).apply(logits) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: probs, name: config.arch });
+}
+
+/** Paper's classifier: embedding, residual blocks (Linear–norm–ReLU–dropout–Linear + skip), decoder. */
+function proteomicsBody(c: ModelConfig, f: LayerFactory, input: tf.SymbolicTensor): tf.SymbolicTensor {
+  let h = f.linear('embed', c.embedDim, input);
+  for (let b = 1; b <= c.blocks; b++) {
+    let r = f.linear(`block${b}_fc1`, c.embedDim, h);
+    r = tf.layers.layerNormalization({ name: `block${b}_norm` }).apply(r) as tf.SymbolicTensor;
+    r = tf.layers.reLU({ name: `block${b}_relu` }).apply(r) as tf.SymbolicTensor;
+    r = f.dropout(`block${b}_dropout`, r);
+    r = f.linear(`block${b}_fc2`, c.embedDim, r);
+    h = tf.layers.add({ name: `block${b}_skip` }).apply([h, r]) as tf.SymbolicTensor;
+  }
+  let d = f.linear('decoder_1', c.decoderHidden, h);
+  d = tf.layers.reLU({ name: 'decoder_relu' }).apply(d) as tf.SymbolicTensor;
+  d = f.dropout('decoder_dropout', d);
+  return f.linear('decoder_2', c.numClasses, d);
+}
+
+function mlpBody(c: ModelConfig, f: LayerFactory, input: tf.SymbolicTensor): tf.SymbolicTensor {
+  let h = input;
+  c.hidden.forEach((units, i) => {
+    h = f.linear(`hidden_${i + 1}`, units, h);
+    h = tf.layers.reLU({ name: `hidden_${i + 1}_relu` }).apply(h) as tf.SymbolicTensor;
+    h = f.dropout(`hidden_${i + 1}_dropout`, h);
+  });
+  return f.linear('output', c.numClasses, h);
+}
+
+function layerFactory(c: ModelConfig, inr: InrMode | null): LayerFactory {
+  const inrLayers = new Set(c.inr?.layers ?? []);
+  let layerIndex = 0;
+  return {
+    linear(name, units, x) {
+      const seed = c.seed * 7919 + layerIndex++;
+      if (c.inr && inrLayers.has(name)) {
+        if (!inr) throw new InputError('MODEL_NEEDS_KEY', `layer ${name} is an INR layer: a model key is required`);
+        const permutation = inr.kind === 'key' ? derivePermutation(inr.key.key, name, units) : null;
+        return new INRLinear({
+          name,
+          units,
+          alpha: c.inr.alpha,
+          encodingLevels: c.inr.encodingLevels,
+          inrHidden: c.inr.hidden,
+          inrLayers: c.inr.depth,
+          deltaScale: c.inr.deltaScale,
+          permutation,
+          seed,
+        }).apply(x) as tf.SymbolicTensor;
+      }
+      return tf.layers
+        .dense({ name, units, kernelInitializer: tf.initializers.glorotUniform({ seed }) })
+        .apply(x) as tf.SymbolicTensor;
+    },
+    dropout(name, x) {
+      return new SeededDropout({ name, rate: c.dropout, seed: c.seed * 104729 + layerIndex++ }).apply(
+        x,
+      ) as tf.SymbolicTensor;
+    },
+  };
+}
+
+function checkInrLayers(c: ModelConfig): void {
+  if (!c.inr) return;
+  const known = linearLayerNames(c);
+  const unknown = c.inr.layers.filter((l) => !known.includes(l));
+  if (unknown.length > 0) {
+    throw new InputError(
+      'MODEL_BAD_INR_LAYER',
+      `inr.layers names ${unknown.join(', ')}, which the ${c.arch} model does not have; its linear layers are ${known.join(', ')}`,
+    );
+  }
+}

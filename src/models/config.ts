@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { InputError } from '../core/index.js';
+
+/** Which linear layers become INRLinear and how. Defaults follow the paper (Φ: hidden 8, 3 layers; L = 8). */
+export const InrConfigSchema = z.object({
+  layers: z.array(z.string().min(1)).default(['decoder_1', 'decoder_2']),
+  alpha: z.number().gt(0).lte(1).default(0.5),
+  encodingLevels: z.number().int().min(1).max(16).default(8),
+  hidden: z.number().int().min(1).max(256).default(8),
+  depth: z.number().int().min(1).max(8).default(3),
+  deltaScale: z.number().positive().default(1),
+});
+
+export const ModelConfigSchema = z.object({
+  arch: z.enum(['proteomics', 'mlp']).default('proteomics'),
+  inputDim: z.number().int().positive(),
+  numClasses: z.number().int().min(2),
+  /** proteomics: embedding width, residual blocks, decoder hidden width. */
+  embedDim: z.number().int().positive().default(64),
+  blocks: z.number().int().min(0).max(8).default(2),
+  decoderHidden: z.number().int().positive().default(32),
+  /** mlp: hidden widths. */
+  hidden: z.array(z.number().int().positive()).default([128, 64]),
+  dropout: z.number().min(0).lt(1).default(0.2),
+  /** null: a plain model without any INR layer. */
+  inr: InrConfigSchema.nullable().default({}),
+  seed: z.number().int().nonnegative().default(42),
+});
+
+export type InrConfig = z.infer<typeof InrConfigSchema>;
+export type ModelConfig = z.infer<typeof ModelConfigSchema>;
+export type ModelConfigInput = z.input<typeof ModelConfigSchema>;
+
+export function parseModelConfig(input: unknown): ModelConfig {
+  const res = ModelConfigSchema.safeParse(input);
+  if (res.success) return res.data;
+  const issues = res.error.issues.map((i) => `${i.path.join('.') || 'model'}: ${i.message}`).join('; ');
+  throw new InputError('MODEL_CONFIG', `invalid model config (${issues})`);
+}
+
+/** Names of the linear layers an architecture has, so a config naming a missing one fails clearly. */
+export function linearLayerNames(config: ModelConfig): string[] {
+  if (config.arch === 'mlp') {
+    return [...config.hidden.map((_, i) => `hidden_${i + 1}`), 'output'];
+  }
+  const names = ['embed'];
+  for (let b = 1; b <= config.blocks; b++) names.push(`block${b}_fc1`, `block${b}_fc2`);
+  return [...names, 'decoder_1', 'decoder_2'];
+}

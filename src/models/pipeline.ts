@@ -1,0 +1,80 @@
+import { InputError } from '../core/index.js';
+import type { Dataset } from './csv.js';
+import { accuracy, argmaxRows, macroAuroc, macroF1 } from './metrics.js';
+import { applyStandardizer, computeFeatureStats, standardizerFromStats, type Standardizer } from './preprocess.js';
+import { stratifiedSplit } from './split.js';
+import type { LabeledData, Trainer } from './trainer.js';
+
+export interface SplitOptions {
+  testFraction: number;
+  valFraction: number;
+  seed: number;
+  /** Column kept by the CSV loader whose values must not straddle splits (e.g. `patient`). */
+  groupColumn?: string;
+}
+
+export interface PreparedData {
+  standardizer: Standardizer;
+  train: LabeledData;
+  val: LabeledData;
+  test: LabeledData;
+  indices: { train: number[]; val: number[]; test: number[] };
+}
+
+export interface Scores {
+  accuracy: number;
+  macroF1: number;
+  macroAuroc: number;
+}
+
+/**
+ * Held-out test split first, then a validation split carved from the rest (model selection never sees the
+ * test rows); standardisation statistics come from the training rows only.
+ */
+export function prepareData(ds: Dataset, opts: SplitOptions): PreparedData {
+  const groups = opts.groupColumn ? ds.meta[opts.groupColumn] : undefined;
+  if (opts.groupColumn && !groups) {
+    throw new InputError('SPLIT_GROUP', `group column '${opts.groupColumn}' was not loaded: pass it with --keep`);
+  }
+  const outer = stratifiedSplit(ds.labels, { testFraction: opts.testFraction, seed: opts.seed, groups });
+  const inner = splitSubset(ds, outer.train, opts.valFraction, opts.seed + 1, groups);
+  const stats = computeFeatureStats(ds.features, ds.rows, ds.cols, inner.train);
+  const standardizer = standardizerFromStats(stats, ds.featureNames);
+  const take = (idx: number[]) => labeledRows(ds, standardizer, idx);
+  return {
+    standardizer,
+    train: take(inner.train),
+    val: take(inner.val),
+    test: take(outer.test),
+    indices: { train: inner.train, val: inner.val, test: outer.test },
+  };
+}
+
+/** Stratified split of a subset of rows; returns indices into the full data set. */
+export function splitSubset(
+  ds: Dataset,
+  rows: number[],
+  fraction: number,
+  seed: number,
+  groups?: string[],
+): { train: number[]; val: number[] } {
+  const labels = Int32Array.from(rows, (r) => ds.labels[r]);
+  const sub = stratifiedSplit(labels, { testFraction: fraction, seed, groups: groups && rows.map((r) => groups[r]) });
+  return { train: sub.train.map((i) => rows[i]), val: sub.test.map((i) => rows[i]) };
+}
+
+export function labeledRows(ds: Dataset, s: Standardizer, rows: number[]): LabeledData {
+  return {
+    x: applyStandardizer(s, ds.features, ds.rows, ds.cols, rows),
+    rows: rows.length,
+    cols: ds.cols,
+    y: Int32Array.from(rows, (r) => ds.labels[r]),
+  };
+}
+
+export function score(trainer: Trainer, d: LabeledData): Scores {
+  const probs = trainer.predict(d.x, d.rows);
+  const k = trainer.numClasses;
+  const pred = argmaxRows(probs, k);
+  return { accuracy: accuracy(d.y, pred), macroF1: macroF1(d.y, pred, k), macroAuroc: macroAuroc(d.y, probs, k) };
+}

@@ -1,0 +1,50 @@
+import * as tf from '@tensorflow/tfjs';
+import { InputError, type NamedTensors } from '../core/index.js';
+
+/**
+ * Stable weight names `layer/weight` (e.g. `decoder_1/kernel`, `decoder_1/inr_0/bias`). tfjs may suffix
+ * variable names (`kernel_1`) when several models live in one process, so names come from the layer
+ * name plus the weight's original name, never from the variable's runtime name.
+ */
+function weightEntries(model: tf.LayersModel): { name: string; variable: tf.LayerVariable }[] {
+  const out: { name: string; variable: tf.LayerVariable }[] = [];
+  for (const layer of model.layers) {
+    for (const w of layer.weights) {
+      const original = w.originalName;
+      const local = original.startsWith(`${layer.name}/`) ? original.slice(layer.name.length + 1) : original;
+      out.push({ name: `${layer.name}/${local}`, variable: w });
+    }
+  }
+  return out;
+}
+
+export function getNamedWeights(model: tf.LayersModel): NamedTensors {
+  const out: NamedTensors = new Map();
+  for (const { name, variable } of weightEntries(model)) {
+    const data = variable.read().dataSync() as Float32Array;
+    out.set(name, { shape: [...variable.shape], data: Float32Array.from(data) });
+  }
+  return out;
+}
+
+/** Loads weights by name; every model weight must be present with the same shape. */
+export function setNamedWeights(model: tf.LayersModel, tensors: NamedTensors): void {
+  const entries = weightEntries(model);
+  const missing = entries.filter((e) => !tensors.has(e.name)).map((e) => e.name);
+  if (missing.length > 0) {
+    throw new InputError(
+      'WEIGHTS_MISSING',
+      `the checkpoint lacks ${missing.length} weight(s) of this model (${missing.slice(0, 5).join(', ')}): was it trained with another model config?`,
+    );
+  }
+  for (const { name, variable } of entries) {
+    const t = tensors.get(name)!;
+    if (t.shape.join('x') !== variable.shape.join('x')) {
+      throw new InputError(
+        'WEIGHTS_SHAPE',
+        `weight ${name} has shape [${t.shape}] in the checkpoint but [${variable.shape}] in the model`,
+      );
+    }
+    variable.write(tf.tensor(t.data, t.shape, 'float32'));
+  }
+}
