@@ -5,3 +5,4 @@
 export { SwarmdError, InputError } from './errors.js';
 export { hashTensors, littleEndianBytes, sortedNames, tensorSize, totalBytes } from './tensors.js';
 export type { Tensor, NamedTensors } from './tensors.js';
+export { encodeTensors, decodeTensors } from './codec.js';

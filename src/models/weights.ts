@@ -22,7 +22,7 @@ export function getNamedWeights(model: tf.LayersModel): NamedTensors {
   const out: NamedTensors = new Map();
   for (const { name, variable } of weightEntries(model)) {
     const data = variable.read().dataSync() as Float32Array;
-    out.set(name, { shape: [...variable.shape], data: Float32Array.from(data) });
+    out.set(name, { shape: [...(variable.shape as number[])], data: Float32Array.from(data) });
   }
   return out;
 }

@@ -1,0 +1,207 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
+import { InputError } from '../core/index.js';
+
+/** Samples × numeric features with integer labels; missing values are NaN (imputed later, from train rows). */
+export interface Dataset {
+  features: Float32Array;
+  rows: number;
+  cols: number;
+  featureNames: string[];
+  /** Index into classNames; -1 where the file has no label (inference input). */
+  labels: Int32Array;
+  classNames: string[];
+  ids: string[];
+  /** Kept non-feature columns (e.g. `patient`), raw strings. */
+  meta: Record<string, string[]>;
+  /** SHA-256 of the file's (decompressed) bytes: recorded in checkpoints so a result names its data. */
+  sourceHash: string;
+}
+
+export interface CsvOptions {
+  label?: string;
+  id?: string;
+  /** Non-feature columns to skip. */
+  ignore?: string[];
+  /** Non-feature columns to skip but keep in `meta` (e.g. a patient id for grouped splits). */
+  keep?: string[];
+  /** Inference input: the label column may be absent. */
+  labelOptional?: boolean;
+  /** Fixed class order (from a checkpoint): labels outside it are an error. */
+  classNames?: string[];
+}
+
+export class CsvError extends InputError {}
+
+const MISSING = new Set(['', 'na', 'nan', 'null', 'none', '?']);
+
+export async function loadCsv(path: string, opts: CsvOptions = {}): Promise<Dataset> {
+  let raw: Buffer;
+  try {
+    raw = await readFile(path);
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(err);
+    throw new CsvError('CSV_READ', `cannot read data file ${path}: ${why}`);
+  }
+  let bytes: Buffer = raw;
+  if (raw[0] === 0x1f && raw[1] === 0x8b) {
+    try {
+      bytes = gunzipSync(raw);
+    } catch {
+      throw new CsvError('CSV_GZIP', `${path} looks gzip-compressed but does not decompress: is it truncated?`);
+    }
+  }
+  const ds = parseCsv(bytes.toString('utf8'), opts, path);
+  return { ...ds, sourceHash: createHash('sha256').update(bytes).digest('hex') };
+}
+
+/** Parses CSV text; `source` names the file in errors. */
+export function parseCsv(text: string, opts: CsvOptions = {}, source = 'CSV'): Dataset {
+  const labelCol = opts.label ?? 'label';
+  const idCol = opts.id ?? 'sample_id';
+  const records = splitRecords(text, source);
+  if (records.length === 0) throw new CsvError('CSV_EMPTY', `${source} is empty: expected a header row`);
+  const header = records[0];
+  checkHeader(header, source);
+  const labelIdx = header.indexOf(labelCol);
+  if (labelIdx < 0 && !opts.labelOptional) {
+    throw new CsvError(
+      'CSV_NO_LABEL',
+      `${source} has no label column '${labelCol}' (columns: ${preview(header)}): pass --label <column>`,
+    );
+  }
+  const idIdx = header.indexOf(idCol);
+  const skip = new Set([...(opts.ignore ?? []), ...(opts.keep ?? [])]);
+  for (const c of skip) {
+    if (!header.includes(c)) throw new CsvError('CSV_NO_COLUMN', `${source} has no column '${c}' to ignore/keep`);
+  }
+  const featureIdx = header.map((_, i) => i).filter((i) => i !== labelIdx && i !== idIdx && !skip.has(header[i]));
+  if (featureIdx.length === 0) throw new CsvError('CSV_NO_FEATURES', `${source} has no feature columns`);
+  const body = records.slice(1);
+  if (body.length === 0) throw new CsvError('CSV_NO_ROWS', `${source} has a header but no data rows`);
+  body.forEach((r, i) => {
+    if (r.length !== header.length) {
+      throw new CsvError(
+        'CSV_RAGGED',
+        `${source} line ${i + 2} has ${r.length} fields but the header has ${header.length}: fix or remove that row`,
+      );
+    }
+  });
+  const features = parseFeatures(body, header, featureIdx, source);
+  const labelsRaw = labelIdx >= 0 ? body.map((r) => r[labelIdx]) : null;
+  const { labels, classNames } = encodeLabels(labelsRaw, body.length, opts, source);
+  const meta: Record<string, string[]> = {};
+  for (const c of opts.keep ?? []) meta[c] = body.map((r) => r[header.indexOf(c)]);
+  return {
+    features,
+    rows: body.length,
+    cols: featureIdx.length,
+    featureNames: featureIdx.map((i) => header[i]),
+    labels,
+    classNames,
+    ids: idIdx >= 0 ? body.map((r) => r[idIdx]) : body.map((_, i) => `row${i + 1}`),
+    meta,
+    sourceHash: createHash('sha256').update(text).digest('hex'),
+  };
+}
+
+function checkHeader(header: string[], source: string): void {
+  const seen = new Set<string>();
+  for (const h of header) {
+    if (seen.has(h)) throw new CsvError('CSV_DUPLICATE_COLUMN', `${source} has the column '${h}' twice`);
+    seen.add(h);
+  }
+}
+
+function parseFeatures(body: string[][], header: string[], featureIdx: number[], source: string): Float32Array {
+  const cols = featureIdx.length;
+  const out = new Float32Array(body.length * cols);
+  const bad = new Map<string, { line: number; value: string }>();
+  for (let r = 0; r < body.length; r++) {
+    const row = body[r];
+    for (let j = 0; j < cols; j++) {
+      const cell = row[featureIdx[j]].trim();
+      const v = MISSING.has(cell.toLowerCase()) ? NaN : Number(cell);
+      if (Number.isNaN(v) && !MISSING.has(cell.toLowerCase())) {
+        const name = header[featureIdx[j]];
+        if (!bad.has(name)) bad.set(name, { line: r + 2, value: cell });
+      }
+      out[r * cols + j] = v;
+    }
+  }
+  if (bad.size > 0) {
+    const named = [...bad].slice(0, 5).map(([n, b]) => `'${n}' (line ${b.line}: "${b.value.slice(0, 20)}")`);
+    throw new CsvError(
+      'CSV_NON_NUMERIC',
+      `${source}: ${bad.size} column(s) are not numeric: ${named.join(', ')}${bad.size > 5 ? ', …' : ''}. ` +
+        `Pass them with --ignore <cols> if they are metadata, or fix the values`,
+    );
+  }
+  return out;
+}
+
+function encodeLabels(
+  raw: string[] | null,
+  rows: number,
+  opts: CsvOptions,
+  source: string,
+): { labels: Int32Array; classNames: string[] } {
+  if (!raw) return { labels: new Int32Array(rows).fill(-1), classNames: opts.classNames ?? [] };
+  const missing = raw.findIndex((l) => l.trim() === '');
+  if (missing >= 0 && !opts.labelOptional) {
+    throw new CsvError('CSV_MISSING_LABEL', `${source} line ${missing + 2} has an empty label`);
+  }
+  const classNames = opts.classNames ?? [...new Set(raw.filter((l) => l.trim() !== ''))].sort();
+  if (!opts.classNames && classNames.length < 2) {
+    throw new CsvError(
+      'CSV_SINGLE_CLASS',
+      `${source} has ${classNames.length} class(es) in its label column (${classNames.join(', ') || 'none'}): a classifier needs at least 2`,
+    );
+  }
+  const index = new Map(classNames.map((c, i) => [c, i]));
+  const labels = Int32Array.from(raw, (l, i) => {
+    if (l.trim() === '') return -1;
+    const k = index.get(l);
+    if (k === undefined) {
+      throw new CsvError(
+        'CSV_UNKNOWN_CLASS',
+        `${source} line ${i + 2} has label '${l}', which the model does not know (classes: ${preview(classNames)})`,
+      );
+    }
+    return k;
+  });
+  return { labels, classNames };
+}
+
+/** RFC 4180 records: quoted fields may hold commas, doubled quotes and newlines. */
+function splitRecords(text: string, source: string): string[][] {
+  const records: string[][] = [];
+  let field = '';
+  let record: string[] = [];
+  let quoted = false;
+  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  for (; i < text.length; i++) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') (field += '"'), i++;
+      else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') record.push(field), (field = '');
+    else if (ch === '\n' || ch === '\r') {
+      if (ch === '\r' && text[i + 1] === '\n') i++;
+      record.push(field);
+      if (record.length > 1 || record[0] !== '') records.push(record);
+      (record = []), (field = '');
+    } else field += ch;
+  }
+  if (quoted) throw new CsvError('CSV_QUOTE', `${source} ends inside a quoted field: is the file truncated?`);
+  record.push(field);
+  if (record.length > 1 || record[0] !== '') records.push(record);
+  return records;
+}
+
+function preview(names: string[]): string {
+  return names.length <= 8 ? names.join(', ') : `${names.slice(0, 8).join(', ')}, … (${names.length} in all)`;
+}

@@ -1,0 +1,33 @@
+/**
+ * Models: the tfjs side of swarmd — backend selection, the proteomics classifier and a generic MLP (with
+ * INRLinear layers where configured), CSV data sets, splits, preprocessing, training and metrics. Weights
+ * leave this folder only as named float32 tensors, so the swarm and the store never touch tfjs.
+ */
+export { BACKEND_ORDER, BackendError, parseBackendPreference, selectBackend } from './backend.js';
+export type { BackendInfo, BackendName, BackendPreference } from './backend.js';
+export { ModelConfigSchema, InrConfigSchema, parseModelConfig, linearLayerNames } from './config.js';
+export type { ModelConfig, ModelConfigInput, InrConfig } from './config.js';
+export { buildModel } from './build.js';
+export type { InrMode } from './build.js';
+export { CsvError, loadCsv, parseCsv } from './csv.js';
+export type { CsvOptions, Dataset } from './csv.js';
+export { createRng, dirichlet, partitionSites, shuffle, stratifiedSplit } from './split.js';
+export type { PartitionOptions, StratifiedSplitOptions } from './split.js';
+export {
+  alignColumns,
+  applyStandardizer,
+  computeFeatureStats,
+  mergeFeatureStats,
+  standardizerFromJSON,
+  standardizerFromStats,
+  standardizerToJSON,
+  statsFromTensors,
+  statsToTensors,
+} from './preprocess.js';
+export type { FeatureStats, Standardizer } from './preprocess.js';
+export { accuracy, argmaxRows, binaryAuroc, macroAuroc, macroF1 } from './metrics.js';
+export { TfjsTrainer } from './trainer.js';
+export type { EpochInfo, LabeledData, Trainer, TrainOptions, TrainResult } from './trainer.js';
+export { getNamedWeights, setNamedWeights } from './weights.js';
+export { labeledRows, prepareData, score, splitSubset } from './pipeline.js';
+export type { PreparedData, Scores, SplitOptions } from './pipeline.js';
