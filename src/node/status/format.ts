@@ -1,0 +1,152 @@
+import { StatusFetchError } from './errors.js';
+import { statusSnapshotSchema, type LastCommit, type MemberStatus, type StatusSnapshot } from './status.js';
+
+const LABEL_WIDTH = 12;
+
+/** `swarmd status`: the snapshot as a plain-text table; `nowMs` makes "3s ago" reproducible. */
+export function formatStatusTable(s: StatusSnapshot, nowMs: number): string {
+  const rows: [string, string][] = [
+    ['peer', s.peerId],
+    ['listen', s.listenAddrs.length > 0 ? s.listenAddrs.join(', ') : 'not listening'],
+    ['swarm', s.swarmId],
+    ['backend', `${s.backend} (swarmd ${s.version}, up ${formatDuration(nowMs - s.startedAtMs)})`],
+    ['round', `${s.round} (${s.phase})`],
+    ['aggregator', s.aggregator ?? 'none yet'],
+    ['members', `${s.membersLive} of ${s.membersTotal} live`],
+  ];
+  const lines = rows.map(([k, v]) => k.padEnd(LABEL_WIDTH) + v);
+  lines.push(...memberLines(s.members, s.aggregator, nowMs));
+  const tail: [string, string][] = [
+    ['last commit', formatCommit(s.lastCommit, nowMs)],
+    ['stalled', s.stalledSinceMs === null ? 'no' : formatStall(s, nowMs)],
+    ['dropped', formatDrops(s.dropped)],
+  ];
+  lines.push(...tail.map(([k, v]) => k.padEnd(LABEL_WIDTH) + v));
+  return lines.join('\n') + '\n';
+}
+
+function memberLines(members: MemberStatus[], aggregator: string | null, nowMs: number): string[] {
+  if (members.length === 0) return ['  (no members configured: check the swarm config)'];
+  const idWidth = Math.max(...members.map((m) => m.peerId.length));
+  return members.map((m) => {
+    const role = m.self ? 'self' : m.peerId === aggregator ? 'aggregator' : '';
+    const seen = m.self ? '-' : formatAgo(m.lastSeenMs, nowMs);
+    return `  ${m.peerId.padEnd(idWidth)}  ${role.padEnd(10)}  ${(m.connected ? 'connected' : 'down').padEnd(9)}  ${seen}`;
+  });
+}
+
+function formatCommit(c: LastCommit | null, nowMs: number): string {
+  if (c === null) return 'none yet';
+  const samples = c.contributors.reduce((sum, x) => sum + x.samples, 0);
+  return (
+    `round ${c.round}, ${formatAgo(c.atMs, nowMs)}, ${c.contributors.length} contributors, ` +
+    `${samples} samples, hash ${c.hash}`
+  );
+}
+
+function formatStall(s: StatusSnapshot, nowMs: number): string {
+  return `since ${formatAgo(s.stalledSinceMs, nowMs)}: ${s.stalledReason ?? 'reason unknown'}`;
+}
+
+function formatDrops(dropped: Record<string, number>): string {
+  const reasons = Object.keys(dropped).sort();
+  return reasons.length === 0 ? 'none' : reasons.map((r) => `${r} ${dropped[r]}`).join(', ');
+}
+
+/** "3s ago", "5m 2s ago", "2h 5m ago", "3d ago"; "never" for null. A clock ahead of ours reads as 0s. */
+export function formatAgo(atMs: number | null, nowMs: number): string {
+  return atMs === null ? 'never' : `${formatDuration(nowMs - atMs)} ago`;
+}
+
+function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+  return `${Math.floor(s / 86_400)}d`;
+}
+
+export interface FetchStatusOptions {
+  token?: string;
+  timeoutMs: number;
+}
+
+/** Asks a daemon for `/status` (appended to `url` unless already there) and validates the answer. */
+export async function fetchStatus(url: string, o: FetchStatusOptions): Promise<StatusSnapshot> {
+  const target = statusUrl(url);
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (o.token !== undefined) headers.authorization = `Bearer ${o.token}`;
+  let res: Response;
+  try {
+    res = await fetch(target, { headers, signal: AbortSignal.timeout(o.timeoutMs) });
+  } catch (err) {
+    throw unreachable(url, err, o.timeoutMs);
+  }
+  const body = await res.text();
+  if (res.status === 401) {
+    const hint =
+      o.token === undefined
+        ? 'pass the daemon token (--token or the site config http.token)'
+        : 'the token given is wrong';
+    throw new StatusFetchError(
+      'STATUS_UNAUTHORIZED',
+      `the swarmd daemon at ${url} requires a token: ${hint}`,
+    );
+  }
+  if (!res.ok) {
+    throw new StatusFetchError(
+      'STATUS_HTTP',
+      `the swarmd daemon at ${url} answered HTTP ${res.status}: ${body.slice(0, 200)}`,
+    );
+  }
+  return parseSnapshot(url, body);
+}
+
+function statusUrl(url: string): URL {
+  const u = new URL(url);
+  if (!u.pathname.endsWith('/status')) u.pathname = `${u.pathname.replace(/\/$/, '')}/status`;
+  return u;
+}
+
+function unreachable(url: string, err: unknown, timeoutMs: number): StatusFetchError {
+  if (err instanceof DOMException && err.name === 'TimeoutError') {
+    return new StatusFetchError(
+      'STATUS_TIMEOUT',
+      `the swarmd daemon at ${url} did not answer within ${timeoutMs} ms`,
+      {
+        cause: err,
+      },
+    );
+  }
+  return new StatusFetchError(
+    'STATUS_UNREACHABLE',
+    `no swarmd daemon answers at ${url}: is it running? check the site config's http.port`,
+    { cause: err },
+  );
+}
+
+function parseSnapshot(url: string, body: string): StatusSnapshot {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch (err) {
+    throw new StatusFetchError(
+      'STATUS_BAD_RESPONSE',
+      `the answer from ${url} is not JSON: is that a swarmd daemon?`,
+      {
+        cause: err,
+      },
+    );
+  }
+  const parsed = statusSnapshotSchema.safeParse(json);
+  if (!parsed.success) {
+    const issues = parsed.error.issues
+      .slice(0, 3)
+      .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new StatusFetchError(
+      'STATUS_BAD_RESPONSE',
+      `the status from ${url} does not match this swarmd's schema (different versions?): ${issues.join('; ')}`,
+    );
+  }
+  return parsed.data;
+}

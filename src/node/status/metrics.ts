@@ -1,0 +1,78 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Every metric swarmd exports, on a registry of its own so that two daemons in one process don't collide. */
+export interface SwarmdMetrics {
+  registry: Registry;
+  roundsCommitted: Counter;
+  roundDuration: Histogram;
+  bytesSent: Counter<'topic'>;
+  bytesReceived: Counter<'topic'>;
+  peersConnected: Gauge;
+  messagesDropped: Counter<'reason'>;
+  trainLoss: Gauge;
+  valAccuracy: Gauge;
+  checkpointWrites: Counter;
+  round: Gauge;
+}
+
+/** A round takes from about a second (tiny models, loopback) to minutes (real sites, slow links). */
+const ROUND_DURATION_BUCKETS_SECONDS = [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800];
+
+export function createMetrics(): SwarmdMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'swarmd_' });
+  const registers = [registry];
+  return {
+    registry,
+    roundsCommitted: new Counter({
+      name: 'swarmd_rounds_committed_total',
+      help: 'Rounds whose commit this peer verified and applied',
+      registers,
+    }),
+    roundDuration: new Histogram({
+      name: 'swarmd_round_duration_seconds',
+      help: 'Time from the start of local training to the applied commit',
+      buckets: ROUND_DURATION_BUCKETS_SECONDS,
+      registers,
+    }),
+    bytesSent: new Counter({
+      name: 'swarmd_bytes_sent_total',
+      help: 'Payload bytes published or streamed, by topic',
+      labelNames: ['topic'] as const,
+      registers,
+    }),
+    bytesReceived: new Counter({
+      name: 'swarmd_bytes_received_total',
+      help: 'Payload bytes received, by topic',
+      labelNames: ['topic'] as const,
+      registers,
+    }),
+    peersConnected: new Gauge({
+      name: 'swarmd_peers_connected',
+      help: 'Swarm members connected now',
+      registers,
+    }),
+    messagesDropped: new Counter({
+      name: 'swarmd_messages_dropped_total',
+      help: 'Messages refused or discarded, by reason',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    trainLoss: new Gauge({
+      name: 'swarmd_train_loss',
+      help: 'Training loss of the last local round',
+      registers,
+    }),
+    valAccuracy: new Gauge({
+      name: 'swarmd_val_accuracy',
+      help: 'Validation accuracy (0..1) of the last local round',
+      registers,
+    }),
+    checkpointWrites: new Counter({
+      name: 'swarmd_checkpoint_writes_total',
+      help: 'Checkpoints written to the store',
+      registers,
+    }),
+    round: new Gauge({ name: 'swarmd_round', help: 'Current round number', registers }),
+  };
+}

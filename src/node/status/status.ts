@@ -1,0 +1,72 @@
+import { z } from 'zod';
+
+/** Where the daemon is in the round cycle; `stalled` means the round cannot finish without help. */
+export const ROUND_PHASES = ['idle', 'training', 'collecting', 'committing', 'applying', 'stalled'] as const;
+
+const msSchema = z.number().int().nonnegative();
+
+export const memberStatusSchema = z.object({
+  peerId: z.string().min(1),
+  self: z.boolean(),
+  connected: z.boolean(),
+  /** Wall-clock ms of the last message or heartbeat seen from this member; null if never seen. */
+  lastSeenMs: msSchema.nullable(),
+});
+
+export const contributorSchema = z.object({
+  peerId: z.string().min(1),
+  samples: z.number().int().nonnegative(),
+});
+
+export const lastCommitSchema = z.object({
+  round: z.number().int().nonnegative(),
+  hash: z.string().min(1),
+  contributors: z.array(contributorSchema),
+  atMs: msSchema,
+});
+
+export const roundHistoryEntrySchema = z.object({
+  round: z.number().int().nonnegative(),
+  trainLoss: z.number(),
+  valAccuracy: z.number(),
+  /** Validation accuracy of the merged model, once the commit was applied; null before that. */
+  mergedAccuracy: z.number().nullable(),
+  durationMs: msSchema,
+  atMs: msSchema,
+});
+
+/**
+ * What `GET /status` serves and `swarmd status` prints. It holds identifiers and counters only: there is
+ * no field a key, PSK or token could travel in.
+ */
+export const statusSnapshotSchema = z.object({
+  peerId: z.string().min(1),
+  listenAddrs: z.array(z.string()),
+  backend: z.string(),
+  swarmId: z.string(),
+  members: z.array(memberStatusSchema),
+  membersLive: z.number().int().nonnegative(),
+  membersTotal: z.number().int().nonnegative(),
+  round: z.number().int().nonnegative(),
+  phase: z.enum(ROUND_PHASES),
+  aggregator: z.string().nullable(),
+  lastCommit: lastCommitSchema.nullable(),
+  stalledSinceMs: msSchema.nullable(),
+  stalledReason: z.string().nullable(),
+  history: z.array(roundHistoryEntrySchema),
+  /** Messages dropped, by reason (`late`, `bad-signature`, `not-member`, …). */
+  dropped: z.record(z.string(), z.number().int().nonnegative()),
+  startedAtMs: msSchema,
+  version: z.string(),
+});
+
+export type RoundPhase = (typeof ROUND_PHASES)[number];
+export type MemberStatus = z.infer<typeof memberStatusSchema>;
+export type LastCommit = z.infer<typeof lastCommitSchema>;
+export type RoundHistoryEntry = z.infer<typeof roundHistoryEntrySchema>;
+export type StatusSnapshot = z.infer<typeof statusSnapshotSchema>;
+
+/** The seam between the daemon and the status server: whatever knows the state answers `status()`. */
+export interface StatusSource {
+  status(): StatusSnapshot;
+}

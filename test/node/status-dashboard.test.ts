@@ -1,0 +1,238 @@
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createMetrics,
+  createStatusServer,
+  PLOT_COLOURS,
+  type StatusServer,
+  type StatusSnapshot,
+} from '../../src/node/status/index.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium)
+  console.warn(`skipping the dashboard browser test: ${CHROMIUM} is absent (apt-get install chromium)`);
+
+const NOW = Date.now();
+const SELF = '12D3KooWJ4tQ2ZrNRo5kF9MvBq7xS3aYwL8cHdE1pUgVfTnX6sKi';
+const PEER_B = '12D3KooWQm8vN2sZkR7yT4cXpL1bHgF9wE3dA6uJqYtV5nMiKoPr';
+const PEER_C = '12D3KooWBx3Rk9TnV2mQ7pLs5dJ8hGf4cY1wZaE6uNtXqMiPoKrS';
+const LOSS = [1.21, 0.86, 0.63, 0.49, 0.42, 0.38];
+const VAL = [0.61, 0.72, 0.79, 0.83, 0.85, 0.86];
+const MERGED = [0.64, 0.75, 0.81, 0.85, 0.87, null];
+
+const healthy: StatusSnapshot = {
+  peerId: SELF,
+  listenAddrs: ['/ip4/127.0.0.1/tcp/4001'],
+  backend: 'tensorflow',
+  swarmId: 'hospitals-eu',
+  members: [
+    { peerId: SELF, self: true, connected: true, lastSeenMs: null },
+    { peerId: PEER_B, self: false, connected: true, lastSeenMs: NOW - 2_000 },
+    { peerId: PEER_C, self: false, connected: false, lastSeenMs: NOW - 310_000 },
+  ],
+  membersLive: 2,
+  membersTotal: 3,
+  round: 7,
+  phase: 'collecting',
+  aggregator: PEER_B,
+  lastCommit: {
+    round: 6,
+    hash: '9f2c4e1d7a5b3c8e0f6a2d4b9c1e7f3a5d8b0c2e4f6a1b3d5c7e9f0a2b4c6d8e',
+    contributors: [
+      { peerId: SELF, samples: 412 },
+      { peerId: PEER_B, samples: 388 },
+    ],
+    atMs: NOW - 12_000,
+  },
+  stalledSinceMs: null,
+  stalledReason: null,
+  history: LOSS.map((trainLoss, i) => ({
+    round: i + 1,
+    trainLoss,
+    valAccuracy: VAL[i],
+    mergedAccuracy: MERGED[i],
+    durationMs: 8_000 + 500 * i,
+    atMs: NOW - (6 - i) * 10_000,
+  })),
+  dropped: { late: 3, 'bad-signature': 1 },
+  startedAtMs: NOW - 3_600_000,
+  version: '0.1.0',
+};
+
+const empty: StatusSnapshot = {
+  ...healthy,
+  members: [],
+  membersLive: 0,
+  membersTotal: 0,
+  round: 0,
+  phase: 'idle',
+  aggregator: null,
+  lastCommit: null,
+  history: [],
+  dropped: {},
+};
+
+const stalled: StatusSnapshot = {
+  ...healthy,
+  phase: 'stalled',
+  stalledSinceMs: NOW - 45_000,
+  stalledReason: 'quorum not reached: 1 of 2 updates before the deadline',
+};
+
+/** Pixels within ±40 per channel of each colour, per canvas: the plot lines are drawn 2 px wide. */
+async function countColourPixels(page: Page, canvasId: string): Promise<Record<string, number>> {
+  return page.evaluate(
+    ({ id, colours }) => {
+      const canvas = document.getElementById(id) as HTMLCanvasElement;
+      const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+      const counts: Record<string, number> = {};
+      for (const [name, hex] of Object.entries(colours)) {
+        const rgb = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+        let n = 0;
+        for (let p = 0; p < data.length; p += 4) {
+          if (rgb.every((c, k) => Math.abs(data[p + k] - c) <= 40)) n++;
+        }
+        counts[name] = n;
+      }
+      return counts;
+    },
+    { id: canvasId, colours: PLOT_COLOURS },
+  );
+}
+
+describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
+  let browser: Browser;
+  let server: StatusServer | undefined;
+  let current: StatusSnapshot = healthy;
+
+  beforeAll(async () => {
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  let pages: Page[] = [];
+  let pageErrors: string[] = [];
+  afterEach(async () => {
+    await Promise.all(pages.map((p) => p.close()));
+    await server?.stop();
+    server = undefined;
+    pages = [];
+    const errors = pageErrors;
+    pageErrors = [];
+    expect(errors, 'script errors in the page').toEqual([]);
+  });
+
+  /** Opens the dashboard; every request the page makes is recorded, and any script error fails the test. */
+  async function open(
+    init: { token?: string; hash?: string } = {},
+  ): Promise<{ page: Page; requests: string[] }> {
+    server = createStatusServer({
+      source: { status: () => current },
+      metrics: createMetrics(),
+      token: init.token,
+    });
+    const { url } = await server.start();
+    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    const requests: string[] = [];
+    pages.push(page);
+    page.on('request', (r) => requests.push(r.url()));
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(`${url}/${init.hash ?? ''}`);
+    return { page, requests };
+  }
+
+  async function rendered(page: Page): Promise<void> {
+    await page.waitForFunction(() => document.documentElement.dataset.state !== undefined, undefined, {
+      timeout: 10_000,
+    });
+  }
+
+  it('draws both plots and the tables from six rounds of history', async () => {
+    current = healthy;
+    const { page, requests } = await open();
+    await rendered(page);
+    expect(await page.getAttribute('#loss-plot', 'data-points')).toBe('6');
+    expect(await page.getAttribute('#acc-plot', 'data-points')).toBe('11');
+
+    const dir =
+      process.env.SWARMD_UPDATE_SCREENSHOT === '1' ? 'docs' : await mkdtemp(join(tmpdir(), 'swarmd-dash-'));
+    await mkdir(dir, { recursive: true });
+    await page.screenshot({ path: join(dir, 'dashboard.png'), fullPage: true });
+    if (dir !== 'docs') await rm(dir, { recursive: true, force: true });
+
+    const loss = await countColourPixels(page, 'loss-plot');
+    const acc = await countColourPixels(page, 'acc-plot');
+    expect(loss.trainLoss).toBeGreaterThan(400);
+    expect(acc.valAccuracy).toBeGreaterThan(400);
+    expect(acc.mergedAccuracy).toBeGreaterThan(300);
+    expect(loss.valAccuracy + loss.mergedAccuracy).toBeLessThan(20);
+
+    expect(await page.textContent('#members-count')).toBe('(2 of 3 live)');
+    const rows = await page.$$eval('#members tr', (trs) => trs.map((tr) => tr.textContent ?? ''));
+    expect(rows[1]).toContain(`${SELF} (self)`);
+    expect(rows[2]).toMatch(/\(aggregator\)yes\d+s ago$/);
+    expect(rows[3]).toMatch(/no5m \d+s ago$/);
+    expect(await page.textContent('#commit')).toContain('Round 6');
+    expect(await page.textContent('#commit')).toContain('800 samples');
+    expect(await page.textContent('#drops')).toContain('bad-signature1');
+    expect(await page.isVisible('#stall')).toBe(false);
+    expect(requests.every((r) => r.startsWith(server!.url!))).toBe(true);
+  });
+
+  it('shows the stall banner in red once a poll sees a stalled snapshot', async () => {
+    current = healthy;
+    const { page } = await open();
+    await rendered(page);
+    current = stalled;
+    await page.waitForSelector('#stall.on', { timeout: 10_000 });
+    expect(await page.textContent('#stall')).toMatch(
+      /^Stalled since \d+s ago: quorum not reached: 1 of 2 updates before the deadline$/,
+    );
+    const colour = await page.$eval('#stall', (e) => getComputedStyle(e).backgroundColor);
+    expect(colour).toBe('rgb(201, 42, 42)');
+    expect(await page.textContent('#phase')).toBe('stalled');
+  });
+
+  it('says what is missing when nothing has happened yet', async () => {
+    current = empty;
+    const { page } = await open();
+    await rendered(page);
+    expect(await page.getAttribute('#loss-plot', 'data-points')).toBe('0');
+    expect(await page.textContent('#members')).toContain('No members configured');
+    expect(await page.textContent('#commit')).toBe('No round committed yet.');
+    expect(await page.textContent('#drops')).toBe('Nothing dropped.');
+    expect(await page.textContent('#aggregator')).toBe('none yet');
+    const loss = await countColourPixels(page, 'loss-plot');
+    expect(loss.trainLoss).toBe(0);
+  });
+
+  it('sends the token from #token= and explains a missing one', async () => {
+    current = healthy;
+    const withToken = await open({ token: 'dash-token', hash: '#token=dash-token' });
+    await rendered(withToken.page);
+    expect(await withToken.page.textContent('#round')).toBe('7');
+    await server?.stop();
+
+    const without = await open({ token: 'dash-token' });
+    await rendered(without.page);
+    expect(await without.page.textContent('#error')).toContain('Unauthorized: open this page as /#token=');
+  });
+});
