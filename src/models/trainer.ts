@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { NamedTensors } from '../core/index.js';
+import { SwarmdError, type NamedTensors } from '../core/index.js';
 import { createRng } from './split.js';
 import { getNamedWeights, setNamedWeights } from './weights.js';
 
@@ -19,6 +19,8 @@ export interface TrainOptions {
   /** Stop after this many epochs without a lower validation loss and restore the best; null: never. */
   patience: number | null;
   onEpoch?: (info: EpochInfo) => void;
+  /** Checked between epochs: a daemon shutting down abandons the round's training. */
+  signal?: AbortSignal;
 }
 
 export interface EpochInfo {
@@ -59,6 +61,7 @@ export class TfjsTrainer implements Trainer {
     const history: EpochInfo[] = [];
     let best = { loss: Infinity, epoch: 0, weights: null as NamedTensors | null };
     for (let epoch = 1; epoch <= opts.epochs; epoch++) {
+      if (opts.signal?.aborted) throw new SwarmdError('TRAIN_ABORTED', 'training was aborted');
       const loss = await this.trainEpoch(train, opts.batchSize, rng);
       const v = val ? this.lossAndAccuracy(val) : null;
       const info = { epoch, epochs: opts.epochs, loss, valLoss: v?.loss ?? null, valAccuracy: v?.accuracy ?? null };

@@ -19,6 +19,8 @@ export interface Store {
   /** Writes a checkpoint, the `latest` pointer and (if given) its round-log entry in one atomic batch. */
   putCheckpoint(cp: Checkpoint, log?: LogEntry): Promise<void>;
   /** Reads and verifies a checkpoint; throws CheckpointCorruptError rather than return bad weights. */
+  /** A round-log entry without a model checkpoint (e.g. the shared-preprocessing round), with metadata. */
+  appendLog(log: LogEntry, meta?: Record<string, unknown>): Promise<void>;
   getCheckpoint(id: string): Promise<Checkpoint | undefined>;
   latestCheckpoint(): Promise<Checkpoint | undefined>;
   listCheckpoints(): Promise<{ id: string; manifest: CheckpointManifest }[]>;
@@ -103,8 +105,23 @@ class LevelStore implements Store {
       { type: 'put' as const, sublevel: this.s.checkpoints, key: `${manifest.id}!tensors`, value: encodeTensors(cp.tensors) },
       { type: 'put' as const, sublevel: this.s.meta, key: 'latest-checkpoint', value: json(manifest.id) },
     ];
-    if (log) ops.push({ type: 'put', sublevel: this.s.log, key: roundKey(log.round), value: json({ hash: log.hash, bytes: Buffer.from(log.bytes).toString('base64') }) });
+    if (log) ops.push(this.logOp(log));
     await this.db.batch(ops);
+  }
+
+  async appendLog(log: LogEntry, meta: Record<string, unknown> = {}): Promise<void> {
+    const metaOps = Object.entries(meta).map(([key, value]) => ({
+      type: 'put' as const,
+      sublevel: this.s.meta,
+      key,
+      value: json(value),
+    }));
+    await this.db.batch([this.logOp(log), ...metaOps]);
+  }
+
+  private logOp(log: LogEntry) {
+    const value = json({ hash: log.hash, bytes: Buffer.from(log.bytes).toString('base64') });
+    return { type: 'put' as const, sublevel: this.s.log, key: roundKey(log.round), value };
   }
 
   async getCheckpoint(id: string): Promise<Checkpoint | undefined> {

@@ -1,0 +1,109 @@
+import { createHash } from 'node:crypto';
+import type { Contributor, RoundCommit, SignedCommit } from './wire.js';
+
+/*
+ * Round commits: what an aggregator signs and every peer checks before applying. Commits chain by
+ * prevHash into the round log. The canonical bytes are a JSON array in a fixed field order (no key order
+ * to disagree on), prefixed with a domain tag so a commit signature can never be replayed as anything else.
+ */
+export type { Contributor, RoundCommit, SignedCommit } from './wire.js';
+
+const COMMIT_TAG = 'swarmd-commit-v1';
+
+/** Builds a commit with its contributors in peer-ID order, the order canonical bytes and merging use. */
+export function createCommit(fields: RoundCommit): RoundCommit {
+  return { ...fields, contributors: sortContributors(fields.contributors) };
+}
+
+export function sortContributors(contributors: readonly Contributor[]): Contributor[] {
+  return [...contributors].sort((a, b) => compareIds(a.peerId, b.peerId));
+}
+
+/** Code-unit order (what `<` does on strings), the same on every machine and locale. */
+export function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Deterministic bytes of a commit: UTF-8 JSON of an array in a fixed field order. */
+export function canonicalCommitBytes(c: RoundCommit): Uint8Array {
+  const contributors = c.contributors.map((x) => [x.peerId, x.updateHash, x.samples]);
+  const fields = [COMMIT_TAG, c.swarmId, c.round, c.prevHash, contributors, c.method, c.kind];
+  return new TextEncoder().encode(JSON.stringify([...fields, c.mergedHash, c.aggregator, c.createdAt]));
+}
+
+/** SHA-256 hex of the canonical bytes: the commit's identity and the next commit's prevHash. */
+export function commitHash(commit: RoundCommit): string {
+  return createHash('sha256').update(canonicalCommitBytes(commit)).digest('hex');
+}
+
+export async function signCommit(
+  commit: RoundCommit,
+  sign: (bytes: Uint8Array) => Promise<Uint8Array>,
+): Promise<SignedCommit> {
+  return { commit, signature: await sign(canonicalCommitBytes(commit)) };
+}
+
+/** True when the aggregator named in the commit signed exactly these canonical bytes. */
+export async function verifyCommitSignature(
+  signed: SignedCommit,
+  verify: (peerId: string, bytes: Uint8Array, signature: Uint8Array) => Promise<boolean>,
+): Promise<boolean> {
+  return verify(signed.commit.aggregator, canonicalCommitBytes(signed.commit), signed.signature);
+}
+
+export type CommitRejection =
+  | 'wrong-swarm'
+  | 'wrong-round'
+  | 'wrong-method'
+  | 'bad-chain'
+  | 'below-quorum'
+  | 'unsorted-contributors'
+  | 'duplicate-contributor'
+  | 'non-member-contributor'
+  | 'non-member-aggregator'
+  | 'merged-hash-mismatch';
+
+export type CommitCheck = { ok: true } | { ok: false; reason: CommitRejection };
+
+export interface CommitStructureContext {
+  expectedPrevHash: string | null;
+  members: ReadonlySet<string>;
+  minPeers: number;
+  swarmId?: string;
+  round?: number;
+  method?: RoundCommit['method'];
+}
+
+export interface CommitContext extends CommitStructureContext {
+  /** The merged hash this peer computed from the updates the commit lists. */
+  recomputedMergedHash: string;
+}
+
+/** Every check except the merged hash: what a peer can decide before it holds the updates. */
+export function checkCommitStructure(signed: SignedCommit, ctx: CommitStructureContext): CommitCheck {
+  const c = signed.commit;
+  const fail = (reason: CommitRejection): CommitCheck => ({ ok: false, reason });
+  if (ctx.swarmId !== undefined && c.swarmId !== ctx.swarmId) return fail('wrong-swarm');
+  if (ctx.round !== undefined && c.round !== ctx.round) return fail('wrong-round');
+  if (ctx.method !== undefined && c.method !== ctx.method) return fail('wrong-method');
+  if (c.prevHash !== ctx.expectedPrevHash) return fail('bad-chain');
+  if (!ctx.members.has(c.aggregator)) return fail('non-member-aggregator');
+  for (let i = 1; i < c.contributors.length; i++) {
+    const order = compareIds(c.contributors[i - 1].peerId, c.contributors[i].peerId);
+    if (order === 0) return fail('duplicate-contributor');
+    if (order > 0) return fail('unsorted-contributors');
+  }
+  if (c.contributors.some((x) => !ctx.members.has(x.peerId))) return fail('non-member-contributor');
+  if (c.contributors.length < ctx.minPeers) return fail('below-quorum');
+  return { ok: true };
+}
+
+/** Full acceptance check of a commit whose signature was verified (verifyCommitSignature). */
+export function checkCommit(signed: SignedCommit, ctx: CommitContext): CommitCheck {
+  const structure = checkCommitStructure(signed, ctx);
+  if (!structure.ok) return structure;
+  if (signed.commit.mergedHash !== ctx.recomputedMergedHash) {
+    return { ok: false, reason: 'merged-hash-mismatch' };
+  }
+  return { ok: true };
+}

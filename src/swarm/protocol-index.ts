@@ -1,0 +1,67 @@
+/**
+ * Swarm protocol, the pure half of the swarm concern: wire messages, topic sealing, deterministic merges,
+ * aggregator rotation, signed round commits, content-addressed chunks and the round state machine. Nothing
+ * here does I/O, reads a clock or draws randomness on its own; the libp2p host drives it.
+ */
+export { SEAL_VERSION, SealError, deriveTopicKey, open, seal } from './seal.js';
+export {
+  HashSchema,
+  MAX_CHUNK_BYTES,
+  MAX_GOSSIP_MESSAGE_BYTES,
+  PeerIdSchema,
+  ROUND_PHASES,
+  RoundCommitSchema,
+  SignedCommitSchema,
+  WIRE_VERSION,
+  WireError,
+  WireMessageSchema,
+  decodeMessage,
+  encodeMessage,
+} from './wire.js';
+export type {
+  DecodeContext,
+  DecodeRejection,
+  DecodeResult,
+  FetchRequest,
+  FetchResponse,
+  MessageOf,
+  RoundPhase,
+  UpdateManifest,
+  WireMessage,
+  WireMessageType,
+} from './wire.js';
+export { MergeError, fedAvg, mergeByMethod, sumTensors } from './merge.js';
+export type { Contribution, MergeMethod } from './merge.js';
+export { aggregatorForAttempt, aggregatorOrder, rendezvousKey } from './aggregator.js';
+export {
+  canonicalCommitBytes,
+  checkCommit,
+  checkCommitStructure,
+  commitHash,
+  compareIds,
+  createCommit,
+  signCommit,
+  sortContributors,
+  verifyCommitSignature,
+} from './commit.js';
+export type {
+  CommitCheck,
+  CommitContext,
+  CommitRejection,
+  CommitStructureContext,
+  Contributor,
+  RoundCommit,
+  SignedCommit,
+} from './commit.js';
+export { ChunkAssembler, ChunkError, sha256Hex, splitIntoChunks } from './chunks.js';
+export type { AddResult, Chunk, ExpectedUpdate, MissingChunk, SplitUpdate } from './chunks.js';
+export { FIRST_ROUND, counted, initialRoundState, step } from './rounds.js';
+export type {
+  DropReason,
+  Effect,
+  RoundConfig,
+  RoundEvent,
+  RoundState,
+  StepResult,
+  Update,
+} from './rounds.js';

@@ -1,0 +1,294 @@
+import { InputError } from '../core/index.js';
+import { aggregatorForAttempt, aggregatorOrder } from './aggregator.js';
+import {
+  checkCommit,
+  checkCommitStructure,
+  commitHash,
+  sortContributors,
+  type CommitRejection,
+  type Contributor,
+  type SignedCommit,
+} from './commit.js';
+import type { MergeMethod } from './merge.js';
+import type { RoundPhase } from './wire.js';
+
+/*
+ * The round state machine, pure: step(state, event, now) → { state, effects }. The host performs the
+ * effects (train, publish, merge, fetch, apply) and feeds back what happened as events; time only moves
+ * through `now`. A round: idle (waiting for quorum) → training → collecting → committing (collection
+ * closed, waiting for a commit; this peer merges when its turn in the aggregator order comes) → applying.
+ * A round closed below quorum is stalled until enough updates or a valid commit arrive.
+ */
+export const FIRST_ROUND = 1;
+
+export interface RoundConfig {
+  swarmId: string;
+  self: string;
+  /** The allowlist, self included. */
+  members: readonly string[];
+  minPeers: number;
+  /** From the start of training to the close of collection. */
+  roundDeadlineMs: number;
+  /** How long each aggregator in turn has to produce a commit before the next steps in. */
+  commitTimeoutMs: number;
+  method: MergeMethod;
+}
+
+export interface Update {
+  updateHash: string;
+  samples: number;
+  /** Arrived after collection closed: known (its bytes can verify a commit) but not merged by this peer. */
+  late: boolean;
+}
+
+export interface RoundState {
+  readonly cfg: RoundConfig;
+  readonly members: ReadonlySet<string>;
+  readonly phase: RoundPhase;
+  readonly round: number;
+  /** Hash of the last applied commit, the next commit's prevHash. */
+  readonly prevHash: string | null;
+  /** Members seen alive; self always. */
+  readonly live: ReadonlySet<string>;
+  /** Collection closes at the latest here (set when training starts). */
+  readonly deadline: number | null;
+  /** When collection closed: aggregator attempt k runs from closedAt + k·commitTimeoutMs. */
+  readonly closedAt: number | null;
+  /** Aggregator order over the members live at close, frozen so a peer lost later does not shift the turns. */
+  readonly aggregators: readonly string[];
+  readonly updates: ReadonlyMap<string, Update>;
+  /** Updates for the next round, from peers that moved on before this one. */
+  readonly early: ReadonlyMap<string, Update>;
+  /** A commit waiting for updates this peer must fetch to recompute its merge; it holds back takeover. */
+  readonly pending: { signed: SignedCommit; since: number } | null;
+  readonly issuedAttempt: number | null;
+}
+
+export type RoundEvent =
+  | { type: 'tick' }
+  | { type: 'peer-seen'; peerId: string }
+  | { type: 'peer-lost'; peerId: string }
+  | { type: 'local-update-ready'; round: number; updateHash: string; samples: number }
+  /** Raised once all chunks of the update are held. */
+  | { type: 'update-received'; from: string; round: number; updateHash: string; samples: number }
+  /** Raised after verifyCommitSignature; null: this peer lacks updates to recompute the merge. */
+  | { type: 'commit-received'; signed: SignedCommit; recomputedMergedHash: string | null }
+  | { type: 'commit-applied'; round: number; hash: string };
+
+export type DropReason =
+  'stale-round' | 'future-round' | 'late' | 'non-member' | 'equivocation' | 'duplicate-commit';
+
+export type Effect =
+  | { type: 'start-training'; round: number }
+  | { type: 'publish-update'; round: number }
+  /** Merge these updates, sign, publish the commit, and raise commit-received for it here too. */
+  | { type: 'merge-and-commit'; round: number; attempt: number; contributors: Contributor[] }
+  /** Apply and checkpoint; abandon local training if it still runs; then raise commit-applied. */
+  | { type: 'apply-commit'; signed: SignedCommit }
+  | { type: 'fetch-update'; updateHash: string; from: string }
+  | { type: 'reject-commit'; reason: CommitRejection; round: number }
+  | { type: 'drop'; reason: DropReason; from: string }
+  | { type: 'stalled'; round: number; sinceMs: number }
+  /** A commit for a later round: this peer is behind and should fetch the log from `fromRound`. */
+  | { type: 'catch-up'; fromRound: number; from: string };
+
+export interface StepResult {
+  state: RoundState;
+  effects: Effect[];
+}
+
+export function initialRoundState(
+  cfg: RoundConfig,
+  lastCommit: { round: number; hash: string } | null,
+): RoundState {
+  checkConfig(cfg);
+  const round = lastCommit === null ? FIRST_ROUND : lastCommit.round + 1;
+  const base = { cfg, members: new Set(cfg.members), live: new Set([cfg.self]) };
+  return { ...base, ...freshRound(round, lastCommit?.hash ?? null, new Map()) };
+}
+
+export function step(state: RoundState, event: RoundEvent, now: number): StepResult {
+  switch (event.type) {
+    case 'tick':
+      return advance(state, now, []);
+    case 'peer-seen':
+      if (!state.members.has(event.peerId) || state.live.has(event.peerId)) return advance(state, now, []);
+      return advance({ ...state, live: new Set([...state.live, event.peerId]) }, now, []);
+    case 'peer-lost': {
+      if (event.peerId === state.cfg.self) return { state, effects: [] };
+      const live = new Set(state.live);
+      live.delete(event.peerId);
+      return advance({ ...state, live }, now, []);
+    }
+    case 'local-update-ready':
+      return onUpdate(state, { ...event, from: state.cfg.self }, now);
+    case 'update-received':
+      return onUpdate(state, event, now);
+    case 'commit-received':
+      return onCommit(state, event.signed, event.recomputedMergedHash, now);
+    case 'commit-applied':
+      if (event.round < state.round) return { state, effects: [] };
+      // Updates that came early belong to the round that starts now, unless the peer jumped further.
+      return advance(
+        {
+          ...state,
+          ...freshRound(event.round + 1, event.hash, event.round === state.round ? state.early : new Map()),
+        },
+        now,
+        [],
+      );
+  }
+}
+
+function onUpdate(
+  state: RoundState,
+  u: { from: string; round: number; updateHash: string; samples: number },
+  now: number,
+): StepResult {
+  const drop = (reason: DropReason): StepResult => ({
+    state,
+    effects: [{ type: 'drop', reason, from: u.from }],
+  });
+  if (!state.members.has(u.from)) return drop('non-member');
+  if (u.round < state.round) return drop('stale-round');
+  if (u.round > state.round + 1) return drop('future-round');
+  const isNext = u.round === state.round + 1;
+  const known = (isNext ? state.early : state.updates).get(u.from);
+  if (known !== undefined) {
+    return known.updateHash === u.updateHash ? { state, effects: [] } : drop('equivocation');
+  }
+  const late = !isNext && !isCollecting(state.phase);
+  const update: Update = { updateHash: u.updateHash, samples: u.samples, late };
+  const entry = new Map(isNext ? state.early : state.updates).set(u.from, update);
+  if (isNext) return { state: { ...state, early: entry }, effects: [] };
+  const effects: Effect[] = [];
+  if (u.from === state.cfg.self && !late) effects.push({ type: 'publish-update', round: u.round });
+  if (late) effects.push({ type: 'drop', reason: 'late', from: u.from });
+  let next: RoundState = { ...state, updates: entry };
+  if (u.from === state.cfg.self && state.phase === 'training') next = { ...next, phase: 'collecting' };
+  if (state.phase === 'stalled' && counted(next).length >= state.cfg.minPeers) {
+    next = close(next, 'committing', now); // quorum after all: the aggregator clock starts now
+  }
+  return advance(next, now, effects);
+}
+
+function onCommit(
+  state: RoundState,
+  signed: SignedCommit,
+  recomputed: string | null,
+  now: number,
+): StepResult {
+  const c = signed.commit;
+  if (c.round < state.round) {
+    return { state, effects: [{ type: 'drop', reason: 'stale-round', from: c.aggregator }] };
+  }
+  if (c.round > state.round) {
+    return { state, effects: [{ type: 'catch-up', fromRound: state.round, from: c.aggregator }] };
+  }
+  if (state.phase === 'applying') {
+    return { state, effects: [{ type: 'drop', reason: 'duplicate-commit', from: c.aggregator }] };
+  }
+  const { cfg } = state;
+  const ctx = { ...cfg, members: state.members, round: state.round, expectedPrevHash: state.prevHash };
+  const check =
+    recomputed === null
+      ? checkCommitStructure(signed, ctx)
+      : checkCommit(signed, { ...ctx, recomputedMergedHash: recomputed });
+  if (!check.ok) {
+    const isPending = state.pending !== null && commitHash(state.pending.signed.commit) === commitHash(c);
+    const next = isPending ? { ...state, pending: null } : state;
+    return advance(next, now, [{ type: 'reject-commit', reason: check.reason, round: c.round }]);
+  }
+  if (recomputed === null) {
+    const fetches: Effect[] = c.contributors
+      .filter((x) => state.updates.get(x.peerId)?.updateHash !== x.updateHash)
+      .map((x) => ({ type: 'fetch-update', updateHash: x.updateHash, from: c.aggregator }));
+    return { state: { ...state, pending: { signed, since: now } }, effects: fetches };
+  }
+  return {
+    state: { ...state, phase: 'applying', pending: null },
+    effects: [{ type: 'apply-commit', signed }],
+  };
+}
+
+/** Moves the round on as far as the clock and what has arrived allow. */
+function advance(state: RoundState, now: number, effects: Effect[]): StepResult {
+  let s = state;
+  const { cfg } = s;
+  if (s.phase === 'idle' && s.live.size >= cfg.minPeers) {
+    s = { ...s, phase: 'training', deadline: now + cfg.roundDeadlineMs };
+    effects.push({ type: 'start-training', round: s.round });
+  }
+  if ((s.phase === 'training' || s.phase === 'collecting') && shouldClose(s, now)) {
+    const closedAt = Math.min(now, s.deadline!);
+    if (counted(s).length >= cfg.minPeers) s = close(s, 'committing', closedAt);
+    else {
+      s = close(s, 'stalled', closedAt);
+      effects.push({ type: 'stalled', round: s.round, sinceMs: closedAt });
+    }
+  }
+  if (s.phase === 'committing') s = maybeAggregate(s, now, effects);
+  return { state: s, effects };
+}
+
+function close(s: RoundState, phase: 'committing' | 'stalled', closedAt: number): RoundState {
+  return { ...s, phase, closedAt, aggregators: aggregatorOrder(s.cfg.swarmId, s.round, [...s.live]) };
+}
+
+/** At the deadline, or early once every live member (at least a quorum) has contributed. */
+function shouldClose(s: RoundState, now: number): boolean {
+  if (now >= s.deadline!) return true;
+  const got = counted(s);
+  return got.length >= s.cfg.minPeers && [...s.live].every((p) => s.updates.has(p));
+}
+
+/** Issues merge-and-commit when this peer holds attempt k = ⌊(now − closedAt) / commitTimeoutMs⌋. */
+function maybeAggregate(s: RoundState, now: number, effects: Effect[]): RoundState {
+  const { cfg } = s;
+  const waitingOnPending = s.pending !== null && now < s.pending.since + cfg.commitTimeoutMs;
+  if (waitingOnPending) return s;
+  const attempt = Math.floor((now - s.closedAt!) / cfg.commitTimeoutMs);
+  if (s.issuedAttempt !== null && attempt <= s.issuedAttempt) return s;
+  if (aggregatorForAttempt(s.aggregators, attempt) !== cfg.self) return s;
+  effects.push({ type: 'merge-and-commit', round: s.round, attempt, contributors: counted(s) });
+  return { ...s, issuedAttempt: attempt };
+}
+
+/** Contributions this peer merges: those that arrived while collection was open, in peer-ID order. */
+export function counted(s: RoundState): Contributor[] {
+  const on = [...s.updates].filter(([, u]) => !u.late);
+  return sortContributors(
+    on.map(([peerId, u]) => ({ peerId, updateHash: u.updateHash, samples: u.samples })),
+  );
+}
+
+/** Phases in which an update of the current round still counts (stalled: the round is still open). */
+function isCollecting(phase: RoundPhase): boolean {
+  return phase === 'idle' || phase === 'training' || phase === 'collecting' || phase === 'stalled';
+}
+
+function freshRound(round: number, prevHash: string | null, early: ReadonlyMap<string, Update>) {
+  return {
+    phase: 'idle' as RoundPhase,
+    round,
+    prevHash,
+    deadline: null,
+    closedAt: null,
+    aggregators: [],
+    updates: early,
+    early: new Map<string, Update>(),
+    pending: null,
+    issuedAttempt: null,
+  };
+}
+
+function checkConfig(cfg: RoundConfig): void {
+  const bad = (why: string) => new InputError('ROUND_CONFIG_INVALID', `swarm round config: ${why}`);
+  if (!cfg.members.includes(cfg.self)) throw bad(`this peer ${cfg.self} is not in the member list`);
+  if (!Number.isInteger(cfg.minPeers) || cfg.minPeers < 1 || cfg.minPeers > cfg.members.length) {
+    throw bad(`minPeers must be between 1 and the ${cfg.members.length} members, got ${cfg.minPeers}`);
+  }
+  if (!(cfg.roundDeadlineMs > 0) || !(cfg.commitTimeoutMs > 0)) {
+    throw bad('roundDeadlineMs and commitTimeoutMs must be > 0');
+  }
+}

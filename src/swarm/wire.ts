@@ -1,0 +1,204 @@
+import { Packr } from 'msgpackr';
+import { z } from 'zod';
+import { SwarmdError } from '../core/index.js';
+
+/*
+ * Wire messages (gossip payloads and direct request/response), msgpack-encoded and validated with zod once,
+ * here, where they enter. Every message is an envelope { v, type, swarmId, from, round, body }; the types
+ * below are derived from the schemas so the code and the format cannot drift apart.
+ */
+export const WIRE_VERSION = 1;
+/** Largest chunk of an update; js gossipsub refuses messages over ~4 MiB. */
+export const MAX_CHUNK_BYTES = 1024 * 1024;
+/** A gossip message: one chunk plus envelope overhead. Direct responses (a log) may pass a larger limit. */
+export const MAX_GOSSIP_MESSAGE_BYTES = MAX_CHUNK_BYTES + 64 * 1024;
+export const ROUND_PHASES = ['idle', 'training', 'collecting', 'committing', 'applying', 'stalled'] as const;
+export type RoundPhase = (typeof ROUND_PHASES)[number];
+
+const packr = new Packr({ useRecords: false });
+
+export const HashSchema = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex SHA-256');
+export const PeerIdSchema = z.string().min(1).max(128);
+const SwarmIdSchema = z.string().min(1).max(128);
+const RoundSchema = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const CountSchema = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const BytesSchema = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected bytes');
+
+export const ContributorSchema = z
+  .object({ peerId: PeerIdSchema, updateHash: HashSchema, samples: CountSchema.positive() })
+  .strict();
+export const RoundCommitSchema = z
+  .object({
+    swarmId: SwarmIdSchema,
+    round: RoundSchema,
+    prevHash: HashSchema.nullable(),
+    contributors: z.array(ContributorSchema).min(1).max(4096),
+    method: z.enum(['fedavg', 'sum']),
+    kind: z.enum(['model', 'stats']),
+    mergedHash: HashSchema,
+    aggregator: PeerIdSchema,
+    createdAt: CountSchema,
+  })
+  .strict();
+export const SignedCommitSchema = z
+  .object({ commit: RoundCommitSchema, signature: BytesSchema.refine((b) => b.length <= 1024) })
+  .strict();
+
+const HelloBody = z
+  .object({ committedRound: RoundSchema.nullable(), commitHash: HashSchema.nullable(), samples: CountSchema })
+  .strict()
+  .refine((b) => (b.committedRound === null) === (b.commitHash === null), 'round and hash come together');
+const HeartbeatBody = z.object({ phase: z.enum(ROUND_PHASES) }).strict();
+/** Announces an update (model weights) or a feature-statistics contribution; its bytes follow as chunks. */
+const manifestBody = <K extends 'model' | 'stats'>(kind: K) =>
+  z
+    .object({
+      kind: z.literal(kind),
+      updateHash: HashSchema,
+      samples: CountSchema.positive(),
+      sizeBytes: CountSchema,
+      chunkHashes: z.array(HashSchema).min(1).max(65536),
+      baseCommitHash: HashSchema.nullable(),
+    })
+    .strict();
+const ChunkBody = z
+  .object({
+    updateHash: HashSchema,
+    hash: HashSchema,
+    index: CountSchema,
+    bytes: BytesSchema.refine((b) => b.length <= MAX_CHUNK_BYTES, 'chunk over 1 MiB'),
+  })
+  .strict();
+const FetchRequestBody = z.discriminatedUnion('kind', [
+  z.object({ kind: z.enum(['chunk', 'update', 'commit']), hash: HashSchema }).strict(),
+  z.object({ kind: z.literal('log'), fromRound: RoundSchema }).strict(),
+]);
+const FetchResponseBody = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('chunk'), hash: HashSchema, bytes: ChunkBody.shape.bytes }).strict(),
+  z
+    .object({ kind: z.literal('update'), manifest: z.union([manifestBody('model'), manifestBody('stats')]) })
+    .strict(),
+  z.object({ kind: z.literal('commit'), signed: SignedCommitSchema }).strict(),
+  z.object({ kind: z.literal('log'), commits: z.array(SignedCommitSchema).max(1024) }).strict(),
+  z
+    .object({ kind: z.literal('not-found'), hash: HashSchema.optional(), fromRound: RoundSchema.optional() })
+    .strict(),
+]);
+
+const envelope = <T extends string, B extends z.ZodTypeAny>(type: T, body: B) =>
+  z
+    .object({
+      v: z.literal(WIRE_VERSION),
+      type: z.literal(type),
+      swarmId: SwarmIdSchema,
+      from: PeerIdSchema,
+      round: RoundSchema,
+      body,
+    })
+    .strict();
+
+export const WireMessageSchema = z.discriminatedUnion('type', [
+  envelope('hello', HelloBody),
+  envelope('heartbeat', HeartbeatBody),
+  envelope('update-manifest', manifestBody('model')),
+  envelope('stats', manifestBody('stats')),
+  envelope('chunk', ChunkBody),
+  envelope('commit', SignedCommitSchema),
+  envelope('fetch-request', FetchRequestBody),
+  envelope('fetch-response', FetchResponseBody),
+]);
+
+export type WireMessage = z.infer<typeof WireMessageSchema>;
+export type WireMessageType = WireMessage['type'];
+export type MessageOf<T extends WireMessageType> = Extract<WireMessage, { type: T }>;
+export type RoundCommit = z.infer<typeof RoundCommitSchema>;
+export type Contributor = z.infer<typeof ContributorSchema>;
+export type SignedCommit = z.infer<typeof SignedCommitSchema>;
+/** Body of update-manifest / stats: what a receiver needs to assemble and check the update's bytes. */
+export type UpdateManifest = MessageOf<'update-manifest' | 'stats'>['body'];
+export type FetchRequest = MessageOf<'fetch-request'>['body'];
+export type FetchResponse = MessageOf<'fetch-response'>['body'];
+
+const MESSAGE_TYPES: ReadonlySet<string> = new Set(WireMessageSchema.options.map((o) => o.shape.type.value));
+/** Gossip about a round's work; older rounds are of no use once a peer has moved past them. */
+const ROUND_CHECKED: ReadonlySet<WireMessageType> = new Set(['update-manifest', 'stats', 'chunk', 'commit']);
+
+export type DecodeRejection =
+  | 'oversized'
+  | 'malformed'
+  | 'unknown-version'
+  | 'unknown-type'
+  | 'inconsistent'
+  | 'wrong-swarm'
+  | 'non-member'
+  | 'stale-round';
+
+export interface DecodeContext {
+  swarmId: string;
+  maxBytes: number;
+  members: ReadonlySet<string>;
+  /** Messages about rounds before this one are stale (update-manifest, stats, chunk, commit). */
+  minRound?: number;
+}
+
+export type DecodeResult =
+  { ok: true; msg: WireMessage } | { ok: false; reason: DecodeRejection; detail?: string };
+
+/** Codes: WIRE_INVALID (a message this peer built does not match the schema: a bug). */
+export class WireError extends SwarmdError {}
+
+/** Validates and encodes a message; throws WireError on a message that would be rejected by its receiver. */
+export function encodeMessage(msg: WireMessage): Uint8Array {
+  const parsed = WireMessageSchema.safeParse(msg);
+  if (!parsed.success) {
+    throw new WireError(
+      'WIRE_INVALID',
+      `refusing to send an invalid ${msg.type} message: ${summarize(parsed.error)}`,
+    );
+  }
+  return packr.pack(parsed.data); // schema order: one encoding per message
+}
+
+/** Decodes untrusted bytes. Never throws: every failure is one of the DecodeRejection reasons. */
+export function decodeMessage(bytes: Uint8Array, ctx: DecodeContext): DecodeResult {
+  if (bytes.length > ctx.maxBytes) return reject('oversized', `${bytes.length} > ${ctx.maxBytes} bytes`);
+  let raw: unknown;
+  try {
+    raw = packr.unpack(bytes);
+  } catch (err) {
+    return reject('malformed', err instanceof Error ? err.message : 'not msgpack');
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return reject('malformed', 'not a map');
+  const { v, type } = raw as { v?: unknown; type?: unknown };
+  if (v !== WIRE_VERSION) {
+    return reject(typeof v === 'number' ? 'unknown-version' : 'malformed', `v=${String(v)}`);
+  }
+  if (typeof type === 'string' && !MESSAGE_TYPES.has(type)) return reject('unknown-type', type.slice(0, 64));
+  const parsed = WireMessageSchema.safeParse(raw);
+  if (!parsed.success) return reject('malformed', summarize(parsed.error));
+  const msg = parsed.data;
+  if (!isConsistent(msg)) return reject('inconsistent', 'envelope disagrees with its commit');
+  if (msg.swarmId !== ctx.swarmId) return reject('wrong-swarm', msg.swarmId.slice(0, 64));
+  if (!ctx.members.has(msg.from)) return reject('non-member', msg.from.slice(0, 64));
+  if (ctx.minRound !== undefined && ROUND_CHECKED.has(msg.type) && msg.round < ctx.minRound) {
+    return reject('stale-round', `round ${msg.round} < ${ctx.minRound}`);
+  }
+  return { ok: true, msg };
+}
+
+/** A commit's own swarm and round must be the envelope's, or the envelope checks would check nothing. */
+function isConsistent(msg: WireMessage): boolean {
+  if (msg.type !== 'commit') return true;
+  return msg.body.commit.swarmId === msg.swarmId && msg.body.commit.round === msg.round;
+}
+
+function reject(reason: DecodeRejection, detail?: string): DecodeResult {
+  return { ok: false, reason, detail };
+}
+
+function summarize(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+    .join('; ');
+}
