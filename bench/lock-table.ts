@@ -1,6 +1,6 @@
 // Regenerates the model-lock table (issue 2): centralised plain model vs the INR model with the right key,
 // a wrong key, and the INR removed (Δ = 0), on the held-out split of the bundled TCGA set.
-//   npm run table:lock [-- --alpha 0.5 --inr-layers decoder_1,decoder_2 --epochs 60]
+//   npm run table:lock [-- --alpha 0.5 --inr-layers all|decoder_1,decoder_2 --init-gain 50 --epochs 60]
 import '../src/core/polyfill.js';
 import { parseArgs } from 'node:util';
 import { generateModelKey } from '../src/inr/index.js';
@@ -22,7 +22,8 @@ const { values: args } = parseArgs({
   options: {
     data: { type: 'string', default: 'data/tcga11_metagsca_all.csv.gz' },
     alpha: { type: 'string', default: '0.5' },
-    'inr-layers': { type: 'string', default: 'decoder_1,decoder_2' },
+    'inr-layers': { type: 'string', default: 'all' },
+    'init-gain': { type: 'string', default: '50' },
     'delta-scale': { type: 'string', default: '1' },
     levels: { type: 'string', default: '8' },
     epochs: { type: 'string', default: '60' },
@@ -44,7 +45,8 @@ async function main(): Promise<void> {
   const data = prepareData(ds, { testFraction: 0.2, valFraction: 0.15, seed, groupColumn: 'patient' });
   const base = { inputDim: ds.cols, numClasses: ds.classNames.length, seed };
   const inr = {
-    layers: args['inr-layers']!.split(','),
+    layers: args['inr-layers'] === 'all' ? ('all' as const) : args['inr-layers']!.split(','),
+    initGain: Number(args['init-gain']),
     alpha: Number(args.alpha),
     deltaScale: Number(args['delta-scale']),
     encodingLevels: Number(args.levels),
@@ -64,7 +66,7 @@ async function main(): Promise<void> {
   console.log(`data ${args.data}: ${ds.rows} samples × ${ds.cols} features, ${ds.classNames.length} classes`);
   console.log(
     `split by patient, seed ${seed}: train ${data.train.rows} / val ${data.val.rows} / test ${data.test.rows}; ` +
-      `backend ${backend.name}; INR layers ${inr.layers.join('+')}, α ${inr.alpha}, L ${inr.encodingLevels}, ` +
+      `backend ${backend.name}; INR layers ${inr.layers === 'all' ? 'all linear' : inr.layers.join('+')}, Φ init gain ${inr.initGain}, α ${inr.alpha}, L ${inr.encodingLevels}, ` +
       `Δ scale ${inr.deltaScale}; chance = ${(100 / ds.classNames.length).toFixed(1)}%`,
   );
   console.log('| model | val acc | test acc | test macro-F1 | test macro-AUROC |');

@@ -13,6 +13,11 @@ export interface INRLinearArgs {
   /** Depth of Φθ in dense layers (≥ 1). */
   inrLayers: number;
   deltaScale: number;
+  /**
+   * Gain on the initial weights of Φθ's last layer (default 1 = Glorot). A large gain makes Δ large from
+   * the start, so training cannot quietly flatten it into a key-independent bias (measured: bench/lock-table).
+   */
+  initGain?: number;
   /** π from the model key (result[i] = π(i)); null means the INR is removed, Δ = 0. */
   permutation: Int32Array | number[] | null;
   seed: number;
@@ -35,6 +40,7 @@ export class INRLinear extends tf.layers.Layer {
   private readonly inrHidden: number;
   private readonly inrLayers: number;
   private readonly deltaScale: number;
+  private readonly initGain: number;
   private readonly seed: number;
   /** γ(c') row-major [units, 2L]; null when the INR is removed. */
   private readonly encodingValues: Float32Array | null;
@@ -52,6 +58,7 @@ export class INRLinear extends tf.layers.Layer {
     this.inrHidden = args.inrHidden;
     this.inrLayers = args.inrLayers;
     this.deltaScale = args.deltaScale;
+    this.initGain = args.initGain ?? 1;
     this.seed = args.seed;
     const permutation = args.permutation ?? null;
     this.encodingValues = permutation
@@ -67,9 +74,13 @@ export class INRLinear extends tf.layers.Layer {
     const glorot = (seed: number) => tf.initializers.glorotUniform({ seed });
     this.kernel = this.addWeight('kernel', [inDim, this.units], 'float32', glorot(this.seed));
     this.bias = this.addWeight('bias', [this.units], 'float32', tf.initializers.zeros());
-    this.inr = inrLayerWidths(2 * this.encodingLevels, this.inrHidden, this.inrLayers).map(
+    const widths = inrLayerWidths(2 * this.encodingLevels, this.inrHidden, this.inrLayers);
+    // Glorot uniform with scale gain² = Glorot × gain (same random stream).
+    const last = (seed: number) =>
+      tf.initializers.varianceScaling({ scale: this.initGain ** 2, mode: 'fanAvg', distribution: 'uniform', seed });
+    this.inr = widths.map(
       ([from, to], k) => ({
-        kernel: this.addWeight(`inr_${k}/kernel`, [from, to], 'float32', glorot(this.seed + 1 + k)),
+        kernel: this.addWeight(`inr_${k}/kernel`, [from, to], 'float32', (k === widths.length - 1 ? last : glorot)(this.seed + 1 + k)),
         bias: this.addWeight(`inr_${k}/bias`, [to], 'float32', tf.initializers.zeros()),
       }),
     );
@@ -116,6 +127,7 @@ export class INRLinear extends tf.layers.Layer {
       inrHidden: this.inrHidden,
       inrLayers: this.inrLayers,
       deltaScale: this.deltaScale,
+      initGain: this.initGain,
       seed: this.seed,
     };
   }

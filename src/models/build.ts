@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../core/index.js';
 import { INRLinear, derivePermutation, type ModelKey } from '../inr/index.js';
-import { linearLayerNames, type ModelConfig } from './config.js';
+import { inrLayerNames, linearLayerNames, type ModelConfig } from './config.js';
 import { SeededDropout } from './dropout.js';
 
 /**
@@ -53,7 +53,7 @@ function mlpBody(c: ModelConfig, f: LayerFactory, input: tf.SymbolicTensor): tf.
 }
 
 function layerFactory(c: ModelConfig, inr: InrMode | null): LayerFactory {
-  const inrLayers = new Set(c.inr?.layers ?? []);
+  const inrLayers = new Set(inrLayerNames(c));
   let layerIndex = 0;
   return {
     linear(name, units, x) {
@@ -69,6 +69,7 @@ function layerFactory(c: ModelConfig, inr: InrMode | null): LayerFactory {
           inrHidden: c.inr.hidden,
           inrLayers: c.inr.depth,
           deltaScale: c.inr.deltaScale,
+          initGain: c.inr.initGain,
           permutation,
           seed,
         }).apply(x) as tf.SymbolicTensor;
@@ -88,7 +89,7 @@ function layerFactory(c: ModelConfig, inr: InrMode | null): LayerFactory {
 function checkInrLayers(c: ModelConfig): void {
   if (!c.inr) return;
   const known = linearLayerNames(c);
-  const unknown = c.inr.layers.filter((l) => !known.includes(l));
+  const unknown = inrLayerNames(c).filter((l) => !known.includes(l));
   if (unknown.length > 0) {
     throw new InputError(
       'MODEL_BAD_INR_LAYER',

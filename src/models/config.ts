@@ -1,14 +1,19 @@
 import { z } from 'zod';
 import { InputError } from '../core/index.js';
 
-/** Which linear layers become INRLinear and how. Defaults follow the paper (Φ: hidden 8, 3 layers; L = 8). */
+/**
+ * Which linear layers become INRLinear and how. Φ and L follow the paper (hidden 8, 3 layers; L = 8); the
+ * placement (every linear layer) and Φ's init gain (50) are what bench/lock-table measured to lock the
+ * model without losing accuracy — see README, "Model lock".
+ */
 export const InrConfigSchema = z.object({
-  layers: z.array(z.string().min(1)).default(['decoder_1', 'decoder_2']),
+  layers: z.union([z.literal('all'), z.array(z.string().min(1)).min(1)]).default('all'),
   alpha: z.number().gt(0).lte(1).default(0.5),
   encodingLevels: z.number().int().min(1).max(16).default(8),
   hidden: z.number().int().min(1).max(256).default(8),
   depth: z.number().int().min(1).max(8).default(3),
   deltaScale: z.number().positive().default(1),
+  initGain: z.number().positive().default(50),
 });
 
 export const ModelConfigSchema = z.object({
@@ -36,6 +41,12 @@ export function parseModelConfig(input: unknown): ModelConfig {
   if (res.success) return res.data;
   const issues = res.error.issues.map((i) => `${i.path.join('.') || 'model'}: ${i.message}`).join('; ');
   throw new InputError('MODEL_CONFIG', `invalid model config (${issues})`);
+}
+
+/** The INR layers a config asks for, with 'all' spelled out. */
+export function inrLayerNames(config: ModelConfig): string[] {
+  if (!config.inr) return [];
+  return config.inr.layers === 'all' ? linearLayerNames(config) : config.inr.layers;
 }
 
 /** Names of the linear layers an architecture has, so a config naming a missing one fails clearly. */

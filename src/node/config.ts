@@ -68,11 +68,12 @@ export const SwarmConfigSchema = z
     model: z
       .object({
         arch: z.enum(['proteomics', 'mlp']).default('proteomics'),
+        /** Every site maps labels to these indices, even a site that lacks some classes. */
+        classNames: z.array(z.string().min(1)).min(2),
         inr: InrConfigSchema.nullable().optional(),
         seed: z.number().int().nonnegative().default(42),
       })
-      .strict()
-      .default({}),
+      .strict(),
   })
   .strict()
   .refine((c) => c.minPeers <= c.members.length, { message: 'minPeers exceeds the number of members' })
