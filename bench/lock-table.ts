@@ -3,7 +3,8 @@
 //   npm run table:lock [-- --alpha 0.5 --inr-layers all|decoder_1,decoder_2 --init-gain 50 --epochs 60]
 import '../src/core/polyfill.js';
 import { parseArgs } from 'node:util';
-import { generateModelKey } from '../src/inr/index.js';
+import { createHash } from 'node:crypto';
+import { modelKeyFromBytes } from '../src/inr/index.js';
 import {
   TfjsTrainer,
   buildModel,
@@ -51,8 +52,10 @@ async function main(): Promise<void> {
     deltaScale: Number(args['delta-scale']),
     encodingLevels: Number(args.levels),
   };
-  const key = generateModelKey();
-  const wrong = generateModelKey();
+  // Keys derived from the seed, so the table regenerates exactly.
+  const keyFor = (tag: string) => modelKeyFromBytes(createHash('sha256').update(`lock-table ${tag} ${seed}`).digest());
+  const key = keyFor('right');
+  const wrong = keyFor('wrong');
   const rows: Row[] = [];
 
   const plain = parseModelConfig({ ...base, inr: null });
