@@ -5,7 +5,16 @@ import { Command, Option } from 'commander';
 import { SwarmdError } from './core/index.js';
 import { generateModelKey, writeKeyFile } from './inr/index.js';
 import { parseBackendPreference, selectBackend, type BackendInfo, type EpochInfo } from './models/index.js';
-import { inferOffline, trainLocal } from './node/index.js';
+import {
+  createLogger,
+  fetchStatus,
+  formatStatusTable,
+  inferOffline,
+  initSite,
+  runDemo,
+  startDaemon,
+  trainLocal,
+} from './node/index.js';
 
 const program = new Command('swarmd')
   .description('Decentralized swarm-learning peer with key-locked (INFL) models')
@@ -101,6 +110,67 @@ csvOptions(
     if (!o.output) process.stdout.write(res.csv);
     else console.error(`wrote ${res.rows} predictions to ${o.output}`);
     if (res.scores) console.error(`labels present: ${formatScores(res.scores)}`);
+  });
+
+program
+  .command('init')
+  .description("create a site's database and peer identity (and, for a new swarm, its key file and PSK)")
+  .requiredOption('--config <file>', 'site config (YAML); see configs/')
+  .option('--new-key', "also write a new model key file at the config's keyFile")
+  .option('--new-psk <file>', 'also write a new swarm PSK file here')
+  .option('--add-to-swarm', "add this site's peer id to the swarm config's members")
+  .action(async (o: { config: string; newKey?: boolean; newPsk?: string; addToSwarm?: boolean }) => {
+    const r = await initSite({ configPath: o.config, newKey: o.newKey, newPsk: o.newPsk, addToSwarm: o.addToSwarm });
+    for (const f of r.wrote) console.log(`wrote ${f} (mode 0600): copy it to every site over a secure channel`);
+    console.log(`site ${r.site}: ${r.created ? 'created' : 'already initialised'} ${r.dataDir}`);
+    console.log(`peer id ${r.peerId}${o.addToSwarm ? ' (added to the swarm config)' : ' — list it in the swarm config members'}`);
+  });
+
+program
+  .command('start')
+  .description('run the site daemon until SIGINT/SIGTERM: join the swarm, train, merge, checkpoint')
+  .requiredOption('--config <file>', 'site config (YAML)')
+  .option('--bootstrap <multiaddr...>', 'peers to dial at start (added to the config)')
+  .action(async (o: { config: string; bootstrap?: string[] }) => {
+    const logger = createLogger({ level: 'info', pretty: 'auto' });
+    const daemon = await startDaemon({ configPath: o.config, bootstrap: o.bootstrap, logger });
+    console.error(`swarmd ${daemon.peerId} listening on ${daemon.addrs().join(' ')}; status ${daemon.statusUrl}`);
+    await new Promise<void>((resolve) => {
+      const shutdown = (signal: string) => {
+        logger.info({ signal }, 'shutting down');
+        resolve();
+      };
+      process.once('SIGINT', () => shutdown('SIGINT'));
+      process.once('SIGTERM', () => shutdown('SIGTERM'));
+    });
+    await daemon.stop();
+    logger.info({}, 'stopped cleanly');
+  });
+
+program
+  .command('status')
+  .description("print a running daemon's status")
+  .option('--url <url>', 'status endpoint of the daemon', 'http://127.0.0.1:8101')
+  .option('--token <token>', 'bearer token (or SWARMD_TOKEN)')
+  .option('--json', 'print the raw JSON')
+  .action(async (o: { url: string; token?: string; json?: boolean }) => {
+    const s = await fetchStatus(o.url, { token: o.token ?? process.env.SWARMD_TOKEN, timeoutMs: 5000 });
+    console.log(o.json ? JSON.stringify(s, null, 2) : formatStatusTable(s, Date.now()));
+  });
+
+program
+  .command('demo')
+  .description('run a swarm of sites on this machine on the bundled TCGA data and print the result table')
+  .option('--sites <n>', 'number of sites', Number, 3)
+  .option('--rounds <n>', 'swarm rounds', Number, 4)
+  .option('--epochs-per-round <n>', 'local epochs per round', Number, 3)
+  .option('--seed <n>', 'seed for the split and the models', Number, 42)
+  .option('--keep-running', 'keep the sites (and the dashboard) up after the table until Ctrl-C')
+  .action(async (o: { sites: number; rounds: number; epochsPerRound: number; seed: number; keepRunning?: boolean }) => {
+    const holdOpen = o.keepRunning
+      ? new Promise<void>((resolve) => process.once('SIGINT', () => resolve()))
+      : undefined;
+    await runDemo({ ...o, holdOpen, say: (line) => console.log(line) });
   });
 
 async function reportBackend(pref: string): Promise<BackendInfo> {

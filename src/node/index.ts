@@ -1,6 +1,21 @@
 /**
- * Node: the daemon's composition root and the site-level commands (local training, offline inference).
+ * Node: the daemon's composition root (config → store → model work → libp2p host → swarm peer → status
+ * server, stopped in reverse) and the site-level commands: init, local training, offline inference, status.
  * It wires models, swarm and storage together; nothing below it imports from here.
  */
 export { inferOffline, trainLocal } from './local.js';
 export type { InferOptions, InferResult, TrainLocalOptions, TrainLocalResult } from './local.js';
+export { startDaemon } from './daemon.js';
+export type { Daemon, DaemonOptions } from './daemon.js';
+export { initSite, addMember } from './init.js';
+export type { InitOptions, InitResult } from './init.js';
+export { loadSiteConfig, loadSwarmConfig, SiteConfigSchema, SwarmConfigSchema } from './config.js';
+export type { SiteConfig, SwarmConfig } from './config.js';
+export { createLogger, fetchStatus, formatStatusTable } from './status/index.js';
+export { TCGA, loadTcga, planSites, writeRowsFiles } from './demo-data.js';
+export type { SitePlan } from './demo-data.js';
+export { runDemo, formatDemoTable } from './demo.js';
+export type { DemoOptions, DemoRow } from './demo.js';
+export { launchSite } from './launcher.js';
+export type { LaunchedSite } from './launcher.js';
+export { evaluateCheckpoint, trainBaseline } from './evaluate.js';

@@ -1,0 +1,175 @@
+import { InputError } from '../core/index.js';
+import { assertKeyMatches, loadKeyFile } from '../inr/index.js';
+import { parseBackendPreference, parseModelConfig, selectBackend, standardizerFromJSON } from '../models/index.js';
+import { openStore, type Store } from '../storage/index.js';
+import {
+  createSwarmHost,
+  createSwarmPeer,
+  peerIdOf,
+  pskSecret,
+  readPskFile,
+  signWith,
+  verifyFromPeerId,
+  type SwarmHost,
+  type SwarmPeer,
+} from '../swarm/index.js';
+import { loadSiteConfig, loadSwarmConfig, type SiteConfig, type SwarmConfig } from './config.js';
+import { loadIdentity } from './identity.js';
+import { loadSiteData } from './site-data.js';
+import { SiteWork } from './site-work.js';
+import { createLogger, createMetrics, createStatusServer, type Logger, type StatusServer } from './status/index.js';
+import { RoundHistory, statusSource, wireMetrics } from './status-source.js';
+
+export interface DaemonOptions {
+  configPath: string;
+  /** Extra bootstrap multiaddrs (`--bootstrap`), added to the config's. */
+  bootstrap?: string[];
+  logger?: Logger;
+}
+
+export interface Daemon {
+  peerId: string;
+  addrs(): string[];
+  statusUrl: string;
+  peer: SwarmPeer;
+  stop(): Promise<void>;
+}
+
+/**
+ * The composition root: builds store → key → data → model work → host → swarm peer → status server in
+ * order, and stops them in reverse. Nothing runs in the background that stop() does not end.
+ */
+export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
+  const site = await loadSiteConfig(o.configPath);
+  const swarm = await loadSwarmConfig(site.swarmConfig);
+  const log = o.logger ?? createLogger({ level: site.log.level, pretty: site.log.pretty });
+  const stack: (() => Promise<void> | void)[] = [];
+  const stop = async () => {
+    for (const close of stack.reverse()) await close();
+    stack.length = 0;
+  };
+  try {
+    return await build(site, swarm, o, log, stack, stop);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function build(
+  site: SiteConfig,
+  swarm: SwarmConfig,
+  o: DaemonOptions,
+  log: Logger,
+  stack: (() => Promise<void> | void)[],
+  stop: () => Promise<void>,
+): Promise<Daemon> {
+  const backend = await selectBackend(parseBackendPreference(site.backend));
+  log.info({ backend: backend.name, skipped: backend.skipped.map((s) => s.name) }, 'tfjs backend selected');
+  log.info({ site: effectiveConfig(site), swarm: { ...swarm, members: swarm.members.length } }, 'effective config');
+  const store = await openStore(site.dataDir);
+  stack.push(() => store.close());
+  const identity = await loadIdentity(store);
+  const self = peerIdOf(identity);
+  if (!swarm.members.some((m) => m.peerId === self)) {
+    throw new InputError('NOT_A_MEMBER', `this site's peer id ${self} is not in ${site.swarmConfig}'s members: add it there`);
+  }
+  const key = await loadKeyFile(site.keyFile);
+  const pinned = await store.getMeta<string>('key-fingerprint');
+  if (pinned) assertKeyMatches(key, pinned, `this site's database ${site.dataDir}`);
+  else await store.putMeta('key-fingerprint', key.fingerprint);
+  const psk = await readPskFile(swarm.pskFile);
+  const data = await loadSiteData(site, swarm.model.classNames);
+  const model = parseModelConfig({
+    ...swarm.model,
+    inr: swarm.model.inr === undefined ? {} : swarm.model.inr,
+    inputDim: data.ds.cols,
+    numClasses: swarm.model.classNames.length,
+  });
+  const metrics = createMetrics();
+  const resume = await resumePoint(store);
+  const history = new RoundHistory();
+  const work = new SiteWork({
+    data,
+    model,
+    key,
+    store,
+    training: site.training,
+    backend: backend.name,
+    standardizer: resume.standardizer,
+    onTrained: (round, m) => history.trained(round, m),
+    onApplied: (round, m) => history.applied(round, m),
+  });
+  stack.push(() => work.dispose());
+  const members = swarm.members.map((m) => m.peerId);
+  const host: SwarmHost = await createSwarmHost({
+    privateKey: identity,
+    listen: site.listen,
+    psk,
+    swarmId: swarm.swarmId,
+    members,
+    bootstrap: [...site.bootstrap, ...(o.bootstrap ?? [])],
+    log,
+    onRefused: (peerId, direction) => log.warn({ peer: peerId, direction }, 'refused a non-member connection'),
+  });
+  await host.start();
+  stack.push(() => host.stop());
+  const peer = createSwarmPeer(
+    {
+      swarmId: swarm.swarmId,
+      self,
+      members,
+      minPeers: swarm.minPeers,
+      roundDeadlineMs: swarm.roundDeadlineMs,
+      commitTimeoutMs: swarm.commitTimeoutMs,
+      maxRounds: swarm.rounds,
+      swarmSecret: pskSecret(psk),
+      sign: signWith(identity),
+      verify: verifyFromPeerId,
+      resume: resume.commit,
+      readLog: (from) => store.getLog(from),
+    },
+    {
+      host,
+      work,
+      log,
+      onEvent: (e) => {
+        wireMetrics(metrics)(e);
+        if (e.type === 'peer') metrics.peersConnected.set(host.connectedPeers().length);
+      },
+    },
+  );
+  await peer.start();
+  stack.push(() => peer.stop());
+  const server: StatusServer = createStatusServer({
+    host: site.http.host,
+    port: site.http.port,
+    token: site.http.token,
+    source: statusSource({ peer, host, backend: backend.name, swarmId: swarm.swarmId, history }),
+    metrics,
+    log,
+  });
+  const { url } = await server.start();
+  stack.push(() => server.stop());
+  log.info({ peer: self, addrs: host.addrs(), status: url }, 'swarmd started');
+  return { peerId: self, addrs: () => host.addrs(), statusUrl: url, peer, stop };
+}
+
+/** Where a restarted site picks up: its last applied commit, those merged weights, and the shared transform. */
+async function resumePoint(store: Store) {
+  const last = await store.lastLogEntry();
+  const prep = await store.getMeta<unknown>('preprocessing');
+  const standardizer = prep === undefined ? null : standardizerFromJSON(prep);
+  if (!last) return { commit: null, standardizer };
+  const cp = last.round > 0 ? await store.latestCheckpoint() : undefined;
+  const merged = cp?.tensors ?? new Map();
+  if (cp && cp.manifest.round !== last.round) {
+    throw new InputError('STORE_INCONSISTENT', `database ${store.path}: the latest checkpoint is not the last logged round`);
+  }
+  return { commit: { round: last.round, hash: last.hash, bytes: last.bytes, merged }, standardizer };
+}
+
+/** The config as printed at start: paths and numbers, never the token. */
+function effectiveConfig(site: SiteConfig) {
+  return { ...site, http: { ...site.http, token: site.http.token ? '(set)' : '(none)' } };
+}

@@ -1,0 +1,159 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { generateModelKey, loadKeyFile, writeKeyFile, type ModelKey } from '../inr/index.js';
+import { parseModelConfig, type Dataset, type Scores } from '../models/index.js';
+import { openCheckpoint } from '../storage/index.js';
+import { createSwarmPsk, writePskFile } from '../swarm/index.js';
+import { loadTcga, planSites, writeRowsFiles } from './demo-data.js';
+import { evaluateCheckpoint, trainBaseline } from './evaluate.js';
+import { addMember, initSite } from './init.js';
+import { launchSite, type LaunchedSite } from './launcher.js';
+import { fetchStatus } from './status/index.js';
+
+export interface DemoOptions {
+  sites: number;
+  rounds: number;
+  epochsPerRound: number;
+  seed: number;
+  /** Keep the daemons running after the table until this promise resolves (e.g. Ctrl-C), for the dashboard. */
+  holdOpen?: Promise<void>;
+  say: (line: string) => void;
+}
+
+export interface DemoRow {
+  model: string;
+  right: Scores;
+  wrong: Scores;
+}
+
+const DATA_DIR = fileURLToPath(new URL('../../../data', import.meta.url));
+const CLASSES = ['BRCA', 'COAD', 'HNSC', 'KIRC', 'KIRP', 'LIHC', 'LUAD', 'LUSC', 'PRAD', 'STAD', 'THCA'];
+
+/**
+ * `swarmd demo`: N sites on this machine (fresh temp dirs, generated key and PSK) train on shares of the
+ * bundled TCGA set, then the swarm model is compared with centralised and single-site training on the
+ * held-out rows, with the right key and a wrong one. Everything it starts is stopped before it returns.
+ */
+export async function runDemo(o: DemoOptions): Promise<DemoRow[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'swarmd-demo-'));
+  const sites: LaunchedSite[] = [];
+  try {
+    o.say(`working directory ${dir}`);
+    const ds = await loadTcga(DATA_DIR);
+    const plan = planSites(ds, { sites: o.sites, seed: o.seed, mode: 'random' });
+    const names = plan.sites.map((_, i) => `site-${String.fromCharCode(97 + i)}`);
+    const configs = await writeDemoConfigs(dir, ds, plan, names, o);
+    for (const [i, cfg] of configs.entries()) {
+      const launched = await launchSite(cfg, { bootstrap: i === 0 ? [] : sites[0].addrs.slice(0, 1) });
+      sites.push(launched);
+      o.say(`started ${names[i]} (${plan.sites[i].length} samples) peer ${launched.peerId.slice(0, 16)}… status ${launched.statusUrl}`);
+    }
+    await followRounds(sites, o);
+    const key = await loadKeyFile(join(dir, 'site.key'));
+    const rows = await resultTable(ds, plan, key, join(dir, 'db', names[0]), o);
+    o.say(formatDemoTable(rows, plan.test.length));
+    o.say(`dashboard: ${sites[0].statusUrl}/`);
+    if (o.holdOpen) {
+      o.say('the sites keep running so you can look at the dashboard; Ctrl-C stops everything');
+      await o.holdOpen;
+    }
+    return rows;
+  } finally {
+    await Promise.all(sites.map((s) => s.stop()));
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function writeDemoConfigs(dir: string, ds: Dataset, plan: ReturnType<typeof planSites>, names: string[], o: DemoOptions) {
+  await writeKeyFile(join(dir, 'site.key'), generateModelKey());
+  await writePskFile(join(dir, 'swarm.psk'), createSwarmPsk());
+  const rowFiles = await writeRowsFiles(ds, plan, join(dir, 'rows'), names);
+  const swarmPath = join(dir, 'swarm.yaml');
+  await writeFile(
+    swarmPath,
+    stringify({
+      swarmId: 'swarmd-demo',
+      pskFile: 'swarm.psk',
+      members: [],
+      minPeers: names.length,
+      rounds: o.rounds,
+      roundDeadlineMs: 120_000,
+      commitTimeoutMs: 15_000,
+      model: { arch: 'proteomics', classNames: CLASSES, seed: o.seed },
+    }),
+  );
+  const configs: string[] = [];
+  for (const [i, name] of names.entries()) {
+    const path = join(dir, `${name}.yaml`);
+    await writeFile(
+      path,
+      stringify({
+        site: name,
+        dataDir: join(dir, 'db', name),
+        keyFile: 'site.key',
+        swarmConfig: 'swarm.yaml',
+        data: { path: join(DATA_DIR, 'tcga11_metagsca_all.csv.gz'), ignore: ['sample_type'], group: 'patient', rowsFile: rowFiles[i] },
+        listen: ['/ip4/127.0.0.1/tcp/0'],
+        http: { host: '127.0.0.1', port: 0 },
+        training: { epochsPerRound: o.epochsPerRound, seed: o.seed + i },
+        log: { level: 'warn', pretty: false },
+      }),
+    );
+    const r = await initSite({ configPath: path });
+    await addMember(swarmPath, name, r.peerId);
+    configs.push(path);
+  }
+  return configs;
+}
+
+/** Polls every site's /status and prints a line whenever the swarm's committed round advances. */
+async function followRounds(sites: LaunchedSite[], o: DemoOptions): Promise<void> {
+  const deadline = Date.now() + o.rounds * 240_000 + 120_000;
+  let shown = -1;
+  for (;;) {
+    const all = await Promise.all(sites.map((s) => fetchStatus(s.statusUrl, { timeoutMs: 5000 })));
+    const done = Math.min(...all.map((s) => s.lastCommit?.round ?? -1));
+    if (done > shown) {
+      const acc = all.map((s) => s.history.find((h) => h.round === done)?.mergedAccuracy).filter((v) => v != null);
+      const accText = acc.length ? `, merged model val accuracy ${acc.map((v) => (v! * 100).toFixed(1)).join(' / ')}%` : '';
+      o.say(done === 0 ? 'round 0: shared preprocessing statistics merged' : `round ${done}/${o.rounds} committed${accText}`);
+      shown = done;
+    }
+    if (done >= o.rounds) return;
+    if (Date.now() > deadline) throw new Error(`the demo swarm did not finish ${o.rounds} rounds in time`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+async function resultTable(ds: Dataset, plan: ReturnType<typeof planSites>, key: ModelKey, db: string, o: DemoOptions) {
+  const wrong = generateModelKey();
+  const cp = await openCheckpoint(db);
+  const rows: DemoRow[] = [
+    {
+      model: `swarm (${o.sites} sites, ${o.rounds} rounds)`,
+      right: evaluateCheckpoint(cp, { kind: 'key', key }, ds, plan.test),
+      wrong: evaluateCheckpoint(cp, { kind: 'key', key: wrong }, ds, plan.test),
+    },
+  ];
+  const config = parseModelConfig(cp.manifest.modelConfig);
+  const train = { epochs: o.rounds * o.epochsPerRound, batchSize: 32, learningRate: 1e-3, seed: o.seed };
+  o.say('training the baselines (centralised, single site) for comparison…');
+  rows.push({ model: 'centralised (all sites pooled)', ...(await trainBaseline(ds, config, key, wrong, { train: plan.sites.flat(), test: plan.test }, train)) });
+  rows.push({ model: 'site-a alone', ...(await trainBaseline(ds, config, key, wrong, { train: plan.sites[0], test: plan.test }, train)) });
+  return rows;
+}
+
+export function formatDemoTable(rows: DemoRow[], testRows: number): string {
+  const pct = (v: number) => `${(v * 100).toFixed(1)}%`.padStart(7);
+  const lines = [
+    `held-out test split: ${testRows} samples (no site trained on them)`,
+    `${'model'.padEnd(34)} ${'acc'.padStart(7)} ${'F1'.padStart(7)} │ ${'acc, wrong key'.padStart(14)} ${'F1'.padStart(7)}`,
+  ];
+  for (const r of rows) {
+    lines.push(`${r.model.padEnd(34)} ${pct(r.right.accuracy)} ${pct(r.right.macroF1)} │ ${pct(r.wrong.accuracy).padStart(14)} ${pct(r.wrong.macroF1)}`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,56 @@
+import type { ModelKey } from '../inr/index.js';
+import {
+  TfjsTrainer,
+  buildModel,
+  computeFeatureStats,
+  labeledRows,
+  parseModelConfig,
+  score,
+  standardizerFromJSON,
+  standardizerFromStats,
+  type Dataset,
+  type InrMode,
+  type ModelConfig,
+  type Scores,
+} from '../models/index.js';
+import type { Checkpoint } from '../storage/index.js';
+
+/** Scores a checkpoint on rows of `ds` with the given key (or INR removed), using its stored transform. */
+export function evaluateCheckpoint(cp: Checkpoint, inr: InrMode, ds: Dataset, rows: number[]): Scores {
+  const config = parseModelConfig(cp.manifest.modelConfig);
+  const trainer = new TfjsTrainer(buildModel(config, inr), config.numClasses);
+  try {
+    trainer.setWeights(cp.tensors);
+    return score(trainer, labeledRows(ds, standardizerFromJSON(cp.manifest.preprocessing), rows));
+  } finally {
+    trainer.dispose();
+  }
+}
+
+/**
+ * The baselines of the result tables: one model trained on `trainRows` (all sites pooled = centralised, or
+ * one site alone) for `epochs`, scored on `testRows`, with the right key and with `wrongKey`.
+ */
+export async function trainBaseline(
+  ds: Dataset,
+  config: ModelConfig,
+  key: ModelKey,
+  wrongKey: ModelKey,
+  rows: { train: number[]; test: number[] },
+  o: { epochs: number; batchSize: number; learningRate: number; seed: number },
+): Promise<{ right: Scores; wrong: Scores }> {
+  const standardizer = standardizerFromStats(computeFeatureStats(ds.features, ds.rows, ds.cols, rows.train), ds.featureNames);
+  const trainer = new TfjsTrainer(buildModel(parseModelConfig(config), { kind: 'key', key }), config.numClasses);
+  try {
+    await trainer.fit(labeledRows(ds, standardizer, rows.train), null, { ...o, patience: null });
+    const test = labeledRows(ds, standardizer, rows.test);
+    const right = score(trainer, test);
+    const other = new TfjsTrainer(buildModel(config, { kind: 'key', key: wrongKey }), config.numClasses);
+    other.setWeights(trainer.getWeights());
+    const wrong = score(other, test);
+    other.dispose();
+    return { right, wrong };
+  } finally {
+    trainer.dispose();
+  }
+}

@@ -1,0 +1,118 @@
+import type { NamedTensors } from '../core/index.js';
+import type { ModelKey } from '../inr/index.js';
+import {
+  TfjsTrainer,
+  buildModel,
+  computeFeatureStats,
+  labeledRows,
+  score,
+  standardizerFromStats,
+  standardizerToJSON,
+  statsFromTensors,
+  statsToTensors,
+  type LabeledData,
+  type ModelConfig,
+  type Standardizer,
+} from '../models/index.js';
+import type { Checkpoint, Store } from '../storage/index.js';
+import type { RoundWork } from '../swarm/index.js';
+import { hashTensors } from '../core/index.js';
+import type { SiteData } from './site-data.js';
+
+export interface SiteWorkInit {
+  data: SiteData;
+  model: ModelConfig;
+  key: ModelKey;
+  store: Store;
+  training: { epochsPerRound: number; batchSize: number; learningRate: number; seed: number };
+  backend: string;
+  /** Restored from the store on resume (round ≥ 0 applied before). */
+  standardizer: Standardizer | null;
+  onTrained?: (round: number, metrics: Record<string, number>) => void;
+  onApplied?: (round: number, metrics: Record<string, number>) => void;
+}
+
+/** The tfjs side of a swarm round on one site: stats for the shared transform, local training, applying merges. */
+export class SiteWork implements RoundWork {
+  private readonly trainer: TfjsTrainer;
+  private standardizer: Standardizer | null;
+  private sets: { train: LabeledData; val: LabeledData } | null = null;
+
+  constructor(private readonly o: SiteWorkInit) {
+    this.trainer = new TfjsTrainer(buildModel(o.model, { kind: 'key', key: o.key }), o.model.numClasses);
+    this.standardizer = o.standardizer;
+  }
+
+  async stats() {
+    const { ds, train } = this.o.data;
+    return { tensors: statsToTensors(computeFeatureStats(ds.features, ds.rows, ds.cols, train)), samples: train.length };
+  }
+
+  async train(round: number, base: NamedTensors | null, signal: AbortSignal) {
+    const sets = this.labeled();
+    if (base) this.trainer.setWeights(base);
+    const t = this.o.training;
+    const fit = await this.trainer.fit(sets.train, null, {
+      epochs: t.epochsPerRound,
+      batchSize: t.batchSize,
+      learningRate: t.learningRate,
+      seed: t.seed * 1000 + round,
+      patience: null,
+      signal,
+    });
+    const metrics = { trainLoss: fit.history.at(-1)!.loss, localValAccuracy: score(this.trainer, sets.val).accuracy };
+    this.o.onTrained?.(round, metrics);
+    return { tensors: this.trainer.getWeights(), samples: sets.train.rows, metrics };
+  }
+
+  async apply(round: number, merged: NamedTensors, commit: { hash: string; bytes: Uint8Array }) {
+    const log = { round, hash: commit.hash, bytes: commit.bytes };
+    if (round === 0) {
+      this.standardizer = standardizerFromStats(statsFromTensors(merged), this.o.data.ds.featureNames);
+      this.sets = null;
+      await this.o.store.appendLog(log, { preprocessing: standardizerToJSON(this.standardizer) });
+      return;
+    }
+    this.trainer.setWeights(merged);
+    const val = score(this.trainer, this.labeled().val);
+    const metrics = { mergedValAccuracy: val.accuracy, mergedValMacroF1: val.macroF1 };
+    await this.o.store.putCheckpoint(this.checkpoint(round, merged, commit.hash, metrics), log);
+    this.o.onApplied?.(round, metrics);
+  }
+
+  dispose(): void {
+    this.trainer.dispose();
+  }
+
+  private labeled() {
+    if (!this.standardizer) throw new Error('the shared preprocessing (round 0) has not been applied yet');
+    if (!this.sets) {
+      const { ds, train, val } = this.o.data;
+      this.sets = { train: labeledRows(ds, this.standardizer, train), val: labeledRows(ds, this.standardizer, val) };
+    }
+    return this.sets;
+  }
+
+  private checkpoint(round: number, tensors: NamedTensors, commitHash: string, metrics: Record<string, number>): Checkpoint {
+    return {
+      manifest: {
+        format: 'swarmd-checkpoint',
+        version: 1,
+        id: `round-${String(round).padStart(6, '0')}`,
+        round,
+        createdAt: new Date().toISOString(),
+        modelConfig: this.o.model,
+        keyFingerprint: this.o.key.fingerprint,
+        tensorsHash: hashTensors(tensors),
+        tensors: [...tensors].map(([name, t]) => ({ name, shape: t.shape, byteLength: t.data.byteLength })),
+        preprocessing: standardizerToJSON(this.standardizer!),
+        classNames: this.o.data.ds.classNames,
+        metrics,
+        dataHash: this.o.data.ds.sourceHash,
+        backend: this.o.backend,
+        commitHash,
+      },
+      tensors,
+    };
+  }
+}

@@ -1,0 +1,98 @@
+import type { SwarmHost, SwarmPeer, SwarmPeerEvent } from '../swarm/index.js';
+import type { RoundHistoryEntry, StatusSnapshot, StatusSource, SwarmdMetrics } from './status/index.js';
+
+const VERSION = '0.1.0';
+
+/** Per-round training and merge results of this site, as the dashboard plots them. */
+export class RoundHistory {
+  private readonly rounds = new Map<number, RoundHistoryEntry & { startedAt: number }>();
+
+  trained(round: number, m: Record<string, number>, now = Date.now()): void {
+    const e = this.entry(round, now);
+    e.trainLoss = m.trainLoss ?? NaN;
+    e.valAccuracy = m.localValAccuracy ?? NaN;
+  }
+
+  applied(round: number, m: Record<string, number>, now = Date.now()): void {
+    const e = this.entry(round, now);
+    e.mergedAccuracy = m.mergedValAccuracy ?? null;
+    e.durationMs = Math.max(0, now - e.startedAt);
+    e.atMs = now;
+  }
+
+  list(): RoundHistoryEntry[] {
+    return [...this.rounds.values()]
+      .filter((e) => Number.isFinite(e.trainLoss))
+      .sort((a, b) => a.round - b.round)
+      .map(({ startedAt: _, ...e }) => e);
+  }
+
+  private entry(round: number, now: number) {
+    let e = this.rounds.get(round);
+    if (!e) {
+      e = { round, trainLoss: NaN, valAccuracy: NaN, mergedAccuracy: null, durationMs: 0, atMs: now, startedAt: now };
+      this.rounds.set(round, e);
+    }
+    return e;
+  }
+}
+
+export function statusSource(o: {
+  peer: SwarmPeer;
+  host: SwarmHost;
+  backend: string;
+  swarmId: string;
+  history: RoundHistory;
+}): StatusSource {
+  const startedAtMs = Date.now();
+  return {
+    status(): StatusSnapshot {
+      const s = o.peer.status();
+      return {
+        peerId: o.host.peerId,
+        listenAddrs: o.host.addrs(),
+        backend: o.backend,
+        swarmId: o.swarmId,
+        members: s.members,
+        membersLive: s.members.filter((m) => m.self || m.connected).length,
+        membersTotal: s.members.length,
+        round: s.round,
+        phase: s.phase,
+        aggregator: s.aggregator,
+        lastCommit: s.lastCommit,
+        stalledSinceMs: s.stalledSinceMs,
+        stalledReason: s.stalledReason,
+        history: o.history.list(),
+        dropped: s.dropped,
+        startedAtMs,
+        version: VERSION,
+      };
+    },
+  };
+}
+
+/** Turns the swarm peer's events into Prometheus metrics. */
+export function wireMetrics(m: SwarmdMetrics): (e: SwarmPeerEvent) => void {
+  return (e) => {
+    switch (e.type) {
+      case 'round-committed':
+        m.roundsCommitted.inc();
+        m.roundDuration.observe(e.durationMs / 1000);
+        m.round.set(e.round);
+        m.checkpointWrites.inc();
+        break;
+      case 'dropped':
+        m.messagesDropped.inc({ reason: e.reason });
+        break;
+      case 'bytes':
+        (e.direction === 'out' ? m.bytesSent : m.bytesReceived).inc({ topic: e.topic }, e.n);
+        break;
+      case 'trained':
+        if (e.metrics.trainLoss !== undefined) m.trainLoss.set(e.metrics.trainLoss);
+        if (e.metrics.localValAccuracy !== undefined) m.valAccuracy.set(e.metrics.localValAccuracy);
+        break;
+      case 'peer':
+        break;
+    }
+  };
+}

@@ -1,0 +1,106 @@
+import { encodeTensors, hashTensors, type NamedTensors } from '../core/index.js';
+import { commitHash, type SignedCommit } from './commit.js';
+import { commitRecordBytes, decodeCommitRecord, roundKind } from './peer-commit.js';
+import type { PeerBook } from './peer-status.js';
+import type { UpdateStore } from './peer-store.js';
+import type { PeerLog, RoundWork, SwarmPeerInit } from './peer-types.js';
+
+/*
+ * What this peer has applied: the last commit (the chain's head), the merged weights training starts from,
+ * recent commits and merged weights kept to serve peers that catch up, and whether maxRounds is reached.
+ * Applies run one at a time and only move forward, whichever path (gossip or catch-up) brings them.
+ */
+const RECENT_COMMITS = 16;
+
+export interface PeerCommitsDeps {
+  init: SwarmPeerInit;
+  work: RoundWork;
+  store: UpdateStore;
+  book: PeerBook;
+  log: PeerLog;
+  now(): number;
+  onApplied(round: number): void;
+}
+
+export class PeerCommits {
+  /** Merged model weights of the last applied training round: the base of the next one. */
+  base: NamedTensors | null = null;
+  finished = false;
+  private last: { round: number; hash: string } | null = null;
+  private readonly recent = new Map<string, SignedCommit>();
+  private pinnedModel: string | null = null;
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly d: PeerCommitsDeps) {
+    const r = d.init.resume;
+    if (r === null) return;
+    this.last = { round: r.round, hash: r.hash };
+    this.base = r.round > 0 ? r.merged : null;
+    this.finished = d.init.maxRounds !== null && r.round >= d.init.maxRounds;
+    const signed = decodeCommitRecord(r.bytes, d.init.swarmId, new Set(d.init.members));
+    if (signed === undefined || commitHash(signed.commit) !== r.hash) {
+      d.log.warn({ round: r.round }, 'the resumed commit does not decode to its hash; it will not be served');
+      return;
+    }
+    this.remember(signed);
+    if (r.merged.size > 0 && hashTensors(r.merged) === signed.commit.mergedHash) this.pin(signed, r.merged);
+  }
+
+  applied(): { round: number; hash: string } | null {
+    return this.last;
+  }
+
+  recentCommit(hash: string): SignedCommit | undefined {
+    return this.recent.get(hash);
+  }
+
+  /** Persists and adopts a verified commit through RoundWork.apply; false when stale or when apply failed. */
+  apply(signed: SignedCommit, merged: NamedTensors): Promise<boolean> {
+    const run = this.chain.then(() => this.applyNow(signed, merged));
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async applyNow(signed: SignedCommit, merged: NamedTensors): Promise<boolean> {
+    const c = signed.commit;
+    if (this.last !== null && c.round <= this.last.round) return false;
+    const hash = commitHash(c);
+    try {
+      await this.d.work.apply(c.round, merged, { hash, bytes: commitRecordBytes(signed) });
+    } catch (err) {
+      this.d.log.error({ round: c.round, err }, 'applying a commit failed; the peer will catch up later');
+      const reason = `applying round ${c.round} failed: ${(err as Error).message}`;
+      this.d.book.setStalled({ sinceMs: this.d.now(), reason });
+      return false;
+    }
+    this.last = { round: c.round, hash };
+    this.remember(signed);
+    this.pin(signed, merged);
+    if (c.kind === 'model') this.base = merged;
+    this.d.book.committed(c.round, hash, c.contributors);
+    this.d.log.info({ round: c.round, hash, contributors: c.contributors.length }, 'applied a round commit');
+    if (this.d.init.maxRounds !== null && c.round >= this.d.init.maxRounds && !this.finished) {
+      this.finished = true;
+      this.d.log.info({ round: c.round }, 'reached maxRounds: no more training, still serving peers');
+    }
+    this.d.onApplied(c.round);
+    return true;
+  }
+
+  private remember(signed: SignedCommit): void {
+    this.recent.set(commitHash(signed.commit), signed);
+    if (this.recent.size > RECENT_COMMITS) this.recent.delete(this.recent.keys().next().value!);
+  }
+
+  /** Keeps these merged weights servable by merged hash; the statistics round's stay, older models' go. */
+  private pin(signed: SignedCommit, merged: NamedTensors): void {
+    const c = signed.commit;
+    const samples = c.contributors.reduce((n, x) => n + x.samples, 0);
+    const fields = { kind: roundKind(c.round).kind, samples, baseCommitHash: commitHash(c) };
+    this.d.store.pinMerged(c.mergedHash, encodeTensors(merged), fields, c.round, this.d.init.self);
+    if (c.kind !== 'model') return;
+    if (this.pinnedModel !== null && this.pinnedModel !== c.mergedHash)
+      this.d.store.unpinMerged(this.pinnedModel);
+    this.pinnedModel = c.mergedHash;
+  }
+}

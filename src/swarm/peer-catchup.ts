@@ -1,0 +1,140 @@
+import { decodeTensors, hashTensors, type NamedTensors } from '../core/index.js';
+import type { SignedCommit } from './commit.js';
+import { verifyLog, type Recomputed } from './peer-commit.js';
+import type { PeerBook } from './peer-status.js';
+import { FetchError, type Transfer } from './peer-transfer.js';
+import type { PeerLog } from './peer-types.js';
+
+/*
+ * Catching up: a peer that is behind (restarted, joined late, or missed a commit) fetches the round log
+ * from a peer that is ahead, checks chain and signatures from its own last commit on, fetches the merged
+ * weights of the latest commit by merged hash, checks them, and applies that commit only. A peer that has
+ * never applied the statistics round applies it first, since training needs the shared preprocessing.
+ */
+export interface CatchUpDeps {
+  swarmId: string;
+  members: ReadonlySet<string>;
+  minPeers: number;
+  verify: (peerId: string, bytes: Uint8Array, sig: Uint8Array) => Promise<boolean>;
+  transfer: Transfer;
+  book: PeerBook;
+  log: PeerLog;
+  applied(): { round: number; hash: string } | null;
+  /** The commit's merge recomputed from updates this peer holds (it may hold them when one round behind). */
+  recompute(signed: SignedCommit): Recomputed;
+  /** Applies a verified commit with its merged tensors; false when it was not applied. */
+  apply(signed: SignedCommit, merged: NamedTensors): Promise<boolean>;
+}
+
+/** Brings this peer up to `peerId`'s latest commit; throws FetchError when that peer cannot help. */
+export async function catchUpFrom(d: CatchUpDeps, peerId: string): Promise<void> {
+  const last = d.applied();
+  const fromRound = last === null ? 0 : last.round + 1;
+  const commits = await d.transfer.ask([peerId], { kind: 'log', fromRound }, (r) =>
+    r.kind === 'log' ? r.commits : undefined,
+  );
+  if (commits === undefined || commits.length === 0) {
+    throw new FetchError('CATCH_UP_NO_LOG', `peer ${peerId} sent no round log from round ${fromRound}`);
+  }
+  const check = await verifyLog(commits, { ...d, fromRound, prevHash: last?.hash ?? null });
+  if (!check.ok) {
+    d.book.drop(check.reason);
+    throw new FetchError(
+      'CATCH_UP_BAD_LOG',
+      `the round log from peer ${peerId} fails at round ${check.round} (${check.reason})`,
+    );
+  }
+  const latest = commits[commits.length - 1];
+  const targets = last === null && commits.length > 1 ? [commits[0], latest] : [latest];
+  for (const signed of targets) {
+    await d.apply(signed, await mergedTensors(d, signed, peerId));
+  }
+  d.log.info({ peer: peerId, round: latest.commit.round }, 'caught up with the swarm');
+}
+
+/** The commit's merged tensors: recomputed where this peer can, else fetched by merged hash; both checked. */
+async function mergedTensors(d: CatchUpDeps, signed: SignedCommit, peerId: string): Promise<NamedTensors> {
+  const { mergedHash, round } = signed.commit;
+  const own = d.recompute(signed);
+  if (own.ok && own.mergedHash === mergedHash) return own.merged;
+  if (own.ok || own.reason !== 'missing-updates') {
+    d.book.drop(own.ok ? 'merged-hash-mismatch' : own.reason);
+    throw new FetchError(
+      'CATCH_UP_BAD_MERGED',
+      `the commit of round ${round} does not match the updates held here`,
+    );
+  }
+  const held = await d.transfer.fetchMerged(mergedHash, round, [peerId]);
+  let tensors: NamedTensors;
+  try {
+    tensors = decodeTensors(held.bytes);
+  } catch (err) {
+    throw new FetchError('CATCH_UP_BAD_MERGED', `merged weights of round ${round} do not decode`, {
+      cause: err,
+    });
+  }
+  if (hashTensors(tensors) !== mergedHash) {
+    d.book.drop('merged-hash-mismatch');
+    throw new FetchError('CATCH_UP_BAD_MERGED', `merged weights of round ${round} do not match the commit`);
+  }
+  return tensors;
+}
+
+/**
+ * Who is ahead of this peer (from their hellos) and whether to catch up now: at once when a peer is two or
+ * more rounds ahead, else once it stayed ahead for `persistMs` (the commit may still be on its way). One
+ * catch-up at a time; a peer that could not help is left alone for `retryMs`.
+ */
+export class AheadTracker {
+  private readonly ahead = new Map<string, { round: number; sinceMs: number }>();
+  private readonly retryAt = new Map<string, number>();
+  private busy = false;
+
+  constructor(
+    private readonly now: () => number,
+    private readonly retryMs: number,
+  ) {}
+
+  note(peerId: string, committedRound: number | null, mine: number): void {
+    if (committedRound === null || committedRound <= mine) this.ahead.delete(peerId);
+    else
+      this.ahead.set(peerId, {
+        round: committedRound,
+        sinceMs: this.ahead.get(peerId)?.sinceMs ?? this.now(),
+      });
+  }
+
+  /** True when some peer has committed `round` already. */
+  hasCommitted(round: number): boolean {
+    return [...this.ahead.values()].some((a) => a.round >= round);
+  }
+
+  /** The peer to catch up from now, if any; `force` skips the wait for a commit that may still come. */
+  candidate(mine: number, persistMs: number, force = false): string | undefined {
+    if (this.busy) return undefined;
+    const now = this.now();
+    let best: { peerId: string; round: number; sinceMs: number } | undefined;
+    for (const [peerId, a] of this.ahead) {
+      if (a.round <= mine) this.ahead.delete(peerId);
+      else if ((this.retryAt.get(peerId) ?? 0) <= now && (best === undefined || a.round > best.round)) {
+        best = { peerId, ...a };
+      }
+    }
+    if (best === undefined) return undefined;
+    const due = force || best.round > mine + 1 || now - best.sinceMs >= persistMs;
+    return due ? best.peerId : undefined;
+  }
+
+  async run(peerId: string, task: () => Promise<void>, log: PeerLog): Promise<void> {
+    this.busy = true;
+    try {
+      await task();
+      this.retryAt.delete(peerId);
+    } catch (err) {
+      log.warn({ peer: peerId, err }, 'catching up failed; will try again');
+      this.retryAt.set(peerId, this.now() + this.retryMs);
+    } finally {
+      this.busy = false;
+    }
+  }
+}

@@ -1,0 +1,104 @@
+import { decodeTensors, hashTensors, type NamedTensors } from '../core/index.js';
+import {
+  checkCommitStructure,
+  commitHash,
+  verifyCommitSignature,
+  type Contributor,
+  type SignedCommit,
+} from './commit.js';
+import { mergeByMethod, type MergeMethod } from './merge.js';
+import type { UpdateStore } from './peer-store.js';
+import { WIRE_VERSION, decodeMessage, encodeMessage } from './wire.js';
+
+/*
+ * What a peer does with commits beyond the pure checks: recompute a merge from the updates it holds, encode
+ * a signed commit for the round log (and decode it again to serve the log), verify a fetched log's chain.
+ */
+
+/** Round 0 merges feature statistics by sum; every later round merges model weights by FedAvg. */
+export function roundKind(round: number): { method: MergeMethod; kind: 'stats' | 'model' } {
+  return round === 0 ? { method: 'sum', kind: 'stats' } : { method: 'fedavg', kind: 'model' };
+}
+
+export type Recomputed =
+  | { ok: true; merged: NamedTensors; mergedHash: string }
+  | {
+      ok: false;
+      reason: 'missing-updates' | 'samples-mismatch' | 'wrong-kind' | 'bad-update' | 'merge-failed';
+      detail?: string;
+    };
+
+/** Merges the listed contributors' updates as this peer holds them (float64, peer-ID order: deterministic). */
+export function recomputeMerge(
+  store: UpdateStore,
+  c: { round: number; method: MergeMethod; kind: 'stats' | 'model'; contributors: readonly Contributor[] },
+): Recomputed {
+  const expected = roundKind(c.round);
+  if (c.kind !== expected.kind || c.method !== expected.method) return { ok: false, reason: 'wrong-kind' };
+  const held = c.contributors.map((x) => ({ x, u: store.get(x.updateHash) }));
+  if (held.some((h) => h.u === undefined)) return { ok: false, reason: 'missing-updates' };
+  if (held.some((h) => h.u!.manifest.samples !== h.x.samples || h.u!.manifest.kind !== c.kind)) {
+    return { ok: false, reason: 'samples-mismatch' };
+  }
+  let contributions;
+  try {
+    contributions = held.map((h) => ({
+      peerId: h.x.peerId,
+      samples: h.x.samples,
+      tensors: decodeTensors(h.u!.bytes),
+    }));
+  } catch (err) {
+    return { ok: false, reason: 'bad-update', detail: (err as Error).message };
+  }
+  try {
+    const merged = mergeByMethod(c.method, contributions);
+    return { ok: true, merged, mergedHash: hashTensors(merged) };
+  } catch (err) {
+    return { ok: false, reason: 'merge-failed', detail: (err as Error).message };
+  }
+}
+
+/** The bytes the round log stores for a commit: the signed commit as a wire `commit` message. */
+export function commitRecordBytes(signed: SignedCommit): Uint8Array {
+  const { swarmId, round, aggregator } = signed.commit;
+  return encodeMessage({ v: WIRE_VERSION, type: 'commit', swarmId, from: aggregator, round, body: signed });
+}
+
+export function decodeCommitRecord(
+  bytes: Uint8Array,
+  swarmId: string,
+  members: ReadonlySet<string>,
+): SignedCommit | undefined {
+  const r = decodeMessage(bytes, { swarmId, members, maxBytes: 1024 * 1024 });
+  return r.ok && r.msg.type === 'commit' ? r.msg.body : undefined;
+}
+
+export interface LogContext {
+  swarmId: string;
+  members: ReadonlySet<string>;
+  minPeers: number;
+  fromRound: number;
+  /** Hash of this peer's last applied commit: the first fetched commit must chain onto it. */
+  prevHash: string | null;
+  verify: (peerId: string, bytes: Uint8Array, sig: Uint8Array) => Promise<boolean>;
+}
+
+/** Checks a fetched log: consecutive rounds from `fromRound`, chained, well-formed and signed. */
+export async function verifyLog(
+  commits: readonly SignedCommit[],
+  ctx: LogContext,
+): Promise<{ ok: true } | { ok: false; reason: string; round: number }> {
+  let prevHash = ctx.prevHash;
+  for (const [i, signed] of commits.entries()) {
+    const c = signed.commit;
+    const round = ctx.fromRound + i;
+    const { method, kind } = roundKind(round);
+    if (c.kind !== kind) return { ok: false, reason: 'wrong-kind', round };
+    const check = checkCommitStructure(signed, { ...ctx, expectedPrevHash: prevHash, round, method });
+    if (!check.ok) return { ok: false, reason: check.reason, round };
+    if (!(await verifyCommitSignature(signed, ctx.verify)))
+      return { ok: false, reason: 'bad-signature', round };
+    prevHash = commitHash(c);
+  }
+  return { ok: true };
+}

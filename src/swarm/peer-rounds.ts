@@ -1,0 +1,264 @@
+import { encodeTensors, type NamedTensors } from '../core/index.js';
+import { commitHash, createCommit, signCommit, verifyCommitSignature, type SignedCommit } from './commit.js';
+import type { Outgoing } from './peer-channel.js';
+import { recomputeMerge, roundKind } from './peer-commit.js';
+import type { PeerCommits } from './peer-applied.js';
+import type { PeerBook } from './peer-status.js';
+import type { HeldUpdate, UpdateStore } from './peer-store.js';
+import type { PeerLog, RoundWork, SwarmPeerInit } from './peer-types.js';
+import { counted, initialRoundState, step, type Effect, type RoundEvent, type RoundState } from './rounds.js';
+import { MAX_CHUNK_BYTES } from './wire.js';
+
+/*
+ * Drives the pure round state machine: feeds it events one at a time (a queue, so an effect that raises an
+ * event does not re-enter step), and performs its effects — train, publish, merge and commit, fetch the
+ * updates a commit needs, apply. Work that outlives its round (slow training, a late signature) is
+ * discarded when it finishes in a round that has moved on.
+ */
+export interface PeerRoundsDeps {
+  init: SwarmPeerInit;
+  work: RoundWork;
+  log: PeerLog;
+  now(): number;
+  book: PeerBook;
+  store: UpdateStore;
+  commits: PeerCommits;
+  publish(m: Outgoing): Promise<boolean>;
+  fetchUpdate(
+    updateHash: string,
+    contributor: string,
+    round: number,
+    preferred: string[],
+  ): Promise<HeldUpdate>;
+  /** A peer ahead has this round already: do not train it, catch up. */
+  aheadOf(round: number): boolean;
+  requestCatchUp(): void;
+}
+
+export class PeerRounds {
+  state: RoundState;
+  localSamples = 0;
+  private readonly queue: RoundEvent[] = [];
+  private draining = false;
+  private training: { round: number; controller: AbortController } | null = null;
+  private readonly checking = new Set<string>();
+  private readonly fetching = new Set<string>();
+  private readonly mergedByCommit = new Map<string, NamedTensors>();
+
+  constructor(private readonly d: PeerRoundsDeps) {
+    const { init } = d;
+    const last = d.commits.applied();
+    const cfg = { ...init, method: roundKind(last === null ? 0 : last.round + 1).method };
+    const initial = initialRoundState(cfg, last);
+    this.state = last === null ? { ...initial, round: 0 } : initial; // round 0: the statistics round
+  }
+
+  dispatch(event: RoundEvent): void {
+    this.queue.push(event);
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      for (let e = this.queue.shift(); e !== undefined; e = this.queue.shift()) {
+        if (this.d.commits.finished && e.type !== 'commit-applied') continue; // serving only
+        const wasStalled = this.state.phase === 'stalled';
+        const r = step(this.state, e, this.d.now());
+        const method = roundKind(r.state.round).method;
+        this.state =
+          r.state.cfg.method === method ? r.state : { ...r.state, cfg: { ...r.state.cfg, method } };
+        if (wasStalled && this.state.phase !== 'stalled') this.d.book.setStalled(null);
+        r.effects.forEach((effect) => this.perform(effect));
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  stop(): void {
+    this.training?.controller.abort(new Error('swarm peer stopped'));
+    this.training = null;
+    this.queue.length = 0;
+  }
+
+  /** A signed commit from gossip or from this peer: verify it, recompute its merge, let the machine decide. */
+  async onCommit(signed: SignedCommit): Promise<void> {
+    const c = signed.commit;
+    const hash = commitHash(c);
+    if (this.d.commits.finished || this.checking.has(hash)) return;
+    this.checking.add(hash);
+    try {
+      if (!(await verifyCommitSignature(signed, this.d.init.verify)))
+        return this.reject(c.round, 'bad-signature');
+      if (c.round !== this.state.round)
+        return this.dispatch({ type: 'commit-received', signed, recomputedMergedHash: null });
+      const r = recomputeMerge(this.d.store, c);
+      if (!r.ok && r.reason !== 'missing-updates') return this.reject(c.round, r.reason, r.detail);
+      if (r.ok) this.mergedByCommit.set(hash, r.merged);
+      this.dispatch({ type: 'commit-received', signed, recomputedMergedHash: r.ok ? r.mergedHash : null });
+    } finally {
+      this.checking.delete(hash);
+    }
+  }
+
+  /** A commit waits for updates: once all are held, check it again. */
+  recheckPending(): void {
+    const p = this.state.pending;
+    if (p !== null && p.signed.commit.contributors.every((x) => this.d.store.get(x.updateHash))) {
+      void this.onCommit(p.signed);
+    }
+  }
+
+  private perform(e: Effect): void {
+    const { book, log } = this.d;
+    switch (e.type) {
+      case 'start-training':
+        return this.run('training', () => this.train(e.round));
+      case 'publish-update':
+        return this.run('publishing an update', () => this.publishOwn(e.round));
+      case 'merge-and-commit':
+        return this.run('committing', () => this.aggregate(e.round, e.attempt));
+      case 'apply-commit':
+        return this.run('applying', () => this.applyVerified(e.signed));
+      case 'fetch-update':
+        return this.run('fetching an update', () => this.fetchForCommit(e.updateHash, e.from));
+      case 'reject-commit':
+        return this.reject(e.round, e.reason);
+      case 'drop':
+        book.drop(e.reason);
+        return log.debug(
+          { reason: e.reason, peer: e.from, round: this.state.round },
+          'dropped an update or commit',
+        );
+      case 'stalled': {
+        const got = counted(this.state).length;
+        const reason = `round ${e.round} closed with ${got} of the ${this.d.init.minPeers} updates it needs`;
+        book.setStalled({ sinceMs: e.sinceMs, reason });
+        return log.warn({ round: e.round, updates: got, minPeers: this.d.init.minPeers }, 'round stalled');
+      }
+      case 'catch-up':
+        return this.d.requestCatchUp();
+    }
+  }
+
+  private run(what: string, task: () => Promise<void>): void {
+    task().catch((err: unknown) => this.d.log.error({ round: this.state.round, err }, `${what} failed`));
+  }
+
+  private reject(round: number, reason: string, detail?: string): void {
+    this.d.book.drop(reason);
+    this.d.log.warn({ round, reason, detail }, 'rejected a commit');
+  }
+
+  private async train(round: number): Promise<void> {
+    const { init, work, commits } = this.d;
+    if (commits.finished || (init.maxRounds !== null && round > init.maxRounds)) return;
+    if (this.d.aheadOf(round)) return this.d.requestCatchUp();
+    const controller = new AbortController();
+    this.training = { round, controller };
+    let result: { tensors: NamedTensors; samples: number; metrics: Record<string, number> };
+    try {
+      result =
+        round === 0
+          ? { ...(await work.stats()), metrics: {} }
+          : await work.train(round, commits.base, controller.signal);
+    } finally {
+      if (this.training?.controller === controller) this.training = null;
+    }
+    if (controller.signal.aborted || this.state.round !== round) return;
+    if (round > 0) this.d.book.trained(round, result.metrics);
+    if (!Number.isSafeInteger(result.samples) || result.samples <= 0) {
+      return this.d.log.error(
+        { round, samples: result.samples },
+        'training reported no samples; not contributing',
+      );
+    }
+    this.localSamples = result.samples;
+    const fields = {
+      kind: roundKind(round).kind,
+      samples: result.samples,
+      baseCommitHash: this.state.prevHash,
+    };
+    const m = this.d.store.holdBytes(encodeTensors(result.tensors), fields, init.self, round);
+    this.dispatch({ type: 'local-update-ready', round, updateHash: m.updateHash, samples: m.samples });
+  }
+
+  /** Announces this peer's update of `round`, then its chunks, on the updates topic. */
+  private async publishOwn(round: number): Promise<void> {
+    const own = this.state.updates.get(this.d.init.self);
+    const u = own === undefined ? undefined : this.d.store.get(own.updateHash);
+    if (u === undefined) return;
+    const type = round === 0 ? 'stats' : 'update-manifest';
+    await this.d.publish({ type, round, body: u.manifest } as Outgoing);
+    for (const [index, hash] of u.manifest.chunkHashes.entries()) {
+      const bytes = u.bytes.subarray(index * MAX_CHUNK_BYTES, (index + 1) * MAX_CHUNK_BYTES);
+      await this.d.publish({
+        type: 'chunk',
+        round,
+        body: { updateHash: u.manifest.updateHash, hash, index, bytes },
+      });
+    }
+  }
+
+  private async aggregate(round: number, attempt: number): Promise<void> {
+    const { init } = this.d;
+    const contributors = counted(this.state);
+    const r = recomputeMerge(this.d.store, { round, ...roundKind(round), contributors });
+    if (!r.ok)
+      return this.d.log.error(
+        { round, reason: r.reason, detail: r.detail },
+        'cannot merge the collected updates',
+      );
+    const commit = createCommit({
+      swarmId: init.swarmId,
+      round,
+      prevHash: this.state.prevHash,
+      contributors,
+      ...roundKind(round),
+      mergedHash: r.mergedHash,
+      aggregator: init.self,
+      createdAt: Math.floor(this.d.now()),
+    });
+    const signed = await signCommit(commit, init.sign);
+    if (this.state.round !== round || this.state.phase === 'applying' || this.d.commits.finished) return;
+    this.d.log.info(
+      { round, attempt, contributors: contributors.length },
+      'committing the round as aggregator',
+    );
+    await this.d.publish({ type: 'commit', round, body: signed });
+    this.mergedByCommit.set(commitHash(commit), r.merged);
+    this.dispatch({ type: 'commit-received', signed, recomputedMergedHash: r.mergedHash });
+  }
+
+  private async fetchForCommit(updateHash: string, from: string): Promise<void> {
+    if (this.fetching.has(updateHash)) return;
+    const commit = this.state.pending?.signed.commit;
+    const contributor = commit?.contributors.find((x) => x.updateHash === updateHash)?.peerId ?? from;
+    this.fetching.add(updateHash);
+    try {
+      await this.d.fetchUpdate(updateHash, contributor, commit?.round ?? this.state.round, [from]);
+    } finally {
+      this.fetching.delete(updateHash);
+    }
+    this.recheckPending();
+  }
+
+  private async applyVerified(signed: SignedCommit): Promise<void> {
+    const hash = commitHash(signed.commit);
+    const merged = this.mergedByCommit.get(hash);
+    if (merged === undefined) throw new Error(`no merge recomputed for commit ${hash}`); // a bug
+    await this.applyCommit(signed, merged);
+  }
+
+  /** Applies a verified commit (also after catching up) and moves the machine to the next round. */
+  async applyCommit(signed: SignedCommit, merged: NamedTensors): Promise<boolean> {
+    const round = signed.commit.round;
+    if (this.training !== null && this.training.round <= round) {
+      this.training.controller.abort(new Error(`round ${round} was committed without this peer's update`));
+    }
+    const applied = await this.d.commits.apply(signed, merged);
+    if (!applied) return false;
+    this.mergedByCommit.clear();
+    this.d.store.prune(round);
+    this.dispatch({ type: 'commit-applied', round, hash: commitHash(signed.commit) });
+    return true;
+  }
+}

@@ -1,0 +1,128 @@
+import { aggregatorForAttempt } from './aggregator.js';
+import type { Contributor } from './commit.js';
+import type { SwarmPeerEvent, SwarmPeerStatus, TrafficChannel } from './peer-types.js';
+import type { RoundState } from './rounds.js';
+
+/*
+ * The swarm peer's bookkeeping for status and metrics: liveness of members, drops by reason, bytes, the
+ * history of rounds. Every count also goes out as a SwarmPeerEvent, so the node needs no second source.
+ */
+type History = SwarmPeerStatus['history'][number];
+
+export class PeerBook {
+  private readonly lastSeen = new Map<string, number>();
+  private readonly live = new Set<string>();
+  private readonly dropped: Record<string, number> = {};
+  private readonly history: History[] = [];
+  private readonly trainedMetrics = new Map<number, Record<string, number>>();
+  private lastCommit: SwarmPeerStatus['lastCommit'] = null;
+  private stalled: { sinceMs: number; reason: string } | null = null;
+  private roundStartedAt: number;
+  private sent = 0;
+  private received = 0;
+
+  constructor(
+    private readonly o: {
+      self: string;
+      members: readonly string[];
+      now: () => number;
+      onEvent?: (e: SwarmPeerEvent) => void;
+    },
+  ) {
+    this.roundStartedAt = o.now();
+  }
+
+  drop(reason: string): void {
+    this.dropped[reason] = (this.dropped[reason] ?? 0) + 1;
+    this.emit({ type: 'dropped', reason });
+  }
+
+  bytes(direction: 'in' | 'out', topic: TrafficChannel, n: number): void {
+    if (direction === 'in') this.received += n;
+    else this.sent += n;
+    this.emit({ type: 'bytes', direction, topic, n });
+  }
+
+  /** Records a sign of life; true when the peer was not live before. */
+  seen(peerId: string): boolean {
+    if (peerId === this.o.self) return false;
+    this.lastSeen.set(peerId, this.o.now());
+    if (this.live.has(peerId)) return false;
+    this.live.add(peerId);
+    this.emit({ type: 'peer', peerId, connected: true });
+    return true;
+  }
+
+  /** Live peers not heard from for `afterMs`, now marked lost. */
+  expire(afterMs: number): string[] {
+    const cutoff = this.o.now() - afterMs;
+    const lost = [...this.live].filter((p) => (this.lastSeen.get(p) ?? 0) < cutoff);
+    for (const peerId of lost) {
+      this.live.delete(peerId);
+      this.emit({ type: 'peer', peerId, connected: false });
+    }
+    return lost;
+  }
+
+  trained(round: number, metrics: Record<string, number>): void {
+    this.trainedMetrics.set(round, metrics);
+    this.emit({ type: 'trained', round, metrics });
+  }
+
+  setStalled(stalled: { sinceMs: number; reason: string } | null): void {
+    this.stalled = stalled;
+  }
+
+  committed(round: number, hash: string, contributors: readonly Contributor[]): void {
+    const atMs = this.o.now();
+    const durationMs = Math.max(0, atMs - this.roundStartedAt);
+    this.roundStartedAt = atMs;
+    this.stalled = null;
+    this.lastCommit = {
+      round,
+      hash,
+      contributors: contributors.map((c) => ({ peerId: c.peerId, samples: c.samples })),
+      atMs,
+    };
+    const m = this.trainedMetrics.get(round);
+    this.trainedMetrics.clear();
+    const valAccuracy = m?.valAccuracy ?? m?.localValAccuracy;
+    this.history.push({ round, trainLoss: m?.trainLoss, valAccuracy, durationMs, atMs });
+    if (this.history.length > 1000) this.history.shift();
+    this.emit({ type: 'round-committed', round, durationMs });
+  }
+
+  snapshot(state: RoundState, connected: readonly string[], finished: boolean): SwarmPeerStatus {
+    const now = this.o.now();
+    const online = new Set(connected);
+    return {
+      round: state.round,
+      phase: finished ? 'idle' : state.phase,
+      aggregator: finished ? null : expectedAggregator(state, now),
+      lastCommit: this.lastCommit,
+      members: this.o.members.map((peerId) => ({
+        peerId,
+        self: peerId === this.o.self,
+        connected: peerId === this.o.self || online.has(peerId),
+        lastSeenMs: peerId === this.o.self ? now : (this.lastSeen.get(peerId) ?? null),
+      })),
+      stalledSinceMs: this.stalled?.sinceMs ?? null,
+      stalledReason: this.stalled?.reason ?? null,
+      dropped: { ...this.dropped },
+      history: this.history.map((h) => ({ ...h })),
+      bytesSent: this.sent,
+      bytesReceived: this.received,
+    };
+  }
+
+  private emit(e: SwarmPeerEvent): void {
+    this.o.onEvent?.(e);
+  }
+}
+
+/** The peer whose commit turn it is: attempt k runs from closedAt + k·commitTimeoutMs. */
+function expectedAggregator(s: RoundState, now: number): string | null {
+  if (s.phase !== 'committing' || s.closedAt === null) return null;
+  const attempt = Math.max(0, Math.floor((now - s.closedAt) / s.cfg.commitTimeoutMs));
+  return aggregatorForAttempt(s.aggregators, attempt) ?? null;
+}

@@ -1,0 +1,103 @@
+import type { NamedTensors } from '../core/index.js';
+import type { SwarmHost } from './host.js';
+import type { RoundPhase } from './wire.js';
+
+/** The model side of a round, as the swarm peer sees it; the node implements it with tfjs. */
+export interface RoundWork {
+  /** Local feature statistics for the shared preprocessing round (round 0, merged with method 'sum'). */
+  stats(): Promise<{ tensors: NamedTensors; samples: number }>;
+  /** Train from `base` (the last merged weights, or null = own initial weights) for one round. */
+  train(
+    round: number,
+    base: NamedTensors | null,
+    signal: AbortSignal,
+  ): Promise<{ tensors: NamedTensors; samples: number; metrics: Record<string, number> }>;
+  /** A verified commit: persist (checkpoint + round-log entry atomically) and adopt the merged tensors. Round 0 = merged stats. */
+  apply(round: number, merged: NamedTensors, commit: { hash: string; bytes: Uint8Array }): Promise<void>;
+}
+
+/** A commit as the store keeps it: `bytes` are what `apply` was given (decodable by this peer again). */
+export interface CommitRecord {
+  round: number;
+  hash: string;
+  bytes: Uint8Array;
+}
+
+export interface SwarmPeerInit {
+  swarmId: string;
+  /** This peer's id. */
+  self: string;
+  /** The allowlist, self included. */
+  members: string[];
+  minPeers: number;
+  roundDeadlineMs: number;
+  commitTimeoutMs: number;
+  /** Stop training after applying this round (keep serving); null: train forever. */
+  maxRounds: number | null;
+  /** pskSecret(psk): the topic key is derived from it with deriveTopicKey. */
+  swarmSecret: Uint8Array;
+  sign: (bytes: Uint8Array) => Promise<Uint8Array>;
+  verify: (peerId: string, bytes: Uint8Array, sig: Uint8Array) => Promise<boolean>;
+  /** Resume: last applied commit from the store (bytes = what apply() was given) and its merged tensors. */
+  resume: (CommitRecord & { merged: NamedTensors }) | null;
+  /** Serve the round log to peers that catch up (the node reads it from its store). */
+  readLog(fromRound: number): Promise<CommitRecord[]>;
+}
+
+export interface PeerLog {
+  debug(o: object, msg?: string): void;
+  info(o: object, msg?: string): void;
+  warn(o: object, msg?: string): void;
+  error(o: object, msg?: string): void;
+}
+
+export interface SwarmPeerComponents {
+  host: SwarmHost;
+  work: RoundWork;
+  log: PeerLog;
+  /** Wall clock in ms (default Date.now). */
+  now?: () => number;
+  /** Heartbeat and housekeeping period (default 1000 ms). */
+  tickMs?: number;
+  onEvent?: (e: SwarmPeerEvent) => void;
+}
+
+/** Where bytes went: the two gossip topics or the direct fetch protocol. */
+export type TrafficChannel = 'control' | 'updates' | 'direct';
+
+/** What the node turns into metrics. `peer.connected` is liveness: heard from within 5 ticks. */
+export type SwarmPeerEvent =
+  | { type: 'round-committed'; round: number; durationMs: number }
+  | { type: 'dropped'; reason: string }
+  | { type: 'bytes'; direction: 'in' | 'out'; topic: TrafficChannel; n: number }
+  | { type: 'trained'; round: number; metrics: Record<string, number> }
+  | { type: 'peer'; peerId: string; connected: boolean };
+
+export interface SwarmPeerStatus {
+  /** The round in progress (the last applied one + 1). */
+  round: number;
+  phase: RoundPhase;
+  /** The peer expected to commit now, or null outside commit time. */
+  aggregator: string | null;
+  lastCommit: {
+    round: number;
+    hash: string;
+    contributors: { peerId: string; samples: number }[];
+    atMs: number;
+  } | null;
+  members: { peerId: string; self: boolean; connected: boolean; lastSeenMs: number | null }[];
+  stalledSinceMs: number | null;
+  stalledReason: string | null;
+  dropped: Record<string, number>;
+  history: { round: number; trainLoss?: number; valAccuracy?: number; durationMs: number; atMs: number }[];
+  bytesSent: number;
+  bytesReceived: number;
+}
+
+export interface SwarmPeer {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  status(): SwarmPeerStatus;
+  /** Resolves when round r is applied locally; rejects after timeoutMs or on stop(). */
+  waitForRound(r: number, timeoutMs: number): Promise<void>;
+}

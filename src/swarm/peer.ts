@@ -1,0 +1,229 @@
+import { SwarmdError, type NamedTensors } from '../core/index.js';
+import type { SignedCommit } from './commit.js';
+import { PeerCommits } from './peer-applied.js';
+import { AheadTracker, catchUpFrom } from './peer-catchup.js';
+import { createPeerChannel, type PeerChannel } from './peer-channel.js';
+import { recomputeMerge, roundKind } from './peer-commit.js';
+import { PeerRounds } from './peer-rounds.js';
+import { createFetchHandler } from './peer-serve.js';
+import { PeerBook } from './peer-status.js';
+import { UpdateStore, type HeldUpdate } from './peer-store.js';
+import { Transfer } from './peer-transfer.js';
+import type { SwarmPeer, SwarmPeerComponents, SwarmPeerInit, SwarmPeerStatus } from './peer-types.js';
+import { deriveTopicKey } from './seal.js';
+import type { UpdateManifest, WireMessage } from './wire.js';
+
+/*
+ * The swarm peer: the I/O shell around the pure round state machine. It says hello on `control` every
+ * tick, moves updates as sealed chunks on `updates`, repairs and fetches over the direct protocol, merges
+ * and commits when its aggregator turn comes, checks every commit by recomputing the merge, applies through
+ * RoundWork, and catches up from peers that are ahead. Round 0 merges feature statistics (sum) the same way.
+ */
+export function createSwarmPeer(init: SwarmPeerInit, components: SwarmPeerComponents): SwarmPeer {
+  return new Peer(init, components);
+}
+
+/** Ticks without a hello before a member counts as lost; before missing chunks are fetched; before a
+ * peer one round ahead is caught up with; before a peer that failed to help is asked again. */
+const LOST_AFTER_TICKS = 5;
+const REPAIR_AFTER_TICKS = 2;
+const AHEAD_AFTER_TICKS = 3;
+const RETRY_CATCH_UP_TICKS = 5;
+
+class Peer implements SwarmPeer {
+  private readonly now: () => number;
+  private readonly tickMs: number;
+  private readonly members: ReadonlySet<string>;
+  private readonly book: PeerBook;
+  private readonly store = new UpdateStore();
+  private readonly channel: PeerChannel;
+  private readonly transfer: Transfer;
+  private readonly commits: PeerCommits;
+  private readonly rounds: PeerRounds;
+  private readonly ahead: AheadTracker;
+  private readonly waiters = new Set<{ round: number; done: (err?: Error) => void }>();
+  private timer: NodeJS.Timeout | undefined;
+  private wired = false;
+  private running = false;
+
+  constructor(
+    private readonly init: SwarmPeerInit,
+    private readonly c: SwarmPeerComponents,
+  ) {
+    const { log, host } = c;
+    const now = (this.now = c.now ?? Date.now);
+    this.tickMs = c.tickMs ?? 1000;
+    this.members = new Set(init.members);
+    const book = (this.book = new PeerBook({
+      self: init.self,
+      members: init.members,
+      now,
+      onEvent: c.onEvent,
+    }));
+    const store = this.store;
+    const topicKey = deriveTopicKey(init.swarmSecret, init.swarmId);
+    const minRound = () => this.rounds.state.round;
+    this.channel = createPeerChannel({ ...init, members: this.members, host, topicKey, book, log, minRound });
+    this.transfer = new Transfer({
+      ...{ self: init.self, channel: this.channel, store, book, log, now },
+      connectedPeers: () => host.connectedPeers(),
+      isMember: (p) => this.members.has(p),
+      timeoutMs: Math.max(5000, 5 * this.tickMs),
+      onCompleted: (u) => this.onCompleted(u),
+    });
+    const onApplied = (round: number) => this.resolveWaiters(round);
+    this.commits = new PeerCommits({ init, work: c.work, store, book, log, now, onApplied });
+    this.ahead = new AheadTracker(now, RETRY_CATCH_UP_TICKS * this.tickMs);
+    this.rounds = new PeerRounds({
+      ...{ init, work: c.work, log, now, book, store, commits: this.commits },
+      publish: (m) => this.channel.publish(m),
+      fetchUpdate: (hash, from, round, preferred) => this.transfer.fetchUpdate(hash, from, round, preferred),
+      aheadOf: (round) => this.ahead.hasCommitted(round),
+      requestCatchUp: () => this.maybeCatchUp(true),
+    });
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    if (!this.wired) this.wire();
+    this.timer = setInterval(() => this.tick(), this.tickMs);
+    this.tick();
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.rounds.stop();
+    for (const w of [...this.waiters]) w.done(new SwarmdError('PEER_STOPPED', 'the swarm peer was stopped'));
+  }
+
+  status(): SwarmPeerStatus {
+    return this.book.snapshot(this.rounds.state, this.c.host.connectedPeers(), this.commits.finished);
+  }
+
+  waitForRound(r: number, timeoutMs: number): Promise<void> {
+    if ((this.commits.applied()?.round ?? -1) >= r) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        w.done(new SwarmdError('ROUND_WAIT_TIMEOUT', `round ${r} was not applied within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const w = {
+        round: r,
+        done: (err?: Error) => {
+          clearTimeout(timer);
+          this.waiters.delete(w);
+          if (err) reject(err);
+          else resolve();
+        },
+      };
+      this.waiters.add(w);
+    });
+  }
+
+  /** Host handlers cannot be removed, so they are added once and ignore everything while stopped. */
+  private wire(): void {
+    this.wired = true;
+    this.channel.listen((msg) => this.onGossip(msg));
+    const serve = createFetchHandler({
+      ...this.init,
+      members: this.members,
+      store: this.store,
+      commit: (hash) => this.commits.recentCommit(hash),
+      log: this.c.log,
+    });
+    this.channel.serve(async (req, from) => {
+      if (!this.running) throw new SwarmdError('PEER_STOPPED', 'this swarm peer is stopped');
+      return serve(req, from);
+    });
+  }
+
+  private resolveWaiters(round: number): void {
+    for (const w of [...this.waiters]) if (w.round <= round) w.done();
+  }
+
+  private tick(): void {
+    if (!this.running) return;
+    const last = this.commits.applied();
+    const body = {
+      committedRound: last?.round ?? null,
+      commitHash: last?.hash ?? null,
+      samples: this.rounds.localSamples,
+    };
+    void this.channel.publish({ type: 'hello', round: this.rounds.state.round, body });
+    for (const peerId of this.book.expire(LOST_AFTER_TICKS * this.tickMs)) {
+      this.rounds.dispatch({ type: 'peer-lost', peerId });
+    }
+    this.rounds.dispatch({ type: 'tick' });
+    this.repair();
+    this.maybeCatchUp(false);
+  }
+
+  private onGossip(msg: WireMessage): void {
+    if (!this.running) return;
+    if (this.book.seen(msg.from)) this.rounds.dispatch({ type: 'peer-seen', peerId: msg.from });
+    switch (msg.type) {
+      case 'hello':
+        this.ahead.note(msg.from, msg.body.committedRound, this.commits.applied()?.round ?? -1);
+        return this.maybeCatchUp(false);
+      case 'update-manifest':
+      case 'stats':
+        return this.onManifest(msg.from, msg.round, msg.body);
+      case 'chunk':
+        return this.transfer.addChunk(msg.body.hash, msg.body.bytes);
+      case 'commit':
+        return void this.rounds.onCommit(msg.body);
+      default:
+        return; // heartbeat: a sign of life only
+    }
+  }
+
+  private onManifest(from: string, round: number, manifest: UpdateManifest): void {
+    if (this.commits.finished) return;
+    if (manifest.kind !== roundKind(round).kind) return this.book.drop('wrong-kind');
+    if (round > this.rounds.state.round + 1) return this.book.drop('future-round');
+    const held = this.store.get(manifest.updateHash);
+    if (held !== undefined) return this.onCompleted({ ...held, from, round });
+    this.transfer.expect(manifest, from, round);
+  }
+
+  /** An update is whole: it takes part in its round (the state machine sorts out late and stale ones). */
+  private onCompleted(u: HeldUpdate): void {
+    if (!this.running || this.commits.finished || u.from === this.init.self) return;
+    const { updateHash, samples } = u.manifest;
+    this.rounds.dispatch({ type: 'update-received', from: u.from, round: u.round, updateHash, samples });
+    this.rounds.recheckPending();
+  }
+
+  private repair(): void {
+    for (const r of this.store.takeRepairs(this.now(), REPAIR_AFTER_TICKS * this.tickMs)) {
+      this.c.log.debug(
+        { updateHash: r.updateHash, peer: r.from, chunks: r.missing.length },
+        'repairing chunks',
+      );
+      void this.transfer
+        .fetchChunks(r.missing, this.transfer.sources([r.from]))
+        .finally(() => this.store.repairDone(r.updateHash, this.now()));
+    }
+  }
+
+  private maybeCatchUp(force: boolean): void {
+    if (!this.running || this.commits.finished) return;
+    const mine = this.commits.applied()?.round ?? -1;
+    const peerId = this.ahead.candidate(mine, AHEAD_AFTER_TICKS * this.tickMs, force);
+    if (peerId === undefined) return;
+    const deps = {
+      ...this.init,
+      members: this.members,
+      transfer: this.transfer,
+      book: this.book,
+      log: this.c.log,
+      applied: () => this.commits.applied(),
+      recompute: (s: SignedCommit) => recomputeMerge(this.store, s.commit),
+      apply: (s: SignedCommit, m: NamedTensors) => this.rounds.applyCommit(s, m),
+    };
+    void this.ahead.run(peerId, () => catchUpFrom(deps, peerId), this.c.log);
+  }
+}
