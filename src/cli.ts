@@ -170,6 +170,7 @@ program
     const holdOpen = o.keepRunning
       ? new Promise<void>((resolve) => process.once('SIGINT', () => resolve()))
       : undefined;
+    await reportBackend('auto'); // for the baselines trained in this process; each site reports its own
     await runDemo({ ...o, holdOpen, say: (line) => console.log(line) });
   });
 

@@ -12,6 +12,8 @@ export const SiteConfigSchema = z
     /** LevelDB directory (identity, checkpoints, round log). */
     dataDir: z.string().min(1),
     keyFile: z.string().min(1),
+    /** Portable copy of the latest committed checkpoint (default: `<dataDir>.latest.swck`). */
+    exportCheckpoint: z.string().min(1).optional(),
     swarmConfig: z.string().min(1),
     data: z
       .object({
@@ -92,6 +94,7 @@ export async function loadSiteConfig(path: string): Promise<SiteConfig> {
     ...c,
     dataDir: at(c.dataDir),
     keyFile: at(c.keyFile),
+    exportCheckpoint: at(c.exportCheckpoint ?? `${c.dataDir}.latest.swck`),
     swarmConfig: at(c.swarmConfig),
     data: { ...c.data, path: at(c.data.path), rowsFile: c.data.rowsFile && at(c.data.rowsFile) },
   };

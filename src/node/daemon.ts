@@ -96,6 +96,7 @@ async function build(
     store,
     training: site.training,
     backend: backend.name,
+    exportPath: site.exportCheckpoint!,
     standardizer: resume.standardizer,
     onTrained: (round, m) => history.trained(round, m),
     onApplied: (round, m) => history.applied(round, m),

@@ -51,15 +51,15 @@ export async function runDemo(o: DemoOptions): Promise<DemoRow[]> {
       sites.push(launched);
       o.say(`started ${names[i]} (${plan.sites[i].length} samples) peer ${launched.peerId.slice(0, 16)}… status ${launched.statusUrl}`);
     }
+    o.say(`dashboard (while the demo runs): ${sites[0].statusUrl}/`);
     await followRounds(sites, o);
     const key = await loadKeyFile(join(dir, 'site.key'));
-    const rows = await resultTable(ds, plan, key, join(dir, 'db', names[0]), o);
+    const rows = await resultTable(ds, plan, key, join(dir, 'db', `${names[0]}.latest.swck`), o);
     o.say(formatDemoTable(rows, plan.test.length));
-    o.say(`dashboard: ${sites[0].statusUrl}/`);
     if (o.holdOpen) {
-      o.say('the sites keep running so you can look at the dashboard; Ctrl-C stops everything');
+      o.say(`the sites keep running: dashboard ${sites[0].statusUrl}/ — Ctrl-C stops everything`);
       await o.holdOpen;
-    }
+    } else o.say('stopping the sites (run `swarmd demo --keep-running` to keep them and the dashboard up)');
     return rows;
   } finally {
     await Promise.all(sites.map((s) => s.stop()));

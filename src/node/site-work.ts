@@ -14,7 +14,7 @@ import {
   type ModelConfig,
   type Standardizer,
 } from '../models/index.js';
-import type { Checkpoint, Store } from '../storage/index.js';
+import { exportCheckpointFile, type Checkpoint, type Store } from '../storage/index.js';
 import type { RoundWork } from '../swarm/index.js';
 import { hashTensors } from '../core/index.js';
 import type { SiteData } from './site-data.js';
@@ -26,6 +26,8 @@ export interface SiteWorkInit {
   store: Store;
   training: { epochsPerRound: number; batchSize: number; learningRate: number; seed: number };
   backend: string;
+  /** After each applied round the checkpoint is also written here as a portable file (readable while running). */
+  exportPath: string;
   /** Restored from the store on resume (round ≥ 0 applied before). */
   standardizer: Standardizer | null;
   onTrained?: (round: number, metrics: Record<string, number>) => void;
@@ -76,7 +78,9 @@ export class SiteWork implements RoundWork {
     this.trainer.setWeights(merged);
     const val = score(this.trainer, this.labeled().val);
     const metrics = { mergedValAccuracy: val.accuracy, mergedValMacroF1: val.macroF1 };
-    await this.o.store.putCheckpoint(this.checkpoint(round, merged, commit.hash, metrics), log);
+    const cp = this.checkpoint(round, merged, commit.hash, metrics);
+    await this.o.store.putCheckpoint(cp, log);
+    await exportCheckpointFile(cp, this.o.exportPath);
     this.o.onApplied?.(round, metrics);
   }
 

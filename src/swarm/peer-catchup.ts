@@ -30,12 +30,14 @@ export interface CatchUpDeps {
 export async function catchUpFrom(d: CatchUpDeps, peerId: string): Promise<void> {
   const last = d.applied();
   const fromRound = last === null ? 0 : last.round + 1;
+  d.log.debug({ peerId, fromRound }, 'TRACE catchup start');
   const commits = await d.transfer.ask([peerId], { kind: 'log', fromRound }, (r) =>
     r.kind === 'log' ? r.commits : undefined,
   );
   if (commits === undefined || commits.length === 0) {
     throw new FetchError('CATCH_UP_NO_LOG', `peer ${peerId} sent no round log from round ${fromRound}`);
   }
+  d.log.debug({ n: commits.length }, 'TRACE catchup log');
   const check = await verifyLog(commits, { ...d, fromRound, prevHash: last?.hash ?? null });
   if (!check.ok) {
     d.book.drop(check.reason);
@@ -47,7 +49,9 @@ export async function catchUpFrom(d: CatchUpDeps, peerId: string): Promise<void>
   const latest = commits[commits.length - 1];
   const targets = last === null && commits.length > 1 ? [commits[0], latest] : [latest];
   for (const signed of targets) {
-    await d.apply(signed, await mergedTensors(d, signed, peerId));
+    const m = await mergedTensors(d, signed, peerId);
+    d.log.debug({ round: signed.commit.round }, 'TRACE catchup merged');
+    await d.apply(signed, m);
   }
   d.log.info({ peer: peerId, round: latest.commit.round }, 'caught up with the swarm');
 }

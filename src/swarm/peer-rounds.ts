@@ -151,6 +151,7 @@ export class PeerRounds {
   private async train(round: number): Promise<void> {
     const { init, work, commits } = this.d;
     if (commits.finished || (init.maxRounds !== null && round > init.maxRounds)) return;
+    this.d.log.debug({ round, ahead: this.d.aheadOf(round) }, "TRACE train");
     if (this.d.aheadOf(round)) return this.d.requestCatchUp();
     const controller = new AbortController();
     this.training = { round, controller };

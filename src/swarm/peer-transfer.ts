@@ -46,6 +46,7 @@ export class Transfer {
   ): Promise<T | undefined> {
     for (const peer of sources) {
       try {
+        this.d.log.debug({ peer, body }, 'TRACE ask');
         const got = accept(await this.d.channel.request(peer, body, this.d.timeoutMs));
         if (got !== undefined) return got;
         this.d.log.debug({ peer, kind: body.kind }, 'peer does not have what was asked');

@@ -163,10 +163,12 @@ class Peer implements SwarmPeer {
 
   private onGossip(msg: WireMessage): void {
     if (!this.running) return;
+    // A hello notes the sender's progress first, so a peer that is behind does not start a stale round.
+    if (msg.type === "hello") this.c.log.debug({ from: msg.from, r: msg.body.committedRound }, "TRACE hello");
+    if (msg.type === "hello") this.ahead.note(msg.from, msg.body.committedRound, this.commits.applied()?.round ?? -1);
     if (this.book.seen(msg.from)) this.rounds.dispatch({ type: 'peer-seen', peerId: msg.from });
     switch (msg.type) {
       case 'hello':
-        this.ahead.note(msg.from, msg.body.committedRound, this.commits.applied()?.round ?? -1);
         return this.maybeCatchUp(false);
       case 'update-manifest':
       case 'stats':
