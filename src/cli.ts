@@ -162,8 +162,8 @@ program
   .command('demo')
   .description('run a swarm of sites on this machine on the bundled TCGA data and print the result table')
   .option('--sites <n>', 'number of sites', Number, 3)
-  .option('--rounds <n>', 'swarm rounds', Number, 4)
-  .option('--epochs-per-round <n>', 'local epochs per round', Number, 3)
+  .option('--rounds <n>', 'swarm rounds', Number, 6)
+  .option('--epochs-per-round <n>', 'local epochs per round', Number, 2)
   .option('--seed <n>', 'seed for the split and the models', Number, 42)
   .option('--keep-running', 'keep the sites (and the dashboard) up after the table until Ctrl-C')
   .action(async (o: { sites: number; rounds: number; epochsPerRound: number; seed: number; keepRunning?: boolean }) => {

@@ -15,6 +15,10 @@ import { fetchStatus } from './status/index.js';
 
 export interface DemoOptions {
   sites: number;
+  /** How rows are dealt to sites: at random, or label-skewed (per-class shares ~ Dirichlet(alpha)). */
+  split?: { mode: 'random' | 'dirichlet'; alpha?: number };
+  /** Train every site alone as a baseline (the demo trains only the first). */
+  everySiteAlone?: boolean;
   rounds: number;
   epochsPerRound: number;
   seed: number;
@@ -37,13 +41,13 @@ const CLASSES = ['BRCA', 'COAD', 'HNSC', 'KIRC', 'KIRP', 'LIHC', 'LUAD', 'LUSC',
  * bundled TCGA set, then the swarm model is compared with centralised and single-site training on the
  * held-out rows, with the right key and a wrong one. Everything it starts is stopped before it returns.
  */
-export async function runDemo(o: DemoOptions): Promise<DemoRow[]> {
+export async function runDemo(o: DemoOptions): Promise<{ rows: DemoRow[]; testRows: number; siteRows: number[] }> {
   const dir = await mkdtemp(join(tmpdir(), 'swarmd-demo-'));
   const sites: LaunchedSite[] = [];
   try {
     o.say(`working directory ${dir}`);
     const ds = await loadTcga(DATA_DIR);
-    const plan = planSites(ds, { sites: o.sites, seed: o.seed, mode: 'random' });
+    const plan = planSites(ds, { sites: o.sites, seed: o.seed, mode: o.split?.mode ?? 'random', alpha: o.split?.alpha });
     const names = plan.sites.map((_, i) => `site-${String.fromCharCode(97 + i)}`);
     const configs = await writeDemoConfigs(dir, ds, plan, names, o);
     for (const [i, cfg] of configs.entries()) {
@@ -60,7 +64,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoRow[]> {
       o.say(`the sites keep running: dashboard ${sites[0].statusUrl}/ — Ctrl-C stops everything`);
       await o.holdOpen;
     } else o.say('stopping the sites (run `swarmd demo --keep-running` to keep them and the dashboard up)');
-    return rows;
+    return { rows, testRows: plan.test.length, siteRows: plan.sites.map((r) => r.length) };
   } finally {
     await Promise.all(sites.map((s) => s.stop()));
     await rm(dir, { recursive: true, force: true });
@@ -142,7 +146,11 @@ async function resultTable(ds: Dataset, plan: ReturnType<typeof planSites>, key:
   const train = { epochs: o.rounds * o.epochsPerRound, batchSize: 32, learningRate: 1e-3, seed: o.seed };
   o.say('training the baselines (centralised, single site) for comparison…');
   rows.push({ model: 'centralised (all sites pooled)', ...(await trainBaseline(ds, config, key, wrong, { train: plan.sites.flat(), test: plan.test }, train)) });
-  rows.push({ model: 'site-a alone', ...(await trainBaseline(ds, config, key, wrong, { train: plan.sites[0], test: plan.test }, train)) });
+  const alone = o.everySiteAlone ? plan.sites : plan.sites.slice(0, 1);
+  for (const [i, siteRows] of alone.entries()) {
+    const name = `site-${String.fromCharCode(97 + i)} alone (${siteRows.length} samples)`;
+    rows.push({ model: name, ...(await trainBaseline(ds, config, key, wrong, { train: siteRows, test: plan.test }, train)) });
+  }
   return rows;
 }
 
