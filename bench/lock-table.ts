@@ -53,7 +53,8 @@ async function main(): Promise<void> {
     encodingLevels: Number(args.levels),
   };
   // Keys derived from the seed, so the table regenerates exactly.
-  const keyFor = (tag: string) => modelKeyFromBytes(createHash('sha256').update(`lock-table ${tag} ${seed}`).digest());
+  const keyFor = (tag: string) =>
+    modelKeyFromBytes(createHash('sha256').update(`lock-table ${tag} ${seed}`).digest());
   const key = keyFor('right');
   const wrong = keyFor('wrong');
   const rows: Row[] = [];
@@ -63,7 +64,10 @@ async function main(): Promise<void> {
   const locked = parseModelConfig({ ...base, inr });
   const trained = await trainAndScore(locked, { kind: 'key', key }, data, seed);
   rows.push({ model: 'INR, right key', ...trained.scores });
-  rows.push({ model: 'INR, wrong key', ...rescore(locked, { kind: 'key', key: wrong }, trained.weights, data) });
+  rows.push({
+    model: 'INR, wrong key',
+    ...rescore(locked, { kind: 'key', key: wrong }, trained.weights, data),
+  });
   rows.push({ model: 'INR removed (Δ = 0)', ...rescore(locked, { kind: 'removed' }, trained.weights, data) });
 
   console.log(`data ${args.data}: ${ds.rows} samples × ${ds.cols} features, ${ds.classNames.length} classes`);
@@ -84,13 +88,27 @@ async function main(): Promise<void> {
 
 async function trainAndScore(config: ModelConfig, inr: InrMode | null, data: PreparedData, seed: number) {
   const trainer = new TfjsTrainer(buildModel(config, inr), config.numClasses);
-  await trainer.fit(data.train, data.val, { epochs: Number(args.epochs), batchSize: 32, learningRate: 1e-3, seed, patience: 10 });
-  const result = { scores: { val: score(trainer, data.val), test: score(trainer, data.test) }, weights: trainer.getWeights() };
+  await trainer.fit(data.train, data.val, {
+    epochs: Number(args.epochs),
+    batchSize: 32,
+    learningRate: 1e-3,
+    seed,
+    patience: 10,
+  });
+  const result = {
+    scores: { val: score(trainer, data.val), test: score(trainer, data.test) },
+    weights: trainer.getWeights(),
+  };
   trainer.dispose();
   return result;
 }
 
-function rescore(config: ModelConfig, inr: InrMode, weights: ReturnType<TfjsTrainer['getWeights']>, data: PreparedData) {
+function rescore(
+  config: ModelConfig,
+  inr: InrMode,
+  weights: ReturnType<TfjsTrainer['getWeights']>,
+  data: PreparedData,
+) {
   const trainer = new TfjsTrainer(buildModel(config, inr), config.numClasses);
   trainer.setWeights(weights);
   const s = { val: score(trainer, data.val), test: score(trainer, data.test) };

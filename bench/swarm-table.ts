@@ -41,6 +41,8 @@ for (const s of setups) {
     seed: Number(args.seed),
     say: () => {},
   });
-  console.log(`\n## ${s.sites} sites, ${s.mode === 'random' ? 'random by patient' : `label-skewed by patient (Dirichlet α = ${s.alpha})`}; site sizes ${res.siteRows.join(' / ')}; ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  console.log(
+    `\n## ${s.sites} sites, ${s.mode === 'random' ? 'random by patient' : `label-skewed by patient (Dirichlet α = ${s.alpha})`}; site sizes ${res.siteRows.join(' / ')}; ${((Date.now() - started) / 1000).toFixed(0)} s`,
+  );
   console.log(formatDemoTable(res.rows, res.testRows));
 }

@@ -4,7 +4,13 @@ import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { generateModelKey } from '../src/inr/index.js';
-import { TfjsTrainer, buildModel, parseModelConfig, selectBackend, type BackendName } from '../src/models/index.js';
+import {
+  TfjsTrainer,
+  buildModel,
+  parseModelConfig,
+  selectBackend,
+  type BackendName,
+} from '../src/models/index.js';
 
 const INPUT_DIM = 3556;
 const CLASSES = 11;
@@ -36,21 +42,43 @@ export async function tfjsSpeed(backend: BackendName): Promise<SpeedResult> {
 
 export function torchSpeed(threads: number): SpeedResult | { name: string; error: string } {
   const script = fileURLToPath(new URL('../../bench/torch_train_speed.py', import.meta.url));
-  const input = { inputDim: INPUT_DIM, numClasses: CLASSES, batchSize: BATCH, batches: BATCHES * 3, threads, alpha: 0.5, levels: 8 };
-  const res = spawnSync('/usr/bin/python3', [script], { input: JSON.stringify(input), encoding: 'utf8', timeout: 300_000 });
+  const input = {
+    inputDim: INPUT_DIM,
+    numClasses: CLASSES,
+    batchSize: BATCH,
+    batches: BATCHES * 3,
+    threads,
+    alpha: 0.5,
+    levels: 8,
+  };
+  const res = spawnSync('/usr/bin/python3', [script], {
+    input: JSON.stringify(input),
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
   const name = `pytorch cpu, ${threads} thread${threads > 1 ? 's' : ''}`;
-  if (res.status !== 0) return { name, error: (res.stderr || String(res.error)).split('\n').slice(-2).join(' ') };
-  return { name, samplesPerSecond: (JSON.parse(res.stdout) as { samplesPerSecond: number }).samplesPerSecond };
+  if (res.status !== 0)
+    return { name, error: (res.stderr || String(res.error)).split('\n').slice(-2).join(' ') };
+  return {
+    name,
+    samplesPerSecond: (JSON.parse(res.stdout) as { samplesPerSecond: number }).samplesPerSecond,
+  };
 }
 
 export async function runTrainSpeed(): Promise<void> {
-  console.log(`\n## Training speed: proteomics model ${INPUT_DIM}→64→(2 residual blocks)→32→${CLASSES}, batch ${BATCH}`);
+  console.log(
+    `\n## Training speed: proteomics model ${INPUT_DIM}→64→(2 residual blocks)→32→${CLASSES}, batch ${BATCH}`,
+  );
   const results: SpeedResult[] = [];
   for (const b of ['wasm', 'cpu'] as const) results.push(await tfjsSpeed(b));
   tf.engine().reset();
   const torch = [torchSpeed(1), torchSpeed(2)];
   for (const r of [...results, ...torch]) {
-    console.log('samplesPerSecond' in r ? `  ${r.name.padEnd(24)} ${r.samplesPerSecond.toFixed(0).padStart(7)} samples/s` : `  ${r.name.padEnd(24)} unavailable: ${r.error}`);
+    console.log(
+      'samplesPerSecond' in r
+        ? `  ${r.name.padEnd(24)} ${r.samplesPerSecond.toFixed(0).padStart(7)} samples/s`
+        : `  ${r.name.padEnd(24)} unavailable: ${r.error}`,
+    );
   }
   const [wasm, cpu] = results;
   console.log(`  ratio wasm / cpu (pure JS): ${(wasm.samplesPerSecond / cpu.samplesPerSecond).toFixed(2)}x`);

@@ -7,7 +7,18 @@
 // Run it after every `npm install`: `node scripts/complete-lock.mjs`.
 import { readFileSync, writeFileSync } from 'node:fs';
 
-const OSES = ['darwin', 'linux', 'win32', 'freebsd', 'openbsd', 'android', 'openharmony', 'sunos', 'aix', 'netbsd'];
+const OSES = [
+  'darwin',
+  'linux',
+  'win32',
+  'freebsd',
+  'openbsd',
+  'android',
+  'openharmony',
+  'sunos',
+  'aix',
+  'netbsd',
+];
 const CPUS = ['x64', 'arm64', 'arm', 'ia32', 'loong64', 'ppc64', 'riscv64', 's390x', 'mips64el', 'ppc'];
 
 const lockPath = new URL('../package-lock.json', import.meta.url);

@@ -5,5 +5,11 @@ import { loadTcga, planSites, writeRowsFiles } from '../dist/src/node/demo-data.
 
 const ds = await loadTcga(new URL('../data', import.meta.url).pathname);
 const plan = planSites(ds, { sites: 3, seed: 42, mode: 'random' });
-const files = await writeRowsFiles(ds, plan, new URL('../configs/rows', import.meta.url).pathname, ['site-a', 'site-b', 'site-c']);
-console.log(`held-out ${plan.test.length} rows; sites ${plan.sites.map((s) => s.length).join(' / ')} rows → ${files.join(', ')}`);
+const files = await writeRowsFiles(ds, plan, new URL('../configs/rows', import.meta.url).pathname, [
+  'site-a',
+  'site-b',
+  'site-c',
+]);
+console.log(
+  `held-out ${plan.test.length} rows; sites ${plan.sites.map((s) => s.length).join(' / ')} rows → ${files.join(', ')}`,
+);

@@ -37,7 +37,9 @@ program
   .action(async (o: { out: string; force?: boolean }) => {
     const key = generateModelKey();
     await writeKeyFile(o.out, key, { overwrite: o.force === true });
-    console.log(`wrote model key ${o.out} (fingerprint ${key.fingerprint}); copy it to every site over a secure channel`);
+    console.log(
+      `wrote model key ${o.out} (fingerprint ${key.fingerprint}); copy it to every site over a secure channel`,
+    );
   });
 
 csvOptions(
@@ -73,7 +75,13 @@ csvOptions(
       csv: { label: o.label, id: o.id, ignore: ignore.filter((c) => !keep.includes(c)), keep },
       split: { testFraction: o.testFraction, valFraction: o.valFraction, seed: o.seed, groupColumn: o.group },
       model: { arch: o.arch, seed: o.seed, ...(inr ? { inr: stripUndefined(inr) } : {}) },
-      train: { epochs: o.epochs, batchSize: o.batchSize, learningRate: o.lr, seed: o.seed, patience: o.patience },
+      train: {
+        epochs: o.epochs,
+        batchSize: o.batchSize,
+        learningRate: o.lr,
+        seed: o.seed,
+        patience: o.patience,
+      },
       backend: backend.name,
       onEpoch: progress,
     });
@@ -93,7 +101,10 @@ csvOptions(
     .requiredOption('--key <file>', 'model key file the model was trained with')
     .requiredOption('--input <csv>', 'samples to classify (CSV or CSV.gz, same feature columns)')
     .option('--output <csv>', 'write predictions here instead of stdout')
-    .option('--unsafe-ignore-fingerprint', 'run even if the key does not match the checkpoint (evaluation only)'),
+    .option(
+      '--unsafe-ignore-fingerprint',
+      'run even if the key does not match the checkpoint (evaluation only)',
+    ),
 )
   .addOption(backendOption())
   .action(async (o) => {
@@ -106,7 +117,8 @@ csvOptions(
       csv: { label: o.label, id: o.id, ignore: o.ignore },
       unsafeIgnoreFingerprint: o.unsafeIgnoreFingerprint === true,
     });
-    if (res.fingerprintIgnored) console.error('warning: key fingerprint does not match the checkpoint; predictions are meaningless');
+    if (res.fingerprintIgnored)
+      console.error('warning: key fingerprint does not match the checkpoint; predictions are meaningless');
     if (!o.output) process.stdout.write(res.csv);
     else console.error(`wrote ${res.rows} predictions to ${o.output}`);
     if (res.scores) console.error(`labels present: ${formatScores(res.scores)}`);
@@ -120,10 +132,18 @@ program
   .option('--new-psk <file>', 'also write a new swarm PSK file here')
   .option('--add-to-swarm', "add this site's peer id to the swarm config's members")
   .action(async (o: { config: string; newKey?: boolean; newPsk?: string; addToSwarm?: boolean }) => {
-    const r = await initSite({ configPath: o.config, newKey: o.newKey, newPsk: o.newPsk, addToSwarm: o.addToSwarm });
-    for (const f of r.wrote) console.log(`wrote ${f} (mode 0600): copy it to every site over a secure channel`);
+    const r = await initSite({
+      configPath: o.config,
+      newKey: o.newKey,
+      newPsk: o.newPsk,
+      addToSwarm: o.addToSwarm,
+    });
+    for (const f of r.wrote)
+      console.log(`wrote ${f} (mode 0600): copy it to every site over a secure channel`);
     console.log(`site ${r.site}: ${r.created ? 'created' : 'already initialised'} ${r.dataDir}`);
-    console.log(`peer id ${r.peerId}${o.addToSwarm ? ' (added to the swarm config)' : ' — list it in the swarm config members'}`);
+    console.log(
+      `peer id ${r.peerId}${o.addToSwarm ? ' (added to the swarm config)' : ' — list it in the swarm config members'}`,
+    );
   });
 
 program
@@ -134,7 +154,9 @@ program
   .action(async (o: { config: string; bootstrap?: string[] }) => {
     const logger = createLogger({ level: 'info', pretty: 'auto' });
     const daemon = await startDaemon({ configPath: o.config, bootstrap: o.bootstrap, logger });
-    console.error(`swarmd ${daemon.peerId} listening on ${daemon.addrs().join(' ')}; status ${daemon.statusUrl}`);
+    console.error(
+      `swarmd ${daemon.peerId} listening on ${daemon.addrs().join(' ')}; status ${daemon.statusUrl}`,
+    );
     await new Promise<void>((resolve) => {
       const shutdown = (signal: string) => {
         logger.info({ signal }, 'shutting down');
@@ -166,13 +188,21 @@ program
   .option('--epochs-per-round <n>', 'local epochs per round', Number, 2)
   .option('--seed <n>', 'seed for the split and the models', Number, 42)
   .option('--keep-running', 'keep the sites (and the dashboard) up after the table until Ctrl-C')
-  .action(async (o: { sites: number; rounds: number; epochsPerRound: number; seed: number; keepRunning?: boolean }) => {
-    const holdOpen = o.keepRunning
-      ? new Promise<void>((resolve) => process.once('SIGINT', () => resolve()))
-      : undefined;
-    await reportBackend('auto'); // for the baselines trained in this process; each site reports its own
-    await runDemo({ ...o, holdOpen, say: (line) => console.log(line) });
-  });
+  .action(
+    async (o: {
+      sites: number;
+      rounds: number;
+      epochsPerRound: number;
+      seed: number;
+      keepRunning?: boolean;
+    }) => {
+      const holdOpen = o.keepRunning
+        ? new Promise<void>((resolve) => process.once('SIGINT', () => resolve()))
+        : undefined;
+      await reportBackend('auto'); // for the baselines trained in this process; each site reports its own
+      await runDemo({ ...o, holdOpen, say: (line) => console.log(line) });
+    },
+  );
 
 async function reportBackend(pref: string): Promise<BackendInfo> {
   const info = await selectBackend(parseBackendPreference(pref));
@@ -198,7 +228,10 @@ function formatScores(s: { accuracy: number; macroF1: number; macroAuroc: number
 }
 
 function list(value: string): string[] {
-  return value.split(',').map((s) => s.trim()).filter(Boolean);
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

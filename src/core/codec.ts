@@ -44,7 +44,11 @@ export function decodeTensors(bytes: Uint8Array): NamedTensors {
   const out: NamedTensors = new Map();
   let offset = 8 + headerLen;
   for (const { name, shape } of header) {
-    if (typeof name !== 'string' || !Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    if (
+      typeof name !== 'string' ||
+      !Array.isArray(shape) ||
+      !shape.every((d) => Number.isInteger(d) && d >= 0)
+    ) {
       throw bad('bad tensor entry');
     }
     const n = tensorSize(shape);
@@ -61,7 +65,8 @@ const isLittleEndianHost = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 function readFloat32LE(bytes: Uint8Array, offset: number, n: number): Float32Array {
   // Uint8Array's slice copies (Buffer's would not), giving an aligned buffer of exactly n floats.
-  if (isLittleEndianHost) return new Float32Array(Uint8Array.prototype.slice.call(bytes, offset, offset + n * 4).buffer);
+  if (isLittleEndianHost)
+    return new Float32Array(Uint8Array.prototype.slice.call(bytes, offset, offset + n * 4).buffer);
   const view = new DataView(bytes.buffer, bytes.byteOffset + offset, n * 4);
   return Float32Array.from({ length: n }, (_, i) => view.getFloat32(i * 4, true));
 }

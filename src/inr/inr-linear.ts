@@ -77,13 +77,21 @@ export class INRLinear extends tf.layers.Layer {
     const widths = inrLayerWidths(2 * this.encodingLevels, this.inrHidden, this.inrLayers);
     // Glorot uniform with scale gain² = Glorot × gain (same random stream).
     const last = (seed: number) =>
-      tf.initializers.varianceScaling({ scale: this.initGain ** 2, mode: 'fanAvg', distribution: 'uniform', seed });
-    this.inr = widths.map(
-      ([from, to], k) => ({
-        kernel: this.addWeight(`inr_${k}/kernel`, [from, to], 'float32', (k === widths.length - 1 ? last : glorot)(this.seed + 1 + k)),
-        bias: this.addWeight(`inr_${k}/bias`, [to], 'float32', tf.initializers.zeros()),
-      }),
-    );
+      tf.initializers.varianceScaling({
+        scale: this.initGain ** 2,
+        mode: 'fanAvg',
+        distribution: 'uniform',
+        seed,
+      });
+    this.inr = widths.map(([from, to], k) => ({
+      kernel: this.addWeight(
+        `inr_${k}/kernel`,
+        [from, to],
+        'float32',
+        (k === widths.length - 1 ? last : glorot)(this.seed + 1 + k),
+      ),
+      bias: this.addWeight(`inr_${k}/bias`, [to], 'float32', tf.initializers.zeros()),
+    }));
     this.inputSpec = [{ minNDim: 2, axes: { [-1]: inDim } }];
     this.built = true;
   }

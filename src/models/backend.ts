@@ -38,7 +38,8 @@ const loaders: Record<BackendName, Loader> = {
 };
 
 export function parseBackendPreference(value: string): BackendPreference {
-  if (value === 'auto' || (BACKEND_ORDER as readonly string[]).includes(value)) return value as BackendPreference;
+  if (value === 'auto' || (BACKEND_ORDER as readonly string[]).includes(value))
+    return value as BackendPreference;
   throw new BackendError(
     'BACKEND_UNKNOWN',
     `unknown backend '${value}': use one of auto, ${BACKEND_ORDER.join(', ')}`,

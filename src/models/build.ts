@@ -59,7 +59,8 @@ function layerFactory(c: ModelConfig, inr: InrMode | null): LayerFactory {
     linear(name, units, x) {
       const seed = c.seed * 7919 + 100 * layerIndex++; // INRLinear uses seed+1.. for Φθ
       if (c.inr && inrLayers.has(name)) {
-        if (!inr) throw new InputError('MODEL_NEEDS_KEY', `layer ${name} is an INR layer: a model key is required`);
+        if (!inr)
+          throw new InputError('MODEL_NEEDS_KEY', `layer ${name} is an INR layer: a model key is required`);
         const permutation = inr.kind === 'key' ? derivePermutation(inr.key.key, name, units) : null;
         return new INRLinear({
           name,

@@ -49,7 +49,10 @@ export async function loadCsv(path: string, opts: CsvOptions = {}): Promise<Data
     try {
       bytes = gunzipSync(raw);
     } catch {
-      throw new CsvError('CSV_GZIP', `${path} looks gzip-compressed but does not decompress: is it truncated?`);
+      throw new CsvError(
+        'CSV_GZIP',
+        `${path} looks gzip-compressed but does not decompress: is it truncated?`,
+      );
     }
   }
   const ds = parseCsv(bytes.toString('utf8'), opts, path);
@@ -74,9 +77,12 @@ export function parseCsv(text: string, opts: CsvOptions = {}, source = 'CSV'): D
   const idIdx = header.indexOf(idCol);
   const skip = new Set([...(opts.ignore ?? []), ...(opts.keep ?? [])]);
   for (const c of skip) {
-    if (!header.includes(c)) throw new CsvError('CSV_NO_COLUMN', `${source} has no column '${c}' to ignore/keep`);
+    if (!header.includes(c))
+      throw new CsvError('CSV_NO_COLUMN', `${source} has no column '${c}' to ignore/keep`);
   }
-  const featureIdx = header.map((_, i) => i).filter((i) => i !== labelIdx && i !== idIdx && !skip.has(header[i]));
+  const featureIdx = header
+    .map((_, i) => i)
+    .filter((i) => i !== labelIdx && i !== idIdx && !skip.has(header[i]));
   if (featureIdx.length === 0) throw new CsvError('CSV_NO_FEATURES', `${source} has no feature columns`);
   const body = records.slice(1);
   if (body.length === 0) throw new CsvError('CSV_NO_ROWS', `${source} has a header but no data rows`);
@@ -114,7 +120,12 @@ function checkHeader(header: string[], source: string): void {
   }
 }
 
-function parseFeatures(body: string[][], header: string[], featureIdx: number[], source: string): Float32Array {
+function parseFeatures(
+  body: string[][],
+  header: string[],
+  featureIdx: number[],
+  source: string,
+): Float32Array {
   const cols = featureIdx.length;
   const out = new Float32Array(body.length * cols);
   const bad = new Map<string, { line: number; value: string }>();
@@ -184,16 +195,21 @@ function splitRecords(text: string, source: string): string[][] {
   for (; i < text.length; i++) {
     const ch = text[i];
     if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') (field += '"'), i++;
-      else if (ch === '"') quoted = false;
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
       else field += ch;
     } else if (ch === '"') quoted = true;
-    else if (ch === ',') record.push(field), (field = '');
-    else if (ch === '\n' || ch === '\r') {
+    else if (ch === ',') {
+      record.push(field);
+      field = '';
+    } else if (ch === '\n' || ch === '\r') {
       if (ch === '\r' && text[i + 1] === '\n') i++;
       record.push(field);
       if (record.length > 1 || record[0] !== '') records.push(record);
-      (record = []), (field = '');
+      record = [];
+      field = '';
     } else field += ch;
   }
   if (quoted) throw new CsvError('CSV_QUOTE', `${source} ends inside a quoted field: is the file truncated?`);

@@ -23,8 +23,12 @@ export function macroF1(y: Int32Array, pred: Int32Array, k: number): number {
   const fp = new Float64Array(k);
   const fn = new Float64Array(k);
   for (let i = 0; i < y.length; i++) {
-    if (y[i] === pred[i]) tp[y[i]]++;
-    else (fp[pred[i]]++, fn[y[i]]++);
+    if (y[i] === pred[i]) {
+      tp[y[i]]++;
+    } else {
+      fp[pred[i]]++;
+      fn[y[i]]++;
+    }
   }
   let sum = 0;
   let n = 0;
@@ -61,7 +65,7 @@ export function binaryAuroc(scores: number[], positive: boolean[]): number | nul
   if (nPos === 0 || nNeg === 0) return null;
   const order = scores.map((s, i) => [s, i] as const).sort((a, b) => a[0] - b[0]);
   let rankSumPos = 0;
-  for (let i = 0; i < order.length; ) {
+  for (let i = 0; i < order.length;) {
     let j = i;
     while (j + 1 < order.length && order[j + 1][0] === order[i][0]) j++;
     const avgRank = (i + j) / 2 + 1;

@@ -1,7 +1,12 @@
 import { InputError } from '../core/index.js';
 import type { Dataset } from './csv.js';
 import { accuracy, argmaxRows, macroAuroc, macroF1 } from './metrics.js';
-import { applyStandardizer, computeFeatureStats, standardizerFromStats, type Standardizer } from './preprocess.js';
+import {
+  applyStandardizer,
+  computeFeatureStats,
+  standardizerFromStats,
+  type Standardizer,
+} from './preprocess.js';
 import { stratifiedSplit } from './split.js';
 import type { LabeledData, Trainer } from './trainer.js';
 
@@ -34,7 +39,10 @@ export interface Scores {
 export function prepareData(ds: Dataset, opts: SplitOptions): PreparedData {
   const groups = opts.groupColumn ? ds.meta[opts.groupColumn] : undefined;
   if (opts.groupColumn && !groups) {
-    throw new InputError('SPLIT_GROUP', `group column '${opts.groupColumn}' was not loaded: pass it with --keep`);
+    throw new InputError(
+      'SPLIT_GROUP',
+      `group column '${opts.groupColumn}' was not loaded: pass it with --keep`,
+    );
   }
   const outer = stratifiedSplit(ds.labels, { testFraction: opts.testFraction, seed: opts.seed, groups });
   const inner = splitSubset(ds, outer.train, opts.valFraction, opts.seed + 1, groups);
@@ -59,7 +67,11 @@ export function splitSubset(
   groups?: string[],
 ): { train: number[]; val: number[] } {
   const labels = Int32Array.from(rows, (r) => ds.labels[r]);
-  const sub = stratifiedSplit(labels, { testFraction: fraction, seed, groups: groups && rows.map((r) => groups[r]) });
+  const sub = stratifiedSplit(labels, {
+    testFraction: fraction,
+    seed,
+    groups: groups && rows.map((r) => groups[r]),
+  });
   return { train: sub.train.map((i) => rows[i]), val: sub.test.map((i) => rows[i]) };
 }
 
@@ -76,5 +88,9 @@ export function score(trainer: Trainer, d: LabeledData): Scores {
   const probs = trainer.predict(d.x, d.rows);
   const k = trainer.numClasses;
   const pred = argmaxRows(probs, k);
-  return { accuracy: accuracy(d.y, pred), macroF1: macroF1(d.y, pred, k), macroAuroc: macroAuroc(d.y, probs, k) };
+  return {
+    accuracy: accuracy(d.y, pred),
+    macroF1: macroF1(d.y, pred, k),
+    macroAuroc: macroAuroc(d.y, probs, k),
+  };
 }

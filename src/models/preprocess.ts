@@ -31,8 +31,13 @@ export function computeFeatureStats(
     const base = r * cols;
     for (let j = 0; j < cols; j++) {
       const v = features[base + j];
-      if (Number.isNaN(v)) s.missing[j]++;
-      else (s.count[j]++, (s.sum[j] += v), (s.sumSq[j] += v * v));
+      if (Number.isNaN(v)) {
+        s.missing[j]++;
+      } else {
+        s.count[j]++;
+        s.sum[j] += v;
+        s.sumSq[j] += v * v;
+      }
     }
   };
   if (rowIdx) rowIdx.forEach(visit);
@@ -42,11 +47,21 @@ export function computeFeatureStats(
 
 export function mergeFeatureStats(a: FeatureStats, b: FeatureStats): FeatureStats {
   const add = (x: Float64Array, y: Float64Array) => x.map((v, i) => v + y[i]);
-  return { count: add(a.count, b.count), sum: add(a.sum, b.sum), sumSq: add(a.sumSq, b.sumSq), missing: add(a.missing, b.missing) };
+  return {
+    count: add(a.count, b.count),
+    sum: add(a.sum, b.sum),
+    sumSq: add(a.sumSq, b.sumSq),
+    missing: add(a.missing, b.missing),
+  };
 }
 
 function emptyStats(cols: number): FeatureStats {
-  return { count: new Float64Array(cols), sum: new Float64Array(cols), sumSq: new Float64Array(cols), missing: new Float64Array(cols) };
+  return {
+    count: new Float64Array(cols),
+    sum: new Float64Array(cols),
+    sumSq: new Float64Array(cols),
+    missing: new Float64Array(cols),
+  };
 }
 
 /** Population std; a constant or all-missing feature gets std 1 so it maps to 0 instead of NaN. */
@@ -119,9 +134,16 @@ export function standardizerFromJSON(value: unknown): Standardizer {
   const res = StandardizerJSON.safeParse(value);
   const n = res.success ? res.data.featureNames.length : -1;
   if (!res.success || res.data.mean.length !== n || res.data.std.length !== n) {
-    throw new InputError('PREPROCESSING_CORRUPT', 'the checkpoint\'s preprocessing section is invalid: re-export the checkpoint');
+    throw new InputError(
+      'PREPROCESSING_CORRUPT',
+      "the checkpoint's preprocessing section is invalid: re-export the checkpoint",
+    );
   }
-  return { featureNames: res.data.featureNames, mean: Float32Array.from(res.data.mean), std: Float32Array.from(res.data.std) };
+  return {
+    featureNames: res.data.featureNames,
+    mean: Float32Array.from(res.data.mean),
+    std: Float32Array.from(res.data.std),
+  };
 }
 
 /** Stats as named tensors so the swarm can merge them with its ordinary (sum) commit. */
@@ -141,5 +163,10 @@ export function statsFromTensors(t: NamedTensors): FeatureStats {
     if (!v) throw new InputError('STATS_CORRUPT', `feature statistics lack ${name}`);
     return Float64Array.from(v.data);
   };
-  return { count: get('stats/count'), sum: get('stats/sum'), sumSq: get('stats/sum_sq'), missing: get('stats/missing') };
+  return {
+    count: get('stats/count'),
+    sum: get('stats/sum'),
+    sumSq: get('stats/sum_sq'),
+    missing: get('stats/missing'),
+  };
 }

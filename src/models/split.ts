@@ -32,7 +32,10 @@ export interface StratifiedSplitOptions {
  * Stratified split: each class contributes round(testFraction × its size) to the test side (at least one
  * when the class has two or more units). With groups, the unit is a group, stratified by its first label.
  */
-export function stratifiedSplit(labels: Int32Array, o: StratifiedSplitOptions): { train: number[]; test: number[] } {
+export function stratifiedSplit(
+  labels: Int32Array,
+  o: StratifiedSplitOptions,
+): { train: number[]; test: number[] } {
   if (!(o.testFraction > 0 && o.testFraction < 1)) {
     throw new InputError('SPLIT_FRACTION', `split fraction must be between 0 and 1, got ${o.testFraction}`);
   }
@@ -77,7 +80,8 @@ export function partitionSites(labels: Int32Array, rows: number[], o: PartitionO
     groups && rows.map((r) => groups[r]),
   ).map((u) => u.map((i) => rows[i]));
   const sites: number[][] = Array.from({ length: o.sites }, () => []);
-  if (units.length < o.sites) throw new InputError('SPLIT_SITES', `${units.length} units cannot fill ${o.sites} sites`);
+  if (units.length < o.sites)
+    throw new InputError('SPLIT_SITES', `${units.length} units cannot fill ${o.sites} sites`);
   const shuffled = shuffle(units, rng);
   if (o.mode === 'random') {
     shuffled.forEach((u, i) => sites[i % o.sites].push(...u));

@@ -64,7 +64,13 @@ export class TfjsTrainer implements Trainer {
       if (opts.signal?.aborted) throw new SwarmdError('TRAIN_ABORTED', 'training was aborted');
       const loss = await this.trainEpoch(train, opts.batchSize, rng);
       const v = val ? this.lossAndAccuracy(val) : null;
-      const info = { epoch, epochs: opts.epochs, loss, valLoss: v?.loss ?? null, valAccuracy: v?.accuracy ?? null };
+      const info = {
+        epoch,
+        epochs: opts.epochs,
+        loss,
+        valLoss: v?.loss ?? null,
+        valAccuracy: v?.accuracy ?? null,
+      };
       history.push(info);
       opts.onEpoch?.(info);
       if (!v || opts.patience === null) continue;
@@ -77,10 +83,12 @@ export class TfjsTrainer implements Trainer {
 
   predict(x: Float32Array, rows: number): Float32Array {
     const cols = x.length / rows;
-    return tf.tidy(() => {
-      const probs = this.model.predict(tf.tensor2d(x, [rows, cols]), { batchSize: 256 }) as tf.Tensor;
-      return probs.dataSync() as Float32Array;
-    }).slice();
+    return tf
+      .tidy(() => {
+        const probs = this.model.predict(tf.tensor2d(x, [rows, cols]), { batchSize: 256 }) as tf.Tensor;
+        return probs.dataSync() as Float32Array;
+      })
+      .slice();
   }
 
   getWeights(): NamedTensors {

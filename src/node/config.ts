@@ -8,7 +8,10 @@ import { InrConfigSchema } from '../models/index.js';
 /** One site: where its data, key and database are, how it listens, and how it trains each round. */
 export const SiteConfigSchema = z
   .object({
-    site: z.string().min(1).regex(/^[\w.-]+$/, 'letters, digits, dot, dash, underscore'),
+    site: z
+      .string()
+      .min(1)
+      .regex(/^[\w.-]+$/, 'letters, digits, dot, dash, underscore'),
     /** LevelDB directory (identity, checkpoints, round log). */
     dataDir: z.string().min(1),
     keyFile: z.string().min(1),
@@ -49,7 +52,10 @@ export const SiteConfigSchema = z
       .default({}),
     backend: z.string().default('auto'),
     log: z
-      .object({ level: z.enum(['debug', 'info', 'warn', 'error']).default('info'), pretty: z.union([z.boolean(), z.literal('auto')]).default('auto') })
+      .object({
+        level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+        pretty: z.union([z.boolean(), z.literal('auto')]).default('auto'),
+      })
       .strict()
       .default({}),
   })
@@ -58,7 +64,10 @@ export const SiteConfigSchema = z
 /** The consortium: who is in it, its secret, its rhythm, and the model everyone trains. */
 export const SwarmConfigSchema = z
   .object({
-    swarmId: z.string().min(1).regex(/^[\w.-]+$/, 'letters, digits, dot, dash, underscore'),
+    swarmId: z
+      .string()
+      .min(1)
+      .regex(/^[\w.-]+$/, 'letters, digits, dot, dash, underscore'),
     pskFile: z.string().min(1),
     members: z.array(z.object({ name: z.string().min(1), peerId: z.string().min(46) }).strict()).min(1),
     minPeers: z.number().int().min(1).default(2),
@@ -115,7 +124,10 @@ async function readYaml(path: string): Promise<unknown> {
   try {
     return parseYaml(text);
   } catch (err) {
-    throw new InputError('CONFIG_YAML', `${path} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+    throw new InputError(
+      'CONFIG_YAML',
+      `${path} is not valid YAML: ${(err as Error).message.split('\n')[0]}`,
+    );
   }
 }
 

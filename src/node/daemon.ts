@@ -1,6 +1,11 @@
 import { InputError } from '../core/index.js';
 import { assertKeyMatches, loadKeyFile } from '../inr/index.js';
-import { parseBackendPreference, parseModelConfig, selectBackend, standardizerFromJSON } from '../models/index.js';
+import {
+  parseBackendPreference,
+  parseModelConfig,
+  selectBackend,
+  standardizerFromJSON,
+} from '../models/index.js';
 import { openStore, type Store } from '../storage/index.js';
 import {
   createSwarmHost,
@@ -17,7 +22,13 @@ import { loadSiteConfig, loadSwarmConfig, type SiteConfig, type SwarmConfig } fr
 import { loadIdentity } from './identity.js';
 import { loadSiteData } from './site-data.js';
 import { SiteWork } from './site-work.js';
-import { createLogger, createMetrics, createStatusServer, type Logger, type StatusServer } from './status/index.js';
+import {
+  createLogger,
+  createMetrics,
+  createStatusServer,
+  type Logger,
+  type StatusServer,
+} from './status/index.js';
 import { RoundHistory, statusSource, wireMetrics } from './status-source.js';
 
 export interface DaemonOptions {
@@ -66,13 +77,19 @@ async function build(
 ): Promise<Daemon> {
   const backend = await selectBackend(parseBackendPreference(site.backend));
   log.info({ backend: backend.name, skipped: backend.skipped.map((s) => s.name) }, 'tfjs backend selected');
-  log.info({ site: effectiveConfig(site), swarm: { ...swarm, members: swarm.members.length } }, 'effective config');
+  log.info(
+    { site: effectiveConfig(site), swarm: { ...swarm, members: swarm.members.length } },
+    'effective config',
+  );
   const store = await openStore(site.dataDir);
   stack.push(() => store.close());
   const identity = await loadIdentity(store);
   const self = peerIdOf(identity);
   if (!swarm.members.some((m) => m.peerId === self)) {
-    throw new InputError('NOT_A_MEMBER', `this site's peer id ${self} is not in ${site.swarmConfig}'s members: add it there`);
+    throw new InputError(
+      'NOT_A_MEMBER',
+      `this site's peer id ${self} is not in ${site.swarmConfig}'s members: add it there`,
+    );
   }
   const key = await loadKeyFile(site.keyFile);
   const pinned = await store.getMeta<string>('key-fingerprint');
@@ -111,7 +128,8 @@ async function build(
     members,
     bootstrap: [...site.bootstrap, ...(o.bootstrap ?? [])],
     log,
-    onRefused: (peerId, direction) => log.warn({ peer: peerId, direction }, 'refused a non-member connection'),
+    onRefused: (peerId, direction) =>
+      log.warn({ peer: peerId, direction }, 'refused a non-member connection'),
   });
   await host.start();
   stack.push(() => host.stop());
@@ -165,7 +183,10 @@ async function resumePoint(store: Store) {
   const cp = last.round > 0 ? await store.latestCheckpoint() : undefined;
   const merged = cp?.tensors ?? new Map();
   if (cp && cp.manifest.round !== last.round) {
-    throw new InputError('STORE_INCONSISTENT', `database ${store.path}: the latest checkpoint is not the last logged round`);
+    throw new InputError(
+      'STORE_INCONSISTENT',
+      `database ${store.path}: the latest checkpoint is not the last logged round`,
+    );
   }
   return { commit: { round: last.round, hash: last.hash, bytes: last.bytes, merged }, standardizer };
 }

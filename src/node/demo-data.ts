@@ -26,12 +26,23 @@ export function planSites(
 ): SitePlan {
   const groups = ds.meta[TCGA.group];
   const split = stratifiedSplit(ds.labels, { testFraction: o.testFraction ?? 0.2, seed: o.seed, groups });
-  const sites = partitionSites(ds.labels, split.train, { sites: o.sites, seed: o.seed + 1, groups, mode: o.mode, alpha: o.alpha });
+  const sites = partitionSites(ds.labels, split.train, {
+    sites: o.sites,
+    seed: o.seed + 1,
+    groups,
+    mode: o.mode,
+    alpha: o.alpha,
+  });
   return { test: split.test, sites };
 }
 
 /** Writes one sample-id file per site (`rowsFile` in a site config) and one for the held-out rows. */
-export async function writeRowsFiles(ds: Dataset, plan: SitePlan, dir: string, names: string[]): Promise<string[]> {
+export async function writeRowsFiles(
+  ds: Dataset,
+  plan: SitePlan,
+  dir: string,
+  names: string[],
+): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const ids = (rows: number[]) => rows.map((r) => ds.ids[r]).join('\n') + '\n';
   await writeFile(join(dir, 'test.txt'), ids(plan.test));

@@ -41,19 +41,28 @@ const CLASSES = ['BRCA', 'COAD', 'HNSC', 'KIRC', 'KIRP', 'LIHC', 'LUAD', 'LUSC',
  * bundled TCGA set, then the swarm model is compared with centralised and single-site training on the
  * held-out rows, with the right key and a wrong one. Everything it starts is stopped before it returns.
  */
-export async function runDemo(o: DemoOptions): Promise<{ rows: DemoRow[]; testRows: number; siteRows: number[] }> {
+export async function runDemo(
+  o: DemoOptions,
+): Promise<{ rows: DemoRow[]; testRows: number; siteRows: number[] }> {
   const dir = await mkdtemp(join(tmpdir(), 'swarmd-demo-'));
   const sites: LaunchedSite[] = [];
   try {
     o.say(`working directory ${dir}`);
     const ds = await loadTcga(DATA_DIR);
-    const plan = planSites(ds, { sites: o.sites, seed: o.seed, mode: o.split?.mode ?? 'random', alpha: o.split?.alpha });
+    const plan = planSites(ds, {
+      sites: o.sites,
+      seed: o.seed,
+      mode: o.split?.mode ?? 'random',
+      alpha: o.split?.alpha,
+    });
     const names = plan.sites.map((_, i) => `site-${String.fromCharCode(97 + i)}`);
     const configs = await writeDemoConfigs(dir, ds, plan, names, o);
     for (const [i, cfg] of configs.entries()) {
       const launched = await launchSite(cfg, { bootstrap: i === 0 ? [] : sites[0].addrs.slice(0, 1) });
       sites.push(launched);
-      o.say(`started ${names[i]} (${plan.sites[i].length} samples) peer ${launched.peerId.slice(0, 16)}… status ${launched.statusUrl}`);
+      o.say(
+        `started ${names[i]} (${plan.sites[i].length} samples) peer ${launched.peerId.slice(0, 16)}… status ${launched.statusUrl}`,
+      );
     }
     o.say(`dashboard (while the demo runs): ${sites[0].statusUrl}/`);
     await followRounds(sites, o);
@@ -71,7 +80,13 @@ export async function runDemo(o: DemoOptions): Promise<{ rows: DemoRow[]; testRo
   }
 }
 
-async function writeDemoConfigs(dir: string, ds: Dataset, plan: ReturnType<typeof planSites>, names: string[], o: DemoOptions) {
+async function writeDemoConfigs(
+  dir: string,
+  ds: Dataset,
+  plan: ReturnType<typeof planSites>,
+  names: string[],
+  o: DemoOptions,
+) {
   await writeKeyFile(join(dir, 'site.key'), generateModelKey());
   await writePskFile(join(dir, 'swarm.psk'), createSwarmPsk());
   const rowFiles = await writeRowsFiles(ds, plan, join(dir, 'rows'), names);
@@ -99,7 +114,12 @@ async function writeDemoConfigs(dir: string, ds: Dataset, plan: ReturnType<typeo
         dataDir: join(dir, 'db', name),
         keyFile: 'site.key',
         swarmConfig: 'swarm.yaml',
-        data: { path: join(DATA_DIR, 'tcga11_metagsca_all.csv.gz'), ignore: ['sample_type'], group: 'patient', rowsFile: rowFiles[i] },
+        data: {
+          path: join(DATA_DIR, 'tcga11_metagsca_all.csv.gz'),
+          ignore: ['sample_type'],
+          group: 'patient',
+          rowsFile: rowFiles[i],
+        },
         listen: ['/ip4/127.0.0.1/tcp/0'],
         http: { host: '127.0.0.1', port: 0 },
         training: { epochsPerRound: o.epochsPerRound, seed: o.seed + i },
@@ -121,9 +141,17 @@ async function followRounds(sites: LaunchedSite[], o: DemoOptions): Promise<void
     const all = await Promise.all(sites.map((s) => fetchStatus(s.statusUrl, { timeoutMs: 5000 })));
     const done = Math.min(...all.map((s) => s.lastCommit?.round ?? -1));
     if (done > shown) {
-      const acc = all.map((s) => s.history.find((h) => h.round === done)?.mergedAccuracy).filter((v) => v != null);
-      const accText = acc.length ? `, merged model val accuracy ${acc.map((v) => (v! * 100).toFixed(1)).join(' / ')}%` : '';
-      o.say(done === 0 ? 'round 0: shared preprocessing statistics merged' : `round ${done}/${o.rounds} committed${accText}`);
+      const acc = all
+        .map((s) => s.history.find((h) => h.round === done)?.mergedAccuracy)
+        .filter((v) => v != null);
+      const accText = acc.length
+        ? `, merged model val accuracy ${acc.map((v) => (v! * 100).toFixed(1)).join(' / ')}%`
+        : '';
+      o.say(
+        done === 0
+          ? 'round 0: shared preprocessing statistics merged'
+          : `round ${done}/${o.rounds} committed${accText}`,
+      );
       shown = done;
     }
     if (done >= o.rounds) return;
@@ -132,7 +160,13 @@ async function followRounds(sites: LaunchedSite[], o: DemoOptions): Promise<void
   }
 }
 
-async function resultTable(ds: Dataset, plan: ReturnType<typeof planSites>, key: ModelKey, db: string, o: DemoOptions) {
+async function resultTable(
+  ds: Dataset,
+  plan: ReturnType<typeof planSites>,
+  key: ModelKey,
+  db: string,
+  o: DemoOptions,
+) {
   const wrong = generateModelKey();
   const cp = await openCheckpoint(db);
   const rows: DemoRow[] = [
@@ -145,11 +179,17 @@ async function resultTable(ds: Dataset, plan: ReturnType<typeof planSites>, key:
   const config = parseModelConfig(cp.manifest.modelConfig);
   const train = { epochs: o.rounds * o.epochsPerRound, batchSize: 32, learningRate: 1e-3, seed: o.seed };
   o.say('training the baselines (centralised, single site) for comparison…');
-  rows.push({ model: 'centralised (all sites pooled)', ...(await trainBaseline(ds, config, key, wrong, { train: plan.sites.flat(), test: plan.test }, train)) });
+  rows.push({
+    model: 'centralised (all sites pooled)',
+    ...(await trainBaseline(ds, config, key, wrong, { train: plan.sites.flat(), test: plan.test }, train)),
+  });
   const alone = o.everySiteAlone ? plan.sites : plan.sites.slice(0, 1);
   for (const [i, siteRows] of alone.entries()) {
     const name = `site-${String.fromCharCode(97 + i)} alone (${siteRows.length} samples)`;
-    rows.push({ model: name, ...(await trainBaseline(ds, config, key, wrong, { train: siteRows, test: plan.test }, train)) });
+    rows.push({
+      model: name,
+      ...(await trainBaseline(ds, config, key, wrong, { train: siteRows, test: plan.test }, train)),
+    });
   }
   return rows;
 }
@@ -161,7 +201,9 @@ export function formatDemoTable(rows: DemoRow[], testRows: number): string {
     `${'model'.padEnd(34)} ${'acc'.padStart(7)} ${'F1'.padStart(7)} │ ${'acc, wrong key'.padStart(14)} ${'F1'.padStart(7)}`,
   ];
   for (const r of rows) {
-    lines.push(`${r.model.padEnd(34)} ${pct(r.right.accuracy)} ${pct(r.right.macroF1)} │ ${pct(r.wrong.accuracy).padStart(14)} ${pct(r.wrong.macroF1)}`);
+    lines.push(
+      `${r.model.padEnd(34)} ${pct(r.right.accuracy)} ${pct(r.right.macroF1)} │ ${pct(r.wrong.accuracy).padStart(14)} ${pct(r.wrong.macroF1)}`,
+    );
   }
   return lines.join('\n');
 }

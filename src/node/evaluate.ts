@@ -39,8 +39,14 @@ export async function trainBaseline(
   rows: { train: number[]; test: number[] },
   o: { epochs: number; batchSize: number; learningRate: number; seed: number },
 ): Promise<{ right: Scores; wrong: Scores }> {
-  const standardizer = standardizerFromStats(computeFeatureStats(ds.features, ds.rows, ds.cols, rows.train), ds.featureNames);
-  const trainer = new TfjsTrainer(buildModel(parseModelConfig(config), { kind: 'key', key }), config.numClasses);
+  const standardizer = standardizerFromStats(
+    computeFeatureStats(ds.features, ds.rows, ds.cols, rows.train),
+    ds.featureNames,
+  );
+  const trainer = new TfjsTrainer(
+    buildModel(parseModelConfig(config), { kind: 'key', key }),
+    config.numClasses,
+  );
   try {
     await trainer.fit(labeledRows(ds, standardizer, rows.train), null, { ...o, patience: null });
     const test = labeledRows(ds, standardizer, rows.test);

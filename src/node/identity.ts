@@ -1,6 +1,12 @@
 import { InputError } from '../core/index.js';
 import type { Store } from '../storage/index.js';
-import { generateIdentity, identityFromBytes, identityToBytes, peerIdOf, type PrivateKey } from '../swarm/index.js';
+import {
+  generateIdentity,
+  identityFromBytes,
+  identityToBytes,
+  peerIdOf,
+  type PrivateKey,
+} from '../swarm/index.js';
 
 /** The site's libp2p identity lives in its LevelDB; `swarmd init` creates it, `start` only reads it. */
 export async function loadIdentity(store: Store): Promise<PrivateKey> {

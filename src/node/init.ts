@@ -45,13 +45,22 @@ export async function initSite(o: InitOptions): Promise<InitResult> {
     await store.close();
   }
   if (o.addToSwarm) await addMember(site.swarmConfig, site.site, identity.peerId);
-  return { site: site.site, peerId: identity.peerId, created: identity.created, dataDir: site.dataDir, wrote };
+  return {
+    site: site.site,
+    peerId: identity.peerId,
+    created: identity.created,
+    dataDir: site.dataDir,
+    wrote,
+  };
 }
 
 /** Adds or updates `{name, peerId}` in the swarm config's `members`, keeping the file's comments. */
 export async function addMember(swarmPath: string, name: string, peerId: string): Promise<void> {
   await access(swarmPath).catch(() => {
-    throw new InputError('CONFIG_MISSING', `swarm config ${swarmPath} does not exist: create it first (see configs/)`);
+    throw new InputError(
+      'CONFIG_MISSING',
+      `swarm config ${swarmPath} does not exist: create it first (see configs/)`,
+    );
   });
   const doc = parseDocument(await readFile(swarmPath, 'utf8'));
   const members = (doc.toJS()?.members ?? []) as { name: string; peerId: string }[];

@@ -24,8 +24,17 @@ export async function launchSite(
   configPath: string,
   o: { bootstrap?: string[]; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<LaunchedSite> {
-  const args = [CLI, 'start', '--config', configPath, ...(o.bootstrap?.length ? ['--bootstrap', ...o.bootstrap] : [])];
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env } });
+  const args = [
+    CLI,
+    'start',
+    '--config',
+    configPath,
+    ...(o.bootstrap?.length ? ['--bootstrap', ...o.bootstrap] : []),
+  ];
+  const proc = spawn(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...o.env },
+  });
   let log = '';
   proc.stdout!.on('data', (d: Buffer) => (log += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (log += d.toString()));
@@ -39,11 +48,16 @@ export async function launchSite(
     return code;
   };
   const ready = await new Promise<RegExpExecArray>((resolve, reject) => {
-    const timer = setTimeout(() => fail(`did not start within ${o.timeoutMs ?? 60_000} ms`), o.timeoutMs ?? 60_000);
+    const timer = setTimeout(
+      () => fail(`did not start within ${o.timeoutMs ?? 60_000} ms`),
+      o.timeoutMs ?? 60_000,
+    );
     const fail = (why: string) => {
       clearTimeout(timer);
       proc.kill('SIGKILL');
-      reject(new SwarmdError('LAUNCH_FAILED', `swarmd start --config ${configPath} ${why}:\n${log.slice(-2000)}`));
+      reject(
+        new SwarmdError('LAUNCH_FAILED', `swarmd start --config ${configPath} ${why}:\n${log.slice(-2000)}`),
+      );
     };
     const check = () => {
       const m = READY.exec(log);

@@ -91,7 +91,11 @@ export async function trainLocal(o: TrainLocalOptions): Promise<TrainLocalResult
 }
 
 function prefixed(prefix: string, s: Scores): Record<string, number> {
-  return { [`${prefix}Accuracy`]: s.accuracy, [`${prefix}MacroF1`]: s.macroF1, [`${prefix}MacroAuroc`]: s.macroAuroc };
+  return {
+    [`${prefix}Accuracy`]: s.accuracy,
+    [`${prefix}MacroF1`]: s.macroF1,
+    [`${prefix}MacroAuroc`]: s.macroAuroc,
+  };
 }
 
 export interface InferOptions {
@@ -116,12 +120,18 @@ export async function inferOffline(o: InferOptions): Promise<InferResult> {
   const cp = await openCheckpoint(o.checkpointPath);
   const key = await loadKeyFile(o.keyPath);
   const fingerprintIgnored = o.unsafeIgnoreFingerprint && key.fingerprint !== cp.manifest.keyFingerprint;
-  if (!o.unsafeIgnoreFingerprint) assertKeyMatches(key, cp.manifest.keyFingerprint, `checkpoint ${o.checkpointPath}`);
+  if (!o.unsafeIgnoreFingerprint)
+    assertKeyMatches(key, cp.manifest.keyFingerprint, `checkpoint ${o.checkpointPath}`);
   const config = parseModelConfig(cp.manifest.modelConfig);
   const classNames = cp.manifest.classNames as string[];
   const standardizer = standardizerFromJSON(cp.manifest.preprocessing);
   const ds = await loadCsv(o.inputPath, { ...o.csv, labelOptional: true, classNames });
-  const x = applyStandardizer(standardizer, alignColumns(standardizer, ds), ds.rows, standardizer.featureNames.length);
+  const x = applyStandardizer(
+    standardizer,
+    alignColumns(standardizer, ds),
+    ds.rows,
+    standardizer.featureNames.length,
+  );
   const trainer = new TfjsTrainer(buildModel(config, { kind: 'key', key }), config.numClasses);
   try {
     trainer.setWeights(cp.tensors);

@@ -26,10 +26,18 @@ export async function loadSiteData(c: SiteConfig, classNames: string[]): Promise
 }
 
 async function selectRows(ds: Dataset, rowsFile: string): Promise<number[]> {
-  const wanted = new Set((await readFile(rowsFile, 'utf8')).split('\n').map((l) => l.trim()).filter(Boolean));
+  const wanted = new Set(
+    (await readFile(rowsFile, 'utf8'))
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean),
+  );
   const rows = ds.ids.flatMap((id, i) => (wanted.has(id) ? [i] : []));
   if (rows.length !== wanted.size) {
-    throw new InputError('ROWS_FILE', `${rowsFile} names ${wanted.size - rows.length} sample id(s) that the data file lacks`);
+    throw new InputError(
+      'ROWS_FILE',
+      `${rowsFile} names ${wanted.size - rows.length} sample id(s) that the data file lacks`,
+    );
   }
   return rows;
 }

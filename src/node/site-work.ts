@@ -47,7 +47,10 @@ export class SiteWork implements RoundWork {
 
   async stats() {
     const { ds, train } = this.o.data;
-    return { tensors: statsToTensors(computeFeatureStats(ds.features, ds.rows, ds.cols, train)), samples: train.length };
+    return {
+      tensors: statsToTensors(computeFeatureStats(ds.features, ds.rows, ds.cols, train)),
+      samples: train.length,
+    };
   }
 
   async train(round: number, base: NamedTensors | null, signal: AbortSignal) {
@@ -62,7 +65,10 @@ export class SiteWork implements RoundWork {
       patience: null,
       signal,
     });
-    const metrics = { trainLoss: fit.history.at(-1)!.loss, localValAccuracy: score(this.trainer, sets.val).accuracy };
+    const metrics = {
+      trainLoss: fit.history.at(-1)!.loss,
+      localValAccuracy: score(this.trainer, sets.val).accuracy,
+    };
     this.o.onTrained?.(round, metrics);
     return { tensors: this.trainer.getWeights(), samples: sets.train.rows, metrics };
   }
@@ -92,12 +98,20 @@ export class SiteWork implements RoundWork {
     if (!this.standardizer) throw new Error('the shared preprocessing (round 0) has not been applied yet');
     if (!this.sets) {
       const { ds, train, val } = this.o.data;
-      this.sets = { train: labeledRows(ds, this.standardizer, train), val: labeledRows(ds, this.standardizer, val) };
+      this.sets = {
+        train: labeledRows(ds, this.standardizer, train),
+        val: labeledRows(ds, this.standardizer, val),
+      };
     }
     return this.sets;
   }
 
-  private checkpoint(round: number, tensors: NamedTensors, commitHash: string, metrics: Record<string, number>): Checkpoint {
+  private checkpoint(
+    round: number,
+    tensors: NamedTensors,
+    commitHash: string,
+    metrics: Record<string, number>,
+  ): Checkpoint {
     return {
       manifest: {
         format: 'swarmd-checkpoint',

@@ -30,7 +30,15 @@ export class RoundHistory {
   private entry(round: number, now: number) {
     let e = this.rounds.get(round);
     if (!e) {
-      e = { round, trainLoss: NaN, valAccuracy: NaN, mergedAccuracy: null, durationMs: 0, atMs: now, startedAt: now };
+      e = {
+        round,
+        trainLoss: NaN,
+        valAccuracy: NaN,
+        mergedAccuracy: null,
+        durationMs: 0,
+        atMs: now,
+        startedAt: now,
+      };
       this.rounds.set(round, e);
     }
     return e;

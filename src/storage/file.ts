@@ -27,10 +27,14 @@ export async function readCheckpointFile(path: string): Promise<Checkpoint> {
   const bytes = new Uint8Array(await readFile(path));
   const head = MAGIC.length + 4;
   if (bytes.length < head || !MAGIC.every((b, i) => bytes[i] === b)) {
-    throw new CheckpointCorruptError('CHECKPOINT_FORMAT', `${path} is not a swarmd checkpoint file (bad header)`);
+    throw new CheckpointCorruptError(
+      'CHECKPOINT_FORMAT',
+      `${path} is not a swarmd checkpoint file (bad header)`,
+    );
   }
   const len = new DataView(bytes.buffer, bytes.byteOffset).getUint32(MAGIC.length, true);
-  if (head + len > bytes.length) throw new CheckpointCorruptError('CHECKPOINT_CORRUPT', `${path} is truncated`);
+  if (head + len > bytes.length)
+    throw new CheckpointCorruptError('CHECKPOINT_CORRUPT', `${path} is truncated`);
   return verifyCheckpoint('(file)', bytes.subarray(head, head + len), bytes.subarray(head + len), path);
 }
 
@@ -41,13 +45,17 @@ export async function readCheckpointFile(path: string): Promise<Checkpoint> {
 export async function openCheckpoint(location: string): Promise<Checkpoint> {
   const [path, id] = location.split('#');
   const info = await stat(path).catch(() => null);
-  if (!info) throw new StoreError('CHECKPOINT_MISSING', `no checkpoint at ${path}: check the --checkpoint path`);
+  if (!info)
+    throw new StoreError('CHECKPOINT_MISSING', `no checkpoint at ${path}: check the --checkpoint path`);
   if (info.isFile()) return readCheckpointFile(path);
   const store = await openStore(path);
   try {
     const cp = id ? await store.getCheckpoint(id) : await store.latestCheckpoint();
     if (!cp) {
-      throw new StoreError('CHECKPOINT_MISSING', `database ${path} holds no checkpoint${id ? ` named ${id}` : ''}`);
+      throw new StoreError(
+        'CHECKPOINT_MISSING',
+        `database ${path} holds no checkpoint${id ? ` named ${id}` : ''}`,
+      );
     }
     return cp;
   } finally {

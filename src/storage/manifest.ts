@@ -15,7 +15,9 @@ export const CheckpointManifestSchema = z.object({
   modelConfig: z.record(z.unknown()),
   keyFingerprint: z.string(),
   tensorsHash: z.string().regex(/^[0-9a-f]{64}$/),
-  tensors: z.array(z.object({ name: z.string(), shape: z.array(z.number().int()), byteLength: z.number().int() })),
+  tensors: z.array(
+    z.object({ name: z.string(), shape: z.array(z.number().int()), byteLength: z.number().int() }),
+  ),
   preprocessing: z.unknown(),
   classNames: z.array(z.string()),
   metrics: z.record(z.number()),

@@ -1,7 +1,12 @@
 import { Level } from 'level';
 import { decodeTensors, encodeTensors, hashTensors } from '../core/index.js';
 import { CheckpointCorruptError, StoreError } from './errors.js';
-import { CheckpointManifestSchema, type Checkpoint, type CheckpointManifest, type LogEntry } from './manifest.js';
+import {
+  CheckpointManifestSchema,
+  type Checkpoint,
+  type CheckpointManifest,
+  type LogEntry,
+} from './manifest.js';
 
 const SCHEMA_VERSION = '1';
 type Bytes = Uint8Array;
@@ -41,7 +46,12 @@ export async function openStore(path: string): Promise<Store> {
     throw openError(path, err);
   }
   const sub = (name: string) => subOf(db, name);
-  const s = { identity: sub('identity'), checkpoints: sub('checkpoints'), log: sub('log'), meta: sub('meta') };
+  const s = {
+    identity: sub('identity'),
+    checkpoints: sub('checkpoints'),
+    log: sub('log'),
+    meta: sub('meta'),
+  };
   await checkSchema(db, s.meta, path);
   return new LevelStore(path, db, s);
 }
@@ -55,7 +65,9 @@ function openError(path: string, err: unknown): StoreError {
       { cause: err },
     );
   }
-  return new StoreError('STORE_OPEN', `cannot open database ${path}: ${(err as Error).message}`, { cause: err });
+  return new StoreError('STORE_OPEN', `cannot open database ${path}: ${(err as Error).message}`, {
+    cause: err,
+  });
 }
 
 async function checkSchema(db: Level<string, Bytes>, meta: Sub, path: string): Promise<void> {
@@ -98,11 +110,24 @@ class LevelStore implements Store {
   async putCheckpoint(cp: Checkpoint, log?: LogEntry): Promise<void> {
     const manifest = CheckpointManifestSchema.parse(cp.manifest);
     if (hashTensors(cp.tensors) !== manifest.tensorsHash) {
-      throw new CheckpointCorruptError('CHECKPOINT_HASH', `checkpoint ${manifest.id}: tensors do not match tensorsHash`);
+      throw new CheckpointCorruptError(
+        'CHECKPOINT_HASH',
+        `checkpoint ${manifest.id}: tensors do not match tensorsHash`,
+      );
     }
     const ops = [
-      { type: 'put' as const, sublevel: this.s.checkpoints, key: `${manifest.id}!manifest`, value: json(manifest) },
-      { type: 'put' as const, sublevel: this.s.checkpoints, key: `${manifest.id}!tensors`, value: encodeTensors(cp.tensors) },
+      {
+        type: 'put' as const,
+        sublevel: this.s.checkpoints,
+        key: `${manifest.id}!manifest`,
+        value: json(manifest),
+      },
+      {
+        type: 'put' as const,
+        sublevel: this.s.checkpoints,
+        key: `${manifest.id}!tensors`,
+        value: encodeTensors(cp.tensors),
+      },
       { type: 'put' as const, sublevel: this.s.meta, key: 'latest-checkpoint', value: json(manifest.id) },
     ];
     if (log) ops.push(this.logOp(log));
@@ -154,7 +179,8 @@ class LevelStore implements Store {
   }
 
   async lastLogEntry(): Promise<LogEntry | undefined> {
-    for await (const [key, value] of this.s.log.iterator({ reverse: true, limit: 1 })) return decodeLog(key, value);
+    for await (const [key, value] of this.s.log.iterator({ reverse: true, limit: 1 }))
+      return decodeLog(key, value);
     return undefined;
   }
 
@@ -192,6 +218,7 @@ export function verifyCheckpoint(id: string, m: Bytes, t: Bytes | undefined, whe
   } catch (err) {
     throw corrupt((err as Error).message);
   }
-  if (hashTensors(tensors) !== parsed.data.tensorsHash) throw corrupt('tensors do not match the manifest hash');
+  if (hashTensors(tensors) !== parsed.data.tensorsHash)
+    throw corrupt('tensors do not match the manifest hash');
   return { manifest: parsed.data, tensors };
 }

@@ -17,7 +17,8 @@ function swarmd(...args: string[]) {
 describe('swarmd keygen / train / infer', () => {
   let dir: string;
   beforeAll(async () => {
-    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` (npm test does it for you)`);
+    if (!existsSync(CLI))
+      throw new Error(`${CLI} is missing: run \`npm run build\` (npm test does it for you)`);
     dir = await mkdtemp(join(tmpdir(), 'swarmd-cli-'));
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -36,8 +37,17 @@ describe('swarmd keygen / train / infer', () => {
 
   it('trains a checkpoint on real data and predicts offline with the right key', async () => {
     const train = swarmd(
-      'train', '--data', DATA, '--key', join(dir, 'site.key'), '--out', join(dir, 'ckpt'),
-      '--epochs', '15', '--backend', 'cpu',
+      'train',
+      '--data',
+      DATA,
+      '--key',
+      join(dir, 'site.key'),
+      '--out',
+      join(dir, 'ckpt'),
+      '--epochs',
+      '15',
+      '--backend',
+      'cpu',
     );
     expect(train.code, train.stderr).toBe(0);
     expect(train.stderr).toContain('backend: cpu');
@@ -45,7 +55,19 @@ describe('swarmd keygen / train / infer', () => {
     expect(acc).toBeGreaterThan(85);
 
     const out = join(dir, 'pred.csv');
-    const infer = swarmd('infer', '--checkpoint', join(dir, 'ckpt'), '--key', join(dir, 'site.key'), '--input', DATA, '--output', out, '--backend', 'cpu');
+    const infer = swarmd(
+      'infer',
+      '--checkpoint',
+      join(dir, 'ckpt'),
+      '--key',
+      join(dir, 'site.key'),
+      '--input',
+      DATA,
+      '--output',
+      out,
+      '--backend',
+      'cpu',
+    );
     expect(infer.code, infer.stderr).toBe(0);
     const lines = (await readFile(out, 'utf8')).trim().split('\n');
     expect(lines[0]).toBe('sample_id,predicted,prob_0,prob_1');
@@ -59,24 +81,69 @@ describe('swarmd keygen / train / infer', () => {
   });
 
   it('refuses the wrong key by fingerprint, and with the override its predictions degrade', () => {
-    const wrong = swarmd('infer', '--checkpoint', join(dir, 'ckpt'), '--key', join(dir, 'other.key'), '--input', DATA, '--backend', 'cpu');
+    const wrong = swarmd(
+      'infer',
+      '--checkpoint',
+      join(dir, 'ckpt'),
+      '--key',
+      join(dir, 'other.key'),
+      '--input',
+      DATA,
+      '--backend',
+      'cpu',
+    );
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(/fingerprint .* does not match/);
     expect(wrong.stdout).toBe('');
-    const forced = swarmd('infer', '--checkpoint', join(dir, 'ckpt'), '--key', join(dir, 'other.key'), '--input', DATA, '--backend', 'cpu', '--unsafe-ignore-fingerprint');
+    const forced = swarmd(
+      'infer',
+      '--checkpoint',
+      join(dir, 'ckpt'),
+      '--key',
+      join(dir, 'other.key'),
+      '--input',
+      DATA,
+      '--backend',
+      'cpu',
+      '--unsafe-ignore-fingerprint',
+    );
     expect(forced.code, forced.stderr).toBe(0);
     expect(forced.stderr).toMatch(/meaningless/);
   });
 
   it('explains a missing key file, checkpoint and input', () => {
-    const noKey = swarmd('infer', '--checkpoint', join(dir, 'ckpt'), '--key', join(dir, 'nope.key'), '--input', DATA);
+    const noKey = swarmd(
+      'infer',
+      '--checkpoint',
+      join(dir, 'ckpt'),
+      '--key',
+      join(dir, 'nope.key'),
+      '--input',
+      DATA,
+    );
     expect(noKey.code).toBe(1);
     expect(noKey.stderr).toMatch(/nope\.key/);
     expect(noKey.stderr).toMatch(/keygen/);
-    const noCkpt = swarmd('infer', '--checkpoint', join(dir, 'none'), '--key', join(dir, 'site.key'), '--input', DATA);
+    const noCkpt = swarmd(
+      'infer',
+      '--checkpoint',
+      join(dir, 'none'),
+      '--key',
+      join(dir, 'site.key'),
+      '--input',
+      DATA,
+    );
     expect(noCkpt.code).toBe(1);
     expect(noCkpt.stderr).toMatch(/no checkpoint at/);
-    const noInput = swarmd('infer', '--checkpoint', join(dir, 'ckpt'), '--key', join(dir, 'site.key'), '--input', join(dir, 'x.csv'));
+    const noInput = swarmd(
+      'infer',
+      '--checkpoint',
+      join(dir, 'ckpt'),
+      '--key',
+      join(dir, 'site.key'),
+      '--input',
+      join(dir, 'x.csv'),
+    );
     expect(noInput.code).toBe(1);
     expect(noInput.stderr).toMatch(/cannot read data file/);
     for (const r of [noKey, noCkpt, noInput]) expect(r.stderr).not.toMatch(/internal error|at .*\.js:\d+/);

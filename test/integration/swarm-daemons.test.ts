@@ -46,14 +46,21 @@ describe('three swarmd daemons', () => {
       sites.set(name, await launchSite(configs[i], { bootstrap: first ? first.addrs.slice(0, 1) : [] }));
     }
     await explain(
-      waitFor(async () => (await status('site-a')).membersLive === 3, { timeoutMs: 30_000, what: 'site-a sees all three' }),
+      waitFor(async () => (await status('site-a')).membersLive === 3, {
+        timeoutMs: 30_000,
+        what: 'site-a sees all three',
+      }),
     );
     await explain(
-      waitFor(async () => (await Promise.all(names.map(status))).every((s) => (s.lastCommit?.round ?? -1) >= ROUNDS), {
-        timeoutMs: 240_000,
-        intervalMs: 500,
-        what: `round ${ROUNDS} committed everywhere`,
-      }),
+      waitFor(
+        async () =>
+          (await Promise.all(names.map(status))).every((s) => (s.lastCommit?.round ?? -1) >= ROUNDS),
+        {
+          timeoutMs: 240_000,
+          intervalMs: 500,
+          what: `round ${ROUNDS} committed everywhere`,
+        },
+      ),
     );
     const finals = await Promise.all(names.map(status));
     expect(new Set(finals.map((s) => s.lastCommit!.hash)).size).toBe(1);

@@ -47,7 +47,10 @@ describe('swarm faults with real daemons', () => {
   it('the backup commits when the aggregator is SIGKILLed; the dead site resumes and catches up', async () => {
     for (let i = 0; i < 3; i++) await launch(i);
     await explain(
-      waitFor(async () => ((await status('site-a')).lastCommit?.round ?? -1) >= 1, { timeoutMs: 120_000, what: 'round 1' }),
+      waitFor(async () => ((await status('site-a')).lastCommit?.round ?? -1) >= 1, {
+        timeoutMs: 120_000,
+        what: 'round 1',
+      }),
     );
     // Kill the first in the round's rendezvous order while the round is still open.
     const victim = await explain(
@@ -55,7 +58,11 @@ describe('swarm faults with real daemons', () => {
         async () => {
           const s = await status('site-a');
           if (s.phase !== 'training' && s.phase !== 'collecting') return null;
-          const order = aggregatorOrder('it-swarm', s.round, [...sites.values()].map((x) => x.peerId));
+          const order = aggregatorOrder(
+            'it-swarm',
+            s.round,
+            [...sites.values()].map((x) => x.peerId),
+          );
           return { name: nameOf(order[0]), round: s.round };
         },
         { timeoutMs: 60_000, intervalMs: 100, what: 'an open round' },
@@ -74,7 +81,9 @@ describe('swarm faults with real daemons', () => {
       }),
     );
     const tookMs = Date.now() - killedAt;
-    console.log(`aggregator ${victimName} killed in round ${victim.round}; the backup committed it ${tookMs} ms later`);
+    console.log(
+      `aggregator ${victimName} killed in round ${victim.round}; the backup committed it ${tookMs} ms later`,
+    );
 
     // Restart the killed site: its LevelDB opens after SIGKILL and it catches up to the swarm.
     const restarted = await launch(setup.names.indexOf(victimName));
@@ -83,7 +92,10 @@ describe('swarm faults with real daemons', () => {
       waitFor(
         async () => {
           const [mine, theirs] = await Promise.all([status(victimName), status(survivor)]);
-          return (mine.lastCommit?.round ?? -1) >= (theirs.lastCommit?.round ?? 0) && mine.lastCommit!.round > victim.round;
+          return (
+            (mine.lastCommit?.round ?? -1) >= (theirs.lastCommit?.round ?? 0) &&
+            mine.lastCommit!.round > victim.round
+          );
         },
         { timeoutMs: 120_000, intervalMs: 300, what: `${victimName} caught up after restart` },
       ),
@@ -94,7 +106,11 @@ describe('swarm faults with real daemons', () => {
       waitFor(
         async () => {
           const s = await status(survivor);
-          return s.lastCommit && s.lastCommit.round > caughtUp && s.lastCommit.contributors.some((c) => c.peerId === restarted.peerId);
+          return (
+            s.lastCommit &&
+            s.lastCommit.round > caughtUp &&
+            s.lastCommit.contributors.some((c) => c.peerId === restarted.peerId)
+          );
         },
         { timeoutMs: 120_000, intervalMs: 300, what: `${victimName} contributing again` },
       ),
@@ -104,10 +120,13 @@ describe('swarm faults with real daemons', () => {
     const last = setup.names.find((n) => n !== victimName && n !== survivor)!;
     await Promise.all([sites.get(victimName)!.stop(), sites.get(survivor)!.stop()]);
     const stalled = await explain(
-      waitFor(async () => {
-        const s = await status(last);
-        return s.stalledSinceMs !== null ? s : null;
-      }, { timeoutMs: DEADLINE_MS + 30_000, intervalMs: 500, what: `${last} reporting a stall` }),
+      waitFor(
+        async () => {
+          const s = await status(last);
+          return s.stalledSinceMs !== null ? s : null;
+        },
+        { timeoutMs: DEADLINE_MS + 30_000, intervalMs: 500, what: `${last} reporting a stall` },
+      ),
     );
     expect(stalled.membersLive).toBe(1);
     expect(stalled.stalledReason).toBeTruthy();

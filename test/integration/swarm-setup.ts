@@ -6,7 +6,19 @@ import { generateModelKey, writeKeyFile } from '../../src/inr/index.js';
 import { addMember, initSite, loadTcga, planSites, writeRowsFiles } from '../../src/node/index.js';
 import { createSwarmPsk, writePskFile } from '../../src/swarm/index.js';
 
-export const CLASSES = ['BRCA', 'COAD', 'HNSC', 'KIRC', 'KIRP', 'LIHC', 'LUAD', 'LUSC', 'PRAD', 'STAD', 'THCA'];
+export const CLASSES = [
+  'BRCA',
+  'COAD',
+  'HNSC',
+  'KIRC',
+  'KIRP',
+  'LIHC',
+  'LUAD',
+  'LUSC',
+  'PRAD',
+  'STAD',
+  'THCA',
+];
 
 export interface SwarmSetup {
   dir: string;

@@ -48,14 +48,19 @@ describe('CSV loader', () => {
     const e = code(() => parseCsv('g1,g2,diagnosis\n1,2,a\n2,3,b\n'));
     expect(e.code).toBe('CSV_NO_LABEL');
     expect(e.message).toContain('diagnosis');
-    expect(parseCsv('g1,g2,diagnosis\n1,2,a\n2,3,b\n', { label: 'diagnosis' }).classNames).toEqual(['a', 'b']);
+    expect(parseCsv('g1,g2,diagnosis\n1,2,a\n2,3,b\n', { label: 'diagnosis' }).classNames).toEqual([
+      'a',
+      'b',
+    ]);
   });
 
   it('rejects a single class, an empty file and a label unknown to the model', () => {
     expect(code(() => parseCsv('g1,label\n1,a\n2,a\n')).code).toBe('CSV_SINGLE_CLASS');
     expect(code(() => parseCsv('')).code).toBe('CSV_EMPTY');
     expect(code(() => parseCsv('g1,label\n')).code).toBe('CSV_NO_ROWS');
-    expect(code(() => parseCsv('g1,label\n1,c\n', { classNames: ['a', 'b'] })).code).toBe('CSV_UNKNOWN_CLASS');
+    expect(code(() => parseCsv('g1,label\n1,c\n', { classNames: ['a', 'b'] })).code).toBe(
+      'CSV_UNKNOWN_CLASS',
+    );
     expect(code(() => parseCsv('g1,"label\n1,a\n')).code).toBe('CSV_QUOTE');
   });
 
@@ -72,7 +77,10 @@ describe('CSV loader', () => {
   });
 
   it('loads the bundled TCGA set: 1204 samples × 3556 genes, 11 classes, 944 missing values', async () => {
-    const ds = await loadCsv('data/tcga11_metagsca_all.csv.gz', { ignore: ['sample_type'], keep: ['patient'] });
+    const ds = await loadCsv('data/tcga11_metagsca_all.csv.gz', {
+      ignore: ['sample_type'],
+      keep: ['patient'],
+    });
     expect([ds.rows, ds.cols, ds.classNames.length]).toEqual([1204, 3556, 11]);
     expect(ds.features.filter(Number.isNaN).length).toBe(944);
     expect(new Set(ds.meta.patient).size).toBeLessThan(1204);

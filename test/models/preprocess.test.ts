@@ -28,7 +28,7 @@ describe('preprocessing', () => {
     expect(s.mean[0]).toBe(1);
   });
 
-  it('merging two sites\' stats equals the stats of their union', () => {
+  it("merging two sites' stats equals the stats of their union", () => {
     const a = computeFeatureStats(x, 3, 2, [0]);
     const b = computeFeatureStats(x, 3, 2, [1, 2]);
     const merged = mergeFeatureStats(a, b);

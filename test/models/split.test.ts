@@ -29,7 +29,9 @@ describe('splits', () => {
       expect(sites.flat().sort((a, b) => a - b)).toEqual(rows);
       expect(sites.every((s) => s.length > 0)).toBe(true);
       const siteOf = new Map<string, number>();
-      sites.forEach((s, k) => s.forEach((r) => expect(siteOf.get(groups[r]) ?? k).toBe(k) && siteOf.set(groups[r], k)));
+      sites.forEach((s, k) =>
+        s.forEach((r) => expect(siteOf.get(groups[r]) ?? k).toBe(k) && siteOf.set(groups[r], k)),
+      );
     }
   });
 

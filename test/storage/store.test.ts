@@ -56,7 +56,11 @@ describe('LevelDB store', () => {
   it('writes a checkpoint and its round-log entry together and serves the log in order', async () => {
     const store = await openStore(join(dir, 'db'));
     for (const r of [1, 2, 10]) {
-      await store.putCheckpoint(checkpoint(`round-${r}`, r, r), { round: r, hash: `h${r}`, bytes: Uint8Array.of(r) });
+      await store.putCheckpoint(checkpoint(`round-${r}`, r, r), {
+        round: r,
+        hash: `h${r}`,
+        bytes: Uint8Array.of(r),
+      });
     }
     expect((await store.getLog()).map((e) => e.round)).toEqual([1, 2, 10]);
     expect((await store.getLog(2)).map((e) => e.hash)).toEqual(['h2', 'h10']);
@@ -89,7 +93,9 @@ describe('LevelDB store', () => {
     const bytes = await readFile(file);
     bytes[bytes.length - 5] ^= 0xff;
     await writeFile(join(dir, 'flipped.swck'), bytes);
-    await expect(openCheckpoint(join(dir, 'flipped.swck'))).rejects.toMatchObject({ code: 'CHECKPOINT_CORRUPT' });
+    await expect(openCheckpoint(join(dir, 'flipped.swck'))).rejects.toMatchObject({
+      code: 'CHECKPOINT_CORRUPT',
+    });
     await writeFile(join(dir, 'short.swck'), bytes.subarray(0, 40));
     await expect(openCheckpoint(join(dir, 'short.swck'))).rejects.toThrow(/truncated|corrupt/);
     await expect(openCheckpoint(join(dir, 'none'))).rejects.toMatchObject({ code: 'CHECKPOINT_MISSING' });
