@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { generateModelKey, loadKeyFile, writeKeyFile, type ModelKey } from '../inr/index.js';
+import { createHash } from 'node:crypto';
+import { loadKeyFile, modelKeyFromBytes, writeKeyFile, type ModelKey } from '../inr/index.js';
 import { parseModelConfig, type Dataset, type Scores } from '../models/index.js';
 import { openCheckpoint } from '../storage/index.js';
 import { createSwarmPsk, writePskFile } from '../swarm/index.js';
@@ -87,7 +88,7 @@ async function writeDemoConfigs(
   names: string[],
   o: DemoOptions,
 ) {
-  await writeKeyFile(join(dir, 'site.key'), generateModelKey());
+  await writeKeyFile(join(dir, 'site.key'), demoKey('right', o.seed));
   await writePskFile(join(dir, 'swarm.psk'), createSwarmPsk());
   const rowFiles = await writeRowsFiles(ds, plan, join(dir, 'rows'), names);
   const swarmPath = join(dir, 'swarm.yaml');
@@ -167,7 +168,7 @@ async function resultTable(
   db: string,
   o: DemoOptions,
 ) {
-  const wrong = generateModelKey();
+  const wrong = demoKey('wrong', o.seed);
   const cp = await openCheckpoint(db);
   const rows: DemoRow[] = [
     {
@@ -206,4 +207,9 @@ export function formatDemoTable(rows: DemoRow[], testRows: number): string {
     );
   }
   return lines.join('\n');
+}
+
+/** Demo keys come from the seed so a demo or table run reproduces exactly; real sites use `swarmd keygen`. */
+function demoKey(tag: string, seed: number): ModelKey {
+  return modelKeyFromBytes(createHash('sha256').update(`swarmd demo ${tag} key ${seed}`).digest());
 }
