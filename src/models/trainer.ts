@@ -117,6 +117,8 @@ export class TfjsTrainer implements Trainer {
       const [xb, yb] = batchTensors(d, idx, this.numClasses);
       const loss = (await this.model.trainOnBatch(xb, yb)) as number;
       tf.dispose([xb, yb]);
+      // trainOnBatch computes synchronously; yield so a daemon's network and status server stay responsive.
+      await new Promise((resolve) => setImmediate(resolve));
       total += loss * idx.length;
     }
     return total / d.rows;
