@@ -1,19 +1,16 @@
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   createMetrics,
   createStatusServer,
-  PLOT_COLOURS,
   type StatusServer,
   type StatusSnapshot,
 } from '../../src/node/status/index.js';
+import { CHROMIUM, countColourPixels, hasChromium, launchChromium } from '../helpers/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium)
   console.warn(`skipping the dashboard browser test: ${CHROMIUM} is absent (apt-get install chromium)`);
 
@@ -84,46 +81,13 @@ const stalled: StatusSnapshot = {
   stalledReason: 'quorum not reached: 1 of 2 updates before the deadline',
 };
 
-/** Pixels within ±40 per channel of each colour, per canvas: the plot lines are drawn 2 px wide. */
-async function countColourPixels(page: Page, canvasId: string): Promise<Record<string, number>> {
-  return page.evaluate(
-    ({ id, colours }) => {
-      const canvas = document.getElementById(id) as HTMLCanvasElement;
-      const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
-      const counts: Record<string, number> = {};
-      for (const [name, hex] of Object.entries(colours)) {
-        const rgb = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
-        let n = 0;
-        for (let p = 0; p < data.length; p += 4) {
-          if (rgb.every((c, k) => Math.abs(data[p + k] - c) <= 40)) n++;
-        }
-        counts[name] = n;
-      }
-      return counts;
-    },
-    { id: canvasId, colours: PLOT_COLOURS },
-  );
-}
-
 describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
   let browser: Browser;
   let server: StatusServer | undefined;
   let current: StatusSnapshot = healthy;
 
   beforeAll(async () => {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
@@ -172,11 +136,10 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
     expect(await page.getAttribute('#loss-plot', 'data-points')).toBe('6');
     expect(await page.getAttribute('#acc-plot', 'data-points')).toBe('11');
 
-    const dir =
-      process.env.SWARMD_UPDATE_SCREENSHOT === '1' ? 'docs' : await mkdtemp(join(tmpdir(), 'swarmd-dash-'));
-    await mkdir(dir, { recursive: true });
+    // docs/dashboard.png comes from a real swarm (test/integration/operator.test.ts); this one only has to render.
+    const dir = await mkdtemp(join(tmpdir(), 'swarmd-dash-'));
     await page.screenshot({ path: join(dir, 'dashboard.png'), fullPage: true });
-    if (dir !== 'docs') await rm(dir, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true });
 
     const loss = await countColourPixels(page, 'loss-plot');
     const acc = await countColourPixels(page, 'acc-plot');
