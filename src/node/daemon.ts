@@ -116,7 +116,10 @@ async function build(
     exportPath: site.exportCheckpoint!,
     standardizer: resume.standardizer,
     onTrained: (round, m) => history.trained(round, m),
-    onApplied: (round, m) => history.applied(round, m),
+    onApplied: (round, m) => {
+      history.applied(round, m);
+      metrics.checkpointWrites.inc(); // round ≥ 1 only: round 0 (statistics) writes no checkpoint
+    },
   });
   stack.push(() => work.dispose());
   const members = swarm.members.map((m) => m.peerId);

@@ -57,6 +57,7 @@ export class SiteWork implements RoundWork {
     const sets = this.labeled();
     if (base) this.trainer.setWeights(base);
     const t = this.o.training;
+    const startedAt = Date.now();
     const fit = await this.trainer.fit(sets.train, null, {
       epochs: t.epochsPerRound,
       batchSize: t.batchSize,
@@ -68,6 +69,7 @@ export class SiteWork implements RoundWork {
     const metrics = {
       trainLoss: fit.history.at(-1)!.loss,
       localValAccuracy: score(this.trainer, sets.val).accuracy,
+      trainMs: Date.now() - startedAt,
     };
     this.o.onTrained?.(round, metrics);
     return { tensors: this.trainer.getWeights(), samples: sets.train.rows, metrics };

@@ -9,6 +9,8 @@ export class RoundHistory {
 
   trained(round: number, m: Record<string, number>, now = Date.now()): void {
     const e = this.entry(round, now);
+    // The round started when local training did (trainMs before this report), not now.
+    if (m.trainMs !== undefined) e.startedAt = Math.min(e.startedAt, now - m.trainMs);
     e.trainLoss = m.trainLoss ?? NaN;
     e.valAccuracy = m.localValAccuracy ?? NaN;
   }
@@ -87,7 +89,6 @@ export function wireMetrics(m: SwarmdMetrics): (e: SwarmPeerEvent) => void {
         m.roundsCommitted.inc();
         m.roundDuration.observe(e.durationMs / 1000);
         m.round.set(e.round);
-        m.checkpointWrites.inc();
         break;
       case 'dropped':
         m.messagesDropped.inc({ reason: e.reason });
