@@ -26,10 +26,11 @@ export class PeerCommits {
   /** Merged model weights of the last applied training round: the base of the next one. */
   base: NamedTensors | null = null;
   finished = false;
-  private last: { round: number; hash: string } | null = null;
+  private last: { round: number; hash: string; prevHash?: string | null } | null = null;
   private readonly recent = new Map<string, SignedCommit>();
   private pinnedModel: string | null = null;
   private chain: Promise<unknown> = Promise.resolve();
+  private stopped = false;
 
   constructor(private readonly d: PeerCommitsDeps) {
     const r = d.init.resume;
@@ -42,11 +43,12 @@ export class PeerCommits {
       d.log.warn({ round: r.round }, 'the resumed commit does not decode to its hash; it will not be served');
       return;
     }
+    this.last.prevHash = signed.commit.prevHash;
     this.remember(signed);
     if (r.merged.size > 0 && hashTensors(r.merged) === signed.commit.mergedHash) this.pin(signed, r.merged);
   }
 
-  applied(): { round: number; hash: string } | null {
+  applied(): { round: number; hash: string; prevHash?: string | null } | null {
     return this.last;
   }
 
@@ -54,7 +56,17 @@ export class PeerCommits {
     return this.recent.get(hash);
   }
 
-  /** Persists and adopts a verified commit through RoundWork.apply; false when stale or when apply failed. */
+  start(): void {
+    this.stopped = false;
+  }
+
+  /** Refuses further applies and resolves when the one in progress (if any) has finished. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.chain;
+  }
+
+  /** Persists and adopts a verified commit through RoundWork.apply; false when stale, stopped or failed. */
   apply(signed: SignedCommit, merged: NamedTensors): Promise<boolean> {
     const run = this.chain.then(() => this.applyNow(signed, merged));
     this.chain = run.catch(() => undefined);
@@ -63,7 +75,7 @@ export class PeerCommits {
 
   private async applyNow(signed: SignedCommit, merged: NamedTensors): Promise<boolean> {
     const c = signed.commit;
-    if (this.last !== null && c.round <= this.last.round) return false;
+    if (this.stopped || (this.last !== null && c.round <= this.last.round)) return false;
     const hash = commitHash(c);
     try {
       await this.d.work.apply(c.round, merged, { hash, bytes: commitRecordBytes(signed) });
@@ -73,7 +85,7 @@ export class PeerCommits {
       this.d.book.setStalled({ sinceMs: this.d.now(), reason });
       return false;
     }
-    this.last = { round: c.round, hash };
+    this.last = { round: c.round, hash, prevHash: c.prevHash };
     this.remember(signed);
     this.pin(signed, merged);
     if (c.kind === 'model') this.base = merged;

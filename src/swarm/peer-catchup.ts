@@ -19,7 +19,8 @@ export interface CatchUpDeps {
   transfer: Transfer;
   book: PeerBook;
   log: PeerLog;
-  applied(): { round: number; hash: string } | null;
+  /** The head of this peer's chain; prevHash is undefined when its commit is not known here. */
+  applied(): { round: number; hash: string; prevHash?: string | null } | null;
   /** The commit's merge recomputed from updates this peer holds (it may hold them when one round behind). */
   recompute(signed: SignedCommit): Recomputed;
   /** Applies a verified commit with its merged tensors; false when it was not applied. */
@@ -29,16 +30,26 @@ export interface CatchUpDeps {
 /** Brings this peer up to `peerId`'s latest commit; throws FetchError when that peer cannot help. */
 export async function catchUpFrom(d: CatchUpDeps, peerId: string): Promise<void> {
   const last = d.applied();
-  const fromRound = last === null ? 0 : last.round + 1;
-  d.log.debug({ peerId, fromRound }, 'TRACE catchup start');
-  const commits = await d.transfer.ask([peerId], { kind: 'log', fromRound }, (r) =>
-    r.kind === 'log' ? r.commits : undefined,
-  );
-  if (commits === undefined || commits.length === 0) {
-    throw new FetchError('CATCH_UP_NO_LOG', `peer ${peerId} sent no round log from round ${fromRound}`);
+  let fromRound = last === null ? 0 : last.round + 1;
+  let commits = await fetchLog(d, peerId, fromRound);
+  let check = await verifyLog(commits, { ...d, fromRound, prevHash: last?.hash ?? null });
+  // This peer's head may be a commit the swarm never saw (its aggregator stopped right after applying it):
+  // then the swarm's chain forks one round earlier, and its own commit of that round replaces ours.
+  if (
+    !check.ok &&
+    check.reason === 'bad-chain' &&
+    check.round === fromRound &&
+    last?.prevHash !== undefined
+  ) {
+    fromRound = last.round;
+    commits = await fetchLog(d, peerId, fromRound);
+    check = await verifyLog(commits, { ...d, fromRound, prevHash: last.prevHash });
+    if (check.ok)
+      d.log.warn(
+        { round: last.round, hash: last.hash },
+        'the last applied commit is not on the swarm chain; replacing it',
+      );
   }
-  d.log.debug({ n: commits.length }, 'TRACE catchup log');
-  const check = await verifyLog(commits, { ...d, fromRound, prevHash: last?.hash ?? null });
   if (!check.ok) {
     d.book.drop(check.reason);
     throw new FetchError(
@@ -47,13 +58,22 @@ export async function catchUpFrom(d: CatchUpDeps, peerId: string): Promise<void>
     );
   }
   const latest = commits[commits.length - 1];
-  const targets = last === null && commits.length > 1 ? [commits[0], latest] : [latest];
-  for (const signed of targets) {
-    const m = await mergedTensors(d, signed, peerId);
-    d.log.debug({ round: signed.commit.round }, 'TRACE catchup merged');
-    await d.apply(signed, m);
+  if (latest.commit.round <= (last?.round ?? -1)) {
+    throw new FetchError('CATCH_UP_NOT_AHEAD', `peer ${peerId} has no commit after round ${last?.round}`);
   }
+  const targets = last === null && commits.length > 1 ? [commits[0], latest] : [latest];
+  for (const signed of targets) await d.apply(signed, await mergedTensors(d, signed, peerId));
   d.log.info({ peer: peerId, round: latest.commit.round }, 'caught up with the swarm');
+}
+
+async function fetchLog(d: CatchUpDeps, peerId: string, fromRound: number): Promise<SignedCommit[]> {
+  const commits = await d.transfer.ask([peerId], { kind: 'log', fromRound }, (r) =>
+    r.kind === 'log' ? r.commits : undefined,
+  );
+  if (commits === undefined || commits.length === 0) {
+    throw new FetchError('CATCH_UP_NO_LOG', `peer ${peerId} sent no round log from round ${fromRound}`);
+  }
+  return commits;
 }
 
 /** The commit's merged tensors: recomputed where this peer can, else fetched by merged hash; both checked. */
@@ -106,6 +126,11 @@ export class AheadTracker {
         round: committedRound,
         sinceMs: this.ahead.get(peerId)?.sinceMs ?? this.now(),
       });
+  }
+
+  /** The highest round a peer says it committed (-1: none is ahead). */
+  maxRound(): number {
+    return Math.max(-1, ...[...this.ahead.values()].map((a) => a.round));
   }
 
   /** True when some peer has committed `round` already. */

@@ -94,16 +94,16 @@ export function createPeerChannel(d: PeerChannelDeps): PeerChannel {
   return {
     async publish(m) {
       const topic = TOPIC_OF[m.type];
-      if (topic === 'direct') throw new Error(`${m.type} is not a gossip message`); // a bug, not input
-      const sealed = seal(d.topicKey, names[topic], encodeMessage(envelope(m)));
       try {
+        if (topic === 'direct') throw new Error(`${m.type} is not a gossip message`);
+        const sealed = seal(d.topicKey, names[topic], encodeMessage(envelope(m)));
         await d.host.publish(topic, sealed);
+        d.book.bytes('out', topic, sealed.byteLength);
+        return true;
       } catch (err) {
         d.log.warn({ topic, type: m.type, round: m.round, err }, 'gossip publish failed');
         return false;
       }
-      d.book.bytes('out', topic, sealed.byteLength);
-      return true;
     },
     listen(handler) {
       for (const topic of ['control', 'updates'] as const) {

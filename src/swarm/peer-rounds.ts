@@ -32,6 +32,8 @@ export interface PeerRoundsDeps {
   ): Promise<HeldUpdate>;
   /** A peer ahead has this round already: do not train it, catch up. */
   aheadOf(round: number): boolean;
+  /** Resolves once this peer has listened long enough to know which members are live. */
+  warmedUp(): Promise<void>;
   requestCatchUp(): void;
 }
 
@@ -40,8 +42,10 @@ export class PeerRounds {
   localSamples = 0;
   private readonly queue: RoundEvent[] = [];
   private draining = false;
+  private stopped = false;
   private training: { round: number; controller: AbortController } | null = null;
-  private readonly checking = new Set<string>();
+  /** Commits being verified now (hash → round). */
+  private readonly checking = new Map<string, number>();
   private readonly fetching = new Set<string>();
   private readonly mergedByCommit = new Map<string, NamedTensors>();
 
@@ -54,6 +58,7 @@ export class PeerRounds {
   }
 
   dispatch(event: RoundEvent): void {
+    if (this.stopped) return;
     this.queue.push(event);
     if (this.draining) return;
     this.draining = true;
@@ -73,7 +78,12 @@ export class PeerRounds {
     }
   }
 
+  start(): void {
+    this.stopped = false;
+  }
+
   stop(): void {
+    this.stopped = true;
     this.training?.controller.abort(new Error('swarm peer stopped'));
     this.training = null;
     this.queue.length = 0;
@@ -84,19 +94,28 @@ export class PeerRounds {
     const c = signed.commit;
     const hash = commitHash(c);
     if (this.d.commits.finished || this.checking.has(hash)) return;
-    this.checking.add(hash);
+    this.checking.set(hash, c.round);
     try {
-      if (!(await verifyCommitSignature(signed, this.d.init.verify)))
-        return this.reject(c.round, 'bad-signature');
-      if (c.round !== this.state.round)
-        return this.dispatch({ type: 'commit-received', signed, recomputedMergedHash: null });
-      const r = recomputeMerge(this.d.store, c);
-      if (!r.ok && r.reason !== 'missing-updates') return this.reject(c.round, r.reason, r.detail);
-      if (r.ok) this.mergedByCommit.set(hash, r.merged);
-      this.dispatch({ type: 'commit-received', signed, recomputedMergedHash: r.ok ? r.mergedHash : null });
+      await this.checkCommit(signed, hash);
+    } catch (err) {
+      this.d.log.error({ round: c.round, err }, 'checking a commit failed');
     } finally {
       this.checking.delete(hash);
     }
+  }
+
+  /** Signature, then the merge recomputed from held updates; the state machine decides on the rest. */
+  private async checkCommit(signed: SignedCommit, hash: string): Promise<void> {
+    const c = signed.commit;
+    if (!(await verifyCommitSignature(signed, this.d.init.verify)))
+      return this.reject(c.round, 'bad-signature');
+    if (c.round !== this.state.round) {
+      return this.dispatch({ type: 'commit-received', signed, recomputedMergedHash: null }); // stale or ahead
+    }
+    const r = recomputeMerge(this.d.store, c);
+    if (!r.ok && r.reason !== 'missing-updates') return this.reject(c.round, r.reason, r.detail);
+    if (r.ok) this.mergedByCommit.set(hash, r.merged);
+    this.dispatch({ type: 'commit-received', signed, recomputedMergedHash: r.ok ? r.mergedHash : null });
   }
 
   /** A commit waits for updates: once all are held, check it again. */
@@ -150,8 +169,10 @@ export class PeerRounds {
 
   private async train(round: number): Promise<void> {
     const { init, work, commits } = this.d;
+    // A peer that just started could otherwise close a round before it heard from every live member.
+    await this.d.warmedUp();
+    if (this.stopped || this.state.round !== round) return;
     if (commits.finished || (init.maxRounds !== null && round > init.maxRounds)) return;
-    this.d.log.debug({ round, ahead: this.d.aheadOf(round) }, "TRACE train");
     if (this.d.aheadOf(round)) return this.d.requestCatchUp();
     const controller = new AbortController();
     this.training = { round, controller };
@@ -161,6 +182,9 @@ export class PeerRounds {
         round === 0
           ? { ...(await work.stats()), metrics: {} }
           : await work.train(round, commits.base, controller.signal);
+    } catch (err) {
+      if (controller.signal.aborted) return this.d.log.debug({ round, err }, 'local training abandoned');
+      throw err;
     } finally {
       if (this.training?.controller === controller) this.training = null;
     }
@@ -190,6 +214,7 @@ export class PeerRounds {
     const type = round === 0 ? 'stats' : 'update-manifest';
     await this.d.publish({ type, round, body: u.manifest } as Outgoing);
     for (const [index, hash] of u.manifest.chunkHashes.entries()) {
+      if (this.stopped || this.state.round !== round) return;
       const bytes = u.bytes.subarray(index * MAX_CHUNK_BYTES, (index + 1) * MAX_CHUNK_BYTES);
       await this.d.publish({
         type: 'chunk',
@@ -200,33 +225,27 @@ export class PeerRounds {
   }
 
   private async aggregate(round: number, attempt: number): Promise<void> {
-    const { init } = this.d;
+    const { init, log } = this.d;
     const contributors = counted(this.state);
     const r = recomputeMerge(this.d.store, { round, ...roundKind(round), contributors });
-    if (!r.ok)
-      return this.d.log.error(
-        { round, reason: r.reason, detail: r.detail },
-        'cannot merge the collected updates',
-      );
+    if (!r.ok) return log.error({ round, reason: r.reason, detail: r.detail }, 'cannot merge the updates');
     const commit = createCommit({
-      swarmId: init.swarmId,
-      round,
-      prevHash: this.state.prevHash,
-      contributors,
-      ...roundKind(round),
-      mergedHash: r.mergedHash,
-      aggregator: init.self,
-      createdAt: Math.floor(this.d.now()),
+      ...{ swarmId: init.swarmId, round, prevHash: this.state.prevHash, contributors, ...roundKind(round) },
+      ...{ mergedHash: r.mergedHash, aggregator: init.self, createdAt: Math.floor(this.d.now()) },
     });
     const signed = await signCommit(commit, init.sign);
-    if (this.state.round !== round || this.state.phase === 'applying' || this.d.commits.finished) return;
-    this.d.log.info(
-      { round, attempt, contributors: contributors.length },
-      'committing the round as aggregator',
-    );
+    if (!this.mayCommit(round)) return log.info({ round, attempt }, 'not committing: the round moved on');
+    log.info({ round, attempt, contributors: contributors.length }, 'committing the round as aggregator');
     await this.d.publish({ type: 'commit', round, body: signed });
     this.mergedByCommit.set(commitHash(commit), r.merged);
     this.dispatch({ type: 'commit-received', signed, recomputedMergedHash: r.mergedHash });
+  }
+
+  /** Still this round's turn, and no other aggregator's commit of it is being checked (a valid one would fork). */
+  private mayCommit(round: number): boolean {
+    const s = this.state;
+    if (this.stopped || this.d.commits.finished || s.round !== round || s.phase === 'applying') return false;
+    return s.pending?.signed.commit.round !== round && ![...this.checking.values()].includes(round);
   }
 
   private async fetchForCommit(updateHash: string, from: string): Promise<void> {
@@ -236,10 +255,15 @@ export class PeerRounds {
     this.fetching.add(updateHash);
     try {
       await this.d.fetchUpdate(updateHash, contributor, commit?.round ?? this.state.round, [from]);
+      this.recheckPending();
+    } catch (err) {
+      const stillNeeded = commit !== undefined && this.state.pending?.signed.commit === commit;
+      const fields = { round: commit?.round, updateHash, err };
+      if (stillNeeded) this.d.log.warn(fields, 'could not fetch an update a commit needs');
+      else this.d.log.debug(fields, 'a fetch for a commit failed after the peer moved on');
     } finally {
       this.fetching.delete(updateHash);
     }
-    this.recheckPending();
   }
 
   private async applyVerified(signed: SignedCommit): Promise<void> {
@@ -260,6 +284,12 @@ export class PeerRounds {
     this.mergedByCommit.clear();
     this.d.store.prune(round);
     this.dispatch({ type: 'commit-applied', round, hash: commitHash(signed.commit) });
+    // Updates that arrived while this peer was further behind count now.
+    const next = this.state.round;
+    for (const u of this.d.store.heldIn([next, next + 1], this.d.init.self)) {
+      const { updateHash, samples } = u.manifest;
+      this.dispatch({ type: 'update-received', from: u.from, round: u.round, updateHash, samples });
+    }
     return true;
   }
 }

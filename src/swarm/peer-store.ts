@@ -18,8 +18,8 @@ interface Arrival {
   manifest: UpdateManifest;
   from: string;
   round: number;
-  atMs: number;
-  lastRepairMs: number | null;
+  /** When the manifest or the latest of its chunks arrived, or the latest repair ended. */
+  lastProgressMs: number;
   repairing: boolean;
 }
 
@@ -82,6 +82,11 @@ export class UpdateStore {
     return this.held.get(updateHash);
   }
 
+  /** Held updates of peers other than `self` for these rounds. */
+  heldIn(rounds: readonly number[], self: string): HeldUpdate[] {
+    return [...this.held.values()].filter((u) => u.from !== self && rounds.includes(u.round));
+  }
+
   /** The manifest of a held update, or of merged weights by merged hash. */
   manifest(hash: string): UpdateManifest | undefined {
     return this.held.get(this.merged.get(hash) ?? hash)?.manifest;
@@ -100,7 +105,7 @@ export class UpdateStore {
   expect(manifest: UpdateManifest, from: string, round: number, nowMs: number): boolean {
     if (this.held.has(manifest.updateHash) || this.arriving.has(manifest.updateHash)) return false;
     this.assembler.expect(manifest); // throws ChunkError for a manifest no honest peer sends
-    const arrival = { manifest, from, round, atMs: nowMs, lastRepairMs: null, repairing: false };
+    const arrival = { manifest, from, round, lastProgressMs: nowMs, repairing: false };
     this.arriving.set(manifest.updateHash, arrival);
     return true;
   }
@@ -111,14 +116,16 @@ export class UpdateStore {
   }
 
   /** Adds a chunk; reports the updates it completed and those whose chunks did not hash to them. */
-  addChunk(chunk: { hash: string; bytes: Uint8Array }): ChunkOutcome {
+  addChunk(chunk: { hash: string; bytes: Uint8Array }, nowMs: number): ChunkOutcome {
     const result = this.assembler.add(chunk);
     if (result !== 'added') return { result };
     const completed: HeldUpdate[] = [];
     const corrupt: string[] = [];
     for (const a of [...this.arriving.values()]) {
       const hash = a.manifest.updateHash;
-      if (!a.manifest.chunkHashes.includes(chunk.hash) || !this.assembler.isComplete(hash)) continue;
+      if (!a.manifest.chunkHashes.includes(chunk.hash)) continue;
+      a.lastProgressMs = nowMs;
+      if (!this.assembler.isComplete(hash)) continue;
       try {
         const bytes = this.assembler.complete(hash);
         completed.push({ manifest: a.manifest, bytes, from: a.from, round: a.round });
@@ -133,10 +140,10 @@ export class UpdateStore {
     return { result, completed, corrupt };
   }
 
-  /** Arrivals whose chunks are overdue by `afterMs` and not being repaired; marks them as being repaired. */
+  /** Arrivals that made no progress for `afterMs` and are not being repaired; marks them as being repaired. */
   takeRepairs(nowMs: number, afterMs: number): Repair[] {
     const due = [...this.arriving.values()].filter(
-      (a) => !a.repairing && nowMs - (a.lastRepairMs ?? a.atMs) >= afterMs,
+      (a) => !a.repairing && nowMs - a.lastProgressMs >= afterMs,
     );
     return due.map((a) => {
       a.repairing = true;
@@ -149,7 +156,7 @@ export class UpdateStore {
     const a = this.arriving.get(updateHash);
     if (a === undefined) return;
     a.repairing = false;
-    a.lastRepairMs = nowMs;
+    a.lastProgressMs = nowMs;
   }
 
   /** Forgets updates and arrivals of rounds before `round`, except pinned merged weights. */

@@ -46,7 +46,6 @@ export class Transfer {
   ): Promise<T | undefined> {
     for (const peer of sources) {
       try {
-        this.d.log.debug({ peer, body }, 'TRACE ask');
         const got = accept(await this.d.channel.request(peer, body, this.d.timeoutMs));
         if (got !== undefined) return got;
         this.d.log.debug({ peer, kind: body.kind }, 'peer does not have what was asked');
@@ -72,7 +71,7 @@ export class Transfer {
 
   /** Adds a chunk (from gossip or a fetch) and reports what it completed or proved corrupt. */
   addChunk(hash: string, bytes: Uint8Array): void {
-    const out = this.d.store.addChunk({ hash, bytes });
+    const out = this.d.store.addChunk({ hash, bytes }, this.d.now());
     if (out.result === 'corrupt') this.d.book.drop('corrupt-chunk');
     if (out.result !== 'added') return;
     for (const updateHash of out.corrupt) {

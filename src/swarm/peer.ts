@@ -43,6 +43,8 @@ class Peer implements SwarmPeer {
   private readonly ahead: AheadTracker;
   private readonly waiters = new Set<{ round: number; done: (err?: Error) => void }>();
   private timer: NodeJS.Timeout | undefined;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private startedAt = 0;
   private wired = false;
   private running = false;
 
@@ -76,9 +78,10 @@ class Peer implements SwarmPeer {
     this.ahead = new AheadTracker(now, RETRY_CATCH_UP_TICKS * this.tickMs);
     this.rounds = new PeerRounds({
       ...{ init, work: c.work, log, now, book, store, commits: this.commits },
-      publish: (m) => this.channel.publish(m),
+      publish: async (m) => this.running && this.channel.publish(m),
       fetchUpdate: (hash, from, round, preferred) => this.transfer.fetchUpdate(hash, from, round, preferred),
       aheadOf: (round) => this.ahead.hasCommitted(round),
+      warmedUp: () => this.warmedUp(),
       requestCatchUp: () => this.maybeCatchUp(true),
     });
   }
@@ -86,6 +89,9 @@ class Peer implements SwarmPeer {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
+    this.startedAt = this.now();
+    this.commits.start();
+    this.rounds.start();
     if (!this.wired) this.wire();
     this.timer = setInterval(() => this.tick(), this.tickMs);
     this.tick();
@@ -96,8 +102,11 @@ class Peer implements SwarmPeer {
     this.running = false;
     clearInterval(this.timer);
     this.timer = undefined;
+    this.timers.forEach(clearTimeout);
+    this.timers.clear();
     this.rounds.stop();
     for (const w of [...this.waiters]) w.done(new SwarmdError('PEER_STOPPED', 'the swarm peer was stopped'));
+    await this.commits.stop(); // the caller may close the store next: let an apply in progress finish
   }
 
   status(): SwarmPeerStatus {
@@ -140,12 +149,33 @@ class Peer implements SwarmPeer {
     });
   }
 
+  /** Members not heard from within LOST_AFTER_TICKS are not live, so that is how long it takes to know. */
+  private warmedUp(): Promise<void> {
+    const waitMs = this.startedAt + LOST_AFTER_TICKS * this.tickMs - this.now();
+    if (waitMs <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.timers.delete(t);
+        resolve();
+      }, waitMs);
+      this.timers.add(t);
+    });
+  }
+
   private resolveWaiters(round: number): void {
     for (const w of [...this.waiters]) if (w.round <= round) w.done();
   }
 
   private tick(): void {
     if (!this.running) return;
+    try {
+      this.heartbeat();
+    } catch (err) {
+      this.c.log.error({ round: this.rounds.state.round, err }, 'swarm tick failed');
+    }
+  }
+
+  private heartbeat(): void {
     const last = this.commits.applied();
     const body = {
       committedRound: last?.round ?? null,
@@ -163,10 +193,14 @@ class Peer implements SwarmPeer {
 
   private onGossip(msg: WireMessage): void {
     if (!this.running) return;
-    // A hello notes the sender's progress first, so a peer that is behind does not start a stale round.
-    if (msg.type === "hello") this.c.log.debug({ from: msg.from, r: msg.body.committedRound }, "TRACE hello");
-    if (msg.type === "hello") this.ahead.note(msg.from, msg.body.committedRound, this.commits.applied()?.round ?? -1);
-    if (this.book.seen(msg.from)) this.rounds.dispatch({ type: 'peer-seen', peerId: msg.from });
+    this.book.seen(msg.from);
+    // Only a hello makes a peer live for the rounds, after noting its progress: a restarted peer must know
+    // it is behind before the state machine starts a round (gossip caches may replay older updates first).
+    if (msg.type === 'hello') {
+      this.ahead.note(msg.from, msg.body.committedRound, this.commits.applied()?.round ?? -1);
+      if (!this.rounds.state.live.has(msg.from))
+        this.rounds.dispatch({ type: 'peer-seen', peerId: msg.from });
+    }
     switch (msg.type) {
       case 'hello':
         return this.maybeCatchUp(false);
@@ -182,10 +216,12 @@ class Peer implements SwarmPeer {
     }
   }
 
+  /** Updates are assembled up to the round the swarm is at, so a peer that is catching up has them later. */
   private onManifest(from: string, round: number, manifest: UpdateManifest): void {
     if (this.commits.finished) return;
     if (manifest.kind !== roundKind(round).kind) return this.book.drop('wrong-kind');
-    if (round > this.rounds.state.round + 1) return this.book.drop('future-round');
+    if (round > Math.max(this.rounds.state.round, this.ahead.maxRound()) + 1)
+      return this.book.drop('future-round');
     const held = this.store.get(manifest.updateHash);
     if (held !== undefined) return this.onCompleted({ ...held, from, round });
     this.transfer.expect(manifest, from, round);
@@ -194,6 +230,7 @@ class Peer implements SwarmPeer {
   /** An update is whole: it takes part in its round (the state machine sorts out late and stale ones). */
   private onCompleted(u: HeldUpdate): void {
     if (!this.running || this.commits.finished || u.from === this.init.self) return;
+    if (u.round > this.rounds.state.round + 1) return; // held until this peer reaches its round
     const { updateHash, samples } = u.manifest;
     this.rounds.dispatch({ type: 'update-received', from: u.from, round: u.round, updateHash, samples });
     this.rounds.recheckPending();
@@ -207,6 +244,7 @@ class Peer implements SwarmPeer {
       );
       void this.transfer
         .fetchChunks(r.missing, this.transfer.sources([r.from]))
+        .catch((err: unknown) => this.c.log.warn({ updateHash: r.updateHash, err }, 'chunk repair failed'))
         .finally(() => this.store.repairDone(r.updateHash, this.now()));
     }
   }

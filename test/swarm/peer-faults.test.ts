@@ -1,0 +1,114 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { hashTensors } from '../../src/core/index.js';
+import {
+  WIRE_VERSION,
+  aggregatorOrder,
+  commitHash,
+  decodeMessage,
+  deriveTopicKey,
+  encodeMessage,
+  open,
+  pskSecret,
+  seal,
+  signCommit,
+  signWith,
+  topicName,
+  type SwarmHost,
+} from '../../src/swarm/index.js';
+import { waitFor } from '../helpers/wait.js';
+import { SWARM, TestSwarm, stopAll } from './peer-harness.js';
+
+afterEach(stopAll);
+
+/** The round a sign() call is for: canonical commit bytes are a JSON array [tag, swarmId, round, …]. */
+function roundOfCommitBytes(bytes: Uint8Array): number {
+  return JSON.parse(new TextDecoder().decode(bytes))[2] as number;
+}
+
+describe('swarm peer faults', () => {
+  it('lets the next aggregator in order commit when the first one dies before committing', async () => {
+    const commitTimeoutMs = 1500;
+    const swarm = await TestSwarm.create(3, { minPeers: 2, maxRounds: 1, commitTimeoutMs });
+    const order = aggregatorOrder(SWARM, 1, swarm.members);
+    const victim = swarm.members.indexOf(order[0]);
+    let reachedCommit: () => void = () => {};
+    const atCommit = new Promise<void>((resolve) => (reachedCommit = resolve));
+    // The victim's signature for round 1 never comes: it has closed collection and holds the first turn.
+    const sign = signWith(swarm.keys[victim]);
+    const hangingSign = (bytes: Uint8Array) => {
+      if (roundOfCommitBytes(bytes) !== 1) return sign(bytes);
+      reachedCommit();
+      return new Promise<Uint8Array>(() => {});
+    };
+    for (let k = 0; k < swarm.keys.length; k++) await swarm.host(k);
+    await swarm.meshReady(swarm.hosts);
+    const sites = await Promise.all(
+      swarm.hosts.map((host, k) =>
+        swarm.start(k, {
+          host,
+          hooks: { beforeStats: swarm.seesAll(k) },
+          init: k === victim ? { sign: hangingSign } : {},
+        }),
+      ),
+    );
+    await atCommit;
+    await sites[victim].peer.stop();
+    await sites[victim].host.stop();
+
+    const others = sites.filter((s) => s.k !== victim);
+    // One commit timeout for the turn to pass, plus a few ticks of slack for gossip and applying.
+    await Promise.all(others.map((s) => s.peer.waitForRound(1, commitTimeoutMs + 2500)));
+    const [b, c] = others.map((s) => s.work.applied[1]);
+    expect(b.hash).toBe(c.hash);
+    expect(b.commit.aggregator).toBe(order[1]);
+    expect(b.commit.contributors.map((x) => x.peerId).sort()).toEqual([...swarm.members].sort());
+    expect(hashTensors(b.merged)).toBe(b.commit.mergedHash);
+    expect(sites[victim].work.applied.map((a) => a.round)).toEqual([0]);
+  });
+
+  it('rejects a commit whose merged hash differs from the recomputed merge, at every other peer', async () => {
+    const swarm = await TestSwarm.create(3, { maxRounds: 1 });
+    const order = aggregatorOrder(SWARM, 1, swarm.members);
+    const forger = swarm.members.indexOf(order[0]);
+    const key = deriveTopicKey(pskSecret(swarm.psk), SWARM);
+    const control = topicName(SWARM, 'control');
+    const members = new Set(swarm.members);
+    const forged: string[] = [];
+    // The forger's host rewrites its round-1 commit: a wrong merged hash, validly signed by the forger.
+    const forging = (h: SwarmHost): SwarmHost => ({
+      ...h,
+      publish: async (topic, bytes) => {
+        if (topic !== 'control') return h.publish(topic, bytes);
+        const r = decodeMessage(open(key, control, bytes), { swarmId: SWARM, members, maxBytes: 1 << 20 });
+        if (!r.ok || r.msg.type !== 'commit' || r.msg.round !== 1) return h.publish(topic, bytes);
+        const commit = { ...r.msg.body.commit, mergedHash: 'f'.repeat(64) };
+        const signed = await signCommit(commit, signWith(swarm.keys[forger]));
+        forged.push(commitHash(commit));
+        const msg = encodeMessage({ ...r.msg, v: WIRE_VERSION, body: signed });
+        return h.publish(topic, seal(key, control, msg));
+      },
+    });
+    const wraps = swarm.keys.map((_, k) => (k === forger ? forging : (h: SwarmHost) => h));
+    const sites = await swarm.startAll({ wraps });
+    const honest = sites.filter((s) => s.k !== forger);
+
+    await waitFor(() => honest.every((s) => s.peer.status().dropped['merged-hash-mismatch'] === 1), {
+      timeoutMs: 20_000,
+      what: 'every honest peer rejecting the forged commit',
+    });
+    expect(forged).toHaveLength(1);
+    for (const s of honest) {
+      expect(s.warnings).toContainEqual({
+        fields: expect.objectContaining({ round: 1, reason: 'merged-hash-mismatch' }),
+        msg: 'rejected a commit',
+      });
+      expect(s.events).toContainEqual({ type: 'dropped', reason: 'merged-hash-mismatch' });
+    }
+    // Round 1 still completes (the forger's true commit through catch-up, or the next aggregator's).
+    await Promise.all(honest.map((s) => s.peer.waitForRound(1, 15_000)));
+    for (const s of honest) {
+      expect(s.work.applied.map((a) => a.hash)).not.toContain(forged[0]);
+      expect(hashTensors(s.work.applied[1].merged)).toBe(s.work.applied[1].commit.mergedHash);
+    }
+  });
+});
