@@ -1,5 +1,7 @@
 // `npm run bench`: every benchmark, each printing ratios measured side by side in this one run.
 import '../src/core/polyfill.js';
+import { runSwarmBench } from './swarm-bench.js';
 import { runTrainSpeed } from './train-speed.js';
 
 await runTrainSpeed();
+await runSwarmBench();

@@ -1,6 +1,7 @@
 import { SwarmdError, type NamedTensors } from '../core/index.js';
 import type { SignedCommit } from './commit.js';
 import { PeerCommits } from './peer-applied.js';
+import { MemberLinks } from './peer-links.js';
 import { AheadTracker, catchUpFrom } from './peer-catchup.js';
 import { createPeerChannel, type PeerChannel } from './peer-channel.js';
 import { recomputeMerge, roundKind } from './peer-commit.js';
@@ -41,6 +42,9 @@ class Peer implements SwarmPeer {
   private readonly commits: PeerCommits;
   private readonly rounds: PeerRounds;
   private readonly ahead: AheadTracker;
+  private readonly links: MemberLinks;
+  /** Updates named by hellos that are being fetched directly. */
+  private readonly announced = new Set<string>();
   private readonly waiters = new Set<{ round: number; done: (err?: Error) => void }>();
   private timer: NodeJS.Timeout | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -76,6 +80,14 @@ class Peer implements SwarmPeer {
     const onApplied = (round: number) => this.resolveWaiters(round);
     this.commits = new PeerCommits({ init, work: c.work, store, book, log, now, onApplied });
     this.ahead = new AheadTracker(now, RETRY_CATCH_UP_TICKS * this.tickMs);
+    this.links = new MemberLinks({
+      host,
+      self: init.self,
+      members: this.members,
+      now,
+      retryMs: 5 * this.tickMs,
+      log,
+    });
     this.rounds = new PeerRounds({
       ...{ init, work: c.work, log, now, book, store, commits: this.commits },
       publish: async (m) => this.running && this.channel.publish(m),
@@ -177,10 +189,13 @@ class Peer implements SwarmPeer {
 
   private heartbeat(): void {
     const last = this.commits.applied();
+    const own = this.rounds.state.updates.get(this.init.self);
     const body = {
       committedRound: last?.round ?? null,
       commitHash: last?.hash ?? null,
       samples: this.rounds.localSamples,
+      addrs: this.c.host.addrs().slice(0, 16),
+      ...(own ? { updateHash: own.updateHash } : {}),
     };
     void this.channel.publish({ type: 'hello', round: this.rounds.state.round, body });
     for (const peerId of this.book.expire(LOST_AFTER_TICKS * this.tickMs)) {
@@ -203,6 +218,8 @@ class Peer implements SwarmPeer {
     }
     switch (msg.type) {
       case 'hello':
+        this.links.onHello(msg.from, msg.body.addrs ?? []);
+        this.fetchAnnounced(msg.from, msg.round, msg.body.updateHash);
         return this.maybeCatchUp(false);
       case 'update-manifest':
       case 'stats':
@@ -214,6 +231,24 @@ class Peer implements SwarmPeer {
       default:
         return; // heartbeat: a sign of life only
     }
+  }
+
+  /**
+   * A hello names the sender's update of the current round: if its manifest never reached this peer (gossip
+   * published before the mesh formed is lost), fetch the whole update over the direct protocol.
+   */
+  private fetchAnnounced(from: string, round: number, updateHash: string | undefined): void {
+    if (!updateHash || round !== this.rounds.state.round || this.commits.finished) return;
+    if (this.store.get(updateHash) || this.store.manifest(updateHash) || this.announced.has(updateHash))
+      return;
+    this.announced.add(updateHash);
+    this.transfer
+      .fetchUpdate(updateHash, from, round, [from])
+      .then((held) => this.onCompleted({ ...held, from, round }))
+      .catch((err: unknown) => {
+        this.announced.delete(updateHash); // retried at a later hello
+        this.c.log.debug({ peer: from, round, updateHash, err }, 'could not fetch an announced update');
+      });
   }
 
   /** Updates are assembled up to the round the swarm is at, so a peer that is catching up has them later. */

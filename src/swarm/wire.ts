@@ -45,7 +45,15 @@ export const SignedCommitSchema = z
   .strict();
 
 const HelloBody = z
-  .object({ committedRound: RoundSchema.nullable(), commitHash: HashSchema.nullable(), samples: CountSchema })
+  .object({
+    committedRound: RoundSchema.nullable(),
+    commitHash: HashSchema.nullable(),
+    samples: CountSchema,
+    /** The sender's listen multiaddrs: members dial each other directly instead of relying on relays. */
+    addrs: z.array(z.string().min(1).max(256)).max(16).optional(),
+    /** The sender's update for the envelope's round, once published: a peer that missed it fetches it. */
+    updateHash: HashSchema.optional(),
+  })
   .strict()
   .refine((b) => (b.committedRound === null) === (b.commitHash === null), 'round and hash come together');
 const HeartbeatBody = z.object({ phase: z.enum(ROUND_PHASES) }).strict();

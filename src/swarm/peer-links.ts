@@ -1,0 +1,46 @@
+import type { SwarmHost } from './host.js';
+import type { PeerLog } from './peer-types.js';
+
+/**
+ * Keeps members directly connected. Sites usually bootstrap to one peer only; without direct links every
+ * message between two other sites depends on that peer relaying it, and the swarm splits when it dies.
+ * A hello carries the sender's listen addresses; a member this host is not connected to is dialled, at most
+ * once per `retryMs`.
+ */
+export class MemberLinks {
+  private readonly lastTry = new Map<string, number>();
+
+  constructor(
+    private readonly o: {
+      host: SwarmHost;
+      self: string;
+      members: ReadonlySet<string>;
+      now: () => number;
+      retryMs: number;
+      log: PeerLog;
+    },
+  ) {}
+
+  onHello(from: string, addrs: readonly string[]): void {
+    const { host, self, members, now, retryMs } = this.o;
+    if (from === self || !members.has(from) || host.connectedPeers().includes(from)) return;
+    if (now() - (this.lastTry.get(from) ?? -Infinity) < retryMs) return;
+    this.lastTry.set(from, now());
+    const candidates = addrs
+      .map((a) => (a.includes('/p2p/') ? a : `${a}/p2p/${from}`))
+      .filter((a) => a.endsWith(`/p2p/${from}`));
+    void this.dialFirst(from, candidates);
+  }
+
+  private async dialFirst(peer: string, addrs: string[]): Promise<void> {
+    for (const addr of addrs) {
+      try {
+        await this.o.host.dial(addr, { timeoutMs: 5000 });
+        this.o.log.debug({ peer, addr }, 'connected directly to a member');
+        return;
+      } catch (err) {
+        this.o.log.debug({ peer, addr, err }, 'could not dial a member it heard from');
+      }
+    }
+  }
+}
