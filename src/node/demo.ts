@@ -140,7 +140,9 @@ async function followRounds(sites: LaunchedSite[], o: DemoOptions): Promise<void
   let shown = -1;
   for (;;) {
     // A site busy training may answer late: skip this poll rather than give up (the deadline bounds it).
-    const all = await Promise.all(sites.map((s) => fetchStatus(s.statusUrl, { timeoutMs: 10_000 }))).catch(() => null);
+    const all = await Promise.all(sites.map((s) => fetchStatus(s.statusUrl, { timeoutMs: 10_000 }))).catch(
+      () => null,
+    );
     if (Date.now() > deadline) throw new Error(`the demo swarm did not finish ${o.rounds} rounds in time`);
     if (!all) continue;
     const done = Math.min(...all.map((s) => s.lastCommit?.round ?? -1));
