@@ -1,4 +1,4 @@
-import { InputError } from '../core/index.js';
+import { decodeTensors, InputError } from '../core/index.js';
 import { assertKeyMatches, loadKeyFile } from '../inr/index.js';
 import {
   parseBackendPreference,
@@ -149,6 +149,7 @@ async function build(
       sign: signWith(identity),
       verify: verifyFromPeerId,
       resume: resume.commit,
+      resumeStats: resume.stats,
       readLog: (from) => store.getLog(from),
     },
     {
@@ -182,7 +183,8 @@ async function resumePoint(store: Store) {
   const last = await store.lastLogEntry();
   const prep = await store.getMeta<unknown>('preprocessing');
   const standardizer = prep === undefined ? null : standardizerFromJSON(prep);
-  if (!last) return { commit: null, standardizer };
+  const stats = await statsRound(store);
+  if (!last) return { commit: null, standardizer, stats };
   const cp = last.round > 0 ? await store.latestCheckpoint() : undefined;
   const merged = cp?.tensors ?? new Map();
   if (cp && cp.manifest.round !== last.round) {
@@ -191,7 +193,15 @@ async function resumePoint(store: Store) {
       `database ${store.path}: the latest checkpoint is not the last logged round`,
     );
   }
-  return { commit: { round: last.round, hash: last.hash, bytes: last.bytes, merged }, standardizer };
+  return { commit: { round: last.round, hash: last.hash, bytes: last.bytes, merged }, standardizer, stats };
+}
+
+/** The statistics round's commit and merged statistics, if this site applied it. */
+async function statsRound(store: Store) {
+  const [round0] = await store.getLog(0);
+  const encoded = await store.getMeta<string>('statsTensors');
+  if (round0?.round !== 0 || encoded === undefined) return null;
+  return { bytes: round0.bytes, merged: decodeTensors(Buffer.from(encoded, 'base64')) };
 }
 
 /** The config as printed at start: paths and numbers, never the token. */

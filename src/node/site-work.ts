@@ -1,4 +1,4 @@
-import type { NamedTensors } from '../core/index.js';
+import { encodeTensors, type NamedTensors } from '../core/index.js';
 import type { ModelKey } from '../inr/index.js';
 import {
   TfjsTrainer,
@@ -80,7 +80,12 @@ export class SiteWork implements RoundWork {
     if (round === 0) {
       this.standardizer = standardizerFromStats(statsFromTensors(merged), this.o.data.ds.featureNames);
       this.sets = null;
-      await this.o.store.appendLog(log, { preprocessing: standardizerToJSON(this.standardizer) });
+      // The merged statistics are kept so this site can serve them to a late joiner after a restart.
+      const statsTensors = Buffer.from(encodeTensors(merged)).toString('base64');
+      await this.o.store.appendLog(log, {
+        preprocessing: standardizerToJSON(this.standardizer),
+        statsTensors,
+      });
       return;
     }
     this.trainer.setWeights(merged);

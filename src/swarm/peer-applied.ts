@@ -33,6 +33,7 @@ export class PeerCommits {
   private stopped = false;
 
   constructor(private readonly d: PeerCommitsDeps) {
+    this.restoreStats();
     const r = d.init.resume;
     if (r === null) return;
     this.last = { round: r.round, hash: r.hash };
@@ -46,6 +47,22 @@ export class PeerCommits {
     this.last.prevHash = signed.commit.prevHash;
     this.remember(signed);
     if (r.merged.size > 0 && hashTensors(r.merged) === signed.commit.mergedHash) this.pin(signed, r.merged);
+  }
+
+  /** Keeps a resumed peer's merged statistics servable (checked against their commit first). */
+  private restoreStats(): void {
+    const s = this.d.init.resumeStats;
+    if (!s) return;
+    const signed = decodeCommitRecord(s.bytes, this.d.init.swarmId, new Set(this.d.init.members));
+    if (signed?.commit.round !== 0 || hashTensors(s.merged) !== signed.commit.mergedHash) {
+      this.d.log.warn(
+        { round: 0 },
+        'the stored statistics do not match their commit; they will not be served',
+      );
+      return;
+    }
+    this.remember(signed);
+    this.pin(signed, s.merged);
   }
 
   applied(): { round: number; hash: string; prevHash?: string | null } | null {

@@ -40,6 +40,12 @@ export interface SwarmPeerInit {
   verify: (peerId: string, bytes: Uint8Array, sig: Uint8Array) => Promise<boolean>;
   /** Resume: last applied commit from the store (bytes = what apply() was given) and its merged tensors. */
   resume: (CommitRecord & { merged: NamedTensors }) | null;
+  /**
+   * Resume: the statistics round's commit (round 0) and its merged statistics, so a restarted peer can still
+   * serve them to a site that joins late. Optional; without it only peers that ran round 0 since their last
+   * start can.
+   */
+  resumeStats?: { bytes: Uint8Array; merged: NamedTensors } | null;
   /** Serve the round log to peers that catch up (the node reads it from its store). */
   readLog(fromRound: number): Promise<CommitRecord[]>;
 }

@@ -84,4 +84,45 @@ describe('swarm peer catch-up', () => {
       [...swarm.members].sort(),
     );
   });
+
+  it('serves the statistics round to a late joiner after every early site restarted', async () => {
+    const swarm = await TestSwarm.create(3, { minPeers: 2, maxRounds: 3, roundDeadlineMs: 20_000 });
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const held = { beforeTrain: (round: number) => (round >= 3 ? gate : undefined) };
+    const early = [await swarm.host(0), await swarm.host(1)];
+    await swarm.meshReady(early);
+    const first = await Promise.all(early.map((host, k) => swarm.start(k, { host, hooks: held })));
+    await Promise.all(first.map((s) => s.peer.waitForRound(2, 30_000)));
+    for (const s of first) {
+      await s.peer.stop();
+      await s.host.stop();
+    }
+    // Restarted from their stores: last commit (round 2) plus the statistics round, as the node passes them.
+    const restarted: Site[] = [];
+    for (const [k, s] of first.entries()) {
+      const log = s.work.applied;
+      const last = log[log.length - 1];
+      const round0 = log.find((a) => a.round === 0)!;
+      restarted.push(
+        await swarm.start(k, {
+          work: new TestWork(k, s.work.size, s.work.members, held, log),
+          init: {
+            resume: { round: last.round, hash: last.hash, bytes: last.bytes, merged: last.merged },
+            resumeStats: { bytes: round0.bytes, merged: round0.merged },
+          },
+        }),
+      );
+    }
+    const late = await swarm.start(2);
+    await waitFor(() => late.work.applied.some((a) => a.round === 0), {
+      timeoutMs: 20_000,
+      what: 'the late joiner applying the statistics round served by restarted peers',
+    });
+    release();
+    await Promise.all([late, ...restarted].map((s) => s.peer.waitForRound(3, 20_000)));
+    const stats = late.work.applied.find((a) => a.round === 0)!;
+    expect(stats.hash).toBe(first[0].work.applied.find((a) => a.round === 0)!.hash);
+    expect([...stats.merged.get('count')!.data]).toEqual([21]);
+  });
 });
