@@ -224,7 +224,9 @@ function createProgress(): ((e: EpochInfo) => void) | undefined {
 
 function formatScores(s: { accuracy: number; macroF1: number; macroAuroc: number }): string {
   const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
-  return `accuracy ${pct(s.accuracy)}, macro-F1 ${pct(s.macroF1)}, macro-AUROC ${s.macroAuroc.toFixed(3)}`;
+  // AUROC needs positives and negatives of some class: undefined when the input holds one class only.
+  const auroc = Number.isNaN(s.macroAuroc) ? 'n/a (one class in the input)' : s.macroAuroc.toFixed(3);
+  return `accuracy ${pct(s.accuracy)}, macro-F1 ${pct(s.macroF1)}, macro-AUROC ${auroc}`;
 }
 
 function list(value: string): string[] {
