@@ -7,7 +7,7 @@ import type { PeerBook } from './peer-status.js';
 import type { HeldUpdate, UpdateStore } from './peer-store.js';
 import type { PeerLog, RoundWork, SwarmPeerInit } from './peer-types.js';
 import { counted, initialRoundState, step, type Effect, type RoundEvent, type RoundState } from './rounds.js';
-import { MAX_CHUNK_BYTES } from './wire.js';
+import { MAX_CHUNK_BYTES, MAX_GOSSIP_CHUNKS } from './wire.js';
 
 /*
  * Drives the pure round state machine: feeds it events one at a time (a queue, so an effect that raises an
@@ -213,6 +213,7 @@ export class PeerRounds {
     if (u === undefined) return;
     const type = round === 0 ? 'stats' : 'update-manifest';
     await this.d.publish({ type, round, body: u.manifest } as Outgoing);
+    if (u.manifest.chunkHashes.length > MAX_GOSSIP_CHUNKS) return; // receivers pull the chunks
     for (const [index, hash] of u.manifest.chunkHashes.entries()) {
       if (this.stopped || this.state.round !== round) return;
       const bytes = u.bytes.subarray(index * MAX_CHUNK_BYTES, (index + 1) * MAX_CHUNK_BYTES);

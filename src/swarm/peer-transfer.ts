@@ -28,6 +28,9 @@ export interface TransferDeps {
 }
 
 export class Transfer {
+  /** Chunks being fetched now: a second fetcher of the same update (a pull and a repair) skips them. */
+  private readonly inFlight = new Set<string>();
+
   constructor(private readonly d: TransferDeps) {}
 
   /** Peers to ask: the preferred ones in order, then the other connected members. */
@@ -60,11 +63,20 @@ export class Transfer {
   async fetchChunks(missing: readonly MissingChunk[], sources: readonly string[]): Promise<boolean> {
     let ok = true;
     for (const m of missing) {
-      const bytes = await this.ask(sources, { kind: 'chunk', hash: m.hash }, (r) =>
-        r.kind === 'chunk' && r.hash === m.hash ? r.bytes : undefined,
-      );
-      if (bytes === undefined) ok = false;
-      else this.addChunk(m.hash, bytes);
+      if (this.inFlight.has(m.hash)) {
+        ok = false; // another fetch brings it
+        continue;
+      }
+      this.inFlight.add(m.hash);
+      try {
+        const bytes = await this.ask(sources, { kind: 'chunk', hash: m.hash }, (r) =>
+          r.kind === 'chunk' && r.hash === m.hash ? r.bytes : undefined,
+        );
+        if (bytes === undefined) ok = false;
+        else this.addChunk(m.hash, bytes);
+      } finally {
+        this.inFlight.delete(m.hash);
+      }
     }
     return ok;
   }

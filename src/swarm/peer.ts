@@ -12,7 +12,7 @@ import { UpdateStore, type HeldUpdate } from './peer-store.js';
 import { Transfer } from './peer-transfer.js';
 import type { SwarmPeer, SwarmPeerComponents, SwarmPeerInit, SwarmPeerStatus } from './peer-types.js';
 import { deriveTopicKey } from './seal.js';
-import type { UpdateManifest, WireMessage } from './wire.js';
+import { MAX_GOSSIP_CHUNKS, type UpdateManifest, type WireMessage } from './wire.js';
 
 /*
  * The swarm peer: the I/O shell around the pure round state machine. It says hello on `control` every
@@ -239,8 +239,8 @@ class Peer implements SwarmPeer {
    */
   private fetchAnnounced(from: string, round: number, updateHash: string | undefined): void {
     if (!updateHash || round !== this.rounds.state.round || this.commits.finished) return;
-    if (this.store.get(updateHash) || this.store.manifest(updateHash) || this.announced.has(updateHash))
-      return;
+    const arriving = this.store.missing(updateHash).length > 0; // its manifest came: gossip or a pull brings it
+    if (this.store.get(updateHash) || arriving || this.announced.has(updateHash)) return;
     this.announced.add(updateHash);
     this.transfer
       .fetchUpdate(updateHash, from, round, [from])
@@ -259,7 +259,15 @@ class Peer implements SwarmPeer {
       return this.book.drop('future-round');
     const held = this.store.get(manifest.updateHash);
     if (held !== undefined) return this.onCompleted({ ...held, from, round });
-    this.transfer.expect(manifest, from, round);
+    if (!this.transfer.expect(manifest, from, round)) return;
+    if (manifest.chunkHashes.length > MAX_GOSSIP_CHUNKS) this.pull(manifest.updateHash, from);
+  }
+
+  /** Large updates come by request, chunk by chunk from their sender first (see MAX_GOSSIP_CHUNKS). */
+  private pull(updateHash: string, from: string): void {
+    void this.transfer
+      .fetchChunks(this.store.missing(updateHash), this.transfer.sources([from]))
+      .catch((err: unknown) => this.c.log.debug({ peer: from, updateHash, err }, 'pulling an update failed'));
   }
 
   /** An update is whole: it takes part in its round (the state machine sorts out late and stale ones). */

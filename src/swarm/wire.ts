@@ -10,6 +10,12 @@ import { SwarmdError } from '../core/index.js';
 export const WIRE_VERSION = 1;
 /** Largest chunk of an update; js gossipsub refuses messages over ~4 MiB. */
 export const MAX_CHUNK_BYTES = 1024 * 1024;
+/**
+ * Updates of more chunks than this are pulled by the receivers over the direct protocol instead of pushed
+ * through gossipsub: pushing queues every chunk at once and the mesh forwards each up to (peers − 2) times,
+ * while pulling sends exactly one copy per receiver at the pace the receiver asks (npm run bench).
+ */
+export const MAX_GOSSIP_CHUNKS = 1;
 /** A gossip message: one chunk plus envelope overhead. Direct responses (a log) may pass a larger limit. */
 export const MAX_GOSSIP_MESSAGE_BYTES = MAX_CHUNK_BYTES + 64 * 1024;
 export const ROUND_PHASES = ['idle', 'training', 'collecting', 'committing', 'applying', 'stalled'] as const;

@@ -58,38 +58,65 @@ describe('swarm peer rounds', () => {
     }
   });
 
-  it('moves a ~3 MB update in chunks and repairs a chunk lost on gossip over the direct protocol', async () => {
+  it('pulls a ~3 MB update chunk by chunk over the direct protocol instead of gossiping its chunks', async () => {
     const size = 750_000; // 3 MB of float32: three chunks
     const swarm = await TestSwarm.create(3, { size, maxRounds: 1 });
-    let dropped = 0;
-    // Site 0's host loses the first chunk-sized gossip message it publishes (a chunk of its round-1 update).
-    const lossy = (h: SwarmHost): SwarmHost => ({
+    let gossipedChunks = 0;
+    const counting = (h: SwarmHost): SwarmHost => ({
       ...h,
       publish: async (topic, bytes) => {
-        if (topic === 'updates' && bytes.byteLength > MAX_CHUNK_BYTES / 2 && dropped++ === 0) return;
+        if (topic === 'updates' && bytes.byteLength > MAX_CHUNK_BYTES / 2) gossipedChunks++;
         return h.publish(topic, bytes);
       },
     });
-    const sites = await swarm.startAll({ wraps: [lossy] });
+    const sites = await swarm.startAll({ wraps: [counting, counting, counting] });
     await Promise.all(sites.map((s) => s.peer.waitForRound(1, 30_000)));
 
-    expect(dropped).toBeGreaterThan(1);
+    expect(gossipedChunks).toBe(0);
     expectSameRounds(sites, [0, 1]);
     const merged = sites[1].work.applied[1];
     expect(merged.commit.contributors).toHaveLength(3);
     const want = expectedWeights(size, 1);
     const w = merged.merged.get('w')!.data;
     for (const i of [0, 1, 262_143, 262_144, 600_000, size - 1]) expect(w[i]).toBeCloseTo(want[i], 4);
-    // Sites 1 and 2 fetched the lost chunk (1 MiB) from site 0 over the direct protocol.
-    for (const s of sites.slice(1)) {
+    // Every site pulled the other two sites' updates (2 × 3 MB) and little more.
+    for (const s of sites) {
       const direct = s.events.filter(
         (e) => e.type === 'bytes' && e.topic === 'direct' && e.direction === 'in',
       );
-      expect(direct.reduce((n, e) => n + (e.type === 'bytes' ? e.n : 0), 0)).toBeGreaterThan(MAX_CHUNK_BYTES);
+      const bytes = direct.reduce((n, e) => n + (e.type === 'bytes' ? e.n : 0), 0);
+      expect(bytes).toBeGreaterThan(2 * size * 4);
+      expect(bytes).toBeLessThan(3 * size * 4);
     }
     await waitFor(() => sites.every((s) => s.peer.status().phase === 'idle'), {
       timeoutMs: 5000,
       what: 'idle',
     });
+  });
+
+  it('repairs a single-chunk update whose chunk was lost on gossip over the direct protocol', async () => {
+    const size = 200_000; // 800 kB: one chunk, pushed through gossip
+    const swarm = await TestSwarm.create(3, { size, maxRounds: 1 });
+    let dropped = 0;
+    // Site 0's host loses the first chunk-sized gossip message it publishes (its round-1 update's chunk).
+    const lossy = (h: SwarmHost): SwarmHost => ({
+      ...h,
+      publish: async (topic, bytes) => {
+        if (topic === 'updates' && bytes.byteLength > size * 2 && dropped++ === 0) return;
+        return h.publish(topic, bytes);
+      },
+    });
+    const sites = await swarm.startAll({ wraps: [lossy] });
+    await Promise.all(sites.map((s) => s.peer.waitForRound(1, 30_000)));
+
+    expect(dropped).toBeGreaterThan(0);
+    expectSameRounds(sites, [0, 1]);
+    expect(sites[1].work.applied[1].commit.contributors).toHaveLength(3);
+    for (const s of sites.slice(1)) {
+      const direct = s.events.filter(
+        (e) => e.type === 'bytes' && e.topic === 'direct' && e.direction === 'in',
+      );
+      expect(direct.reduce((n, e) => n + (e.type === 'bytes' ? e.n : 0), 0)).toBeGreaterThan(size * 4);
+    }
   });
 });
