@@ -2,7 +2,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { generateModelKey, writeKeyFile } from '../../src/inr/index.js';
+import { createHash } from 'node:crypto';
+import { modelKeyFromBytes, writeKeyFile } from '../../src/inr/index.js';
 import { addMember, initSite, loadTcga, planSites, writeRowsFiles } from '../../src/node/index.js';
 import { createSwarmPsk, writePskFile } from '../../src/swarm/index.js';
 
@@ -42,7 +43,9 @@ export async function createSwarmSetup(o: {
   const plan = planSites(ds, { sites: o.sites, seed: 42, mode: 'random' });
   const names = plan.sites.map((_, i) => `site-${String.fromCharCode(97 + i)}`);
   const rows = await writeRowsFiles(ds, plan, join(dir, 'rows'), names);
-  await writeKeyFile(join(dir, 'site.key'), generateModelKey());
+  // A fixed key: the INR's Δ depends on it, so a random key would make accuracies vary from run to run.
+  const key = modelKeyFromBytes(createHash('sha256').update('swarmd integration test key').digest());
+  await writeKeyFile(join(dir, 'site.key'), key);
   await writePskFile(join(dir, 'swarm.psk'), createSwarmPsk());
   const swarmPath = join(dir, 'swarm.yaml');
   await writeFile(
