@@ -13,6 +13,11 @@ export async function loadTcga(dataDir: string): Promise<Dataset> {
   return loadCsv(join(dataDir, TCGA.file), { ignore: [...TCGA.ignore], keep: [TCGA.group] });
 }
 
+/** Demo and test sites are named site-a, site-b, … in plan order. */
+export function siteName(i: number): string {
+  return `site-${String.fromCharCode(97 + i)}`;
+}
+
 export interface SitePlan {
   /** Held-out rows no site trains on: every result table scores on these. */
   test: number[];

@@ -1,18 +1,16 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stringify } from 'yaml';
 import { createHash } from 'node:crypto';
-import { loadKeyFile, modelKeyFromBytes, writeKeyFile, type ModelKey } from '../inr/index.js';
+import { loadKeyFile, modelKeyFromBytes, type ModelKey } from '../inr/index.js';
 import { parseModelConfig, type Dataset, type Scores } from '../models/index.js';
 import { openCheckpoint } from '../storage/index.js';
-import { createSwarmPsk, writePskFile } from '../swarm/index.js';
-import { loadTcga, planSites, writeRowsFiles } from './demo-data.js';
+import { loadTcga, planSites, siteName, type SitePlan } from './demo-data.js';
 import { evaluateCheckpoint, trainBaseline } from './evaluate.js';
-import { addMember, initSite } from './init.js';
 import { launchSite, type LaunchedSite } from './launcher.js';
 import { fetchStatus } from './status/index.js';
+import { writeSwarmDir } from './swarm-dir.js';
 
 export interface DemoOptions {
   sites: number;
@@ -35,7 +33,6 @@ export interface DemoRow {
 }
 
 const DATA_DIR = fileURLToPath(new URL('../../../data', import.meta.url));
-const CLASSES = ['BRCA', 'COAD', 'HNSC', 'KIRC', 'KIRP', 'LIHC', 'LUAD', 'LUSC', 'PRAD', 'STAD', 'THCA'];
 
 /**
  * `swarmd demo`: N sites on this machine (fresh temp dirs, generated key and PSK) train on shares of the
@@ -56,7 +53,7 @@ export async function runDemo(
       mode: o.split?.mode ?? 'random',
       alpha: o.split?.alpha,
     });
-    const names = plan.sites.map((_, i) => `site-${String.fromCharCode(97 + i)}`);
+    const names = plan.sites.map((_, i) => siteName(i));
     const configs = await writeDemoConfigs(dir, ds, plan, names, o);
     for (const [i, cfg] of configs.entries()) {
       const launched = await launchSite(cfg, { bootstrap: i === 0 ? [] : sites[0].addrs.slice(0, 1) });
@@ -81,57 +78,23 @@ export async function runDemo(
   }
 }
 
-async function writeDemoConfigs(
-  dir: string,
-  ds: Dataset,
-  plan: ReturnType<typeof planSites>,
-  names: string[],
-  o: DemoOptions,
-) {
-  await writeKeyFile(join(dir, 'site.key'), demoKey('right', o.seed));
-  await writePskFile(join(dir, 'swarm.psk'), createSwarmPsk());
-  const rowFiles = await writeRowsFiles(ds, plan, join(dir, 'rows'), names);
-  const swarmPath = join(dir, 'swarm.yaml');
-  await writeFile(
-    swarmPath,
-    stringify({
+function writeDemoConfigs(dir: string, ds: Dataset, plan: SitePlan, names: string[], o: DemoOptions) {
+  return writeSwarmDir(dir, ds, plan, names, {
+    dataDir: DATA_DIR,
+    key: demoKey('right', o.seed),
+    swarm: {
       swarmId: 'swarmd-demo',
-      pskFile: 'swarm.psk',
-      members: [],
       minPeers: names.length,
       rounds: o.rounds,
       roundDeadlineMs: 120_000,
       commitTimeoutMs: 15_000,
-      model: { arch: 'proteomics', classNames: CLASSES, seed: o.seed },
+      model: { seed: o.seed },
+    },
+    site: (i) => ({
+      training: { epochsPerRound: o.epochsPerRound, seed: o.seed + i },
+      log: { level: 'warn', pretty: false },
     }),
-  );
-  const configs: string[] = [];
-  for (const [i, name] of names.entries()) {
-    const path = join(dir, `${name}.yaml`);
-    await writeFile(
-      path,
-      stringify({
-        site: name,
-        dataDir: join(dir, 'db', name),
-        keyFile: 'site.key',
-        swarmConfig: 'swarm.yaml',
-        data: {
-          path: join(DATA_DIR, 'tcga11_metagsca_all.csv.gz'),
-          ignore: ['sample_type'],
-          group: 'patient',
-          rowsFile: rowFiles[i],
-        },
-        listen: ['/ip4/127.0.0.1/tcp/0'],
-        http: { host: '127.0.0.1', port: 0 },
-        training: { epochsPerRound: o.epochsPerRound, seed: o.seed + i },
-        log: { level: 'warn', pretty: false },
-      }),
-    );
-    const r = await initSite({ configPath: path });
-    await addMember(swarmPath, name, r.peerId);
-    configs.push(path);
-  }
-  return configs;
+  });
 }
 
 /** Polls every site's /status and prints a line whenever the swarm's committed round advances. */
@@ -165,13 +128,7 @@ async function followRounds(sites: LaunchedSite[], o: DemoOptions): Promise<void
   }
 }
 
-async function resultTable(
-  ds: Dataset,
-  plan: ReturnType<typeof planSites>,
-  key: ModelKey,
-  db: string,
-  o: DemoOptions,
-) {
+async function resultTable(ds: Dataset, plan: SitePlan, key: ModelKey, db: string, o: DemoOptions) {
   const wrong = demoKey('wrong', o.seed);
   const cp = await openCheckpoint(db);
   const rows: DemoRow[] = [
@@ -190,7 +147,7 @@ async function resultTable(
   });
   const alone = o.everySiteAlone ? plan.sites : plan.sites.slice(0, 1);
   for (const [i, siteRows] of alone.entries()) {
-    const name = `site-${String.fromCharCode(97 + i)} alone (${siteRows.length} samples)`;
+    const name = `${siteName(i)} alone (${siteRows.length} samples)`;
     rows.push({
       model: name,
       ...(await trainBaseline(ds, config, key, wrong, { train: siteRows, test: plan.test }, train)),

@@ -12,7 +12,7 @@ import { statusSnapshotSchema, type StatusSnapshot } from '../../src/node/status
 import { CHROMIUM, countColourPixels, hasChromium, launchChromium } from '../helpers/chromium.js';
 import { hasPrometheus, PROMETHEUS, startPrometheus, type RunningPrometheus } from '../helpers/prometheus.js';
 import { waitFor } from '../helpers/wait.js';
-import { CLASSES, createSwarmSetup, type SwarmSetup } from './swarm-setup.js';
+import { CLASSES, createSwarmSetup, explainFailure, type SwarmSetup } from './swarm-setup.js';
 
 // What an operator sees of a real three-site swarm once it has finished: /status at every site, the
 // `swarmd status` command, a real Prometheus scraping /metrics and the dashboard in a real browser. The
@@ -44,15 +44,7 @@ describe('an operator watching a finished three-site swarm', () => {
     return { body, snapshot: statusSnapshotSchema.parse(JSON.parse(body)) };
   }
   const status = async (name: string) => (await rawStatus(name)).snapshot;
-  /** On a failed wait, show what each daemon logged: the assertion alone says nothing about why. */
-  async function explain<T>(p: Promise<T>): Promise<T> {
-    try {
-      return await p;
-    } catch (err) {
-      for (const [name, s] of sites) console.error(`--- ${name} log (tail)\n${s.output().slice(-3000)}`);
-      throw err;
-    }
-  }
+  const explain = <T>(p: Promise<T>) => explainFailure(sites, p);
   /** The rows a site trains on, computed here from its rows file: its share minus the local validation split. */
   async function expectedTrainRows(name: string): Promise<{ rows: number; train: number }> {
     const { ds } = setup;

@@ -6,7 +6,7 @@ import { loadKeyFile, modelKeyFromBytes } from '../../src/inr/index.js';
 import { evaluateCheckpoint, fetchStatus, launchSite, type LaunchedSite } from '../../src/node/index.js';
 import { openCheckpoint, openStore } from '../../src/storage/index.js';
 import { waitFor } from '../helpers/wait.js';
-import { createSwarmSetup, type SwarmSetup } from './swarm-setup.js';
+import { createSwarmSetup, explainFailure, type SwarmSetup } from './swarm-setup.js';
 
 // Three real `swarmd start` processes on 127.0.0.1, configured like configs/ (ports from 0), on the bundled
 // TCGA data split by patient. Every process is stopped in afterAll; every wait is bounded.
@@ -30,15 +30,7 @@ describe('three swarmd daemons', () => {
   });
 
   const status = (name: string) => fetchStatus(sites.get(name)!.statusUrl, { timeoutMs: 5000 });
-  /** On a failed wait, show what each daemon logged: the assertion alone says nothing about why. */
-  async function explain<T>(p: Promise<T>): Promise<T> {
-    try {
-      return await p;
-    } catch (err) {
-      for (const [name, s] of sites) console.error(`--- ${name} log (tail)\n${s.output().slice(-3000)}`);
-      throw err;
-    }
-  }
+  const explain = <T>(p: Promise<T>) => explainFailure(sites, p);
 
   it('find each other by multiaddr, run rounds and end with byte-identical merged weights', async () => {
     const { names, configs, dir } = setup;

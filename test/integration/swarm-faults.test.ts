@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchStatus, launchSite, type LaunchedSite } from '../../src/node/index.js';
 import { aggregatorOrder } from '../../src/swarm/index.js';
 import { waitFor } from '../helpers/wait.js';
-import { createSwarmSetup, type SwarmSetup } from './swarm-setup.js';
+import { createSwarmSetup, explainFailure, type SwarmSetup } from './swarm-setup.js';
 
 // Real daemons, real SIGKILL: the aggregator dies mid-round, the backup commits; the dead site restarts from
 // its LevelDB and catches up; with quorum gone the survivor reports a stall.
@@ -35,14 +35,7 @@ describe('swarm faults with real daemons', () => {
     sites.set(setup.names[i], s);
     return s;
   }
-  async function explain<T>(p: Promise<T>): Promise<T> {
-    try {
-      return await p;
-    } catch (err) {
-      for (const [name, s] of sites) console.error(`--- ${name} log (tail)\n${s.output().slice(-2500)}`);
-      throw err;
-    }
-  }
+  const explain = <T>(p: Promise<T>) => explainFailure(sites, p, 2500);
 
   it('the backup commits when the aggregator is SIGKILLed; the dead site resumes and catches up', async () => {
     for (let i = 0; i < 3; i++) await launch(i);

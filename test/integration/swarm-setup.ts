@@ -1,12 +1,11 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
-import { createHash } from 'node:crypto';
-import { modelKeyFromBytes, writeKeyFile } from '../../src/inr/index.js';
-import { addMember, initSite, loadTcga, planSites, writeRowsFiles } from '../../src/node/index.js';
-import { createSwarmPsk, writePskFile } from '../../src/swarm/index.js';
+import { modelKeyFromBytes } from '../../src/inr/index.js';
+import { loadTcga, planSites, siteName, writeSwarmDir, type LaunchedSite } from '../../src/node/index.js';
 
+/** The TCGA cohorts in label-index order (the swarm config takes them from the data set). */
 export const CLASSES = [
   'BRCA',
   'COAD',
@@ -41,48 +40,28 @@ export async function createSwarmSetup(o: {
   const dir = await mkdtemp(join(tmpdir(), 'swarmd-it-'));
   const ds = await loadTcga('data');
   const plan = planSites(ds, { sites: o.sites, seed: 42, mode: 'random' });
-  const names = plan.sites.map((_, i) => `site-${String.fromCharCode(97 + i)}`);
-  const rows = await writeRowsFiles(ds, plan, join(dir, 'rows'), names);
+  const names = plan.sites.map((_, i) => siteName(i));
   // A fixed key: the INR's Δ depends on it, so a random key would make accuracies vary from run to run.
   const key = modelKeyFromBytes(createHash('sha256').update('swarmd integration test key').digest());
-  await writeKeyFile(join(dir, 'site.key'), key);
-  await writePskFile(join(dir, 'swarm.psk'), createSwarmPsk());
-  const swarmPath = join(dir, 'swarm.yaml');
-  await writeFile(
-    swarmPath,
-    stringify({
-      swarmId: 'it-swarm',
-      pskFile: 'swarm.psk',
-      members: [],
-      model: { arch: 'proteomics', classNames: CLASSES, seed: 42 },
-      ...o.swarm,
-    }),
-  );
-  const configs: string[] = [];
-  for (const [i, name] of names.entries()) {
-    const path = join(dir, `${name}.yaml`);
-    await writeFile(
-      path,
-      stringify({
-        site: name,
-        dataDir: join(dir, 'db', name),
-        keyFile: 'site.key',
-        swarmConfig: 'swarm.yaml',
-        data: {
-          path: join(process.cwd(), 'data/tcga11_metagsca_all.csv.gz'),
-          ignore: ['sample_type'],
-          group: 'patient',
-          rowsFile: rows[i],
-        },
-        listen: ['/ip4/127.0.0.1/tcp/0'],
-        http: { port: 0 },
-        training: o.training,
-        log: { level: 'info', pretty: false },
-      }),
-    );
-    const r = await initSite({ configPath: path });
-    await addMember(swarmPath, name, r.peerId);
-    configs.push(path);
-  }
+  const configs = await writeSwarmDir(dir, ds, plan, names, {
+    dataDir: join(process.cwd(), 'data'),
+    key,
+    swarm: { swarmId: 'it-swarm', model: { seed: 42 }, ...o.swarm },
+    site: () => ({ training: o.training, log: { level: 'info', pretty: false } }),
+  });
   return { dir, names, configs, test: plan.test, ds };
+}
+
+/** Awaits `p`; if it fails, prints the tail of every daemon's log first — the assertion alone says nothing about why. */
+export async function explainFailure<T>(
+  sites: Map<string, LaunchedSite>,
+  p: Promise<T>,
+  tailChars = 3000,
+): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    for (const [name, s] of sites) console.error(`--- ${name} log (tail)\n${s.output().slice(-tailChars)}`);
+    throw err;
+  }
 }
