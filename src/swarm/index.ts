@@ -1,22 +1,12 @@
 /**
- * Swarm: decentralized rounds of learning among an allowlisted set of peers. The pure protocol (wire
- * messages, topic sealing, deterministic merges, aggregator rotation, signed hash-chained commits, chunks,
- * the round state machine), the libp2p host (PSK, member gater, gossip, direct fetch, identities), and the
- * swarm peer that drives rounds over the host. It promises that every peer applies only commits whose merge
+ * Swarm: decentralized rounds of learning among an allowlisted set of peers, in four rooms whose imports run
+ * one way, `peer → {transfer, net} → protocol`: `protocol/` (pure: wire messages, topic sealing, the round
+ * state machine, aggregator rotation, merges, signed hash-chained commits, chunks), `net/` (libp2p: PSK,
+ * member gater, gossip, direct fetch, identities), `transfer/` (the updates a peer holds and the one fetch
+ * policy for what it lacks) and `peer/` (the shell that drives the state machine over the others). It promises that every peer applies only commits whose merge
  * it could check (recomputed from the updates, or fetched by merged hash and chain-verified when catching
  * up), and it never imports tfjs: tensors cross this boundary as named Float32Arrays through RoundWork.
  */
-export * from './protocol-index.js';
-export * from './host-index.js';
-export { createSwarmPeer } from './peer.js';
-export type {
-  CommitRecord,
-  PeerLog,
-  RoundWork,
-  SwarmPeer,
-  SwarmPeerComponents,
-  SwarmPeerEvent,
-  SwarmPeerInit,
-  SwarmPeerStatus,
-  TrafficChannel,
-} from './peer-types.js';
+export * from './protocol/index.js';
+export * from './net/index.js';
+export * from './peer/index.js';

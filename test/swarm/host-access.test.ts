@@ -7,7 +7,7 @@ import {
   peerIdOf,
   type SwarmHost,
   type SwarmHostInit,
-} from '../../src/swarm/host-index.js';
+} from '../../src/swarm/net/index.js';
 
 const SWARM = 'access-test';
 const running: SwarmHost[] = [];

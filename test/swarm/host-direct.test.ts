@@ -11,8 +11,8 @@ import {
   peerIdOf,
   type SwarmHost,
   type SwarmHostInit,
-} from '../../src/swarm/host-index.js';
-import { createDirectProtocol, type DirectProtocol } from '../../src/swarm/direct.js';
+} from '../../src/swarm/net/index.js';
+import { createDirectProtocol, type DirectProtocol } from '../../src/swarm/net/direct.js';
 
 const SWARM = 'direct-test';
 const stoppers: Array<() => Promise<void>> = [];

@@ -10,7 +10,7 @@ import {
   type SwarmHost,
   type SwarmHostInit,
   type SwarmTopic,
-} from '../../src/swarm/host-index.js';
+} from '../../src/swarm/net/index.js';
 
 const SWARM = 'gossip-test';
 const LOOPBACK = '/ip4/127.0.0.1/tcp/0';

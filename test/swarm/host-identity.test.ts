@@ -14,7 +14,7 @@ import {
   signWith,
   verifyFromPeerId,
   writePskFile,
-} from '../../src/swarm/host-index.js';
+} from '../../src/swarm/net/index.js';
 
 const HEX = '0123456789abcdef'.repeat(4);
 const KEY_FILE = `/key/swarm/psk/1.0.0/\n/base16/\n${HEX}`;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/core/index.js';
-import { aggregatorForAttempt, aggregatorOrder } from '../../src/swarm/protocol-index.js';
+import { aggregatorForAttempt, aggregatorOrder } from '../../src/swarm/protocol/index.js';
 import { runPython } from '../helpers/python.js';
 
 const peers = [

@@ -5,7 +5,7 @@ import {
   ChunkError,
   MAX_CHUNK_BYTES,
   splitIntoChunks,
-} from '../../src/swarm/protocol-index.js';
+} from '../../src/swarm/protocol/index.js';
 
 const MiB = 1024 * 1024;
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');

@@ -10,7 +10,7 @@ import {
   type CommitContext,
   type RoundCommit,
   type SignedCommit,
-} from '../../src/swarm/protocol-index.js';
+} from '../../src/swarm/protocol/index.js';
 import { runPython } from '../helpers/python.js';
 
 const h = (c: string) => c.repeat(64);

@@ -6,7 +6,7 @@ import {
   mergeByMethod,
   sumTensors,
   type Contribution,
-} from '../../src/swarm/protocol-index.js';
+} from '../../src/swarm/protocol/index.js';
 import { hasPythonModule, runPython } from '../helpers/python.js';
 
 /** mulberry32, seeded so the reference inputs are the same on every run. */

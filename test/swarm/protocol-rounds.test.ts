@@ -13,7 +13,7 @@ import {
   type RoundEvent,
   type RoundState,
   type SignedCommit,
-} from '../../src/swarm/protocol-index.js';
+} from '../../src/swarm/protocol/index.js';
 
 const members = ['peer-a', 'peer-b', 'peer-c'];
 const DEADLINE = 10_000;

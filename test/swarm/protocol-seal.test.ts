@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SealError, deriveTopicKey, open, seal } from '../../src/swarm/protocol-index.js';
+import { SealError, deriveTopicKey, open, seal } from '../../src/swarm/protocol/index.js';
 import { runPython } from '../helpers/python.js';
 
 const secret = new Uint8Array(32).map((_, i) => i + 1);

@@ -7,7 +7,7 @@ import {
   encodeMessage,
   type DecodeContext,
   type WireMessage,
-} from '../../src/swarm/protocol-index.js';
+} from '../../src/swarm/protocol/index.js';
 
 const h = (c: string) => c.repeat(64);
 const ctx: DecodeContext = {

@@ -1,4 +1,4 @@
-import { InputError } from '../core/index.js';
+import { InputError } from '../../core/index.js';
 import { aggregatorForAttempt, aggregatorOrder } from './aggregator.js';
 import {
   checkCommit,

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { link, open, readFile, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { generateKey } from '@libp2p/pnet';
-import { SwarmdError } from '../core/errors.js';
+import { SwarmdError } from '../../core/errors.js';
 
 /** A swarm key file that cannot be used; `code` is one of the PSK_* codes, the message says how to fix it. */
 export class PskError extends SwarmdError {}

@@ -1,4 +1,4 @@
-import { SwarmdError, sortedNames, tensorSize, type NamedTensors, type Tensor } from '../core/index.js';
+import { SwarmdError, sortedNames, tensorSize, type NamedTensors, type Tensor } from '../../core/index.js';
 import { compareIds } from './commit.js';
 
 /*

@@ -1,5 +1,5 @@
 import type { SwarmHost } from './host.js';
-import type { PeerLog } from './peer-types.js';
+import type { PeerLog } from './channel.js';
 
 /**
  * Keeps members directly connected. Sites usually bootstrap to one peer only; without direct links every

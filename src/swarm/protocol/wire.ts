@@ -1,6 +1,6 @@
 import { Packr } from 'msgpackr';
 import { z } from 'zod';
-import { SwarmdError } from '../core/index.js';
+import { SwarmdError } from '../../core/index.js';
 
 /*
  * Wire messages (gossip payloads and direct request/response), msgpack-encoded and validated with zod once,

@@ -3,7 +3,7 @@
  * topics, the member gater, the direct fetch protocol, and bootstrap dialling that keeps retrying so a
  * restarted peer rejoins. No mDNS, no DHT: members find each other only through bootstrap addresses.
  */
-import '../core/polyfill.js';
+import '../../core/polyfill.js';
 import { GossipSub } from '@chainsafe/libp2p-gossipsub';
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
@@ -16,7 +16,7 @@ import { preSharedKey } from '@libp2p/pnet';
 import { tcp } from '@libp2p/tcp';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
-import { SwarmdError } from '../core/errors.js';
+import { SwarmdError } from '../../core/errors.js';
 import {
   createDirectProtocol,
   timeoutSignal,

@@ -2,7 +2,6 @@
  * Swarm host: the I/O side of the swarm protocol — who may connect (PSK + member allowlist), gossip on the
  * swarm's `control` and `updates` topics, direct request/response between members, and peer identities.
  * It promises that nothing from a non-member reaches a handler, and that `stop()` ends every timer and socket.
- * (To be merged into `src/swarm/index.ts`.)
  */
 export {
   createSwarmHost,
@@ -34,3 +33,13 @@ export {
   type PrivateKey,
 } from './identity.js';
 export { createSwarmPsk, parsePskFile, pskSecret, readPskFile, writePskFile, PskError } from './psk.js';
+export {
+  createPeerChannel,
+  type Outgoing,
+  type PeerChannel,
+  type PeerChannelDeps,
+  type PeerLog,
+  type TrafficBook,
+  type TrafficChannel,
+} from './channel.js';
+export { MemberLinks } from './links.js';

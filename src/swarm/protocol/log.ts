@@ -1,4 +1,4 @@
-import { decodeTensors, hashTensors, type NamedTensors } from '../core/index.js';
+import { decodeTensors, hashTensors, type NamedTensors } from '../../core/index.js';
 import {
   checkCommitStructure,
   commitHash,
@@ -7,8 +7,19 @@ import {
   type SignedCommit,
 } from './commit.js';
 import { mergeByMethod, type MergeMethod } from './merge.js';
-import type { UpdateStore } from './peer-store.js';
-import { WIRE_VERSION, decodeMessage, encodeMessage } from './wire.js';
+import { WIRE_VERSION, decodeMessage, encodeMessage, type UpdateManifest } from './wire.js';
+
+/** A commit as the round log keeps it: `bytes` decode with decodeCommitRecord. */
+export interface CommitRecord {
+  round: number;
+  hash: string;
+  bytes: Uint8Array;
+}
+
+/** The updates a merge is recomputed from, by update hash (the transfer's store implements it). */
+export interface HeldUpdates {
+  get(updateHash: string): { manifest: UpdateManifest; bytes: Uint8Array } | undefined;
+}
 
 /*
  * What a peer does with commits beyond the pure checks: recompute a merge from the updates it holds, encode
@@ -30,7 +41,7 @@ export type Recomputed =
 
 /** Merges the listed contributors' updates as this peer holds them (float64, peer-ID order: deterministic). */
 export function recomputeMerge(
-  store: UpdateStore,
+  store: HeldUpdates,
   c: { round: number; method: MergeMethod; kind: 'stats' | 'model'; contributors: readonly Contributor[] },
 ): Recomputed {
   const expected = roundKind(c.round);

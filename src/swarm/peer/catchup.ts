@@ -1,9 +1,8 @@
-import { decodeTensors, hashTensors, type NamedTensors } from '../core/index.js';
-import type { SignedCommit } from './commit.js';
-import { verifyLog, type Recomputed } from './peer-commit.js';
-import type { PeerBook } from './peer-status.js';
-import { FetchError, type Transfer } from './peer-transfer.js';
-import type { PeerLog } from './peer-types.js';
+import { decodeTensors, hashTensors, type NamedTensors } from '../../core/index.js';
+import { type Recomputed, type SignedCommit, verifyLog } from '../protocol/index.js';
+import type { PeerBook } from './book.js';
+import { FetchError, type Transfer } from '../transfer/index.js';
+import type { PeerLog } from './types.js';
 
 /*
  * Catching up: a peer that is behind (restarted, joined late, or missed a commit) fetches the round log

@@ -1,18 +1,20 @@
-import { SwarmdError, type NamedTensors } from '../core/index.js';
-import type { SignedCommit } from './commit.js';
-import { PeerCommits } from './peer-applied.js';
-import { MemberLinks } from './peer-links.js';
-import { AheadTracker, catchUpFrom } from './peer-catchup.js';
-import { createPeerChannel, type PeerChannel } from './peer-channel.js';
-import { recomputeMerge, roundKind } from './peer-commit.js';
-import { PeerRounds } from './peer-rounds.js';
-import { createFetchHandler } from './peer-serve.js';
-import { PeerBook } from './peer-status.js';
-import { UpdateStore, type HeldUpdate } from './peer-store.js';
-import { Transfer } from './peer-transfer.js';
-import type { SwarmPeer, SwarmPeerComponents, SwarmPeerInit, SwarmPeerStatus } from './peer-types.js';
-import { deriveTopicKey } from './seal.js';
-import { MAX_GOSSIP_CHUNKS, type UpdateManifest, type WireMessage } from './wire.js';
+import { SwarmdError, type NamedTensors } from '../../core/index.js';
+import {
+  deriveTopicKey,
+  MAX_GOSSIP_CHUNKS,
+  recomputeMerge,
+  roundKind,
+  type SignedCommit,
+  type UpdateManifest,
+  type WireMessage,
+} from '../protocol/index.js';
+import { PeerCommits } from './applied.js';
+import { createPeerChannel, MemberLinks, type PeerChannel } from '../net/index.js';
+import { AheadTracker, catchUpFrom } from './catchup.js';
+import { PeerRounds } from './rounds.js';
+import { createFetchHandler, type HeldUpdate, Transfer, UpdateStore } from '../transfer/index.js';
+import { PeerBook } from './book.js';
+import type { SwarmPeer, SwarmPeerComponents, SwarmPeerInit, SwarmPeerStatus } from './types.js';
 
 /*
  * The swarm peer: the I/O shell around the pure round state machine. It says hello on `control` every

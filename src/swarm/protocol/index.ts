@@ -7,6 +7,7 @@ export { SEAL_VERSION, SealError, deriveTopicKey, open, seal } from './seal.js';
 export {
   HashSchema,
   MAX_CHUNK_BYTES,
+  MAX_GOSSIP_CHUNKS,
   MAX_GOSSIP_MESSAGE_BYTES,
   PeerIdSchema,
   ROUND_PHASES,
@@ -65,3 +66,5 @@ export type {
   StepResult,
   Update,
 } from './rounds.js';
+export { commitRecordBytes, decodeCommitRecord, recomputeMerge, roundKind, verifyLog } from './log.js';
+export type { CommitRecord, HeldUpdates, LogContext, Recomputed } from './log.js';

@@ -1,7 +1,5 @@
-import { aggregatorForAttempt } from './aggregator.js';
-import type { Contributor } from './commit.js';
-import type { SwarmPeerEvent, SwarmPeerStatus, TrafficChannel } from './peer-types.js';
-import type { RoundState } from './rounds.js';
+import { aggregatorForAttempt, type Contributor, type RoundState } from '../protocol/index.js';
+import type { SwarmPeerEvent, SwarmPeerStatus, TrafficChannel } from './types.js';
 
 /*
  * The swarm peer's bookkeeping for status and metrics: liveness of members, drops by reason, bytes, the

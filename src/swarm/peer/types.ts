@@ -1,6 +1,8 @@
-import type { NamedTensors } from '../core/index.js';
-import type { SwarmHost } from './host.js';
-import type { RoundPhase } from './wire.js';
+import type { NamedTensors } from '../../core/index.js';
+import type { PeerLog, SwarmHost, TrafficChannel } from '../net/index.js';
+import type { CommitRecord, RoundPhase } from '../protocol/index.js';
+
+export type { CommitRecord, PeerLog, TrafficChannel };
 
 /** The model side of a round, as the swarm peer sees it; the node implements it with tfjs. */
 export interface RoundWork {
@@ -14,13 +16,6 @@ export interface RoundWork {
   ): Promise<{ tensors: NamedTensors; samples: number; metrics: Record<string, number> }>;
   /** A verified commit: persist (checkpoint + round-log entry atomically) and adopt the merged tensors. Round 0 = merged stats. */
   apply(round: number, merged: NamedTensors, commit: { hash: string; bytes: Uint8Array }): Promise<void>;
-}
-
-/** A commit as the store keeps it: `bytes` are what `apply` was given (decodable by this peer again). */
-export interface CommitRecord {
-  round: number;
-  hash: string;
-  bytes: Uint8Array;
 }
 
 export interface SwarmPeerInit {
@@ -50,13 +45,6 @@ export interface SwarmPeerInit {
   readLog(fromRound: number): Promise<CommitRecord[]>;
 }
 
-export interface PeerLog {
-  debug(o: object, msg?: string): void;
-  info(o: object, msg?: string): void;
-  warn(o: object, msg?: string): void;
-  error(o: object, msg?: string): void;
-}
-
 export interface SwarmPeerComponents {
   host: SwarmHost;
   work: RoundWork;
@@ -67,9 +55,6 @@ export interface SwarmPeerComponents {
   tickMs?: number;
   onEvent?: (e: SwarmPeerEvent) => void;
 }
-
-/** Where bytes went: the two gossip topics or the direct fetch protocol. */
-export type TrafficChannel = 'control' | 'updates' | 'direct';
 
 /** What the node turns into metrics. `peer.connected` is liveness: heard from within 5 ticks. */
 export type SwarmPeerEvent =

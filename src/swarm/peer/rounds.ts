@@ -1,13 +1,26 @@
-import { encodeTensors, type NamedTensors } from '../core/index.js';
-import { commitHash, createCommit, signCommit, verifyCommitSignature, type SignedCommit } from './commit.js';
-import type { Outgoing } from './peer-channel.js';
-import { recomputeMerge, roundKind } from './peer-commit.js';
-import type { PeerCommits } from './peer-applied.js';
-import type { PeerBook } from './peer-status.js';
-import type { HeldUpdate, UpdateStore } from './peer-store.js';
-import type { PeerLog, RoundWork, SwarmPeerInit } from './peer-types.js';
-import { counted, initialRoundState, step, type Effect, type RoundEvent, type RoundState } from './rounds.js';
-import { MAX_CHUNK_BYTES, MAX_GOSSIP_CHUNKS } from './wire.js';
+import { encodeTensors, type NamedTensors } from '../../core/index.js';
+import {
+  commitHash,
+  counted,
+  createCommit,
+  type Effect,
+  initialRoundState,
+  MAX_CHUNK_BYTES,
+  MAX_GOSSIP_CHUNKS,
+  recomputeMerge,
+  type RoundEvent,
+  roundKind,
+  type RoundState,
+  signCommit,
+  type SignedCommit,
+  step,
+  verifyCommitSignature,
+} from '../protocol/index.js';
+import type { Outgoing } from '../net/index.js';
+import type { PeerCommits } from './applied.js';
+import type { PeerBook } from './book.js';
+import type { HeldUpdate, UpdateStore } from '../transfer/index.js';
+import type { PeerLog, RoundWork, SwarmPeerInit } from './types.js';
 
 /*
  * Drives the pure round state machine: feeds it events one at a time (a queue, so an effect that raises an

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import { SwarmdError } from '../core/index.js';
+import { SwarmdError } from '../../core/index.js';
 
 /*
  * Topic payload encryption, so a relay that is not a member learns nothing from what it forwards.

@@ -7,7 +7,7 @@ import * as lp from 'it-length-prefixed';
 import { Uint8ArrayList } from 'uint8arraylist';
 import { peerIdFromString } from '@libp2p/peer-id';
 import type { IncomingStreamData, Libp2p, Stream } from '@libp2p/interface';
-import { SwarmdError } from '../core/errors.js';
+import { SwarmdError } from '../../core/errors.js';
 
 /** Largest request or response payload. */
 export const MAX_DIRECT_PAYLOAD_BYTES = 8 * 1024 * 1024;

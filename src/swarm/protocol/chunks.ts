@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { SwarmdError } from '../core/index.js';
+import { SwarmdError } from '../../core/index.js';
 import { MAX_CHUNK_BYTES } from './wire.js';
 
 /*

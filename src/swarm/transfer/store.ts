@@ -1,5 +1,12 @@
-import { ChunkAssembler, ChunkError, sha256Hex, splitIntoChunks, type MissingChunk } from './chunks.js';
-import { MAX_CHUNK_BYTES, type UpdateManifest } from './wire.js';
+import {
+  ChunkAssembler,
+  ChunkError,
+  MAX_CHUNK_BYTES,
+  sha256Hex,
+  splitIntoChunks,
+  type MissingChunk,
+  type UpdateManifest,
+} from '../protocol/index.js';
 
 /*
  * The updates a peer holds (its own, the ones it assembled from chunks, and merged weights it serves by

@@ -1,9 +1,14 @@
-import { encodeTensors, hashTensors, type NamedTensors } from '../core/index.js';
-import { commitHash, type SignedCommit } from './commit.js';
-import { commitRecordBytes, decodeCommitRecord, roundKind } from './peer-commit.js';
-import type { PeerBook } from './peer-status.js';
-import type { UpdateStore } from './peer-store.js';
-import type { PeerLog, RoundWork, SwarmPeerInit } from './peer-types.js';
+import { encodeTensors, hashTensors, type NamedTensors } from '../../core/index.js';
+import {
+  commitHash,
+  commitRecordBytes,
+  decodeCommitRecord,
+  roundKind,
+  type SignedCommit,
+} from '../protocol/index.js';
+import type { PeerBook } from './book.js';
+import type { UpdateStore } from '../transfer/index.js';
+import type { PeerLog, RoundWork, SwarmPeerInit } from './types.js';
 
 /*
  * What this peer has applied: the last commit (the chain's head), the merged weights training starts from,

@@ -5,7 +5,7 @@
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id';
 import type { PrivateKey } from '@libp2p/interface';
-import { SwarmdError } from '../core/errors.js';
+import { SwarmdError } from '../../core/errors.js';
 
 export type { PrivateKey };
 

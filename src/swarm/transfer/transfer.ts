@@ -1,10 +1,7 @@
-import { SwarmdError } from '../core/index.js';
-import type { MissingChunk } from './chunks.js';
-import type { PeerChannel } from './peer-channel.js';
-import type { PeerBook } from './peer-status.js';
-import type { HeldUpdate, UpdateStore } from './peer-store.js';
-import type { PeerLog } from './peer-types.js';
-import type { FetchRequest, FetchResponse, UpdateManifest } from './wire.js';
+import { SwarmdError } from '../../core/index.js';
+import type { PeerChannel, PeerLog, TrafficBook } from '../net/index.js';
+import type { FetchRequest, FetchResponse, MissingChunk, UpdateManifest } from '../protocol/index.js';
+import type { HeldUpdate, UpdateStore } from './store.js';
 
 /*
  * Fetching what gossip did not bring, over the direct protocol: missing chunks of an announced update, a
@@ -17,7 +14,7 @@ export interface TransferDeps {
   self: string;
   channel: PeerChannel;
   store: UpdateStore;
-  book: PeerBook;
+  book: TrafficBook;
   log: PeerLog;
   connectedPeers(): string[];
   isMember(peerId: string): boolean;

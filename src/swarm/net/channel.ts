@@ -1,9 +1,7 @@
 import { MAX_DIRECT_PAYLOAD_BYTES } from './direct.js';
 import type { SwarmHost, SwarmTopic } from './host.js';
 import { topicName } from './host.js';
-import type { PeerBook } from './peer-status.js';
-import type { PeerLog } from './peer-types.js';
-import { open, seal } from './seal.js';
+import { open, seal } from '../protocol/index.js';
 import {
   MAX_GOSSIP_MESSAGE_BYTES,
   WIRE_VERSION,
@@ -13,13 +11,30 @@ import {
   type FetchResponse,
   type WireMessage,
   type WireMessageType,
-} from './wire.js';
+} from '../protocol/index.js';
 
 /*
  * The peer's messages on the wire: gossip sealed under the topic key (AAD = topic name) around a wire
  * message, and direct fetch requests/responses as plain wire messages (the stream is already inside the
  * PSK and noise). Whatever fails to open or decode is counted as a drop by reason and never thrown.
  */
+/** The swarm's logger: structured fields first (pino's shape). */
+export interface PeerLog {
+  debug(o: object, msg?: string): void;
+  info(o: object, msg?: string): void;
+  warn(o: object, msg?: string): void;
+  error(o: object, msg?: string): void;
+}
+
+/** Where bytes went: the two gossip topics or the direct fetch protocol. */
+export type TrafficChannel = 'control' | 'updates' | 'direct';
+
+/** What the channel reports: drops by reason and bytes by channel (the peer's status book implements it). */
+export interface TrafficBook {
+  drop(reason: string): void;
+  bytes(direction: 'in' | 'out', topic: TrafficChannel, n: number): void;
+}
+
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 /** A message as the peer builds it; the channel fills in version, swarm and sender. */
 export type Outgoing = DistributiveOmit<WireMessage, 'v' | 'swarmId' | 'from'>;
@@ -41,7 +56,7 @@ export interface PeerChannelDeps {
   members: ReadonlySet<string>;
   host: SwarmHost;
   topicKey: Uint8Array;
-  book: PeerBook;
+  book: TrafficBook;
   log: PeerLog;
   /** Gossip about rounds before this one is stale. */
   minRound(): number;

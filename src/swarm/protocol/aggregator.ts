@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { InputError } from '../core/index.js';
+import { InputError } from '../../core/index.js';
 import { compareIds } from './commit.js';
 
 /*

@@ -1,7 +1,12 @@
-import { decodeCommitRecord } from './peer-commit.js';
-import type { UpdateStore } from './peer-store.js';
-import type { CommitRecord, PeerLog } from './peer-types.js';
-import type { FetchRequest, FetchResponse, SignedCommit } from './wire.js';
+import type { UpdateStore } from './store.js';
+import type { PeerLog } from '../net/index.js';
+import {
+  decodeCommitRecord,
+  type CommitRecord,
+  type FetchRequest,
+  type FetchResponse,
+  type SignedCommit,
+} from '../protocol/index.js';
 
 /*
  * The peer's answers to direct fetch requests: chunks and updates it holds, merged weights by merged hash
