@@ -142,6 +142,7 @@ async function build(
       self,
       members,
       minPeers: swarm.minPeers,
+      merge: swarm.merge,
       roundDeadlineMs: swarm.roundDeadlineMs,
       commitTimeoutMs: swarm.commitTimeoutMs,
       maxRounds: swarm.rounds,

@@ -26,6 +26,10 @@ const contributor = (peerId: string, round = 1): Contributor => ({
   updateHash: upd(peerId, round),
   samples: samples[peerId],
 });
+/** The statistics round (0) is applied before every model round these tests run. */
+const STATS_HASH = 's'.repeat(64);
+const AFTER_STATS = { round: 0, hash: STATS_HASH };
+
 /** Stands in for the merged weights' hash: any deterministic function of the contributors does here. */
 const fakeMerge = (cs: Contributor[]) => createHash('sha256').update(JSON.stringify(cs)).digest('hex');
 
@@ -37,7 +41,7 @@ function config(self: string, over: Partial<RoundConfig> = {}): RoundConfig {
     roundDeadlineMs: DEADLINE,
     commitTimeoutMs: TIMEOUT,
   };
-  return { ...base, self, method: 'fedavg', ...over };
+  return { ...base, self, merge: 'fedavg', ...over };
 }
 
 function signedCommit(
@@ -56,7 +60,7 @@ function signedCommit(
 /** A swarm of pure state machines and the effects each step produced; time is whatever the test passes. */
 class Swarm {
   readonly states = new Map<string, RoundState>();
-  constructor(cfg: (id: string) => RoundConfig, last: { round: number; hash: string } | null = null) {
+  constructor(cfg: (id: string) => RoundConfig, last: { round: number; hash: string } | null = AFTER_STATS) {
     for (const id of members) this.states.set(id, initialRoundState(cfg(id), last));
   }
   on(id: string, event: RoundEvent, now: number): Effect[] {
@@ -116,7 +120,7 @@ describe('round state machine', () => {
     for (const id of [second, third]) expect(last[id].some((e) => e.type === 'merge-and-commit')).toBe(false);
     for (const id of members) expect(swarm.state(id)).toMatchObject({ phase: 'committing', closedAt: 3200 });
 
-    const signed = signedCommit(1, all, first, null);
+    const signed = signedCommit(1, all, first, STATS_HASH);
     const applied = swarm.deliverCommit(signed, 3300);
     for (const id of members) expect(applied[id]).toEqual([{ type: 'apply-commit', signed }]);
     for (const id of members) expect(swarm.state(id).phase).toBe('applying');
@@ -175,7 +179,7 @@ describe('round state machine', () => {
     ]);
 
     // The second aggregator's commit reaches everyone: nobody steps in any more.
-    const applied = swarm.deliverCommit(signedCommit(1, two, second, null), DEADLINE + 2 * TIMEOUT + 5);
+    const applied = swarm.deliverCommit(signedCommit(1, two, second, STATS_HASH), DEADLINE + 2 * TIMEOUT + 5);
     for (const id of members) expect(applied[id].map((e) => e.type)).toEqual(['apply-commit']);
     expect(swarm.on(first, { type: 'tick' }, DEADLINE + 3 * TIMEOUT)).toEqual([]);
   });
@@ -193,14 +197,66 @@ describe('round state machine', () => {
     expect(swarm.state(first).phase).toBe('stalled');
     expect(swarm.on(first, { type: 'tick' }, DEADLINE + 10 * TIMEOUT)).toEqual([]);
 
-    // The missing peer comes back and publishes: quorum reached, the aggregator clock starts now.
+    // The missing peer comes back and publishes: quorum reached. The turn clock still runs from the
+    // first close (attempt 11 at `back` is third's turn, not this peer's), so no second clock starts.
     const back = DEADLINE + 11 * TIMEOUT;
     const u = { round: 1, updateHash: upd(others[1]), samples: samples[others[1]] };
-    const effects = swarm.on(first, { type: 'update-received', from: others[1], ...u }, back);
-    expect(effects).toEqual([
-      { type: 'merge-and-commit', round: 1, attempt: 0, contributors: members.map((p) => contributor(p)) },
+    expect(swarm.on(first, { type: 'update-received', from: others[1], ...u }, back)).toEqual([]);
+    expect(swarm.state(first)).toMatchObject({ phase: 'committing', closedAt: DEADLINE });
+    const all = members.map((p) => contributor(p));
+    expect(swarm.on(first, { type: 'tick' }, DEADLINE + 12 * TIMEOUT)).toEqual([
+      { type: 'merge-and-commit', round: 1, attempt: 12, contributors: all },
     ]);
-    expect(swarm.state(first)).toMatchObject({ phase: 'committing', closedAt: back });
+  });
+
+  it('lets only one peer commit when a stalled round regains quorum at different times', () => {
+    // third trains slowly: first and second close at the deadline without its update and stall. Its
+    // update reaches second half a timeout later and first a timeout after that.
+    const swarm = new Swarm((id) => config(id, { minPeers: 3 }));
+    swarm.connectAll(0);
+    swarm.contribute(first, 1000, 1, [first, second]);
+    swarm.contribute(second, 1000, 1, [first, second]);
+    for (const p of [first, second]) swarm.on(p, { type: 'tick' }, DEADLINE);
+    expect([first, second].map((p) => swarm.state(p).phase)).toEqual(['stalled', 'stalled']);
+    const u = { round: 1, updateHash: upd(third), samples: samples[third] };
+    const issued: { peer: string; attempt: number; at: number }[] = [];
+    const feed = (peer: string, event: RoundEvent, at: number) =>
+      swarm.on(peer, event, at).forEach((e) => {
+        if (e.type === 'merge-and-commit') issued.push({ peer, attempt: e.attempt, at });
+      });
+    feed(second, { type: 'update-received', from: third, ...u }, DEADLINE + TIMEOUT / 2);
+    feed(first, { type: 'update-received', from: third, ...u }, DEADLINE + (3 * TIMEOUT) / 2);
+    feed(second, { type: 'tick' }, DEADLINE + (3 * TIMEOUT) / 2);
+    // Both peers count attempts from the same close, so only the peer whose turn it is commits: first
+    // at attempt 0 would have been before its quorum, second's turn (attempt 1) is now.
+    expect(issued).toEqual([{ peer: second, attempt: 1, at: DEADLINE + (3 * TIMEOUT) / 2 }]);
+  });
+
+  it('publishes its own signed commit only while the round is committing and no other commit is in', () => {
+    const swarm = new Swarm((id) => config(id));
+    swarm.connectAll(0);
+    members.forEach((p) => swarm.contribute(p, 1000));
+    const all = members.map((p) => contributor(p));
+    const own = signedCommit(1, all, first, STATS_HASH);
+    const ready = (signed: SignedCommit): RoundEvent => ({
+      type: 'own-commit-signed',
+      signed,
+      mergedHash: fakeMerge(all),
+    });
+    expect(swarm.on(first, ready(own), 1001)).toEqual([
+      { type: 'publish-commit', signed: own },
+      { type: 'apply-commit', signed: own },
+    ]);
+    // second waits on first's commit (it lacks an update): its own commit, signed later, is withheld.
+    const pending: RoundEvent = { type: 'commit-received', signed: own, recomputedMergedHash: null };
+    swarm.on(second, pending, 1002);
+    const late = signedCommit(1, all, second, STATS_HASH);
+    expect(swarm.on(second, ready(late), 1003)).toEqual([{ type: 'withhold-commit', round: 1 }]);
+    // A commit signed for a round this peer has left is withheld too.
+    swarm.on(third, { type: 'commit-applied', round: 1, hash: commitHash(own.commit) }, 1004);
+    expect(swarm.on(third, ready(signedCommit(1, all, third, STATS_HASH)), 1005)).toEqual([
+      { type: 'withhold-commit', round: 1 },
+    ]);
   });
 
   it('drops updates for old rounds, too far ahead, from non-members, and equivocations', () => {
@@ -285,7 +341,7 @@ describe('round state machine', () => {
 
     it('rejects a commit whose merged hash differs and lets the next aggregator commit', () => {
       const swarm = closedRound();
-      const signed = signedCommit(1, all(), first, null);
+      const signed = signedCommit(1, all(), first, STATS_HASH);
       const event: RoundEvent = { type: 'commit-received', signed, recomputedMergedHash: 'e'.repeat(64) };
       expect(swarm.on(second, event, 3100)).toEqual([
         { type: 'reject-commit', reason: 'merged-hash-mismatch', round: 1 },
@@ -300,8 +356,8 @@ describe('round state machine', () => {
       const swarm = closedRound();
       const reasons = [
         signedCommit(1, all(), first, 'c'.repeat(64)),
-        signedCommit(1, [contributor('peer-a')], first, null),
-        signedCommit(1, all(), 'peer-z', null),
+        signedCommit(1, [contributor('peer-a')], first, STATS_HASH),
+        signedCommit(1, all(), 'peer-z', STATS_HASH),
       ].map((signed) =>
         swarm.on(second, { type: 'commit-received', signed, recomputedMergedHash: null }, 3100),
       );
@@ -318,7 +374,7 @@ describe('round state machine', () => {
       swarm.contribute(first, 1000, 1, [first, second]);
       swarm.contribute(second, 1000, 1, [first, second]);
       // The second peer never got the third peer's update, but the commit lists it.
-      const signed = signedCommit(1, all(), first, null);
+      const signed = signedCommit(1, all(), first, STATS_HASH);
       const pending: RoundEvent = { type: 'commit-received', signed, recomputedMergedHash: null };
       expect(swarm.on(second, pending, DEADLINE)).toEqual([
         { type: 'fetch-update', updateHash: upd(third), from: first },
@@ -331,14 +387,14 @@ describe('round state machine', () => {
     it('applies a valid commit even while still training', () => {
       const swarm = new Swarm((id) => config(id));
       swarm.connectAll(0);
-      const signed = signedCommit(1, [contributor('peer-a'), contributor('peer-b')], 'peer-a', null);
+      const signed = signedCommit(1, [contributor('peer-a'), contributor('peer-b')], 'peer-a', STATS_HASH);
       const res = swarm.deliverCommit(signed, 500);
       expect(res['peer-c']).toEqual([{ type: 'apply-commit', signed }]);
     });
 
     it('drops an old or duplicate commit and asks to catch up on a future one', () => {
       const swarm = closedRound();
-      const signed = signedCommit(1, all(), first, null);
+      const signed = signedCommit(1, all(), first, STATS_HASH);
       swarm.deliverCommit(signed, 3100);
       expect(swarm.deliverCommit(signed, 3200)[second]).toEqual([
         { type: 'drop', reason: 'duplicate-commit', from: first },

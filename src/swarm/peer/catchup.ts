@@ -1,5 +1,5 @@
 import { decodeTensors, hashTensors, type NamedTensors } from '../../core/index.js';
-import { type Recomputed, type SignedCommit, verifyLog } from '../protocol/index.js';
+import { verifyLog, type MergeMethod, type Recomputed, type SignedCommit } from '../protocol/index.js';
 import type { PeerBook } from './book.js';
 import { FetchError, type Transfer } from '../transfer/index.js';
 import type { PeerLog } from './types.js';
@@ -14,6 +14,7 @@ export interface CatchUpDeps {
   swarmId: string;
   members: ReadonlySet<string>;
   minPeers: number;
+  merge: MergeMethod;
   verify: (peerId: string, bytes: Uint8Array, sig: Uint8Array) => Promise<boolean>;
   transfer: Transfer;
   book: PeerBook;

@@ -306,7 +306,8 @@ class Peer implements SwarmPeer {
       book: this.book,
       log: this.c.log,
       applied: () => this.commits.applied(),
-      recompute: (s: SignedCommit) => recomputeMerge(this.store, s.commit),
+      merge: this.rounds.state.cfg.merge,
+      recompute: (s: SignedCommit) => recomputeMerge(this.store, s.commit, this.rounds.state.cfg.merge),
       apply: (s: SignedCommit, m: NamedTensors) => this.rounds.applyCommit(s, m),
     };
     void this.ahead.run(peerId, () => catchUpFrom(deps, peerId), this.c.log);

@@ -58,16 +58,14 @@ export class PeerRounds {
   private stopped = false;
   private training: { round: number; controller: AbortController } | null = null;
   /** Commits being verified now (hash → round). */
-  private readonly checking = new Map<string, number>();
+  private readonly checking = new Set<string>();
   private readonly fetching = new Set<string>();
   private readonly mergedByCommit = new Map<string, NamedTensors>();
 
   constructor(private readonly d: PeerRoundsDeps) {
     const { init } = d;
     const last = d.commits.applied();
-    const cfg = { ...init, method: roundKind(last === null ? 0 : last.round + 1).method };
-    const initial = initialRoundState(cfg, last);
-    this.state = last === null ? { ...initial, round: 0 } : initial; // round 0: the statistics round
+    this.state = initialRoundState({ ...init, merge: init.merge ?? 'fedavg' }, last);
   }
 
   dispatch(event: RoundEvent): void {
@@ -80,9 +78,7 @@ export class PeerRounds {
         if (this.d.commits.finished && e.type !== 'commit-applied') continue; // serving only
         const wasStalled = this.state.phase === 'stalled';
         const r = step(this.state, e, this.d.now());
-        const method = roundKind(r.state.round).method;
-        this.state =
-          r.state.cfg.method === method ? r.state : { ...r.state, cfg: { ...r.state.cfg, method } };
+        this.state = r.state;
         if (wasStalled && this.state.phase !== 'stalled') this.d.book.setStalled(null);
         r.effects.forEach((effect) => this.perform(effect));
       }
@@ -107,7 +103,7 @@ export class PeerRounds {
     const c = signed.commit;
     const hash = commitHash(c);
     if (this.d.commits.finished || this.checking.has(hash)) return;
-    this.checking.set(hash, c.round);
+    this.checking.add(hash);
     try {
       await this.checkCommit(signed, hash);
     } catch (err) {
@@ -125,7 +121,7 @@ export class PeerRounds {
     if (c.round !== this.state.round) {
       return this.dispatch({ type: 'commit-received', signed, recomputedMergedHash: null }); // stale or ahead
     }
-    const r = recomputeMerge(this.d.store, c);
+    const r = recomputeMerge(this.d.store, c, this.state.cfg.merge);
     if (!r.ok && r.reason !== 'missing-updates') return this.reject(c.round, r.reason, r.detail);
     if (r.ok) this.mergedByCommit.set(hash, r.merged);
     this.dispatch({ type: 'commit-received', signed, recomputedMergedHash: r.ok ? r.mergedHash : null });
@@ -148,6 +144,10 @@ export class PeerRounds {
         return this.run('publishing an update', () => this.publishOwn(e.round));
       case 'merge-and-commit':
         return this.run('committing', () => this.aggregate(e.round, e.attempt));
+      case 'publish-commit':
+        return this.run('publishing a commit', () => this.publishCommit(e.signed));
+      case 'withhold-commit':
+        return log.info({ round: e.round }, 'not committing: the round moved on or another commit is in');
       case 'apply-commit':
         return this.run('applying', () => this.applyVerified(e.signed));
       case 'fetch-update':
@@ -211,7 +211,7 @@ export class PeerRounds {
     }
     this.localSamples = result.samples;
     const fields = {
-      kind: roundKind(round).kind,
+      kind: roundKind(round, this.state.cfg.merge).kind,
       samples: result.samples,
       baseCommitHash: this.state.prevHash,
     };
@@ -241,25 +241,23 @@ export class PeerRounds {
   private async aggregate(round: number, attempt: number): Promise<void> {
     const { init, log } = this.d;
     const contributors = counted(this.state);
-    const r = recomputeMerge(this.d.store, { round, ...roundKind(round), contributors });
+    const kind = roundKind(round, this.state.cfg.merge);
+    const r = recomputeMerge(this.d.store, { round, ...kind, contributors }, kind.method);
     if (!r.ok) return log.error({ round, reason: r.reason, detail: r.detail }, 'cannot merge the updates');
     const commit = createCommit({
-      ...{ swarmId: init.swarmId, round, prevHash: this.state.prevHash, contributors, ...roundKind(round) },
+      ...{ swarmId: init.swarmId, round, prevHash: this.state.prevHash, contributors, ...kind },
       ...{ mergedHash: r.mergedHash, aggregator: init.self, createdAt: Math.floor(this.d.now()) },
     });
     const signed = await signCommit(commit, init.sign);
-    if (!this.mayCommit(round)) return log.info({ round, attempt }, 'not committing: the round moved on');
-    log.info({ round, attempt, contributors: contributors.length }, 'committing the round as aggregator');
-    await this.d.publish({ type: 'commit', round, body: signed });
     this.mergedByCommit.set(commitHash(commit), r.merged);
-    this.dispatch({ type: 'commit-received', signed, recomputedMergedHash: r.mergedHash });
+    log.debug({ round, attempt, contributors: contributors.length }, 'merged and signed a commit');
+    this.dispatch({ type: 'own-commit-signed', signed, mergedHash: r.mergedHash });
   }
 
-  /** Still this round's turn, and no other aggregator's commit of it is being checked (a valid one would fork). */
-  private mayCommit(round: number): boolean {
-    const s = this.state;
-    if (this.stopped || this.d.commits.finished || s.round !== round || s.phase === 'applying') return false;
-    return s.pending?.signed.commit.round !== round && ![...this.checking.values()].includes(round);
+  private async publishCommit(signed: SignedCommit): Promise<void> {
+    const { round, contributors } = signed.commit;
+    this.d.log.info({ round, contributors: contributors.length }, 'committing the round as aggregator');
+    await this.d.publish({ type: 'commit', round, body: signed });
   }
 
   private async fetchForCommit(updateHash: string, from: string): Promise<void> {

@@ -1,6 +1,6 @@
 import type { NamedTensors } from '../../core/index.js';
 import type { PeerLog, SwarmHost, TrafficChannel } from '../net/index.js';
-import type { CommitRecord, RoundPhase } from '../protocol/index.js';
+import type { CommitRecord, MergeMethod, RoundPhase } from '../protocol/index.js';
 
 export type { CommitRecord, PeerLog, TrafficChannel };
 
@@ -25,6 +25,8 @@ export interface SwarmPeerInit {
   /** The allowlist, self included. */
   members: string[];
   minPeers: number;
+  /** How model rounds merge (default fedavg); the statistics round always sums. */
+  merge?: MergeMethod;
   roundDeadlineMs: number;
   commitTimeoutMs: number;
   /** Stop training after applying this round (keep serving); null: train forever. */

@@ -56,7 +56,7 @@ export type {
 } from './commit.js';
 export { ChunkAssembler, ChunkError, sha256Hex, splitIntoChunks } from './chunks.js';
 export type { AddResult, Chunk, ExpectedUpdate, MissingChunk, SplitUpdate } from './chunks.js';
-export { FIRST_ROUND, counted, initialRoundState, step } from './rounds.js';
+export { STATS_ROUND, counted, initialRoundState, roundKind, step } from './rounds.js';
 export type {
   DropReason,
   Effect,
@@ -66,5 +66,5 @@ export type {
   StepResult,
   Update,
 } from './rounds.js';
-export { commitRecordBytes, decodeCommitRecord, recomputeMerge, roundKind, verifyLog } from './log.js';
+export { commitRecordBytes, decodeCommitRecord, recomputeMerge, verifyLog } from './log.js';
 export type { CommitRecord, HeldUpdates, LogContext, Recomputed } from './log.js';

@@ -7,6 +7,7 @@ import {
   type SignedCommit,
 } from './commit.js';
 import { mergeByMethod, type MergeMethod } from './merge.js';
+import { roundKind } from './rounds.js';
 import { WIRE_VERSION, decodeMessage, encodeMessage, type UpdateManifest } from './wire.js';
 
 /** A commit as the round log keeps it: `bytes` decode with decodeCommitRecord. */
@@ -26,11 +27,6 @@ export interface HeldUpdates {
  * a signed commit for the round log (and decode it again to serve the log), verify a fetched log's chain.
  */
 
-/** Round 0 merges feature statistics by sum; every later round merges model weights by FedAvg. */
-export function roundKind(round: number): { method: MergeMethod; kind: 'stats' | 'model' } {
-  return round === 0 ? { method: 'sum', kind: 'stats' } : { method: 'fedavg', kind: 'model' };
-}
-
 export type Recomputed =
   | { ok: true; merged: NamedTensors; mergedHash: string }
   | {
@@ -39,12 +35,16 @@ export type Recomputed =
       detail?: string;
     };
 
-/** Merges the listed contributors' updates as this peer holds them (float64, peer-ID order: deterministic). */
+/**
+ * Merges the listed contributors' updates as this peer holds them (float64, peer-ID order: deterministic).
+ * `merge` is the swarm's method for model rounds; a commit that names another is refused.
+ */
 export function recomputeMerge(
   store: HeldUpdates,
   c: { round: number; method: MergeMethod; kind: 'stats' | 'model'; contributors: readonly Contributor[] },
+  merge: MergeMethod,
 ): Recomputed {
-  const expected = roundKind(c.round);
+  const expected = roundKind(c.round, merge);
   if (c.kind !== expected.kind || c.method !== expected.method) return { ok: false, reason: 'wrong-kind' };
   const held = c.contributors.map((x) => ({ x, u: store.get(x.updateHash) }));
   if (held.some((h) => h.u === undefined)) return { ok: false, reason: 'missing-updates' };
@@ -89,6 +89,7 @@ export interface LogContext {
   members: ReadonlySet<string>;
   minPeers: number;
   fromRound: number;
+  merge: MergeMethod;
   /** Hash of this peer's last applied commit: the first fetched commit must chain onto it. */
   prevHash: string | null;
   verify: (peerId: string, bytes: Uint8Array, sig: Uint8Array) => Promise<boolean>;
@@ -103,7 +104,7 @@ export async function verifyLog(
   for (const [i, signed] of commits.entries()) {
     const c = signed.commit;
     const round = ctx.fromRound + i;
-    const { method, kind } = roundKind(round);
+    const { method, kind } = roundKind(round, ctx.merge);
     if (c.kind !== kind) return { ok: false, reason: 'wrong-kind', round };
     const check = checkCommitStructure(signed, { ...ctx, expectedPrevHash: prevHash, round, method });
     if (!check.ok) return { ok: false, reason: check.reason, round };

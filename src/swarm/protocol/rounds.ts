@@ -19,7 +19,16 @@ import type { RoundPhase } from './wire.js';
  * closed, waiting for a commit; this peer merges when its turn in the aggregator order comes) → applying.
  * A round closed below quorum is stalled until enough updates or a valid commit arrive.
  */
-export const FIRST_ROUND = 1;
+/** Round 0 merges feature statistics (sum) so every site standardises alike; model rounds follow. */
+export const STATS_ROUND = 0;
+
+/** What round r merges and how: the statistics round sums, model rounds use the swarm's merge method. */
+export function roundKind(
+  round: number,
+  merge: MergeMethod = 'fedavg',
+): { method: MergeMethod; kind: 'stats' | 'model' } {
+  return round === STATS_ROUND ? { method: 'sum', kind: 'stats' } : { method: merge, kind: 'model' };
+}
 
 export interface RoundConfig {
   swarmId: string;
@@ -31,7 +40,8 @@ export interface RoundConfig {
   roundDeadlineMs: number;
   /** How long each aggregator in turn has to produce a commit before the next steps in. */
   commitTimeoutMs: number;
-  method: MergeMethod;
+  /** How model rounds merge (the statistics round always sums). */
+  merge: MergeMethod;
 }
 
 export interface Update {
@@ -73,7 +83,9 @@ export type RoundEvent =
   | { type: 'update-received'; from: string; round: number; updateHash: string; samples: number }
   /** Raised after verifyCommitSignature; null: this peer lacks updates to recompute the merge. */
   | { type: 'commit-received'; signed: SignedCommit; recomputedMergedHash: string | null }
-  | { type: 'commit-applied'; round: number; hash: string };
+  | { type: 'commit-applied'; round: number; hash: string }
+  /** This peer merged and signed its commit (after merge-and-commit); the machine decides if it may publish. */
+  | { type: 'own-commit-signed'; signed: SignedCommit; mergedHash: string };
 
 export type DropReason =
   'stale-round' | 'future-round' | 'late' | 'non-member' | 'equivocation' | 'duplicate-commit';
@@ -81,8 +93,12 @@ export type DropReason =
 export type Effect =
   | { type: 'start-training'; round: number }
   | { type: 'publish-update'; round: number }
-  /** Merge these updates, sign, publish the commit, and raise commit-received for it here too. */
+  /** Merge these updates and sign a commit, then raise own-commit-signed. */
   | { type: 'merge-and-commit'; round: number; attempt: number; contributors: Contributor[] }
+  /** Still this peer's turn: publish its signed commit (apply-commit follows). */
+  | { type: 'publish-commit'; signed: SignedCommit }
+  /** The signed commit came too late (the round moved on, or another commit is being applied or fetched). */
+  | { type: 'withhold-commit'; round: number }
   /** Apply and checkpoint; abandon local training if it still runs; then raise commit-applied. */
   | { type: 'apply-commit'; signed: SignedCommit }
   | { type: 'fetch-update'; updateHash: string; from: string }
@@ -102,7 +118,7 @@ export function initialRoundState(
   lastCommit: { round: number; hash: string } | null,
 ): RoundState {
   checkConfig(cfg);
-  const round = lastCommit === null ? FIRST_ROUND : lastCommit.round + 1;
+  const round = lastCommit === null ? STATS_ROUND : lastCommit.round + 1;
   const base = { cfg, members: new Set(cfg.members), live: new Set([cfg.self]) };
   return { ...base, ...freshRound(round, lastCommit?.hash ?? null, new Map()) };
 }
@@ -126,6 +142,8 @@ export function step(state: RoundState, event: RoundEvent, now: number): StepRes
       return onUpdate(state, event, now);
     case 'commit-received':
       return onCommit(state, event.signed, event.recomputedMergedHash, now);
+    case 'own-commit-signed':
+      return onOwnCommit(state, event.signed, event.mergedHash, now);
     case 'commit-applied':
       if (event.round < state.round) return { state, effects: [] };
       // Updates that came early belong to the round that starts now, unless the peer jumped further.
@@ -167,7 +185,10 @@ function onUpdate(
   let next: RoundState = { ...state, updates: entry };
   if (u.from === state.cfg.self && state.phase === 'training') next = { ...next, phase: 'collecting' };
   if (state.phase === 'stalled' && counted(next).length >= state.cfg.minPeers) {
-    next = close(next, 'committing', now); // quorum after all: the aggregator clock starts now
+    // Quorum after all. The turn clock and the aggregator order stay those of the first close: restarting
+    // them here would give this peer attempt 0 while peers that never stalled are at a later attempt, and
+    // two peers could commit the round.
+    next = { ...next, phase: 'committing' };
   }
   return advance(next, now, effects);
 }
@@ -189,7 +210,14 @@ function onCommit(
     return { state, effects: [{ type: 'drop', reason: 'duplicate-commit', from: c.aggregator }] };
   }
   const { cfg } = state;
-  const ctx = { ...cfg, members: state.members, round: state.round, expectedPrevHash: state.prevHash };
+  const { method } = roundKind(state.round, cfg.merge);
+  const ctx = {
+    ...cfg,
+    method,
+    members: state.members,
+    round: state.round,
+    expectedPrevHash: state.prevHash,
+  };
   const check =
     recomputed === null
       ? checkCommitStructure(signed, ctx)
@@ -209,6 +237,20 @@ function onCommit(
     state: { ...state, phase: 'applying', pending: null },
     effects: [{ type: 'apply-commit', signed }],
   };
+}
+
+/**
+ * Commit eligibility: only while this round is still committing and no other commit of it is waiting for
+ * updates or being applied — publishing then would put two valid commits of one round on the wire.
+ */
+function onOwnCommit(state: RoundState, signed: SignedCommit, mergedHash: string, now: number): StepResult {
+  const round = signed.commit.round;
+  if (round !== state.round || state.phase !== 'committing' || state.pending !== null) {
+    return { state, effects: [{ type: 'withhold-commit', round }] };
+  }
+  const r = onCommit(state, signed, mergedHash, now);
+  const applying = r.state.phase === 'applying';
+  return applying ? { ...r, effects: [{ type: 'publish-commit', signed }, ...r.effects] } : r;
 }
 
 /** Moves the round on as far as the clock and what has arrived allow. */
