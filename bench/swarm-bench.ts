@@ -23,6 +23,7 @@ import {
   verifyFromPeerId,
   type CommitRecord,
   type PeerLog,
+  type RoundLog,
   type RoundWork,
   type SwarmHost,
   type SwarmPeer,
@@ -158,7 +159,7 @@ class RoundClock {
   }
 }
 
-class BenchWork implements RoundWork {
+class BenchWork implements RoundWork, RoundLog {
   private readonly log: CommitRecord[] = [];
 
   constructor(
@@ -179,12 +180,15 @@ class BenchWork implements RoundWork {
     return { tensors, samples: 100 + this.k, metrics: {} };
   }
 
-  async apply(round: number, _merged: NamedTensors, commit: { hash: string; bytes: Uint8Array }) {
-    this.log.push({ round, ...commit });
+  async append(chain: CommitRecord[]) {
+    this.log.push(...chain);
+  }
+
+  async adopt(round: number) {
     this.clock.applied(round);
   }
 
-  async readLog(fromRound: number): Promise<CommitRecord[]> {
+  async read(fromRound: number): Promise<CommitRecord[]> {
     return this.log.filter((c) => c.round >= fromRound);
   }
 }
@@ -302,13 +306,15 @@ function startPeers(
       ...{ swarmId: SWARM_ID, self: members[k], members, minPeers: hosts.length, maxRounds: size.rounds },
       ...{ roundDeadlineMs: size.roundDeadlineMs, commitTimeoutMs: size.commitTimeoutMs, resume: null },
       ...{ swarmSecret: pskSecret(psk), sign: signWith(keys[k]), verify: verifyFromPeerId },
-      readLog: (from) => work.readLog(from),
     };
     const onEvent = (e: SwarmPeerEvent) => {
       if (e.type === 'bytes' && e.direction === 'out') sentBy[e.topic] += e.n;
       if (e.type === 'peer' && !e.connected) incidents.add('peer marked lost (no hello for 5 ticks)');
     };
-    return { peer: createSwarmPeer(init, { host, work, log, tickMs: TICK_MS, onEvent }), sentBy };
+    return {
+      peer: createSwarmPeer(init, { host, work, roundLog: work, log, tickMs: TICK_MS, onEvent }),
+      sentBy,
+    };
   });
 }
 

@@ -6,9 +6,11 @@ import {
   selectBackend,
   standardizerFromJSON,
 } from '../models/index.js';
-import { openStore, type Store } from '../storage/index.js';
+import { createRoundLog, openStore, type RoundLog as StoredLog, type Store } from '../storage/index.js';
 import {
+  commitHash,
   createSwarmHost,
+  decodeCommitRecord,
   createSwarmPeer,
   peerIdOf,
   pskSecret,
@@ -21,6 +23,7 @@ import {
 import { loadSiteConfig, loadSwarmConfig, type SiteConfig, type SwarmConfig } from './config.js';
 import { loadIdentity } from './identity.js';
 import { loadSiteData } from './site-data.js';
+import { siteRoundLog } from './site-log.js';
 import { SiteWork } from './site-work.js';
 import {
   createLogger,
@@ -104,16 +107,16 @@ async function build(
     numClasses: swarm.model.classNames.length,
   });
   const metrics = createMetrics();
-  const resume = await resumePoint(store);
+  const members = swarm.members.map((m) => m.peerId);
+  const roundLog = createRoundLog(store, { decode: commitDecoder(swarm.swarmId, members) });
+  const resume = await resumePoint(store, roundLog);
   const history = new RoundHistory();
   const work = new SiteWork({
     data,
     model,
     key,
-    store,
     training: site.training,
     backend: backend.name,
-    exportPath: site.exportCheckpoint!,
     standardizer: resume.standardizer,
     onTrained: (round, m) => history.trained(round, m),
     onApplied: (round, m) => {
@@ -122,7 +125,6 @@ async function build(
     },
   });
   stack.push(() => work.dispose());
-  const members = swarm.members.map((m) => m.peerId);
   const host: SwarmHost = await createSwarmHost({
     privateKey: identity,
     listen: site.listen,
@@ -151,11 +153,11 @@ async function build(
       verify: verifyFromPeerId,
       resume: resume.commit,
       resumeStats: resume.stats,
-      readLog: (from) => store.getLog(from),
     },
     {
       host,
       work,
+      roundLog: siteRoundLog({ log: roundLog, work, exportPath: site.exportCheckpoint! }),
       log,
       onEvent: (e) => {
         wireMetrics(metrics)(e);
@@ -180,8 +182,8 @@ async function build(
 }
 
 /** Where a restarted site picks up: its last applied commit, those merged weights, and the shared transform. */
-async function resumePoint(store: Store) {
-  const last = await store.lastLogEntry();
+async function resumePoint(store: Store, log: StoredLog) {
+  const last = await log.head();
   const prep = await store.getMeta<unknown>('preprocessing');
   const standardizer = prep === undefined ? null : standardizerFromJSON(prep);
   const stats = await statsRound(store);
@@ -194,7 +196,8 @@ async function resumePoint(store: Store) {
       `database ${store.path}: the latest checkpoint is not the last logged round`,
     );
   }
-  return { commit: { round: last.round, hash: last.hash, bytes: last.bytes, merged }, standardizer, stats };
+  const commit = { ...last, prevHash: last.prevHash ?? null, merged };
+  return { commit, standardizer, stats };
 }
 
 /** The statistics round's commit and merged statistics, if this site applied it. */
@@ -203,6 +206,17 @@ async function statsRound(store: Store) {
   const encoded = await store.getMeta<string>('statsTensors');
   if (round0?.round !== 0 || encoded === undefined) return null;
   return { bytes: round0.bytes, merged: decodeTensors(Buffer.from(encoded, 'base64')) };
+}
+
+/** Lets the round log check that each stored commit is the one its hashes name. */
+function commitDecoder(swarmId: string, members: string[]) {
+  const allowed = new Set(members);
+  return (bytes: Uint8Array) => {
+    const signed = decodeCommitRecord(bytes, swarmId, allowed);
+    if (signed === undefined) return undefined;
+    const { round, prevHash } = signed.commit;
+    return { round, prevHash, hash: commitHash(signed.commit) };
+  };
 }
 
 /** The config as printed at start: paths and numbers, never the token. */

@@ -14,8 +14,8 @@ import {
   type ModelConfig,
   type Standardizer,
 } from '../models/index.js';
-import { exportCheckpointFile, type Checkpoint, type Store } from '../storage/index.js';
-import type { RoundWork } from '../swarm/index.js';
+import type { Checkpoint } from '../storage/index.js';
+import type { CommitRecord, RoundWork } from '../swarm/index.js';
 import { hashTensors } from '../core/index.js';
 import type { SiteData } from './site-data.js';
 
@@ -23,11 +23,8 @@ export interface SiteWorkInit {
   data: SiteData;
   model: ModelConfig;
   key: ModelKey;
-  store: Store;
   training: { epochsPerRound: number; batchSize: number; learningRate: number; seed: number };
   backend: string;
-  /** After each applied round the checkpoint is also written here as a portable file (readable while running). */
-  exportPath: string;
   /** Restored from the store on resume (round ≥ 0 applied before). */
   standardizer: Standardizer | null;
   onTrained?: (round: number, metrics: Record<string, number>) => void;
@@ -39,6 +36,7 @@ export class SiteWork implements RoundWork {
   private readonly trainer: TfjsTrainer;
   private standardizer: Standardizer | null;
   private sets: { train: LabeledData; val: LabeledData } | null = null;
+  private mergedMetrics: { round: number; metrics: Record<string, number> } | null = null;
 
   constructor(private readonly o: SiteWorkInit) {
     this.trainer = new TfjsTrainer(buildModel(o.model, { kind: 'key', key: o.key }), o.model.numClasses);
@@ -75,26 +73,38 @@ export class SiteWork implements RoundWork {
     return { tensors: this.trainer.getWeights(), samples: sets.train.rows, metrics };
   }
 
-  async apply(round: number, merged: NamedTensors, commit: { hash: string; bytes: Uint8Array }) {
-    const log = { round, hash: commit.hash, bytes: commit.bytes };
+  /**
+   * What the round log stores with a commit: the shared preprocessing and merged statistics (round 0, kept
+   * so this site can serve them to a late joiner after a restart), or the merged model's checkpoint.
+   */
+  recordFor(
+    round: number,
+    merged: NamedTensors,
+    commitHash: string,
+  ): { checkpoint?: Checkpoint; meta?: Record<string, unknown> } {
     if (round === 0) {
-      this.standardizer = standardizerFromStats(statsFromTensors(merged), this.o.data.ds.featureNames);
-      this.sets = null;
-      // The merged statistics are kept so this site can serve them to a late joiner after a restart.
+      const standardizer = standardizerFromStats(statsFromTensors(merged), this.o.data.ds.featureNames);
       const statsTensors = Buffer.from(encodeTensors(merged)).toString('base64');
-      await this.o.store.appendLog(log, {
-        preprocessing: standardizerToJSON(this.standardizer),
-        statsTensors,
-      });
-      return;
+      return { meta: { preprocessing: standardizerToJSON(standardizer), statsTensors } };
     }
     this.trainer.setWeights(merged);
     const val = score(this.trainer, this.labeled().val);
-    const metrics = { mergedValAccuracy: val.accuracy, mergedValMacroF1: val.macroF1 };
-    const cp = this.checkpoint(round, merged, commit.hash, metrics);
-    await this.o.store.putCheckpoint(cp, log);
-    await exportCheckpointFile(cp, this.o.exportPath);
-    this.o.onApplied?.(round, metrics);
+    this.mergedMetrics = {
+      round,
+      metrics: { mergedValAccuracy: val.accuracy, mergedValMacroF1: val.macroF1 },
+    };
+    return { checkpoint: this.checkpoint(round, merged, commitHash, this.mergedMetrics.metrics) };
+  }
+
+  async adopt(round: number, merged: NamedTensors, _commit: CommitRecord) {
+    if (round === 0) {
+      this.standardizer = standardizerFromStats(statsFromTensors(merged), this.o.data.ds.featureNames);
+      this.sets = null;
+      return;
+    }
+    this.trainer.setWeights(merged);
+    const m = this.mergedMetrics?.round === round ? this.mergedMetrics.metrics : {};
+    this.o.onApplied?.(round, m);
   }
 
   dispose(): void {

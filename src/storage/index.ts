@@ -5,6 +5,8 @@
  */
 export { openStore, verifyCheckpoint } from './store.js';
 export type { Store } from './store.js';
+export { LogChainError, createRoundLog } from './round-log.js';
+export type { DecodeCommit, LogCheck, RoundLog } from './round-log.js';
 export { exportCheckpointFile, openCheckpoint, readCheckpointFile } from './file.js';
 export { CheckpointManifestSchema } from './manifest.js';
 export type { Checkpoint, CheckpointManifest, LogEntry } from './manifest.js';

@@ -39,5 +39,7 @@ export interface Checkpoint {
 export interface LogEntry {
   round: number;
   hash: string;
+  /** The previous entry's hash (null for the first round); absent in entries written before it was kept. */
+  prevHash?: string | null;
   bytes: Uint8Array;
 }

@@ -26,6 +26,14 @@ export interface Store {
   /** Reads and verifies a checkpoint; throws CheckpointCorruptError rather than return bad weights. */
   /** A round-log entry without a model checkpoint (e.g. the shared-preprocessing round), with metadata. */
   appendLog(log: LogEntry, meta?: Record<string, unknown>): Promise<void>;
+  /**
+   * Writes consecutive round-log entries, deleting any stored at or after the first one's round, with a
+   * checkpoint (which becomes `latest`) and metadata, in one atomic batch.
+   */
+  writeRounds(
+    entries: readonly LogEntry[],
+    with_: { checkpoint?: Checkpoint; meta?: Record<string, unknown> },
+  ): Promise<void>;
   getCheckpoint(id: string): Promise<Checkpoint | undefined>;
   latestCheckpoint(): Promise<Checkpoint | undefined>;
   listCheckpoints(): Promise<{ id: string; manifest: CheckpointManifest }[]>;
@@ -108,6 +116,30 @@ class LevelStore implements Store {
   }
 
   async putCheckpoint(cp: Checkpoint, log?: LogEntry): Promise<void> {
+    await this.db.batch([...this.checkpointOps(cp), ...(log ? [this.logOp(log)] : [])]);
+  }
+
+  async writeRounds(
+    entries: readonly LogEntry[],
+    with_: { checkpoint?: Checkpoint; meta?: Record<string, unknown> },
+  ): Promise<void> {
+    const from = entries[0]?.round;
+    const stale: string[] = [];
+    if (from !== undefined) for await (const key of this.s.log.keys({ gte: roundKey(from) })) stale.push(key);
+    const ops = [
+      ...stale.map((key) => ({ type: 'del' as const, sublevel: this.s.log, key })),
+      ...entries.map((e) => this.logOp(e)),
+      ...(with_.checkpoint ? this.checkpointOps(with_.checkpoint) : []),
+      ...Object.entries(with_.meta ?? {}).map(([key, value]) => this.metaOp(key, value)),
+    ];
+    await this.db.batch(ops);
+  }
+
+  private metaOp(key: string, value: unknown) {
+    return { type: 'put' as const, sublevel: this.s.meta, key, value: json(value) };
+  }
+
+  private checkpointOps(cp: Checkpoint) {
     const manifest = CheckpointManifestSchema.parse(cp.manifest);
     if (hashTensors(cp.tensors) !== manifest.tensorsHash) {
       throw new CheckpointCorruptError(
@@ -130,8 +162,7 @@ class LevelStore implements Store {
       },
       { type: 'put' as const, sublevel: this.s.meta, key: 'latest-checkpoint', value: json(manifest.id) },
     ];
-    if (log) ops.push(this.logOp(log));
-    await this.db.batch(ops);
+    return ops;
   }
 
   async appendLog(log: LogEntry, meta: Record<string, unknown> = {}): Promise<void> {
@@ -145,7 +176,8 @@ class LevelStore implements Store {
   }
 
   private logOp(log: LogEntry) {
-    const value = json({ hash: log.hash, bytes: Buffer.from(log.bytes).toString('base64') });
+    const bytes = Buffer.from(log.bytes).toString('base64');
+    const value = json({ hash: log.hash, prevHash: log.prevHash, bytes });
     return { type: 'put' as const, sublevel: this.s.log, key: roundKey(log.round), value };
   }
 
@@ -190,8 +222,9 @@ class LevelStore implements Store {
 }
 
 function decodeLog(key: string, value: Bytes): LogEntry {
-  const v = unjson<{ hash: string; bytes: string }>(value);
-  return { round: Number(key), hash: v.hash, bytes: new Uint8Array(Buffer.from(v.bytes, 'base64')) };
+  const v = unjson<{ hash: string; prevHash?: string | null; bytes: string }>(value);
+  const bytes = new Uint8Array(Buffer.from(v.bytes, 'base64'));
+  return { round: Number(key), hash: v.hash, prevHash: v.prevHash, bytes };
 }
 
 function safeJson(b: Bytes): unknown {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { hashTensors } from '../../src/core/index.js';
 import { waitFor } from '../helpers/wait.js';
-import { TestSwarm, TestWork, stopAll, type Site } from './peer-harness.js';
+import { TestSwarm, stopAll, type Site } from './peer-harness.js';
 
 afterEach(stopAll);
 
@@ -25,8 +25,8 @@ describe('swarm peer catch-up', () => {
     const restartAt = Date.now();
     const r1 = before.applied[1];
     const restarted = await swarm.start(2, {
-      work: new TestWork(2, before.size, before.members, {}, before.applied),
-      init: { resume: { round: 1, hash: r1.hash, bytes: r1.bytes, merged: r1.merged } },
+      work: before.restarted(),
+      init: { resume: { ...r1 } },
     });
     const seen = (s: Site) =>
       (s.peer.status().members.find((m) => m.peerId === restarted.peerId)?.lastSeenMs ?? 0) > restartAt;
@@ -48,6 +48,10 @@ describe('swarm peer catch-up', () => {
     expect(a4.hash).toBe(r4.hash);
     expect(hashTensors(a4.merged)).toBe(hashTensors(r4.merged));
     expect(work.applied[2].hash).toBe(sites[0].work.applied.find((x) => x.round === 3)!.hash);
+    // Its round log has every round, chained, equal to the others' (catch-up logs the whole segment).
+    expect(work.log.map((e) => e.round)).toEqual([0, 1, 2, 3, 4]);
+    work.log.forEach((e, i) => expect(e.prevHash).toBe(i === 0 ? null : work.log[i - 1].hash));
+    expect(work.log.map((e) => e.hash)).toEqual(sites[0].work.log.map((e) => e.hash));
   });
 
   it('brings a late joiner up to date, statistics round first, and has it join the next round', async () => {
@@ -106,9 +110,9 @@ describe('swarm peer catch-up', () => {
       const round0 = log.find((a) => a.round === 0)!;
       restarted.push(
         await swarm.start(k, {
-          work: new TestWork(k, s.work.size, s.work.members, held, log),
+          work: s.work.restarted(held),
           init: {
-            resume: { round: last.round, hash: last.hash, bytes: last.bytes, merged: last.merged },
+            resume: { ...last },
             resumeStats: { bytes: round0.bytes, merged: round0.merged },
           },
         }),

@@ -13,6 +13,7 @@ import {
   type CommitRecord,
   type PrivateKey,
   type RoundCommit,
+  type RoundLog,
   type RoundWork,
   type SwarmHost,
   type SwarmPeer,
@@ -41,9 +42,11 @@ export interface WorkHooks {
   afterApply?(round: number): void;
 }
 
-/** Site k's deterministic work; its applied commits double as its round log. */
-export class TestWork implements RoundWork {
+/** Site k's deterministic work and its round log (kept across a restart by passing the same object). */
+export class TestWork implements RoundWork, RoundLog {
   readonly trained: number[] = [];
+  /** The round log: what `append` was given, a segment replacing the entries from its first round on. */
+  readonly log: CommitRecord[] = [];
 
   constructor(
     readonly k: number,
@@ -73,7 +76,14 @@ export class TestWork implements RoundWork {
     return { tensors, samples: this.k + 10, metrics: { trainLoss: 1 / round, localValAccuracy: 0.5 } };
   }
 
-  async apply(round: number, merged: NamedTensors, commit: { hash: string; bytes: Uint8Array }) {
+  async append(chain: CommitRecord[]): Promise<void> {
+    const from = chain[0].round;
+    const before = this.log.find((e) => e.round === from - 1);
+    if (from > 0 && before?.hash !== chain[0].prevHash) throw new Error(`round ${from} does not chain`);
+    this.log.splice(this.log.findIndex((e) => e.round >= from) >>> 0, Infinity, ...chain);
+  }
+
+  async adopt(round: number, merged: NamedTensors, commit: CommitRecord) {
     const decoded = decodeMessage(commit.bytes, {
       swarmId: SWARM,
       members: new Set(this.members),
@@ -82,19 +92,22 @@ export class TestWork implements RoundWork {
     if (!decoded.ok || decoded.msg.type !== 'commit')
       throw new Error('apply got commit bytes that do not decode');
     this.applied.push({
-      round,
-      hash: commit.hash,
-      bytes: commit.bytes,
+      ...commit,
       merged,
       commit: decoded.msg.body.commit,
     });
     this.hooks.afterApply?.(round);
   }
 
-  async readLog(fromRound: number): Promise<CommitRecord[]> {
-    return this.applied
-      .filter((a) => a.round >= fromRound)
-      .map(({ round, hash, bytes }) => ({ round, hash, bytes }));
+  async read(fromRound: number): Promise<CommitRecord[]> {
+    return this.log.filter((a) => a.round >= fromRound);
+  }
+
+  /** The same site after a restart: its store (applied commits and round log) kept, its memory not. */
+  restarted(hooks: WorkHooks = {}): TestWork {
+    const next = new TestWork(this.k, this.size, this.members, hooks, [...this.applied]);
+    next.log.push(...this.log);
+    return next;
   }
 
   last(): Applied | undefined {
@@ -225,12 +238,12 @@ export class TestSwarm {
       sign: signWith(this.keys[k]),
       verify: verifyFromPeerId,
       resume: null,
-      readLog: (from) => work.readLog(from),
       ...opts.init,
     };
     const peer = createSwarmPeer(init, {
       host,
       work,
+      roundLog: work,
       log,
       tickMs: this.o.tickMs,
       onEvent: (e) => events.push(e),

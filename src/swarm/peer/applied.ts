@@ -1,14 +1,14 @@
 import { encodeTensors, hashTensors, type NamedTensors } from '../../core/index.js';
 import {
   commitHash,
-  commitRecordBytes,
+  commitRecord,
   decodeCommitRecord,
   roundKind,
   type SignedCommit,
 } from '../protocol/index.js';
 import type { PeerBook } from './book.js';
 import type { UpdateStore } from '../transfer/index.js';
-import type { PeerLog, RoundWork, SwarmPeerInit } from './types.js';
+import type { PeerLog, RoundLog, RoundWork, SwarmPeerInit } from './types.js';
 
 /*
  * What this peer has applied: the last commit (the chain's head), the merged weights training starts from,
@@ -20,6 +20,7 @@ const RECENT_COMMITS = 16;
 export interface PeerCommitsDeps {
   init: SwarmPeerInit;
   work: RoundWork;
+  roundLog: RoundLog;
   store: UpdateStore;
   book: PeerBook;
   log: PeerLog;
@@ -88,19 +89,26 @@ export class PeerCommits {
     await this.chain;
   }
 
-  /** Persists and adopts a verified commit through RoundWork.apply; false when stale, stopped or failed. */
-  apply(signed: SignedCommit, merged: NamedTensors): Promise<boolean> {
-    const run = this.chain.then(() => this.applyNow(signed, merged));
+  /**
+   * Logs a verified chain segment (one commit, or every commit a catch-up fetched) with the last commit's
+   * merged tensors, then adopts them; false when stale, stopped or failed. A segment that starts at or
+   * before this peer's head replaces its entries from there (its head was not on the swarm's chain).
+   */
+  apply(chain: readonly SignedCommit[], merged: NamedTensors): Promise<boolean> {
+    const run = this.chain.then(() => this.applyNow(chain, merged));
     this.chain = run.catch(() => undefined);
     return run;
   }
 
-  private async applyNow(signed: SignedCommit, merged: NamedTensors): Promise<boolean> {
+  private async applyNow(chain: readonly SignedCommit[], merged: NamedTensors): Promise<boolean> {
+    const signed = chain[chain.length - 1];
     const c = signed.commit;
     if (this.stopped || (this.last !== null && c.round <= this.last.round)) return false;
-    const hash = commitHash(c);
+    const records = chain.map(commitRecord);
+    const hash = records[records.length - 1].hash;
     try {
-      await this.d.work.apply(c.round, merged, { hash, bytes: commitRecordBytes(signed) });
+      await this.d.roundLog.append(records, merged);
+      await this.d.work.adopt(c.round, merged, records[records.length - 1]);
     } catch (err) {
       this.d.log.error({ round: c.round, err }, 'applying a commit failed; the peer will catch up later');
       const reason = `applying round ${c.round} failed: ${(err as Error).message}`;
@@ -108,7 +116,7 @@ export class PeerCommits {
       return false;
     }
     this.last = { round: c.round, hash, prevHash: c.prevHash };
-    this.remember(signed);
+    chain.forEach((s) => this.remember(s));
     this.pin(signed, merged);
     if (c.kind === 'model') this.base = merged;
     this.d.book.committed(c.round, hash, c.contributors);

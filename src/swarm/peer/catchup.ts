@@ -23,8 +23,8 @@ export interface CatchUpDeps {
   applied(): { round: number; hash: string; prevHash?: string | null } | null;
   /** The commit's merge recomputed from updates this peer holds (it may hold them when one round behind). */
   recompute(signed: SignedCommit): Recomputed;
-  /** Applies a verified commit with its merged tensors; false when it was not applied. */
-  apply(signed: SignedCommit, merged: NamedTensors): Promise<boolean>;
+  /** Logs and applies a verified chain segment with its last commit's merged tensors; false if not applied. */
+  apply(chain: readonly SignedCommit[], merged: NamedTensors): Promise<boolean>;
 }
 
 /** Brings this peer up to `peerId`'s latest commit; throws FetchError when that peer cannot help. */
@@ -61,8 +61,12 @@ export async function catchUpFrom(d: CatchUpDeps, peerId: string): Promise<void>
   if (latest.commit.round <= (last?.round ?? -1)) {
     throw new FetchError('CATCH_UP_NOT_AHEAD', `peer ${peerId} has no commit after round ${last?.round}`);
   }
-  const targets = last === null && commits.length > 1 ? [commits[0], latest] : [latest];
-  for (const signed of targets) await d.apply(signed, await mergedTensors(d, signed, peerId));
+  // The whole segment goes into the log (no gaps), with the latest merged weights. A peer that never
+  // applied the statistics round applies it on its own first: training needs the shared preprocessing.
+  const segments = last === null && commits.length > 1 ? [commits.slice(0, 1), commits.slice(1)] : [commits];
+  for (const chain of segments) {
+    await d.apply(chain, await mergedTensors(d, chain[chain.length - 1], peerId));
+  }
   d.log.info({ peer: peerId, round: latest.commit.round }, 'caught up with the swarm');
 }
 

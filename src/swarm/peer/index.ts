@@ -8,6 +8,7 @@ export { createSwarmPeer } from './peer.js';
 export type {
   CommitRecord,
   PeerLog,
+  RoundLog,
   RoundWork,
   SwarmPeer,
   SwarmPeerComponents,

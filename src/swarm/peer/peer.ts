@@ -80,7 +80,16 @@ class Peer implements SwarmPeer {
       onCompleted: (u) => this.onCompleted(u),
     });
     const onApplied = (round: number) => this.resolveWaiters(round);
-    this.commits = new PeerCommits({ init, work: c.work, store, book, log, now, onApplied });
+    this.commits = new PeerCommits({
+      init,
+      work: c.work,
+      roundLog: c.roundLog,
+      store,
+      book,
+      log,
+      now,
+      onApplied,
+    });
     this.ahead = new AheadTracker(now, RETRY_CATCH_UP_TICKS * this.tickMs);
     this.links = new MemberLinks({
       host,
@@ -152,6 +161,7 @@ class Peer implements SwarmPeer {
     this.channel.listen((msg) => this.onGossip(msg));
     const serve = createFetchHandler({
       ...this.init,
+      readLog: (from) => this.c.roundLog.read(from),
       members: this.members,
       store: this.store,
       commit: (hash) => this.commits.recentCommit(hash),
@@ -308,7 +318,7 @@ class Peer implements SwarmPeer {
       applied: () => this.commits.applied(),
       merge: this.rounds.state.cfg.merge,
       recompute: (s: SignedCommit) => recomputeMerge(this.store, s.commit, this.rounds.state.cfg.merge),
-      apply: (s: SignedCommit, m: NamedTensors) => this.rounds.applyCommit(s, m),
+      apply: (chain: readonly SignedCommit[], m: NamedTensors) => this.rounds.applyChain(chain, m),
     };
     void this.ahead.run(peerId, () => catchUpFrom(deps, peerId), this.c.log);
   }

@@ -282,16 +282,20 @@ export class PeerRounds {
     const hash = commitHash(signed.commit);
     const merged = this.mergedByCommit.get(hash);
     if (merged === undefined) throw new Error(`no merge recomputed for commit ${hash}`); // a bug
-    await this.applyCommit(signed, merged);
+    await this.applyChain([signed], merged);
   }
 
-  /** Applies a verified commit (also after catching up) and moves the machine to the next round. */
-  async applyCommit(signed: SignedCommit, merged: NamedTensors): Promise<boolean> {
+  /**
+   * Applies a verified commit, or a verified chain segment after catching up (merged: its last commit's),
+   * and moves the machine to the round after it.
+   */
+  async applyChain(chain: readonly SignedCommit[], merged: NamedTensors): Promise<boolean> {
+    const signed = chain[chain.length - 1];
     const round = signed.commit.round;
     if (this.training !== null && this.training.round <= round) {
       this.training.controller.abort(new Error(`round ${round} was committed without this peer's update`));
     }
-    const applied = await this.d.commits.apply(signed, merged);
+    const applied = await this.d.commits.apply(chain, merged);
     if (!applied) return false;
     this.mergedByCommit.clear();
     this.d.store.prune(round);

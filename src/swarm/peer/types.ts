@@ -14,8 +14,19 @@ export interface RoundWork {
     base: NamedTensors | null,
     signal: AbortSignal,
   ): Promise<{ tensors: NamedTensors; samples: number; metrics: Record<string, number> }>;
-  /** A verified commit: persist (checkpoint + round-log entry atomically) and adopt the merged tensors. Round 0 = merged stats. */
-  apply(round: number, merged: NamedTensors, commit: { hash: string; bytes: Uint8Array }): Promise<void>;
+  /** Adopts the merged tensors of a verified, logged commit (round 0: the merged statistics). */
+  adopt(round: number, merged: NamedTensors, commit: CommitRecord): Promise<void>;
+}
+
+/** The round log as the peer sees it: the chain of verified commits, persisted with what they produced. */
+export interface RoundLog {
+  /** Entries from `fromRound` on, in round order (served to peers that catch up). */
+  read(fromRound: number): Promise<CommitRecord[]>;
+  /**
+   * Persists a verified chain segment that links onto the entry before its first round (entries from that
+   * round on are replaced: a fork repaired), with the last commit's merged tensors, atomically.
+   */
+  append(chain: CommitRecord[], merged: NamedTensors): Promise<void>;
 }
 
 export interface SwarmPeerInit {
@@ -43,13 +54,12 @@ export interface SwarmPeerInit {
    * start can.
    */
   resumeStats?: { bytes: Uint8Array; merged: NamedTensors } | null;
-  /** Serve the round log to peers that catch up (the node reads it from its store). */
-  readLog(fromRound: number): Promise<CommitRecord[]>;
 }
 
 export interface SwarmPeerComponents {
   host: SwarmHost;
   work: RoundWork;
+  roundLog: RoundLog;
   log: PeerLog;
   /** Wall clock in ms (default Date.now). */
   now?: () => number;

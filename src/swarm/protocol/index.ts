@@ -66,5 +66,5 @@ export type {
   StepResult,
   Update,
 } from './rounds.js';
-export { commitRecordBytes, decodeCommitRecord, recomputeMerge, verifyLog } from './log.js';
+export { commitRecord, commitRecordBytes, decodeCommitRecord, recomputeMerge, verifyLog } from './log.js';
 export type { CommitRecord, HeldUpdates, LogContext, Recomputed } from './log.js';

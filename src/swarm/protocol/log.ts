@@ -14,6 +14,8 @@ import { WIRE_VERSION, decodeMessage, encodeMessage, type UpdateManifest } from 
 export interface CommitRecord {
   round: number;
   hash: string;
+  /** The previous commit's hash (null for the first round): the log checks the chain with it. */
+  prevHash: string | null;
   bytes: Uint8Array;
 }
 
@@ -67,6 +69,12 @@ export function recomputeMerge(
   } catch (err) {
     return { ok: false, reason: 'merge-failed', detail: (err as Error).message };
   }
+}
+
+/** A signed commit as the round log stores it. */
+export function commitRecord(signed: SignedCommit): CommitRecord {
+  const { round, prevHash } = signed.commit;
+  return { round, hash: commitHash(signed.commit), prevHash, bytes: commitRecordBytes(signed) };
 }
 
 /** The bytes the round log stores for a commit: the signed commit as a wire `commit` message. */
