@@ -66,6 +66,53 @@ describe('swarm peer faults', () => {
     expect(sites[victim].work.applied.map((a) => a.round)).toEqual([0]);
   });
 
+  it('replaces an aggregator\'s orphaned own commit on restart; its log keeps only the swarm\'s chain', async () => {
+    const swarm = await TestSwarm.create(3, { minPeers: 2, maxRounds: 2 });
+    const order = aggregatorOrder(SWARM, 1, swarm.members);
+    const orphaner = swarm.members.indexOf(order[0]);
+    const key = deriveTopicKey(pskSecret(swarm.psk), SWARM);
+    const control = topicName(SWARM, 'control');
+    const members = new Set(swarm.members);
+    // Its round-1 commit never leaves the machine (it dies right after applying it).
+    const silent = (h: SwarmHost): SwarmHost => ({
+      ...h,
+      publish: async (topic, bytes) => {
+        if (topic === 'control') {
+          const r = decodeMessage(open(key, control, bytes), { swarmId: SWARM, members, maxBytes: 1 << 20 });
+          if (r.ok && r.msg.type === 'commit' && r.msg.round === 1) return;
+        }
+        return h.publish(topic, bytes);
+      },
+    });
+    let died: () => void = () => {};
+    const dead = new Promise<void>((resolve) => (died = resolve));
+    const sites = await swarm.startAll({
+      wraps: swarm.keys.map((_, k) => (k === orphaner ? silent : (h: SwarmHost) => h)),
+      hooks: swarm.keys.map((_, k) => (k === orphaner ? { afterApply: (r) => r === 1 && died() } : {})),
+    });
+    await dead;
+    const victim = sites[orphaner];
+    await victim.peer.stop();
+    await victim.host.stop();
+    const orphan = victim.work.log.find((e) => e.round === 1)!;
+    expect(orphan.hash).toBe(commitHash(victim.work.applied[1].commit));
+
+    const others = sites.filter((s) => s.k !== orphaner);
+    await Promise.all(others.map((s) => s.peer.waitForRound(2, 30_000)));
+    const agreed = others[0].work.log.map((e) => e.hash);
+    expect(agreed).not.toContain(orphan.hash);
+
+    const last = victim.work.applied[victim.work.applied.length - 1];
+    const back = await swarm.start(orphaner, { work: victim.work.restarted(), init: { resume: { ...last } } });
+    await back.peer.waitForRound(2, 30_000);
+    expect(back.work.log.map((e) => e.round)).toEqual([0, 1, 2]);
+    expect(back.work.log.map((e) => e.hash)).toEqual(agreed);
+    expect(back.warnings).toContainEqual({
+      fields: expect.objectContaining({ round: 1, hash: orphan.hash }),
+      msg: 'the last applied commit is not on the swarm chain; replacing it',
+    });
+  });
+
   it('rejects a commit whose merged hash differs from the recomputed merge, at every other peer', async () => {
     const swarm = await TestSwarm.create(3, { maxRounds: 1 });
     const order = aggregatorOrder(SWARM, 1, swarm.members);
