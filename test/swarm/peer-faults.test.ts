@@ -66,7 +66,7 @@ describe('swarm peer faults', () => {
     expect(sites[victim].work.applied.map((a) => a.round)).toEqual([0]);
   });
 
-  it('replaces an aggregator\'s orphaned own commit on restart; its log keeps only the swarm\'s chain', async () => {
+  it("replaces an aggregator's orphaned own commit on restart; its log keeps only the swarm's chain", async () => {
     const swarm = await TestSwarm.create(3, { minPeers: 2, maxRounds: 2 });
     const order = aggregatorOrder(SWARM, 1, swarm.members);
     const orphaner = swarm.members.indexOf(order[0]);
@@ -103,7 +103,10 @@ describe('swarm peer faults', () => {
     expect(agreed).not.toContain(orphan.hash);
 
     const last = victim.work.applied[victim.work.applied.length - 1];
-    const back = await swarm.start(orphaner, { work: victim.work.restarted(), init: { resume: { ...last } } });
+    const back = await swarm.start(orphaner, {
+      work: victim.work.restarted(),
+      init: { resume: { ...last } },
+    });
     await back.peer.waitForRound(2, 30_000);
     expect(back.work.log.map((e) => e.round)).toEqual([0, 1, 2]);
     expect(back.work.log.map((e) => e.hash)).toEqual(agreed);

@@ -67,7 +67,12 @@ export interface PeerChannel {
   publish(msg: Outgoing): Promise<boolean>;
   /** Receives every gossip message that opened, decoded and came from its claimed sender. */
   listen(handler: (msg: WireMessage) => void): void;
-  request(peerId: string, body: FetchRequest, timeoutMs: number): Promise<FetchResponse>;
+  request(
+    peerId: string,
+    body: FetchRequest,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<FetchResponse>;
   serve(handler: (body: FetchRequest, from: string) => Promise<FetchResponse>): void;
 }
 
@@ -128,10 +133,10 @@ export function createPeerChannel(d: PeerChannelDeps): PeerChannel {
         });
       }
     },
-    async request(peerId, body, timeoutMs) {
+    async request(peerId, body, timeoutMs, signal) {
       const req = encodeMessage(envelope({ type: 'fetch-request', round: d.minRound(), body }));
       d.book.bytes('out', 'direct', req.byteLength);
-      const res = await d.host.request(peerId, req, { timeoutMs });
+      const res = await d.host.request(peerId, req, { timeoutMs, signal });
       d.book.bytes('in', 'direct', res.byteLength);
       const msg = decode(res, peerId, MAX_DIRECT_PAYLOAD_BYTES);
       if (msg?.type !== 'fetch-response') throw new Error(`peer ${peerId} sent no valid fetch response`);

@@ -37,6 +37,8 @@ export interface DirectComponents {
 
 export interface DirectRequestOptions {
   timeoutMs: number;
+  /** Ends the request early (the peer is stopping). */
+  signal?: AbortSignal;
 }
 
 export interface DirectProtocol {
@@ -123,7 +125,7 @@ async function sendRequest(
   protocol: string,
   peerId: string,
   request: Uint8Array,
-  { timeoutMs }: DirectRequestOptions,
+  { timeoutMs, signal: stopping }: DirectRequestOptions,
 ): Promise<Uint8Array> {
   if (request.byteLength > MAX_DIRECT_PAYLOAD_BYTES) {
     throw new DirectRequestError(
@@ -131,7 +133,8 @@ async function sendRequest(
       `request of ${request.byteLength} bytes exceeds the ${MAX_DIRECT_PAYLOAD_BYTES}-byte limit; split it`,
     );
   }
-  const { signal, clear } = timeoutSignal(timeoutMs);
+  stopping?.throwIfAborted();
+  const { signal, clear } = timeoutSignal(timeoutMs, stopping);
   let stream: Stream | undefined;
   try {
     stream = await node.dialProtocol(peerIdFromString(peerId), protocol, { signal });
@@ -142,6 +145,11 @@ async function sendRequest(
   } catch (err) {
     stream?.abort(err instanceof Error ? err : new Error(String(err)));
     if (err instanceof DirectRequestError) throw err;
+    if (stopping?.aborted === true) {
+      throw new DirectRequestError('DIRECT_ABORTED', `request to ${peerId} abandoned: stopping`, {
+        cause: err,
+      });
+    }
     if (signal.aborted) {
       throw new DirectRequestError(
         'DIRECT_TIMEOUT',
@@ -159,11 +167,20 @@ async function sendRequest(
   }
 }
 
-/** Like AbortSignal.timeout, but the timer can be cleared so nothing outlives the request. */
-export function timeoutSignal(ms: number): { signal: AbortSignal; clear: () => void } {
+/**
+ * Like AbortSignal.timeout, but the timer can be cleared so nothing outlives the request; it also aborts
+ * when `parent` does.
+ */
+export function timeoutSignal(ms: number, parent?: AbortSignal): { signal: AbortSignal; clear: () => void } {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new Error(`timed out after ${ms} ms`)), ms);
-  return { signal: controller.signal, clear: () => clearTimeout(timer) };
+  const onParent = () => controller.abort(parent!.reason);
+  parent?.addEventListener('abort', onParent, { once: true });
+  const clear = () => {
+    clearTimeout(timer);
+    parent?.removeEventListener('abort', onParent);
+  };
+  return { signal: controller.signal, clear };
 }
 
 function decodeResponse(frame: Uint8Array | undefined, peerId: string): Uint8Array {

@@ -79,7 +79,7 @@ export interface SwarmHost {
    * Connects to `addr` (libp2p's dial timeout, 10 s, unless `timeoutMs`). Resolving does not prove the
    * remote accepted us: its gater closes the connection just after the handshake if we are not a member.
    */
-  dial(addr: string, options?: { timeoutMs?: number }): Promise<void>;
+  dial(addr: string, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<void>;
   request(peerId: string, bytes: Uint8Array, options: DirectRequestOptions): Promise<Uint8Array>;
   handle(handler: DirectHandler): void;
   /** Replaces the member set and hangs up on connected peers no longer in it. */
@@ -172,9 +172,10 @@ export async function createSwarmHost(init: SwarmHostInit): Promise<SwarmHost> {
     topicPeers: (topic) => node.services.pubsub.getSubscribers(topics[topic]).map(String),
     meshPeers: (topic) => (running ? node.services.pubsub.getMeshPeers(topics[topic]) : []),
     async dial(addr, options = {}) {
-      const deadline = options.timeoutMs == null ? undefined : timeoutSignal(options.timeoutMs);
+      const deadline =
+        options.timeoutMs == null ? undefined : timeoutSignal(options.timeoutMs, options.signal);
       try {
-        await node.dial(parseAddr(addr), { signal: deadline?.signal });
+        await node.dial(parseAddr(addr), { signal: deadline?.signal ?? options.signal });
       } catch (err) {
         const why =
           deadline?.signal.aborted === true ? `no handshake within ${options.timeoutMs} ms` : errorText(err);

@@ -18,6 +18,8 @@ export class MemberLinks {
       now: () => number;
       retryMs: number;
       log: PeerLog;
+      /** Runs a dial in the background, tracked so stop() waits for it. */
+      spawn(what: string, task: (signal: AbortSignal) => Promise<void>): void;
     },
   ) {}
 
@@ -29,13 +31,14 @@ export class MemberLinks {
     const candidates = addrs
       .map((a) => (a.includes('/p2p/') ? a : `${a}/p2p/${from}`))
       .filter((a) => a.endsWith(`/p2p/${from}`));
-    void this.dialFirst(from, candidates);
+    this.o.spawn('dialling a member', (signal) => this.dialFirst(from, candidates, signal));
   }
 
-  private async dialFirst(peer: string, addrs: string[]): Promise<void> {
+  private async dialFirst(peer: string, addrs: string[], signal: AbortSignal): Promise<void> {
     for (const addr of addrs) {
+      if (signal.aborted) return;
       try {
-        await this.o.host.dial(addr, { timeoutMs: 5000 });
+        await this.o.host.dial(addr, { timeoutMs: 5000, signal });
         this.o.log.debug({ peer, addr }, 'connected directly to a member');
         return;
       } catch (err) {

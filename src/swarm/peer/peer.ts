@@ -13,6 +13,7 @@ import { createPeerChannel, MemberLinks, type PeerChannel } from '../net/index.j
 import { AheadTracker, catchUpFrom } from './catchup.js';
 import { PeerRounds } from './rounds.js';
 import { createFetchHandler, type HeldUpdate, Transfer, UpdateStore } from '../transfer/index.js';
+import { Background } from './background.js';
 import { PeerBook } from './book.js';
 import type { SwarmPeer, SwarmPeerComponents, SwarmPeerInit, SwarmPeerStatus } from './types.js';
 
@@ -49,7 +50,7 @@ class Peer implements SwarmPeer {
   private readonly announced = new Set<string>();
   private readonly waiters = new Set<{ round: number; done: (err?: Error) => void }>();
   private timer: NodeJS.Timeout | undefined;
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly background: Background;
   private startedAt = 0;
   private wired = false;
   private running = false;
@@ -60,6 +61,8 @@ class Peer implements SwarmPeer {
   ) {
     const { log, host } = c;
     const now = (this.now = c.now ?? Date.now);
+    const background = (this.background = new Background(log));
+    const spawn = background.spawn.bind(background);
     this.tickMs = c.tickMs ?? 1000;
     this.members = new Set(init.members);
     const book = (this.book = new PeerBook({
@@ -78,6 +81,9 @@ class Peer implements SwarmPeer {
       isMember: (p) => this.members.has(p),
       timeoutMs: Math.max(5000, 5 * this.tickMs),
       onCompleted: (u) => this.onCompleted(u),
+      get signal() {
+        return background.signal;
+      },
     });
     const onApplied = (round: number) => this.resolveWaiters(round);
     this.commits = new PeerCommits({
@@ -98,6 +104,7 @@ class Peer implements SwarmPeer {
       now,
       retryMs: 5 * this.tickMs,
       log,
+      spawn,
     });
     this.rounds = new PeerRounds({
       ...{ init, work: c.work, log, now, book, store, commits: this.commits },
@@ -106,6 +113,7 @@ class Peer implements SwarmPeer {
       aheadOf: (round) => this.ahead.hasCommitted(round),
       warmedUp: () => this.warmedUp(),
       requestCatchUp: () => this.maybeCatchUp(true),
+      spawn,
     });
   }
 
@@ -113,6 +121,7 @@ class Peer implements SwarmPeer {
     if (this.running) return;
     this.running = true;
     this.startedAt = this.now();
+    this.background.start();
     this.commits.start();
     this.rounds.start();
     if (!this.wired) this.wire();
@@ -125,11 +134,11 @@ class Peer implements SwarmPeer {
     this.running = false;
     clearInterval(this.timer);
     this.timer = undefined;
-    this.timers.forEach(clearTimeout);
-    this.timers.clear();
     this.rounds.stop();
     for (const w of [...this.waiters]) w.done(new SwarmdError('PEER_STOPPED', 'the swarm peer was stopped'));
-    await this.commits.stop(); // the caller may close the store next: let an apply in progress finish
+    // The caller may close the store next: every fetch, dial, catch-up and apply in progress ends first.
+    await this.background.stop('the swarm peer stopped');
+    await this.commits.stop();
   }
 
   status(): SwarmPeerStatus {
@@ -176,14 +185,7 @@ class Peer implements SwarmPeer {
   /** Members not heard from within LOST_AFTER_TICKS are not live, so that is how long it takes to know. */
   private warmedUp(): Promise<void> {
     const waitMs = this.startedAt + LOST_AFTER_TICKS * this.tickMs - this.now();
-    if (waitMs <= 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const t = setTimeout(() => {
-        this.timers.delete(t);
-        resolve();
-      }, waitMs);
-      this.timers.add(t);
-    });
+    return waitMs <= 0 ? Promise.resolve() : this.background.sleep(waitMs);
   }
 
   private resolveWaiters(round: number): void {
@@ -209,7 +211,8 @@ class Peer implements SwarmPeer {
       addrs: this.c.host.addrs().slice(0, 16),
       ...(own ? { updateHash: own.updateHash } : {}),
     };
-    void this.channel.publish({ type: 'hello', round: this.rounds.state.round, body });
+    const hello = { type: 'hello' as const, round: this.rounds.state.round, body };
+    this.background.spawn('saying hello', () => this.channel.publish(hello));
     for (const peerId of this.book.expire(LOST_AFTER_TICKS * this.tickMs)) {
       this.rounds.dispatch({ type: 'peer-lost', peerId });
     }
@@ -254,13 +257,15 @@ class Peer implements SwarmPeer {
     const arriving = this.store.missing(updateHash).length > 0; // its manifest came: gossip or a pull brings it
     if (this.store.get(updateHash) || arriving || this.announced.has(updateHash)) return;
     this.announced.add(updateHash);
-    this.transfer
-      .fetchUpdate(updateHash, from, round, [from])
-      .then((held) => this.onCompleted({ ...held, from, round }))
-      .catch((err: unknown) => {
-        this.announced.delete(updateHash); // retried at a later hello
-        this.c.log.debug({ peer: from, round, updateHash, err }, 'could not fetch an announced update');
-      });
+    this.background.spawn('fetching an announced update', () =>
+      this.transfer
+        .fetchUpdate(updateHash, from, round, [from])
+        .then((held) => this.onCompleted({ ...held, from, round }))
+        .catch((err: unknown) => {
+          this.announced.delete(updateHash); // retried at a later hello
+          this.c.log.debug({ peer: from, round, updateHash, err }, 'could not fetch an announced update');
+        }),
+    );
   }
 
   /** Updates are assembled up to the round the swarm is at, so a peer that is catching up has them later. */
@@ -277,9 +282,13 @@ class Peer implements SwarmPeer {
 
   /** Large updates come by request, chunk by chunk from their sender first (see MAX_GOSSIP_CHUNKS). */
   private pull(updateHash: string, from: string): void {
-    void this.transfer
-      .fetchChunks(this.store.missing(updateHash), this.transfer.sources([from]))
-      .catch((err: unknown) => this.c.log.debug({ peer: from, updateHash, err }, 'pulling an update failed'));
+    this.background.spawn('pulling an update', () =>
+      this.transfer
+        .fetchChunks(this.store.missing(updateHash), this.transfer.sources([from]))
+        .catch((err: unknown) =>
+          this.c.log.debug({ peer: from, updateHash, err }, 'pulling an update failed'),
+        ),
+    );
   }
 
   /** An update is whole: it takes part in its round (the state machine sorts out late and stale ones). */
@@ -297,10 +306,12 @@ class Peer implements SwarmPeer {
         { updateHash: r.updateHash, peer: r.from, chunks: r.missing.length },
         'repairing chunks',
       );
-      void this.transfer
-        .fetchChunks(r.missing, this.transfer.sources([r.from]))
-        .catch((err: unknown) => this.c.log.warn({ updateHash: r.updateHash, err }, 'chunk repair failed'))
-        .finally(() => this.store.repairDone(r.updateHash, this.now()));
+      this.background.spawn('repairing chunks', () =>
+        this.transfer
+          .fetchChunks(r.missing, this.transfer.sources([r.from]))
+          .catch((err: unknown) => this.c.log.warn({ updateHash: r.updateHash, err }, 'chunk repair failed'))
+          .finally(() => this.store.repairDone(r.updateHash, this.now())),
+      );
     }
   }
 
@@ -320,6 +331,8 @@ class Peer implements SwarmPeer {
       recompute: (s: SignedCommit) => recomputeMerge(this.store, s.commit, this.rounds.state.cfg.merge),
       apply: (chain: readonly SignedCommit[], m: NamedTensors) => this.rounds.applyChain(chain, m),
     };
-    void this.ahead.run(peerId, () => catchUpFrom(deps, peerId), this.c.log);
+    this.background.spawn('catching up', () =>
+      this.ahead.run(peerId, () => catchUpFrom(deps, peerId), this.c.log),
+    );
   }
 }

@@ -18,6 +18,7 @@ import {
 } from '../protocol/index.js';
 import type { Outgoing } from '../net/index.js';
 import type { PeerCommits } from './applied.js';
+import { untilAborted } from './background.js';
 import type { PeerBook } from './book.js';
 import type { HeldUpdate, UpdateStore } from '../transfer/index.js';
 import type { PeerLog, RoundWork, SwarmPeerInit } from './types.js';
@@ -48,6 +49,8 @@ export interface PeerRoundsDeps {
   /** Resolves once this peer has listened long enough to know which members are live. */
   warmedUp(): Promise<void>;
   requestCatchUp(): void;
+  /** Runs round work in the background, tracked and ended by the peer's stop(). */
+  spawn(what: string, task: (signal: AbortSignal) => Promise<unknown>): void;
 }
 
 export class PeerRounds {
@@ -131,7 +134,7 @@ export class PeerRounds {
   recheckPending(): void {
     const p = this.state.pending;
     if (p !== null && p.signed.commit.contributors.every((x) => this.d.store.get(x.updateHash))) {
-      void this.onCommit(p.signed);
+      this.d.spawn('checking a commit', () => this.onCommit(p.signed));
     }
   }
 
@@ -143,7 +146,7 @@ export class PeerRounds {
       case 'publish-update':
         return this.run('publishing an update', () => this.publishOwn(e.round));
       case 'merge-and-commit':
-        return this.run('committing', () => this.aggregate(e.round, e.attempt));
+        return this.run('committing', (signal) => this.aggregate(e.round, e.attempt, signal));
       case 'publish-commit':
         return this.run('publishing a commit', () => this.publishCommit(e.signed));
       case 'withhold-commit':
@@ -171,8 +174,8 @@ export class PeerRounds {
     }
   }
 
-  private run(what: string, task: () => Promise<void>): void {
-    task().catch((err: unknown) => this.d.log.error({ round: this.state.round, err }, `${what} failed`));
+  private run(what: string, task: (signal: AbortSignal) => Promise<void>): void {
+    this.d.spawn(`${what} (round ${this.state.round})`, task);
   }
 
   private reject(round: number, reason: string, detail?: string): void {
@@ -193,8 +196,8 @@ export class PeerRounds {
     try {
       result =
         round === 0
-          ? { ...(await work.stats()), metrics: {} }
-          : await work.train(round, commits.base, controller.signal);
+          ? { ...(await untilAborted(controller.signal, work.stats())), metrics: {} }
+          : await untilAborted(controller.signal, work.train(round, commits.base, controller.signal));
     } catch (err) {
       if (controller.signal.aborted) return this.d.log.debug({ round, err }, 'local training abandoned');
       throw err;
@@ -238,7 +241,7 @@ export class PeerRounds {
     }
   }
 
-  private async aggregate(round: number, attempt: number): Promise<void> {
+  private async aggregate(round: number, attempt: number, signal: AbortSignal): Promise<void> {
     const { init, log } = this.d;
     const contributors = counted(this.state);
     const kind = roundKind(round, this.state.cfg.merge);
@@ -248,7 +251,7 @@ export class PeerRounds {
       ...{ swarmId: init.swarmId, round, prevHash: this.state.prevHash, contributors, ...kind },
       ...{ mergedHash: r.mergedHash, aggregator: init.self, createdAt: Math.floor(this.d.now()) },
     });
-    const signed = await signCommit(commit, init.sign);
+    const signed = await untilAborted(signal, signCommit(commit, init.sign));
     this.mergedByCommit.set(commitHash(commit), r.merged);
     log.debug({ round, attempt, contributors: contributors.length }, 'merged and signed a commit');
     this.dispatch({ type: 'own-commit-signed', signed, mergedHash: r.mergedHash });

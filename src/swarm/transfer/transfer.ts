@@ -20,6 +20,8 @@ export interface TransferDeps {
   isMember(peerId: string): boolean;
   now(): number;
   timeoutMs: number;
+  /** Aborted when the peer stops: requests in flight end, no new one starts. */
+  signal: AbortSignal;
   /** Raised for every update the transfer completed (held from now on). */
   onCompleted(u: HeldUpdate): void;
 }
@@ -45,8 +47,9 @@ export class Transfer {
     accept: (r: FetchResponse) => T | undefined,
   ): Promise<T | undefined> {
     for (const peer of sources) {
+      if (this.d.signal.aborted) return undefined;
       try {
-        const got = accept(await this.d.channel.request(peer, body, this.d.timeoutMs));
+        const got = accept(await this.d.channel.request(peer, body, this.d.timeoutMs, this.d.signal));
         if (got !== undefined) return got;
         this.d.log.debug({ peer, kind: body.kind }, 'peer does not have what was asked');
       } catch (err) {
