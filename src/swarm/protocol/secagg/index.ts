@@ -16,7 +16,8 @@ export {
   residuesToBytes,
 } from './fixed.js';
 export type { DecodedSum, FixedPointParams, FixedPointRange } from './fixed.js';
-export { generateRoundKeys, x25519KeyPair } from './keys.js';
+export { generateRoundKeys, pairSeed, pairSign, x25519KeyPair } from './keys.js';
+export { addMaskInto } from './prg.js';
 export type { KeyPair, RandomBytes, RoundContext, RoundKeys } from './keys.js';
 export { FIELD_PRIME, combineShares, splitSecret } from './shamir.js';
 export type { Share } from './shamir.js';

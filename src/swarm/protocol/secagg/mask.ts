@@ -14,7 +14,7 @@ export function maskUpdate(
   addMaskInto(masked, keys.selfSeed, 1);
   for (const other of round.neighbours.get(me)!) {
     const { advert } = rosterEntry(round, other);
-    const seed = pairSeed(round.ctx, me, keys.mask.secretKey, other, advert.maskPublicKey);
+    const seed = pairSeed(round.ctx, me, keys.mask, other, advert.maskPublicKey);
     addMaskInto(masked, seed, pairSign(me, other));
   }
   return masked;

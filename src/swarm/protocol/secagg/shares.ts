@@ -54,7 +54,7 @@ export function dealShares(
     const seedY = bigintToBytes(seedShares[i].y, SHARE_VALUE_BYTES);
     const keyY = bigintToBytes(keyShares[i].y, SHARE_VALUE_BYTES);
     const { advert } = rosterEntry(round, holder);
-    const key = channelKey(round.ctx, me, holder, keys.channel.secretKey, advert.channelPublicKey);
+    const key = channelKey(round.ctx, me, holder, keys.channel, advert.channelPublicKey);
     const cipher = createCipheriv('aes-256-gcm', key, NONCE);
     cipher.setAAD(contextInfo('swarmd-secagg-envelope-v1', round.ctx, me, holder));
     const body = Buffer.concat([cipher.update(seedY), cipher.update(keyY), cipher.final()]);
@@ -93,7 +93,7 @@ export function openShares(
   if (envelope.length !== 2 * SHARE_VALUE_BYTES + TAG_BYTES) {
     throw new SecAggError('SECAGG_SHARE', `share envelope from ${dealer} has ${envelope.length} bytes`);
   }
-  const key = channelKey(round.ctx, dealer, me, keys.channel.secretKey, advert.channelPublicKey);
+  const key = channelKey(round.ctx, dealer, me, keys.channel, advert.channelPublicKey);
   const decipher = createDecipheriv('aes-256-gcm', key, NONCE);
   decipher.setAAD(contextInfo('swarmd-secagg-envelope-v1', round.ctx, dealer, me));
   decipher.setAuthTag(envelope.subarray(2 * SHARE_VALUE_BYTES));

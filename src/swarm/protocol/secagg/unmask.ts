@@ -47,9 +47,9 @@ export function unmask(round: SecureRound, input: UnmaskInput): UnmaskResult {
     addMaskInto(sum, rebuildSelfSeed(round, input, rejectedRevealers, id), -1);
   }
   for (const d of dropped) {
-    const secretKey = rebuildMaskKey(round, input, rejectedRevealers, d);
+    const maskPair = rebuildMaskKey(round, input, rejectedRevealers, d);
     for (const v of round.neighbours.get(d)!.filter((n) => sent.has(n))) {
-      const seed = pairSeed(round.ctx, d, secretKey, v, rosterEntry(round, v).advert.maskPublicKey);
+      const seed = pairSeed(round.ctx, d, maskPair, v, rosterEntry(round, v).advert.maskPublicKey);
       addMaskInto(sum, seed, pairSign(v, d) === 1 ? -1 : 1); // take out what v added for the pair
     }
   }
@@ -129,8 +129,9 @@ function rebuildMaskKey(
 ) {
   const secretKey = secretBytes(combineShares(validShares(round, input, rejected, dealer, 'key')), dealer);
   const expected = Buffer.from(rosterEntry(round, dealer).advert.maskPublicKey);
-  if (!expected.equals(x25519KeyPair(secretKey).publicKey)) throw inconsistentDealer(dealer);
-  return secretKey;
+  const pair = x25519KeyPair(secretKey);
+  if (!expected.equals(pair.publicKey)) throw inconsistentDealer(dealer);
+  return pair;
 }
 
 function secretBytes(v: bigint, dealer: string): Uint8Array {
