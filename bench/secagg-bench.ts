@@ -77,8 +77,13 @@ function benchSize(n: number): string {
   const commitments = new Map(ids.map((id, d) => [id, dealt[d].commitments]));
   const unmaskAll = (senders: number[]) => {
     const sent = senders.map((i) => ids[i]);
-    const reveals = new Map(senders.map((i) => [ids[i], revealShares(held[i], sent)]));
-    const input = { masked: new Map(senders.map((i) => [ids[i], masked[i]])), reveals, commitments };
+    const reveals = new Map(senders.map((i) => [ids[i], revealShares(round, held[i], sent)]));
+    const input = {
+      masked: new Map(senders.map((i) => [ids[i], masked[i]])),
+      reveals,
+      commitments,
+      elements: ELEMENTS + 1,
+    };
     return timed(() => decodeSum(unmask(round, input).sum, DEFAULT_FIXED_POINT));
   };
   const everyone = ids.map((_, i) => i);
@@ -90,7 +95,10 @@ function benchSize(n: number): string {
     tensors: new Map([['w', { shape: [ELEMENTS], data: updates[i] }]]),
   }));
   const [, plainMs] = timed(() => fedAvg(contributions));
-  const revealBytes = revealShares(held[0], ids).reduce((s, r) => s + r.y.length + r.dealer.length + 1, 0);
+  const revealBytes = revealShares(round, held[0], ids).reduce(
+    (s, r) => s + r.y.length + r.dealer.length + 1,
+    0,
+  );
   const setupBytes =
     advertBytes(ctx, adverts[0]).length +
     64 + // signed advert

@@ -52,10 +52,18 @@ describe('secure aggregation round', () => {
     expect([...result.sum]).toEqual([...plainSum(survivors)]);
   });
 
-  it('abandons a round with fewer than t survivors, with the reason', () => {
+  it('abandons a round with fewer than t survivors, with the reason, and reveals nothing', () => {
     const s = setUp(5, 4, LENGTH);
-    const input = maskAndReveal(s, s.sites.slice(0, 3), params);
+    expect(() => maskAndReveal(s, s.sites.slice(0, 3), params)).toThrow(
+      /3 senders, fewer than the threshold 4: reveal nothing/,
+    );
+    const masked = new Map(s.sites.slice(0, 3).map((x) => [x.id, new Float64Array(LENGTH + 1)]));
+    const input = { masked, reveals: new Map(), commitments: s.commitments, elements: LENGTH + 1 };
     expect(() => unmask(s.round, input)).toThrow(/3 masked vectors, fewer than the threshold 4/);
+  });
+
+  it('refuses a threshold below a majority of the share holders', () => {
+    expect(() => setUp(6, 3, 8)).toThrow(/threshold 3 is below a majority \(4\) of the 6 share holders/);
   });
 
   it('detects a wrong revealed share by name and still unmasks from the honest ones', () => {
@@ -101,11 +109,12 @@ describe('secure aggregation round', () => {
   });
 
   it('names senders of a masked vector of the wrong length', () => {
-    const masked = new Map([
-      ['a', new Float64Array(5)],
-      ['b', new Float64Array(4)],
-    ]);
-    expect(wrongLengthSenders(masked, 5)).toEqual(['b']);
+    const s = setUp(3, 2, 8);
+    const input = maskAndReveal(s, s.sites, params);
+    const masked = new Map(input.masked);
+    masked.set(s.sites[1].id, new Float64Array(8));
+    expect(wrongLengthSenders(masked, 9)).toEqual([s.sites[1].id]);
+    expect(() => unmask(s.round, { ...input, masked })).toThrow(/of 12D3KooPeer1 do not have 9 residues/);
   });
 
   it.skipIf(!hasPythonModule('numpy'))(

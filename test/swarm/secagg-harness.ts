@@ -100,6 +100,6 @@ export function maskAndReveal(s: SetUp, senders: readonly Site[], params: FixedP
   }
   const sentIds = senders.map((x) => x.id);
   const reveals = new Map<string, RevealedShare[]>();
-  for (const site of senders) reveals.set(site.id, revealShares(site.held, sentIds));
-  return { masked, reveals, commitments: s.commitments };
+  for (const site of senders) reveals.set(site.id, revealShares(s.round, site.held, sentIds));
+  return { masked, reveals, commitments: s.commitments, elements: masked.values().next().value!.length };
 }

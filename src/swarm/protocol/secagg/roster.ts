@@ -76,6 +76,14 @@ export function createSecureRound(
         `${options.threshold}: the round cannot be secure; abandon it`,
     );
   }
+  const majority = Math.floor(holders / 2) + 1;
+  if (!Number.isInteger(options.threshold) || options.threshold < majority) {
+    throw new SecAggError(
+      'SECAGG_THRESHOLD',
+      `threshold ${options.threshold} is below a majority (${majority}) of the ${holders} share holders; ` +
+        'choose it with chooseThreshold',
+    );
+  }
   return { ctx, roster, threshold: options.threshold, neighbours };
 }
 

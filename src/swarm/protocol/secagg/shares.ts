@@ -121,12 +121,21 @@ export function openShares(
 /**
  * What an honest holder reveals once the round's sender set is fixed: seed shares of dealers that sent a
  * masked vector, key shares of those that did not. Never both for one dealer — that would unmask it — so a
- * peer calls this once per round and refuses any second request with a different `sent` set.
+ * peer calls this once per round and refuses any second request with a different `sent` set. Refuses a
+ * sender set below the threshold (the sum of so few would say too much about each).
  */
 export function revealShares(
+  round: SecureRound,
   held: ReadonlyMap<string, HeldShares>,
   sent: readonly string[],
 ): RevealedShare[] {
+  if (new Set(sent).size < round.threshold) {
+    throw new SecAggError(
+      'SECAGG_TOO_FEW',
+      `${new Set(sent).size} senders, fewer than the threshold ${round.threshold}: reveal nothing, abandon the round`,
+    );
+  }
+  sent.forEach((id) => rosterEntry(round, id));
   const sentSet = new Set(sent);
   return [...held.entries()].map(([dealer, shares]) => {
     const kind: ShareKind = sentSet.has(dealer) ? 'seed' : 'key';

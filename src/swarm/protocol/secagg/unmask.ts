@@ -18,6 +18,8 @@ export interface UnmaskInput {
   reveals: ReadonlyMap<string, readonly RevealedShare[]>;
   /** Dealer → holder → commitments, from the dealers' share messages. */
   commitments: ReadonlyMap<string, ReadonlyMap<string, ShareCommitments>>;
+  /** Residues per masked vector (model size + 1); residuesFromBytes already refused other lengths. */
+  elements: number;
 }
 
 export interface UnmaskResult {
@@ -38,10 +40,18 @@ export function unmask(round: SecureRound, input: UnmaskInput): UnmaskResult {
       `${contributors.length} masked vectors, fewer than the threshold ${round.threshold}: abandon the round`,
     );
   }
+  const wrongLength = wrongLengthSenders(input.masked, input.elements);
+  if (wrongLength.length > 0) {
+    throw new SecAggError(
+      'SECAGG_LENGTH',
+      `masked vectors of ${wrongLength.join(', ')} do not have ${input.elements} residues; drop them when ` +
+        'they arrive (residuesFromBytes), before the unmask request',
+    );
+  }
   const sent = new Set(contributors);
   const dropped = round.roster.map((a) => a.peerId).filter((id) => !sent.has(id));
   const rejectedRevealers = findRejectedRevealers(round, input);
-  const sum = new Float64Array(input.masked.get(contributors[0])!.length);
+  const sum = new Float64Array(input.elements);
   for (const id of contributors) addInto(sum, input.masked.get(id)!);
   for (const id of contributors) {
     addMaskInto(sum, rebuildSelfSeed(round, input, rejectedRevealers, id), -1);
@@ -64,24 +74,22 @@ export function wrongLengthSenders(masked: ReadonlyMap<string, Float64Array>, el
     .sort(compareIds);
 }
 
+/** Revealers that revealed a share unlike the dealer's commitment to it, or are not on the roster. */
 function findRejectedRevealers(round: SecureRound, input: UnmaskInput): Set<string> {
   const rejected = new Set<string>();
   for (const [revealer, shares] of input.reveals) {
-    for (const s of shares) {
-      const expected = input.commitments.get(s.dealer)?.get(revealer)?.[s.kind];
-      if (
-        !rosterHas(round, revealer) ||
-        expected !== shareCommitment(round, s.kind, s.dealer, revealer, s.y)
-      ) {
-        rejected.add(revealer);
-      }
+    const onRoster = round.roster.some((a) => a.peerId === revealer);
+    const committed = (s: RevealedShare) => input.commitments.get(s.dealer)?.get(revealer) !== undefined;
+    if (!onRoster || shares.some((s) => committed(s) && !shareMatches(round, input, revealer, s))) {
+      rejected.add(revealer);
     }
   }
   return rejected;
 }
 
-function rosterHas(round: SecureRound, id: string): boolean {
-  return round.roster.some((a) => a.peerId === id);
+function shareMatches(round: SecureRound, input: UnmaskInput, revealer: string, s: RevealedShare): boolean {
+  const expected = input.commitments.get(s.dealer)?.get(revealer)?.[s.kind];
+  return expected !== undefined && expected === shareCommitment(round, s.kind, s.dealer, revealer, s.y);
 }
 
 /** The first t valid shares of `dealer`'s secret of `kind`, by holder position; SECAGG_TOO_FEW if fewer. */
@@ -96,7 +104,8 @@ function validShares(
   for (const holder of holdersOf(round, dealer)) {
     if (rejected.has(holder)) continue;
     const s = input.reveals.get(holder)?.find((r) => r.dealer === dealer && r.kind === kind);
-    if (s) shares.push({ x: rosterEntry(round, holder).x, y: bytesToBigint(s.y) });
+    if (s && shareMatches(round, input, holder, s))
+      shares.push({ x: rosterEntry(round, holder).x, y: bytesToBigint(s.y) });
   }
   if (shares.length < round.threshold) {
     throw new SecAggError(
