@@ -108,6 +108,18 @@ describe('secure aggregation round', () => {
     );
   });
 
+  it('stalls, naming the dealer, when shares rebuild a secret other than the one it committed to', () => {
+    const s = setUp(4, 3, 8);
+    const input = maskAndReveal(s, s.sites, params);
+    const dealer = s.sites[2].id;
+    const roster = s.round.roster.map((a) =>
+      a.peerId === dealer ? { ...a, selfSeedCommitment: 'ff'.repeat(32) } : a,
+    );
+    expect(() => unmask({ ...s.round, roster }, input)).toThrow(
+      /shares of 12D3KooPeer2 rebuild a secret that differs from its commitment/,
+    );
+  });
+
   it('names senders of a masked vector of the wrong length', () => {
     const s = setUp(3, 2, 8);
     const input = maskAndReveal(s, s.sites, params);
