@@ -30,3 +30,17 @@ export type { DealtShares, HeldShares, RevealedShare, ShareCommitments, ShareKin
 export { maskUpdate } from './mask.js';
 export { unmask, wrongLengthSenders } from './unmask.js';
 export type { UnmaskInput, UnmaskResult } from './unmask.js';
+export {
+  SecAggAdvertBodySchema,
+  SecAggRevealBodySchema,
+  SecAggRosterBodySchema,
+  SecAggSharesBodySchema,
+  SecAggUnmaskRequestBodySchema,
+} from './messages.js';
+export type {
+  SecAggAdvertBody,
+  SecAggRevealBody,
+  SecAggRosterBody,
+  SecAggSharesBody,
+  SecAggUnmaskRequestBody,
+} from './messages.js';
