@@ -3,6 +3,14 @@
  * fixed-point encoding mod 2^52, pairwise and self masks from X25519 + HKDF + AES-CTR, Shamir shares over
  * GF(2^521 − 1) sealed pairwise with AES-256-GCM, and unmasking that every peer runs identically from
  * public inputs. Keys and randomness come in as parameters; nothing here does I/O.
+ *
+ * A round, in order (bodies in messages.ts): each contributor generateRoundKeys → createAdvert, signs
+ * advertBytes, publishes the advert; the round's aggregator publishes the roster (≥ t signed adverts) →
+ * everyone createSecureRound; each contributor dealShares and publishes its envelopes and commitments;
+ * each holder openShares (a bad dealer is excluded before masking); each contributor encodeUpdate →
+ * maskUpdate → publishes residuesToBytes as its update; the aggregator publishes the sender set; each
+ * sender checks it (≥ t, no sender whose masked vector it lacks called dropped), revealShares once;
+ * every peer unmask → decodeSum → the merged model, whose hash the aggregator's commit must match.
  */
 export { SecAggError } from './errors.js';
 export {
