@@ -9,7 +9,7 @@
  * everyone createSecureRound; each contributor dealShares and publishes its envelopes and commitments;
  * each holder openShares (a bad dealer is excluded before masking); each contributor encodeUpdate →
  * maskUpdate → publishes residuesToBytes as its update; the aggregator publishes the sender set; each
- * sender checks it (≥ t, no sender whose masked vector it lacks called dropped), revealShares once;
+ * sender checks it (≥ t; no dealer whose masked vector it holds called dropped) and revealShares once;
  * every peer unmask → decodeSum → the merged model, whose hash the aggregator's commit must match.
  */
 export { SecAggError } from './errors.js';
