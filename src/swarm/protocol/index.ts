@@ -68,3 +68,4 @@ export type {
 } from './rounds.js';
 export { commitRecord, commitRecordBytes, decodeCommitRecord, recomputeMerge, verifyLog } from './log.js';
 export type { CommitRecord, HeldUpdates, LogContext, Recomputed } from './log.js';
+export * from './secagg/index.js';

@@ -1,0 +1,54 @@
+/**
+ * Secure aggregation (SecAgg, Bonawitz et al. 2017; SecAgg+ graph, Bell et al. 2020), the pure arithmetic:
+ * fixed-point encoding mod 2^52, pairwise and self masks from X25519 + HKDF + AES-CTR, Shamir shares over
+ * GF(2^521 − 1) sealed pairwise with AES-256-GCM, and unmasking that every peer runs identically from
+ * public inputs. Keys and randomness come in as parameters; nothing here does I/O.
+ *
+ * A round, in order (bodies in messages.ts): each contributor generateRoundKeys → createAdvert, signs
+ * advertBytes, publishes the advert; the round's aggregator publishes the roster (≥ t signed adverts) →
+ * everyone createSecureRound; each contributor dealShares and publishes its envelopes and commitments;
+ * each holder openShares (a bad dealer is excluded before masking); each contributor encodeUpdate →
+ * maskUpdate → publishes residuesToBytes as its update; the aggregator publishes the sender set; each
+ * sender checks it (≥ t; no dealer whose masked vector it holds called dropped) and revealShares once;
+ * every peer unmask → decodeSum → the merged model, whose hash the aggregator's commit must match.
+ */
+export { SecAggError } from './errors.js';
+export {
+  DEFAULT_FIXED_POINT,
+  MODULUS_BITS,
+  addInto,
+  decodeSum,
+  encodeUpdate,
+  fixedPointRange,
+  residuesFromBytes,
+  residuesToBytes,
+} from './fixed.js';
+export type { DecodedSum, FixedPointParams, FixedPointRange } from './fixed.js';
+export { generateRoundKeys, pairSeed, pairSign, x25519KeyPair } from './keys.js';
+export { addMaskInto } from './prg.js';
+export type { KeyPair, RandomBytes, RoundContext, RoundKeys } from './keys.js';
+export { FIELD_PRIME, combineShares, splitSecret } from './shamir.js';
+export type { Share } from './shamir.js';
+export { chooseGraphDegree, chooseThreshold, maskGraph } from './threshold.js';
+export type { ThresholdChoice } from './threshold.js';
+export { advertBytes, createAdvert, createSecureRound, holdersOf } from './roster.js';
+export type { Advert, SecureRound, SecureRoundOptions } from './roster.js';
+export { dealShares, openShares, revealShares } from './shares.js';
+export type { DealtShares, HeldShares, RevealedShare, ShareCommitments, ShareKind } from './shares.js';
+export { maskUpdate } from './mask.js';
+export { unmask, wrongLengthSenders } from './unmask.js';
+export type { UnmaskInput, UnmaskResult } from './unmask.js';
+export {
+  SecAggAdvertBodySchema,
+  SecAggRevealBodySchema,
+  SecAggRosterBodySchema,
+  SecAggSharesBodySchema,
+  SecAggUnmaskRequestBodySchema,
+} from './messages.js';
+export type {
+  SecAggAdvertBody,
+  SecAggRevealBody,
+  SecAggRosterBody,
+  SecAggSharesBody,
+  SecAggUnmaskRequestBody,
+} from './messages.js';

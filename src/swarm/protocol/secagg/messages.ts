@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import { HashSchema, PeerIdSchema } from '../wire.js';
+import { SHARE_VALUE_BYTES } from './shamir.js';
+
+/*
+ * Bodies of the secure-round messages, for the wire envelope { v, type, swarmId, from, round, body }.
+ * Order in a round: advert (each contributor) → roster (the round's aggregator) → shares (each contributor)
+ * → masked update (an ordinary update: chunks of residuesToBytes) → unmask request (aggregator) → reveal
+ * (each sender). Byte fields are exact lengths, so a malformed one is refused where it enters.
+ */
+const bytesOf = (length: number) =>
+  z.custom<Uint8Array>((v) => v instanceof Uint8Array && v.length === length, `expected ${length} bytes`);
+const SignatureSchema = z.custom<Uint8Array>(
+  (v) => v instanceof Uint8Array && v.length > 0 && v.length <= 1024,
+  'expected a signature',
+);
+const ENVELOPE_BYTES = 2 * SHARE_VALUE_BYTES + 16;
+const MAX_MEMBERS = 4096;
+
+/** Signed by the sender's identity key over advertBytes(ctx, advert). */
+export const SecAggAdvertBodySchema = z
+  .object({
+    maskPublicKey: bytesOf(32),
+    channelPublicKey: bytesOf(32),
+    selfSeedCommitment: HashSchema,
+    signature: SignatureSchema,
+  })
+  .strict();
+
+/** The aggregator fixes the roster: every advert it collected, each still verifiable by its signature. */
+export const SecAggRosterBodySchema = z
+  .object({
+    adverts: z
+      .array(SecAggAdvertBodySchema.extend({ peerId: PeerIdSchema }).strict())
+      .min(2)
+      .max(MAX_MEMBERS),
+    threshold: z.number().int().min(2),
+    degree: z.number().int().min(2).optional(),
+    graphSeed: bytesOf(32).optional(),
+  })
+  .strict();
+
+/** A dealer's sealed shares (one per holder) and its public commitments to them. */
+export const SecAggSharesBodySchema = z
+  .object({
+    shares: z
+      .array(
+        z
+          .object({
+            holder: PeerIdSchema,
+            envelope: bytesOf(ENVELOPE_BYTES),
+            seed: HashSchema,
+            key: HashSchema,
+          })
+          .strict(),
+      )
+      .min(1)
+      .max(MAX_MEMBERS),
+  })
+  .strict();
+
+/** The sender set, with the hash of each masked vector the aggregator holds. */
+export const SecAggUnmaskRequestBodySchema = z
+  .object({
+    senders: z
+      .array(z.object({ peerId: PeerIdSchema, maskedHash: HashSchema }).strict())
+      .min(2)
+      .max(MAX_MEMBERS),
+  })
+  .strict();
+
+export const SecAggRevealBodySchema = z
+  .object({
+    shares: z
+      .array(
+        z
+          .object({ dealer: PeerIdSchema, kind: z.enum(['seed', 'key']), y: bytesOf(SHARE_VALUE_BYTES) })
+          .strict(),
+      )
+      .max(MAX_MEMBERS),
+  })
+  .strict();
+
+export type SecAggAdvertBody = z.infer<typeof SecAggAdvertBodySchema>;
+export type SecAggRosterBody = z.infer<typeof SecAggRosterBodySchema>;
+export type SecAggSharesBody = z.infer<typeof SecAggSharesBodySchema>;
+export type SecAggUnmaskRequestBody = z.infer<typeof SecAggUnmaskRequestBodySchema>;
+export type SecAggRevealBody = z.infer<typeof SecAggRevealBodySchema>;
