@@ -4,6 +4,7 @@ import {
   MergeError,
   capSampleWeights,
   fedAvg,
+  fixSampleCounts,
   shapesOf,
   validateRound,
   validateUpdate,
@@ -157,7 +158,7 @@ describe('update validation', () => {
     const newcomer = { peerId: 'peer-z', samples: 5, tensors: update(30) };
     const r = validateRound([inflated, ...honest.slice(1), newcomer], policy);
     expect(r.excluded).toEqual([
-      { peerId: 'peer-a', reason: 'samples', detail: 'claims 1000000 samples; round 0 fixed 100' },
+      { peerId: 'peer-a', reason: 'samples', detail: 'claims 1000000 samples; its count is fixed at 100' },
       { peerId: 'peer-z', reason: 'samples', detail: 'no sample count fixed at round 0' },
     ]);
     const fractional = validateUpdate(
@@ -165,6 +166,19 @@ describe('update validation', () => {
       { reference: model, expectedShapes },
     );
     expect(fractional).toMatchObject({ ok: false, reason: 'samples' });
+  });
+
+  it('lets a late joiner in when asked, and fixes its count from its first accepted claim', () => {
+    const late = { peerId: 'peer-z', samples: 70, tensors: update(31) };
+    const r = validateRound([...honest, late], { ...policy, acceptUnfixed: true });
+    expect(r.accepted.map((c) => c.peerId)).toContain('peer-z');
+    const fixed = fixSampleCounts(fixedSamples, [{ peerId: 'peer-a', samples: 5 }, late]);
+    expect(fixed.get('peer-a')).toBe(100); // round 0's count stays
+    expect(fixed.get('peer-z')).toBe(70);
+    const next = validateRound([...honest, { ...late, samples: 7000 }], { ...policy, fixedSamples: fixed });
+    expect(next.excluded).toEqual([
+      { peerId: 'peer-z', reason: 'samples', detail: 'claims 7000 samples; its count is fixed at 70' },
+    ]);
   });
 
   it('excludes every entry of a peer that contributes twice', () => {

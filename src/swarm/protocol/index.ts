@@ -43,7 +43,7 @@ export {
 export type { Contribution, MergeMethod, MergeOptions } from './merge.js';
 export { coordinateMedian, trimCount, trimmedMean } from './coordinate.js';
 export { deltaNorm } from './delta.js';
-export { EXCLUSION_REASONS, shapesOf, validateRound, validateUpdate } from './validate.js';
+export { EXCLUSION_REASONS, fixSampleCounts, shapesOf, validateRound, validateUpdate } from './validate.js';
 export type {
   Exclusion,
   ExclusionReason,

@@ -33,8 +33,13 @@ export interface UpdatePolicy {
 export interface RoundPolicy extends Omit<UpdatePolicy, 'fixedSamples'> {
   /** Exclude an update whose norm exceeds this multiple of the median norm of the round's valid updates. */
   normMultiple?: number;
-  /** Sample counts fixed at round 0, by peer id; a peer missing here is excluded with reason `samples`. */
+  /**
+   * Sample counts fixed at round 0 (and, for sites that joined later, by their first accepted update; see
+   * fixSampleCounts), by peer id. A peer missing here is excluded with reason `samples` unless acceptUnfixed.
+   */
   fixedSamples?: ReadonlyMap<string, number>;
+  /** Accept the claim of a peer not in fixedSamples (a late joiner; its first accepted claim then fixes it). */
+  acceptUnfixed?: boolean;
   /** Largest share of the total sample weight one site may carry, in (0, 1]; larger claims are lowered. */
   maxSampleWeight?: number;
 }
@@ -68,7 +73,7 @@ export function validateUpdate(
   if (!Number.isSafeInteger(samples) || samples <= 0)
     return fail('samples', `claims ${samples} samples; need a positive integer`);
   if (policy.fixedSamples !== undefined && samples !== policy.fixedSamples)
-    return fail('samples', `claims ${samples} samples; round 0 fixed ${policy.fixedSamples}`);
+    return fail('samples', `claims ${samples} samples; its count is fixed at ${policy.fixedSamples}`);
   const norm = deltaNorm(update.tensors, policy.reference);
   if (!Number.isFinite(norm)) return fail('non-finite', nonFiniteDetail(update.tensors));
   if (policy.reference === null) return { ok: true, norm: null };
@@ -89,7 +94,7 @@ export function validateRound(contributions: readonly Contribution[], policy: Ro
       continue;
     }
     const fixed = policy.fixedSamples;
-    if (fixed !== undefined && !fixed.has(c.peerId)) {
+    if (fixed !== undefined && !fixed.has(c.peerId) && policy.acceptUnfixed !== true) {
       excluded.push({ peerId: c.peerId, reason: 'samples', detail: 'no sample count fixed at round 0' });
       continue;
     }
@@ -111,6 +116,19 @@ export function validateRound(contributions: readonly Contribution[], policy: Ro
   excluded.sort((a, b) => compareIds(a.peerId, b.peerId));
   const { contributions: capped, caps } = capSampleWeights(accepted, policy.maxSampleWeight);
   return { accepted: capped, excluded, capped: caps };
+}
+
+/**
+ * The sample counts fixed after a commit: each peer keeps the count of its first accepted contribution
+ * (round 0's for the founding sites). Derived from the commit chain alone, so every peer holds the same map.
+ */
+export function fixSampleCounts(
+  fixed: ReadonlyMap<string, number>,
+  contributors: readonly { peerId: string; samples: number }[],
+): Map<string, number> {
+  const out = new Map(fixed);
+  for (const c of contributors) if (!out.has(c.peerId)) out.set(c.peerId, c.samples);
+  return out;
 }
 
 function outlierBound(
