@@ -72,45 +72,59 @@ function site(reference: NamedTensors, k: number): Contribution {
   return { peerId: `peer-${String(k).padStart(2, '0')}`, samples: 100 + 37 * k, tensors };
 }
 
-function medianMs(run: () => unknown, runs: number): number {
-  run(); // warm-up: JIT
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    run();
-    times.push(performance.now() - t0);
+interface Timing {
+  wallMs: number;
+  /** Process CPU time (user + system): on a shared, busy machine it moves far less than wall time. */
+  cpuMs: number;
+}
+
+/** Times every task once per pass, interleaved, so a busy machine slows each alike; medians per task. */
+function interleavedTimings(tasks: (() => unknown)[], runs: number): Timing[] {
+  for (const task of tasks) task(); // warm-up: JIT
+  const wall = tasks.map((): number[] => []);
+  const cpu = tasks.map((): number[] => []);
+  for (let r = 0; r < runs; r++) {
+    for (const [i, task] of tasks.entries()) {
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      task();
+      wall[i].push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      cpu[i].push((c.user + c.system) / 1000);
+    }
   }
-  times.sort((a, b) => a - b);
-  return times[times.length >> 1];
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1];
+  return tasks.map((_, i) => ({ wallMs: median(wall[i]), cpuMs: median(cpu[i]) }));
 }
 
 export async function runMergeBench(options: MergeBenchOptions = {}): Promise<void> {
   const floats = options.floats ?? 1_000_000;
   const counts = options.contributors ?? [5, 10];
-  const runs = options.runs ?? 5;
+  const runs = options.runs ?? 7;
   const reference = makeModel(floats, 1, 0.2);
   const sites = Array.from({ length: Math.max(...counts) }, (_, k) => site(reference, k));
-  const cells = RULES.map((rule) =>
-    counts.map((n) => {
-      const cs = sites.slice(0, n);
-      const ms = medianMs(() => rule.run(cs, reference), runs);
-      return { ms, gbps: (n * floats * 4) / (ms / 1000) / 1e9 };
-    }),
-  );
+  const tasks = RULES.flatMap((rule) => counts.map((n) => () => rule.run(sites.slice(0, n), reference)));
+  const timings = interleavedTimings(tasks, runs);
+  const cell = (i: number, j: number) => timings[i * counts.length + j];
   console.log(
-    `\nMerge throughput: ${floats.toLocaleString('en')} float32 per update (${(floats * 4) / 1e6} MB), median of ${runs} runs, one thread`,
+    `\nMerge throughput: ${floats.toLocaleString('en')} float32 per update (${(floats * 4) / 1e6} MB), median of ${runs} interleaved runs, one thread`,
   );
-  const head = counts.map((n) => `${`${n} contributors`.padEnd(26)}`).join(' | ');
+  const head = counts.map((n) => `${n} contributors`.padEnd(35)).join(' | ');
   console.log(`  ${'rule'.padEnd(30)} | ${head}`);
-  console.log(`  ${''.padEnd(30)} | ${counts.map(() => 'ms       GB/s    ×fedavg  ').join(' | ')}`);
+  const cols = 'wall ms   CPU ms  GB/s(CPU)  ×fedavg';
+  console.log(`  ${''.padEnd(30)} | ${counts.map(() => cols).join(' | ')}`);
   for (const [i, rule] of RULES.entries()) {
-    const row = cells[i].map((c, j) => {
-      const ratio = c.ms / cells[0][j].ms;
-      return `${c.ms.toFixed(1).padStart(7)}  ${c.gbps.toFixed(2).padStart(6)}  ${ratio.toFixed(1).padStart(6)}×  `;
+    const row = counts.map((n, j) => {
+      const { wallMs, cpuMs } = cell(i, j);
+      const gbps = (n * floats * 4) / (cpuMs / 1000) / 1e9;
+      const ratio = cpuMs / cell(0, j).cpuMs;
+      return `${wallMs.toFixed(0).padStart(7)}  ${cpuMs.toFixed(0).padStart(7)}  ${gbps.toFixed(2).padStart(9)}  ${ratio.toFixed(1).padStart(6)}×`;
     });
     console.log(`  ${rule.label.padEnd(30)} | ${row.join(' | ')}`);
   }
-  console.log('  GB/s = contributors × update bytes ÷ time; ×fedavg = time ÷ fedavg time at the same count.');
+  console.log(
+    '  GB/s = contributors × update bytes ÷ CPU time; ×fedavg = CPU time ÷ fedavg CPU time at the same count.',
+  );
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href)
