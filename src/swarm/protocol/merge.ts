@@ -36,18 +36,18 @@ export function mergeByMethod(
     case 'median':
       return coordinateMedian(contributions);
     case 'trimmed-mean':
-      return trimmedMean(contributions, required(options.trim, 'trim', method));
+      return trimmedMean(contributions, required(options.trim, 'trim (swarm config key trim)', method));
     case 'clipped-fedavg':
       return clippedFedAvg(
         contributions,
-        required(options.reference ?? undefined, 'reference', method),
-        required(options.clipNorm, 'clipNorm', method),
+        required(options.reference ?? undefined, 'reference (the last merged model)', method),
+        required(options.clipNorm, 'clipNorm (swarm config key clipNorm)', method),
       );
   }
 }
 
 function required<T>(value: T | undefined, what: string, method: MergeMethod): T {
-  if (value === undefined) throw new MergeError('MERGE_CONFIG', `merge ${method} needs ${what}; set it`);
+  if (value === undefined) throw new MergeError('MERGE_CONFIG', `merge ${method} needs ${what}`);
   return value;
 }
 
