@@ -1,9 +1,11 @@
 // `npm run bench`: every benchmark, each printing ratios measured side by side in this one run.
 import '../src/core/polyfill.js';
+import { runMergeBench } from './merge-bench.js';
 import { runSecAggBench } from './secagg-bench.js';
 import { runSwarmBench } from './swarm-bench.js';
 import { runTrainSpeed } from './train-speed.js';
 
 await runTrainSpeed();
 await runSwarmBench();
+await runMergeBench();
 runSecAggBench();

@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { InputError } from '../core/index.js';
 import { InrConfigSchema } from '../models/index.js';
+import { MODEL_MERGE_METHODS } from '../swarm/index.js';
 
 /** One site: where its data, key and database are, how it listens, and how it trains each round. */
 export const SiteConfigSchema = z
@@ -61,6 +62,37 @@ export const SiteConfigSchema = z
   })
   .strict();
 
+/**
+ * Robust merges and update validation (issue 11). Validation runs at every peer, the same way, before any
+ * merge: an update with the wrong shapes, a non-finite value, a sample count other than its round-0 count or a
+ * norm past the bounds is left out and named in the commit.
+ */
+const RobustMergeKeys = {
+  /** trimmed-mean: values dropped at each end of every coordinate, a count (integer ≥ 1) or a fraction. */
+  trim: z
+    .number()
+    .refine((v) => (Number.isInteger(v) && v >= 1) || (v > 0 && v < 0.5), {
+      message: 'trim is a count (an integer ≥ 1) or a fraction of the contributors in (0, 0.5)',
+    })
+    .optional(),
+  /** clipped-fedavg: the L2 norm of (update − last model) beyond which an update is scaled down. */
+  clipNorm: z.number().positive('clipNorm must be positive').finite().optional(),
+  /** Exclude an update whose L2 distance from the last merged model exceeds this. */
+  maxUpdateNorm: z.number().positive('maxUpdateNorm must be positive').finite().optional(),
+  /** Exclude an update whose distance exceeds this multiple of the round's median distance. */
+  normMultiple: z.number().min(1, 'normMultiple must be at least 1 (the median itself)').finite().optional(),
+  /** Largest share of a merge's total sample weight one site may carry; larger claims are lowered. */
+  maxSampleWeight: z
+    .number()
+    .gt(0, 'maxSampleWeight is a fraction in (0, 1]')
+    .max(1, 'maxSampleWeight is a fraction in (0, 1]')
+    .optional(),
+};
+type RobustMergeConfig = z.infer<z.ZodObject<typeof RobustMergeKeys>> & {
+  merge: (typeof MODEL_MERGE_METHODS)[number];
+  minPeers: number;
+};
+
 /** The consortium: who is in it, its secret, its rhythm, and the model everyone trains. */
 export const SwarmConfigSchema = z
   .object({
@@ -75,7 +107,9 @@ export const SwarmConfigSchema = z
     rounds: z.number().int().positive().nullable().default(5),
     roundDeadlineMs: z.number().int().positive().default(120_000),
     commitTimeoutMs: z.number().int().positive().default(20_000),
-    merge: z.enum(['fedavg']).default('fedavg'),
+    /** How model rounds merge: FedAvg, or a rule that one bad member cannot steer (see RobustMergeKeys). */
+    merge: z.enum(MODEL_MERGE_METHODS).default('fedavg'),
+    ...RobustMergeKeys,
     model: z
       .object({
         arch: z.enum(['proteomics', 'mlp']).default('proteomics'),
@@ -88,9 +122,35 @@ export const SwarmConfigSchema = z
   })
   .strict()
   .refine((c) => c.minPeers <= c.members.length, { message: 'minPeers exceeds the number of members' })
+  .superRefine(checkMergeKeys)
   .refine((c) => new Set(c.members.map((m) => m.peerId)).size === c.members.length, {
     message: 'a peer id is listed twice',
   });
+
+/** Each parameter belongs to one merge rule; a key set for another rule is an error, not silently ignored. */
+function checkMergeKeys(c: RobustMergeConfig, ctx: z.RefinementCtx): void {
+  const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+  if (c.merge === 'trimmed-mean' && c.trim === undefined)
+    issue(
+      'trim',
+      'merge trimmed-mean needs trim: a count dropped at each end (e.g. 1) or a fraction (e.g. 0.2)',
+    );
+  if (c.merge !== 'trimmed-mean' && c.trim !== undefined)
+    issue('trim', `trim applies only to merge: trimmed-mean (merge is ${c.merge})`);
+  if (c.merge === 'clipped-fedavg' && c.clipNorm === undefined)
+    issue(
+      'clipNorm',
+      'merge clipped-fedavg needs clipNorm: the largest L2 norm of an update counted in full',
+    );
+  if (c.merge !== 'clipped-fedavg' && c.clipNorm !== undefined)
+    issue('clipNorm', `clipNorm applies only to merge: clipped-fedavg (merge is ${c.merge})`);
+  if (c.trim !== undefined && Number.isInteger(c.trim) && c.minPeers <= 2 * c.trim) {
+    issue(
+      'trim',
+      `trim ${c.trim} drops ${2 * c.trim} of each coordinate's values, so a round needs more than ${2 * c.trim} contributors: raise minPeers (now ${c.minPeers}) or lower trim`,
+    );
+  }
+}
 
 export type SiteConfig = z.infer<typeof SiteConfigSchema>;
 export type SwarmConfig = z.infer<typeof SwarmConfigSchema>;

@@ -7,17 +7,9 @@ import {
   sumTensors,
   type Contribution,
 } from '../../src/swarm/protocol/index.js';
+import { thrownBy } from '../helpers/errors.js';
 import { hasPythonModule, runPython } from '../helpers/python.js';
-
-/** mulberry32, seeded so the reference inputs are the same on every run. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { randomTensors, rng, tensorsJson } from '../helpers/tensors.js';
 
 const layout: [string, number[]][] = [
   ['dense/kernel', [7, 5]],
@@ -26,16 +18,7 @@ const layout: [string, number[]][] = [
 ];
 
 function contribution(peerId: string, samples: number, seed: number): Contribution {
-  const next = rng(seed);
-  const tensors: NamedTensors = new Map();
-  for (const [name, shape] of layout) {
-    const n = shape.reduce((a, b) => a * b, 1);
-    tensors.set(name, {
-      shape,
-      data: Float32Array.from({ length: n }, () => (next() - 0.5) * 10 ** (next() * 6 - 3)),
-    });
-  }
-  return { peerId, samples, tensors };
+  return { peerId, samples, tensors: randomTensors(layout, seed) };
 }
 
 const contributions = [
@@ -65,20 +48,12 @@ function reference(method: 'fedavg' | 'sum', cs: Contribution[]): Record<string,
   const input = cs.map((c) => ({
     peerId: c.peerId,
     samples: c.samples,
-    tensors: Object.fromEntries([...c.tensors].map(([n, t]) => [n, [...t.data]])),
+    tensors: tensorsJson(c.tensors),
   }));
   return runPython(REFERENCE, { method, contributions: input });
 }
 
-function mergeError(fn: () => unknown): MergeError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof MergeError) return err;
-    throw err;
-  }
-  throw new Error('expected a MergeError');
-}
+const mergeError = (fn: () => unknown): MergeError => thrownBy(MergeError, fn);
 
 describe('deterministic merges', () => {
   it.skipIf(!hasPythonModule('numpy'))('fedAvg equals numpy bit for bit', () => {

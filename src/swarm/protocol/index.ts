@@ -1,5 +1,5 @@
 /**
- * Swarm protocol, the pure half of the swarm concern: wire messages, topic sealing, deterministic merges,
+ * Swarm protocol, the pure half of the swarm concern: wire messages, topic sealing, deterministic merges (FedAvg and robust rules), update validation,
  * aggregator rotation, signed round commits, content-addressed chunks and the round state machine. Nothing
  * here does I/O, reads a clock or draws randomness on its own; the libp2p host drives it.
  */
@@ -31,8 +31,29 @@ export type {
   WireMessage,
   WireMessageType,
 } from './wire.js';
-export { MergeError, fedAvg, mergeByMethod, sumTensors } from './merge.js';
-export type { Contribution, MergeMethod } from './merge.js';
+export {
+  MERGE_METHODS,
+  MODEL_MERGE_METHODS,
+  MergeError,
+  clippedFedAvg,
+  fedAvg,
+  mergeByMethod,
+  sumTensors,
+} from './merge.js';
+export type { Contribution, MergeMethod, MergeOptions } from './merge.js';
+export { coordinateMedian, trimCount, trimmedMean } from './coordinate.js';
+export { deltaNorm } from './delta.js';
+export { EXCLUSION_REASONS, fixSampleCounts, shapesOf, validateRound, validateUpdate } from './validate.js';
+export type {
+  Exclusion,
+  ExclusionReason,
+  RoundPolicy,
+  RoundValidation,
+  UpdateCheck,
+  UpdatePolicy,
+} from './validate.js';
+export { capSampleWeights } from './sample-cap.js';
+export type { SampleCap } from './sample-cap.js';
 export { aggregatorForAttempt, aggregatorOrder, rendezvousKey } from './aggregator.js';
 export {
   canonicalCommitBytes,

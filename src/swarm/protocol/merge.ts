@@ -1,21 +1,55 @@
-import { SwarmdError, sortedNames, tensorSize, type NamedTensors, type Tensor } from '../../core/index.js';
-import { compareIds } from './commit.js';
+import { sortedNames, type NamedTensors } from '../../core/index.js';
+import { MergeError, checkContributions, checkSameLayout, type Contribution } from './contributions.js';
+import { coordinateMedian, trimmedMean } from './coordinate.js';
+import { deltaNorm } from './delta.js';
+import type { MergeMethod } from './methods.js';
+
+export { MergeError, type Contribution } from './contributions.js';
+export { MERGE_METHODS, MODEL_MERGE_METHODS, type MergeMethod } from './methods.js';
 
 /*
  * Deterministic merges: every peer must reach byte-identical weights, so contributions are taken in
  * peer-ID order, accumulated in float64 starting from +0, and rounded to float32 once at the end.
  * Loops run over typed arrays with one float64 scratch buffer, sized to the largest tensor.
  */
-export type MergeMethod = 'fedavg' | 'sum';
 
-export interface Contribution {
-  peerId: string;
-  samples: number;
-  tensors: NamedTensors;
+export interface MergeOptions {
+  /** The last merged model; clipped-fedavg clips each update's distance from it. */
+  reference?: NamedTensors | null;
+  /** trimmed-mean: values dropped at each end, a count (integer ≥ 0) or a fraction in (0, 0.5). */
+  trim?: number;
+  /** clipped-fedavg: the largest L2 norm of (update − reference) that counts in full. */
+  clipNorm?: number;
 }
 
-/** Codes: MERGE_EMPTY, MERGE_BAD_SAMPLES, MERGE_DUPLICATE_PEER, MERGE_NAMES_MISMATCH, MERGE_SHAPE_MISMATCH. */
-export class MergeError extends SwarmdError {}
+/** The one entry: merges by `method`, throwing MergeError (code MERGE_CONFIG) when its parameter is missing. */
+export function mergeByMethod(
+  method: MergeMethod,
+  contributions: readonly Contribution[],
+  options: MergeOptions = {},
+): NamedTensors {
+  switch (method) {
+    case 'fedavg':
+      return fedAvg(contributions);
+    case 'sum':
+      return sumTensors(contributions);
+    case 'median':
+      return coordinateMedian(contributions);
+    case 'trimmed-mean':
+      return trimmedMean(contributions, required(options.trim, 'trim (swarm config key trim)', method));
+    case 'clipped-fedavg':
+      return clippedFedAvg(
+        contributions,
+        required(options.reference ?? undefined, 'reference (the last merged model)', method),
+        required(options.clipNorm, 'clipNorm (swarm config key clipNorm)', method),
+      );
+  }
+}
+
+function required<T>(value: T | undefined, what: string, method: MergeMethod): T {
+  if (value === undefined) throw new MergeError('MERGE_CONFIG', `merge ${method} needs ${what}`);
+  return value;
+}
 
 /** Sample-weighted average: Σ (samples_i / Σ samples) · x_i. */
 export function fedAvg(contributions: readonly Contribution[]): NamedTensors {
@@ -24,6 +58,7 @@ export function fedAvg(contributions: readonly Contribution[]): NamedTensors {
   return accumulate(
     sorted,
     sorted.map((c) => c.samples / total),
+    null,
   );
 }
 
@@ -33,31 +68,64 @@ export function sumTensors(contributions: readonly Contribution[]): NamedTensors
   return accumulate(
     sorted,
     sorted.map(() => 1), // 1 · x is exactly x
+    null,
   );
 }
 
-export function mergeByMethod(method: MergeMethod, contributions: readonly Contribution[]): NamedTensors {
-  return method === 'fedavg' ? fedAvg(contributions) : sumTensors(contributions);
+/**
+ * FedAvg of clipped deltas: reference + Σ (samples_i / Σ samples) · s_i · (x_i − reference), where
+ * s_i = min(1, clipNorm / ‖x_i − reference‖₂) (the norm as deltaNorm computes it). An update far from the
+ * reference moves the merge by at most its weight times clipNorm.
+ */
+export function clippedFedAvg(
+  contributions: readonly Contribution[],
+  reference: NamedTensors,
+  clipNorm: number,
+): NamedTensors {
+  if (!(clipNorm > 0 && Number.isFinite(clipNorm))) {
+    throw new MergeError('MERGE_CONFIG', `clipNorm ${clipNorm} must be a positive finite number`);
+  }
+  const sorted = checkContributions(contributions);
+  checkSameLayout(sorted[0].tensors, reference, 'the reference model');
+  const total = sorted.reduce((s, c) => s + c.samples, 0);
+  const weights = sorted.map((c) => {
+    const norm = deltaNorm(c.tensors, reference);
+    return (c.samples / total) * (norm > clipNorm ? clipNorm / norm : 1);
+  });
+  return accumulate(sorted, weights, reference);
 }
 
 /** Elements per pass: the float64 accumulator block (256 KiB) stays in cache while every contributor adds in. */
 const BLOCK = 32 * 1024;
 
-/** out[name] = f32( Σ_i weight_i · x_i[name] ), the sum taken in float64 in contributor order. */
-function accumulate(sorted: readonly Contribution[], weights: readonly number[]): NamedTensors {
-  const reference = sorted[0].tensors;
+/**
+ * out[name] = f32( Σ_i weight_i · x_i[name] ), or with a base f32( base + Σ_i weight_i · (x_i − base) ),
+ * the sum taken in float64 in contributor order.
+ */
+function accumulate(
+  sorted: readonly Contribution[],
+  weights: readonly number[],
+  base: NamedTensors | null,
+): NamedTensors {
+  const layout = sorted[0].tensors;
   const acc = new Float64Array(BLOCK);
   const out: NamedTensors = new Map();
-  for (const name of sortedNames(reference)) {
+  for (const name of sortedNames(layout)) {
     const inputs = sorted.map((c) => c.tensors.get(name)!.data);
+    const b = base?.get(name)!.data;
     const merged = new Float32Array(inputs[0].length);
     for (let start = 0; start < merged.length; start += BLOCK) {
       const len = Math.min(BLOCK, merged.length - start);
       acc.fill(0, 0, len);
-      for (let i = 0; i < inputs.length; i++) addScaledInto(acc, inputs[i], start, len, weights[i]);
-      for (let j = 0; j < len; j++) merged[start + j] = acc[j]; // the one rounding to float32
+      if (b === undefined) {
+        for (let i = 0; i < inputs.length; i++) addScaledInto(acc, inputs[i], start, len, weights[i]);
+        for (let j = 0; j < len; j++) merged[start + j] = acc[j]; // the one rounding to float32
+      } else {
+        for (let i = 0; i < inputs.length; i++) addScaledDeltaInto(acc, inputs[i], b, start, len, weights[i]);
+        for (let j = 0; j < len; j++) merged[start + j] = b[start + j] + acc[j];
+      }
     }
-    out.set(name, { shape: [...reference.get(name)!.shape], data: merged });
+    out.set(name, { shape: [...layout.get(name)!.shape], data: merged });
   }
   return out;
 }
@@ -66,47 +134,13 @@ function addScaledInto(acc: Float64Array, x: Float32Array, start: number, len: n
   for (let j = 0; j < len; j++) acc[j] += w * x[start + j];
 }
 
-/** Validates and returns the contributions sorted by peer ID. */
-function checkContributions(contributions: readonly Contribution[]): Contribution[] {
-  if (contributions.length === 0) throw new MergeError('MERGE_EMPTY', 'nothing to merge: no contributions');
-  const sorted = [...contributions].sort((a, b) => compareIds(a.peerId, b.peerId));
-  const reference = sorted[0];
-  for (let i = 0; i < sorted.length; i++) {
-    const c = sorted[i];
-    if (!Number.isSafeInteger(c.samples) || c.samples <= 0) {
-      throw new MergeError(
-        'MERGE_BAD_SAMPLES',
-        `peer ${c.peerId} reports ${c.samples} samples; need a positive integer`,
-      );
-    }
-    if (i > 0 && c.peerId === sorted[i - 1].peerId) {
-      throw new MergeError('MERGE_DUPLICATE_PEER', `peer ${c.peerId} contributes twice`);
-    }
-    checkSameLayout(reference, c);
-  }
-  return sorted;
-}
-
-function checkSameLayout(reference: Contribution, c: Contribution): void {
-  if (c.tensors.size !== reference.tensors.size) {
-    throw new MergeError(
-      'MERGE_NAMES_MISMATCH',
-      `peer ${c.peerId} sends ${c.tensors.size} tensors, expected ${reference.tensors.size}`,
-    );
-  }
-  for (const [name, ref] of reference.tensors) {
-    const t = c.tensors.get(name);
-    if (t === undefined)
-      throw new MergeError('MERGE_NAMES_MISMATCH', `peer ${c.peerId} lacks tensor ${name}`);
-    if (!sameShape(t, ref) || t.data.length !== tensorSize(ref.shape)) {
-      throw new MergeError(
-        'MERGE_SHAPE_MISMATCH',
-        `tensor ${name} of peer ${c.peerId} has shape [${t.shape}] (${t.data.length} values), expected [${ref.shape}]`,
-      );
-    }
-  }
-}
-
-function sameShape(a: Tensor, b: Tensor): boolean {
-  return a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
+function addScaledDeltaInto(
+  acc: Float64Array,
+  x: Float32Array,
+  base: Float32Array,
+  start: number,
+  len: number,
+  w: number,
+): void {
+  for (let j = 0; j < len; j++) acc[j] += w * (x[start + j] - base[start + j]);
 }

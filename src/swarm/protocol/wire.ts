@@ -1,6 +1,7 @@
 import { Packr } from 'msgpackr';
 import { z } from 'zod';
 import { SwarmdError } from '../../core/index.js';
+import { MERGE_METHODS } from './methods.js';
 
 /*
  * Wire messages (gossip payloads and direct request/response), msgpack-encoded and validated with zod once,
@@ -39,7 +40,7 @@ export const RoundCommitSchema = z
     round: RoundSchema,
     prevHash: HashSchema.nullable(),
     contributors: z.array(ContributorSchema).min(1).max(4096),
-    method: z.enum(['fedavg', 'sum']),
+    method: z.enum(MERGE_METHODS),
     kind: z.enum(['model', 'stats']),
     mergedHash: HashSchema,
     aggregator: PeerIdSchema,
