@@ -30,6 +30,7 @@ import {
   createMetrics,
   createStatusServer,
   type Logger,
+  type RoundHistoryEntry,
   type StatusServer,
 } from './status/index.js';
 import { RoundHistory, statusSource, wireMetrics } from './status-source.js';
@@ -110,7 +111,7 @@ async function build(
   const members = swarm.members.map((m) => m.peerId);
   const roundLog = createRoundLog(store, { decode: commitDecoder(swarm.swarmId, members) });
   const resume = await resumePoint(store, roundLog);
-  const history = new RoundHistory();
+  const history = new RoundHistory((await store.getMeta<RoundHistoryEntry[]>('history')) ?? []);
   const work = new SiteWork({
     data,
     model,
@@ -119,10 +120,6 @@ async function build(
     backend: backend.name,
     standardizer: resume.standardizer,
     onTrained: (round, m) => history.trained(round, m),
-    onApplied: (round, m) => {
-      history.applied(round, m);
-      metrics.checkpointWrites.inc(); // round ≥ 1 only: round 0 (statistics) writes no checkpoint
-    },
   });
   stack.push(() => work.dispose());
   const host: SwarmHost = await createSwarmHost({
@@ -157,7 +154,14 @@ async function build(
     {
       host,
       work,
-      roundLog: siteRoundLog({ log: roundLog, work, exportPath: site.exportCheckpoint! }),
+      roundLog: siteRoundLog({
+        ...{ log: roundLog, work, exportPath: site.exportCheckpoint!, history },
+        onApplied: (round, durationMs) => {
+          if (round === 0) return; // the statistics round writes no checkpoint and trains nothing
+          metrics.checkpointWrites.inc();
+          metrics.roundDuration.observe(durationMs / 1000);
+        },
+      }),
       log,
       onEvent: (e) => {
         wireMetrics(metrics)(e);

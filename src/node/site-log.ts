@@ -1,5 +1,6 @@
 import { exportCheckpointFile, type RoundLog as StoredLog } from '../storage/index.js';
 import type { CommitRecord, RoundLog } from '../swarm/index.js';
+import type { RoundHistory } from './status-source.js';
 import type { SiteWork } from './site-work.js';
 
 /**
@@ -7,7 +8,14 @@ import type { SiteWork } from './site-work.js';
  * round produced on this site (SiteWork.recordFor), then the checkpoint exported as a portable file that
  * `swarmd infer` can read while the daemon runs.
  */
-export function siteRoundLog(o: { log: StoredLog; work: SiteWork; exportPath: string }): RoundLog {
+export function siteRoundLog(o: {
+  log: StoredLog;
+  work: SiteWork;
+  exportPath: string;
+  /** The daemon's one round history: this round's entry is recorded and saved in the same batch. */
+  history: RoundHistory;
+  onApplied?: (round: number, durationMs: number) => void;
+}): RoundLog {
   return {
     async read(fromRound) {
       const entries = await o.log.read(fromRound);
@@ -16,8 +24,10 @@ export function siteRoundLog(o: { log: StoredLog; work: SiteWork; exportPath: st
     async append(chain, merged) {
       const last = chain[chain.length - 1];
       const payload = o.work.recordFor(last.round, merged, last.hash);
-      await o.log.append(chain, payload);
+      const durationMs = o.history.applied(last.round, payload.checkpoint?.manifest.metrics ?? {});
+      await o.log.append(chain, { ...payload, meta: { ...payload.meta, history: o.history.list() } });
       if (payload.checkpoint) await exportCheckpointFile(payload.checkpoint, o.exportPath);
+      o.onApplied?.(last.round, durationMs);
     },
   };
 }

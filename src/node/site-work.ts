@@ -28,7 +28,6 @@ export interface SiteWorkInit {
   /** Restored from the store on resume (round ≥ 0 applied before). */
   standardizer: Standardizer | null;
   onTrained?: (round: number, metrics: Record<string, number>) => void;
-  onApplied?: (round: number, metrics: Record<string, number>) => void;
 }
 
 /** The tfjs side of a swarm round on one site: stats for the shared transform, local training, applying merges. */
@@ -36,8 +35,6 @@ export class SiteWork implements RoundWork {
   private readonly trainer: TfjsTrainer;
   private standardizer: Standardizer | null;
   private sets: { train: LabeledData; val: LabeledData } | null = null;
-  private mergedMetrics: { round: number; metrics: Record<string, number> } | null = null;
-
   constructor(private readonly o: SiteWorkInit) {
     this.trainer = new TfjsTrainer(buildModel(o.model, { kind: 'key', key: o.key }), o.model.numClasses);
     this.standardizer = o.standardizer;
@@ -89,11 +86,8 @@ export class SiteWork implements RoundWork {
     }
     this.trainer.setWeights(merged);
     const val = score(this.trainer, this.labeled().val);
-    this.mergedMetrics = {
-      round,
-      metrics: { mergedValAccuracy: val.accuracy, mergedValMacroF1: val.macroF1 },
-    };
-    return { checkpoint: this.checkpoint(round, merged, commitHash, this.mergedMetrics.metrics) };
+    const metrics = { mergedValAccuracy: val.accuracy, mergedValMacroF1: val.macroF1 };
+    return { checkpoint: this.checkpoint(round, merged, commitHash, metrics) };
   }
 
   async adopt(round: number, merged: NamedTensors, _commit: CommitRecord) {
@@ -103,8 +97,6 @@ export class SiteWork implements RoundWork {
       return;
     }
     this.trainer.setWeights(merged);
-    const m = this.mergedMetrics?.round === round ? this.mergedMetrics.metrics : {};
-    this.o.onApplied?.(round, m);
   }
 
   dispose(): void {

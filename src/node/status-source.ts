@@ -2,10 +2,17 @@ import type { SwarmHost, SwarmPeer, SwarmPeerEvent } from '../swarm/index.js';
 import type { RoundHistoryEntry, StatusSnapshot, StatusSource, SwarmdMetrics } from './status/index.js';
 
 const VERSION = '0.1.0';
+const HISTORY_LIMIT = 1000;
 
 /** Per-round training and merge results of this site, as the dashboard plots them. */
 export class RoundHistory {
   private readonly rounds = new Map<number, RoundHistoryEntry & { startedAt: number }>();
+
+  /** The history saved with the round log (meta `history`), so the dashboard keeps its plots after a restart. */
+  constructor(saved: readonly RoundHistoryEntry[] = []) {
+    for (const e of saved.slice(-HISTORY_LIMIT))
+      this.rounds.set(e.round, { ...e, startedAt: e.atMs - e.durationMs });
+  }
 
   trained(round: number, m: Record<string, number>, now = Date.now()): void {
     const e = this.entry(round, now);
@@ -15,11 +22,15 @@ export class RoundHistory {
     e.valAccuracy = m.localValAccuracy ?? NaN;
   }
 
-  applied(round: number, m: Record<string, number>, now = Date.now()): void {
+  /** Records the merged model's result; returns the round's duration from the start of local training. */
+  applied(round: number, m: Record<string, number>, now = Date.now()): number {
     const e = this.entry(round, now);
     e.mergedAccuracy = m.mergedValAccuracy ?? null;
     e.durationMs = Math.max(0, now - e.startedAt);
     e.atMs = now;
+    for (const r of [...this.rounds.keys()].sort((a, b) => a - b).slice(0, -HISTORY_LIMIT))
+      this.rounds.delete(r);
+    return e.durationMs;
   }
 
   list(): RoundHistoryEntry[] {
@@ -86,8 +97,7 @@ export function wireMetrics(m: SwarmdMetrics): (e: SwarmPeerEvent) => void {
   return (e) => {
     switch (e.type) {
       case 'round-committed':
-        m.roundsCommitted.inc();
-        m.roundDuration.observe(e.durationMs / 1000);
+        m.roundsCommitted.inc(); // its duration is observed where the history records it (from training start)
         m.round.set(e.round);
         break;
       case 'dropped':

@@ -64,6 +64,12 @@ describe('swarm faults with real daemons', () => {
     expect(victim.name).toBeDefined();
     const victimName = victim.name!;
     const survivor = setup.names.find((n) => n !== victimName)!;
+    // Rounds the victim applied before it dies: their dashboard history must survive the restart.
+    // (Only rounds before the open one: the victim may apply that one in memory as it is killed.)
+    const plotted = (await status(victimName)).history.filter(
+      (h) => h.mergedAccuracy !== null && h.round < victim.round,
+    );
+    expect(plotted.length).toBeGreaterThan(0);
     sites.get(victimName)!.proc.kill('SIGKILL');
     const killedAt = Date.now();
     await explain(
@@ -81,6 +87,8 @@ describe('swarm faults with real daemons', () => {
     // Restart the killed site: its LevelDB opens after SIGKILL and it catches up to the swarm.
     const restarted = await launch(setup.names.indexOf(victimName));
     expect(restarted.output()).not.toMatch(/STORE_|corrupt/);
+    const kept = (await status(victimName)).history;
+    for (const h of plotted) expect(kept).toContainEqual(h);
     await explain(
       waitFor(
         async () => {

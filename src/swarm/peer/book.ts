@@ -5,14 +5,10 @@ import type { SwarmPeerEvent, SwarmPeerStatus, TrafficChannel } from './types.js
  * The swarm peer's bookkeeping for status and metrics: liveness of members, drops by reason, bytes, the
  * history of rounds. Every count also goes out as a SwarmPeerEvent, so the node needs no second source.
  */
-type History = SwarmPeerStatus['history'][number];
-
 export class PeerBook {
   private readonly lastSeen = new Map<string, number>();
   private readonly live = new Set<string>();
   private readonly dropped: Record<string, number> = {};
-  private readonly history: History[] = [];
-  private readonly trainedMetrics = new Map<number, Record<string, number>>();
   private lastCommit: SwarmPeerStatus['lastCommit'] = null;
   private stalled: { sinceMs: number; reason: string } | null = null;
   private roundStartedAt: number;
@@ -63,7 +59,6 @@ export class PeerBook {
   }
 
   trained(round: number, metrics: Record<string, number>): void {
-    this.trainedMetrics.set(round, metrics);
     this.emit({ type: 'trained', round, metrics });
   }
 
@@ -82,11 +77,6 @@ export class PeerBook {
       contributors: contributors.map((c) => ({ peerId: c.peerId, samples: c.samples })),
       atMs,
     };
-    const m = this.trainedMetrics.get(round);
-    this.trainedMetrics.clear();
-    const valAccuracy = m?.valAccuracy ?? m?.localValAccuracy;
-    this.history.push({ round, trainLoss: m?.trainLoss, valAccuracy, durationMs, atMs });
-    if (this.history.length > 1000) this.history.shift();
     this.emit({ type: 'round-committed', round, durationMs });
   }
 
@@ -107,7 +97,6 @@ export class PeerBook {
       stalledSinceMs: this.stalled?.sinceMs ?? null,
       stalledReason: this.stalled?.reason ?? null,
       dropped: { ...this.dropped },
-      history: this.history.map((h) => ({ ...h })),
       bytesSent: this.sent,
       bytesReceived: this.received,
     };

@@ -70,6 +70,7 @@ export interface SwarmPeerComponents {
 
 /** What the node turns into metrics. `peer.connected` is liveness: heard from within 5 ticks. */
 export type SwarmPeerEvent =
+  /** durationMs: since the previous commit this peer applied (the node times rounds from training start). */
   | { type: 'round-committed'; round: number; durationMs: number }
   | { type: 'dropped'; reason: string }
   | { type: 'bytes'; direction: 'in' | 'out'; topic: TrafficChannel; n: number }
@@ -92,7 +93,6 @@ export interface SwarmPeerStatus {
   stalledSinceMs: number | null;
   stalledReason: string | null;
   dropped: Record<string, number>;
-  history: { round: number; trainLoss?: number; valAccuracy?: number; durationMs: number; atMs: number }[];
   bytesSent: number;
   bytesReceived: number;
 }
