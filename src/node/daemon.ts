@@ -142,6 +142,10 @@ async function build(
       members,
       minPeers: swarm.minPeers,
       merge: swarm.merge,
+      mergeOptions: {
+        ...{ trim: swarm.trim, clipNorm: swarm.clipNorm, maxUpdateNorm: swarm.maxUpdateNorm },
+        ...{ normMultiple: swarm.normMultiple, maxSampleWeight: swarm.maxSampleWeight },
+      },
       roundDeadlineMs: swarm.roundDeadlineMs,
       commitTimeoutMs: swarm.commitTimeoutMs,
       maxRounds: swarm.rounds,

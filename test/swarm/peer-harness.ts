@@ -40,6 +40,8 @@ export interface WorkHooks {
   /** Awaited before computing statistics. */
   beforeStats?(): Promise<void> | void;
   afterApply?(round: number): void;
+  /** Rewrites the weights this site sends (an attacking member). */
+  poison?(round: number, w: Float32Array): Float32Array;
 }
 
 /** Site k's deterministic work and its round log (kept across a restart by passing the same object). */
@@ -70,7 +72,8 @@ export class TestWork implements RoundWork, RoundLog {
   async train(round: number, base: NamedTensors | null, signal: AbortSignal) {
     await this.hooks.beforeTrain?.(round, signal);
     const from = base?.get('w')?.data ?? initialWeights(this.size);
-    const w = from.map((x) => x + (this.k + 1) * 0.01);
+    const honest = from.map((x) => x + (this.k + 1) * 0.01);
+    const w = this.hooks.poison?.(round, honest) ?? honest;
     this.trained.push(round);
     const tensors: NamedTensors = new Map([['w', { shape: [this.size], data: w }]]);
     return { tensors, samples: this.k + 10, metrics: { trainLoss: 1 / round, localValAccuracy: 0.5 } };
@@ -204,14 +207,22 @@ export class TestSwarm {
 
   /** Hosts for sites 0..n-1 (site k's host through wraps[k]), all connected and meshed, then every peer. */
   async startAll(
-    opts: { wraps?: ((h: SwarmHost) => SwarmHost)[]; hooks?: WorkHooks[] } = {},
+    opts: {
+      wraps?: ((h: SwarmHost) => SwarmHost)[];
+      hooks?: WorkHooks[];
+      init?: Partial<SwarmPeerInit>;
+    } = {},
   ): Promise<Site[]> {
     const hosts: SwarmHost[] = [];
     for (let k = 0; k < this.keys.length; k++) hosts.push(await this.host(k, opts.wraps?.[k]));
     await this.meshReady(this.hosts);
     return Promise.all(
       hosts.map((host, k) =>
-        this.start(k, { host, hooks: { beforeStats: this.seesAll(k), ...opts.hooks?.[k] } }),
+        this.start(k, {
+          host,
+          hooks: { beforeStats: this.seesAll(k), ...opts.hooks?.[k] },
+          init: opts.init,
+        }),
       ),
     );
   }

@@ -4,6 +4,7 @@ import {
   MAX_GOSSIP_CHUNKS,
   recomputeMerge,
   roundKind,
+  type Recomputed,
   type SignedCommit,
   type UpdateManifest,
   type WireMessage,
@@ -328,7 +329,11 @@ class Peer implements SwarmPeer {
       log: this.c.log,
       applied: () => this.commits.applied(),
       merge: this.rounds.state.cfg.merge,
-      recompute: (s: SignedCommit) => recomputeMerge(this.store, s.commit, this.rounds.state.cfg.merge),
+      // The merge can be recomputed only on top of the model it started from (this peer's head).
+      recompute: (s: SignedCommit): Recomputed =>
+        s.commit.prevHash === this.commits.applied()?.hash
+          ? recomputeMerge(this.store, s.commit, this.rounds.policy())
+          : { ok: false, reason: 'missing-updates' },
       apply: (chain: readonly SignedCommit[], m: NamedTensors) => this.rounds.applyChain(chain, m),
     };
     this.background.spawn('catching up', () =>

@@ -12,6 +12,7 @@ import {
   roundKind,
   type RoundState,
   signCommit,
+  type MergePolicy,
   type SignedCommit,
   step,
   verifyCommitSignature,
@@ -124,7 +125,7 @@ export class PeerRounds {
     if (c.round !== this.state.round) {
       return this.dispatch({ type: 'commit-received', signed, recomputedMergedHash: null }); // stale or ahead
     }
-    const r = recomputeMerge(this.d.store, c, this.state.cfg.merge);
+    const r = recomputeMerge(this.d.store, c, this.policy());
     if (!r.ok && r.reason !== 'missing-updates') return this.reject(c.round, r.reason, r.detail);
     if (r.ok) this.mergedByCommit.set(hash, r.merged);
     this.dispatch({ type: 'commit-received', signed, recomputedMergedHash: r.ok ? r.mergedHash : null });
@@ -241,11 +242,28 @@ export class PeerRounds {
     }
   }
 
+  /** The merge rule and validation bounds of this peer's next merge: the last merged model is the reference. */
+  policy(): MergePolicy {
+    return { ...this.d.init.mergeOptions, merge: this.state.cfg.merge, reference: this.d.commits.base };
+  }
+
   private async aggregate(round: number, attempt: number, signal: AbortSignal): Promise<void> {
     const { init, log } = this.d;
-    const contributors = counted(this.state);
     const kind = roundKind(round, this.state.cfg.merge);
-    const r = recomputeMerge(this.d.store, { round, ...kind, contributors }, kind.method);
+    let contributors = counted(this.state);
+    let r = recomputeMerge(this.d.store, { round, ...kind, contributors }, this.policy());
+    if (!r.ok && r.reason === 'invalid-update') {
+      // Updates that fail validation (non-finite, wrong shape, out-of-bound norm) are left out; every peer
+      // rejects a commit that includes one, so they could never be committed anyway.
+      const excluded = new Set((r.excluded ?? []).map((x) => x.peerId));
+      for (const x of r.excluded ?? []) this.d.book.drop(`excluded-${x.reason}`);
+      log.warn({ round, excluded: r.excluded }, 'left updates that fail validation out of the merge');
+      contributors = contributors.filter((x) => !excluded.has(x.peerId));
+      if (contributors.length < init.minPeers) {
+        return log.warn({ round, valid: contributors.length }, 'too few valid updates to commit the round');
+      }
+      r = recomputeMerge(this.d.store, { round, ...kind, contributors }, this.policy());
+    }
     if (!r.ok) return log.error({ round, reason: r.reason, detail: r.detail }, 'cannot merge the updates');
     const commit = createCommit({
       ...{ swarmId: init.swarmId, round, prevHash: this.state.prevHash, contributors, ...kind },

@@ -1,6 +1,6 @@
 import type { NamedTensors } from '../../core/index.js';
 import type { PeerLog, SwarmHost, TrafficChannel } from '../net/index.js';
-import type { CommitRecord, MergeMethod, RoundPhase } from '../protocol/index.js';
+import type { CommitRecord, MergeMethod, MergePolicy, RoundPhase } from '../protocol/index.js';
 
 export type { CommitRecord, PeerLog, TrafficChannel };
 
@@ -38,6 +38,8 @@ export interface SwarmPeerInit {
   minPeers: number;
   /** How model rounds merge (default fedavg); the statistics round always sums. */
   merge?: MergeMethod;
+  /** Merge parameters and update validation bounds (see MergePolicy); every member must use the same. */
+  mergeOptions?: Omit<MergePolicy, 'merge' | 'reference'>;
   roundDeadlineMs: number;
   commitTimeoutMs: number;
   /** Stop training after applying this round (keep serving); null: train forever. */

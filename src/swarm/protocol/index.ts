@@ -88,5 +88,5 @@ export type {
   Update,
 } from './rounds.js';
 export { commitRecord, commitRecordBytes, decodeCommitRecord, recomputeMerge, verifyLog } from './log.js';
-export type { CommitRecord, HeldUpdates, LogContext, Recomputed } from './log.js';
+export type { CommitRecord, HeldUpdates, LogContext, MergePolicy, Recomputed } from './log.js';
 export * from './secagg/index.js';

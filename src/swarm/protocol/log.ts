@@ -6,7 +6,8 @@ import {
   type Contributor,
   type SignedCommit,
 } from './commit.js';
-import { mergeByMethod, type MergeMethod } from './merge.js';
+import { mergeByMethod, type Contribution, type MergeMethod } from './merge.js';
+import { shapesOf, validateRound, type Exclusion } from './validate.js';
 import { roundKind } from './rounds.js';
 import { WIRE_VERSION, decodeMessage, encodeMessage, type UpdateManifest } from './wire.js';
 
@@ -33,9 +34,31 @@ export type Recomputed =
   | { ok: true; merged: NamedTensors; mergedHash: string }
   | {
       ok: false;
-      reason: 'missing-updates' | 'samples-mismatch' | 'wrong-kind' | 'bad-update' | 'merge-failed';
+      reason:
+        | 'missing-updates'
+        | 'samples-mismatch'
+        | 'wrong-kind'
+        | 'bad-update'
+        | 'merge-failed'
+        | 'invalid-update';
       detail?: string;
+      /** invalid-update: the contributions that fail validation (the aggregator leaves them out). */
+      excluded?: Exclusion[];
     };
+
+/**
+ * How model rounds are merged and which updates may take part, the same at every peer: the merge method
+ * and its parameters, and the validation bounds. `reference` is the last merged model (null before any).
+ */
+export interface MergePolicy {
+  merge: MergeMethod;
+  reference: NamedTensors | null;
+  trim?: number;
+  clipNorm?: number;
+  maxUpdateNorm?: number;
+  normMultiple?: number;
+  maxSampleWeight?: number;
+}
 
 /**
  * Merges the listed contributors' updates as this peer holds them (float64, peer-ID order: deterministic).
@@ -44,9 +67,9 @@ export type Recomputed =
 export function recomputeMerge(
   store: HeldUpdates,
   c: { round: number; method: MergeMethod; kind: 'stats' | 'model'; contributors: readonly Contributor[] },
-  merge: MergeMethod,
+  policy: MergePolicy,
 ): Recomputed {
-  const expected = roundKind(c.round, merge);
+  const expected = roundKind(c.round, policy.merge);
   if (c.kind !== expected.kind || c.method !== expected.method) return { ok: false, reason: 'wrong-kind' };
   const held = c.contributors.map((x) => ({ x, u: store.get(x.updateHash) }));
   if (held.some((h) => h.u === undefined)) return { ok: false, reason: 'missing-updates' };
@@ -63,8 +86,21 @@ export function recomputeMerge(
   } catch (err) {
     return { ok: false, reason: 'bad-update', detail: (err as Error).message };
   }
+  let merging = contributions;
+  if (c.kind === 'model') {
+    const v = validateModelRound(contributions, policy);
+    if (v.excluded.length > 0) {
+      const detail = v.excluded.map((x) => `${x.peerId}: ${x.reason} (${x.detail})`).join('; ');
+      return { ok: false, reason: 'invalid-update', detail, excluded: v.excluded };
+    }
+    merging = v.accepted;
+  }
   try {
-    const merged = mergeByMethod(c.method, contributions);
+    const merged = mergeByMethod(c.method, merging, {
+      reference: policy.reference,
+      trim: policy.trim,
+      clipNorm: policy.clipNorm,
+    });
     return { ok: true, merged, mergedHash: hashTensors(merged) };
   } catch (err) {
     return { ok: false, reason: 'merge-failed', detail: (err as Error).message };
@@ -75,6 +111,18 @@ export function recomputeMerge(
 export function commitRecord(signed: SignedCommit): CommitRecord {
   const { round, prevHash } = signed.commit;
   return { round, hash: commitHash(signed.commit), prevHash, bytes: commitRecordBytes(signed) };
+}
+
+/** Shapes come from the last merged model, or before any from the first contribution (one architecture). */
+function validateModelRound(contributions: Contribution[], policy: MergePolicy) {
+  const shapesFrom = policy.reference ?? contributions[0]?.tensors ?? new Map();
+  return validateRound(contributions, {
+    reference: policy.reference,
+    expectedShapes: shapesOf(shapesFrom),
+    maxUpdateNorm: policy.maxUpdateNorm,
+    normMultiple: policy.normMultiple,
+    maxSampleWeight: policy.maxSampleWeight,
+  });
 }
 
 /** The bytes the round log stores for a commit: the signed commit as a wire `commit` message. */
