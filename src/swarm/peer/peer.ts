@@ -16,6 +16,7 @@ import { PeerRounds } from './rounds.js';
 import { createFetchHandler, type HeldUpdate, Transfer, UpdateStore } from '../transfer/index.js';
 import { Background } from './background.js';
 import { PeerBook } from './book.js';
+import { RoundWaiters } from './waiters.js';
 import type { SwarmPeer, SwarmPeerComponents, SwarmPeerInit, SwarmPeerStatus } from './types.js';
 
 /*
@@ -47,9 +48,7 @@ class Peer implements SwarmPeer {
   private readonly rounds: PeerRounds;
   private readonly ahead: AheadTracker;
   private readonly links: MemberLinks;
-  /** Updates named by hellos that are being fetched directly. */
-  private readonly announced = new Set<string>();
-  private readonly waiters = new Set<{ round: number; done: (err?: Error) => void }>();
+  private readonly waiters = new RoundWaiters();
   private timer: NodeJS.Timeout | undefined;
   private readonly background: Background;
   private startedAt = 0;
@@ -85,8 +84,9 @@ class Peer implements SwarmPeer {
       get signal() {
         return background.signal;
       },
+      spawn,
     });
-    const onApplied = (round: number) => this.resolveWaiters(round);
+    const onApplied = (round: number) => this.waiters.applied(round);
     this.commits = new PeerCommits({
       init,
       work: c.work,
@@ -136,7 +136,7 @@ class Peer implements SwarmPeer {
     clearInterval(this.timer);
     this.timer = undefined;
     this.rounds.stop();
-    for (const w of [...this.waiters]) w.done(new SwarmdError('PEER_STOPPED', 'the swarm peer was stopped'));
+    this.waiters.stop();
     // The caller may close the store next: every fetch, dial, catch-up and apply in progress ends first.
     await this.background.stop('the swarm peer stopped');
     await this.commits.stop();
@@ -148,21 +148,7 @@ class Peer implements SwarmPeer {
 
   waitForRound(r: number, timeoutMs: number): Promise<void> {
     if ((this.commits.applied()?.round ?? -1) >= r) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        w.done(new SwarmdError('ROUND_WAIT_TIMEOUT', `round ${r} was not applied within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const w = {
-        round: r,
-        done: (err?: Error) => {
-          clearTimeout(timer);
-          this.waiters.delete(w);
-          if (err) reject(err);
-          else resolve();
-        },
-      };
-      this.waiters.add(w);
-    });
+    return this.waiters.wait(r, timeoutMs);
   }
 
   /** Host handlers cannot be removed, so they are added once and ignore everything while stopped. */
@@ -187,10 +173,6 @@ class Peer implements SwarmPeer {
   private warmedUp(): Promise<void> {
     const waitMs = this.startedAt + LOST_AFTER_TICKS * this.tickMs - this.now();
     return waitMs <= 0 ? Promise.resolve() : this.background.sleep(waitMs);
-  }
-
-  private resolveWaiters(round: number): void {
-    for (const w of [...this.waiters]) if (w.round <= round) w.done();
   }
 
   private tick(): void {
@@ -218,7 +200,7 @@ class Peer implements SwarmPeer {
       this.rounds.dispatch({ type: 'peer-lost', peerId });
     }
     this.rounds.dispatch({ type: 'tick' });
-    this.repair();
+    this.transfer.repairStalled(REPAIR_AFTER_TICKS * this.tickMs);
     this.maybeCatchUp(false);
   }
 
@@ -249,24 +231,10 @@ class Peer implements SwarmPeer {
     }
   }
 
-  /**
-   * A hello names the sender's update of the current round: if its manifest never reached this peer (gossip
-   * published before the mesh formed is lost), fetch the whole update over the direct protocol.
-   */
+  /** A hello names the sender's update of the current round: the transfer fetches it if nothing brings it. */
   private fetchAnnounced(from: string, round: number, updateHash: string | undefined): void {
     if (!updateHash || round !== this.rounds.state.round || this.commits.finished) return;
-    const arriving = this.store.missing(updateHash).length > 0; // its manifest came: gossip or a pull brings it
-    if (this.store.get(updateHash) || arriving || this.announced.has(updateHash)) return;
-    this.announced.add(updateHash);
-    this.background.spawn('fetching an announced update', () =>
-      this.transfer
-        .fetchUpdate(updateHash, from, round, [from])
-        .then((held) => this.onCompleted({ ...held, from, round }))
-        .catch((err: unknown) => {
-          this.announced.delete(updateHash); // retried at a later hello
-          this.c.log.debug({ peer: from, round, updateHash, err }, 'could not fetch an announced update');
-        }),
-    );
+    this.transfer.fetchNamed(updateHash, from, round);
   }
 
   /** Updates are assembled up to the round the swarm is at, so a peer that is catching up has them later. */
@@ -278,18 +246,7 @@ class Peer implements SwarmPeer {
     const held = this.store.get(manifest.updateHash);
     if (held !== undefined) return this.onCompleted({ ...held, from, round });
     if (!this.transfer.expect(manifest, from, round)) return;
-    if (manifest.chunkHashes.length > MAX_GOSSIP_CHUNKS) this.pull(manifest.updateHash, from);
-  }
-
-  /** Large updates come by request, chunk by chunk from their sender first (see MAX_GOSSIP_CHUNKS). */
-  private pull(updateHash: string, from: string): void {
-    this.background.spawn('pulling an update', () =>
-      this.transfer
-        .fetchChunks(this.store.missing(updateHash), this.transfer.sources([from]))
-        .catch((err: unknown) =>
-          this.c.log.debug({ peer: from, updateHash, err }, 'pulling an update failed'),
-        ),
-    );
+    if (manifest.chunkHashes.length > MAX_GOSSIP_CHUNKS) this.transfer.pull(manifest.updateHash, from);
   }
 
   /** An update is whole: it takes part in its round (the state machine sorts out late and stale ones). */
@@ -299,21 +256,6 @@ class Peer implements SwarmPeer {
     const { updateHash, samples } = u.manifest;
     this.rounds.dispatch({ type: 'update-received', from: u.from, round: u.round, updateHash, samples });
     this.rounds.recheckPending();
-  }
-
-  private repair(): void {
-    for (const r of this.store.takeRepairs(this.now(), REPAIR_AFTER_TICKS * this.tickMs)) {
-      this.c.log.debug(
-        { updateHash: r.updateHash, peer: r.from, chunks: r.missing.length },
-        'repairing chunks',
-      );
-      this.background.spawn('repairing chunks', () =>
-        this.transfer
-          .fetchChunks(r.missing, this.transfer.sources([r.from]))
-          .catch((err: unknown) => this.c.log.warn({ updateHash: r.updateHash, err }, 'chunk repair failed'))
-          .finally(() => this.store.repairDone(r.updateHash, this.now())),
-      );
-    }
   }
 
   private maybeCatchUp(force: boolean): void {

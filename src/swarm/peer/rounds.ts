@@ -5,8 +5,6 @@ import {
   createCommit,
   type Effect,
   initialRoundState,
-  MAX_CHUNK_BYTES,
-  MAX_GOSSIP_CHUNKS,
   recomputeMerge,
   type RoundEvent,
   roundKind,
@@ -17,12 +15,9 @@ import {
   step,
   verifyCommitSignature,
 } from '../protocol/index.js';
-import type { Outgoing } from '../net/index.js';
-import type { PeerCommits } from './applied.js';
 import { untilAborted } from './background.js';
-import type { PeerBook } from './book.js';
-import type { HeldUpdate, UpdateStore } from '../transfer/index.js';
-import type { PeerLog, RoundWork, SwarmPeerInit } from './types.js';
+import { mergeValid, publishUpdate } from './contribute.js';
+import type { PeerRoundsDeps } from './rounds-deps.js';
 
 /*
  * Drives the pure round state machine: feeds it events one at a time (a queue, so an effect that raises an
@@ -30,29 +25,8 @@ import type { PeerLog, RoundWork, SwarmPeerInit } from './types.js';
  * updates a commit needs, apply. Work that outlives its round (slow training, a late signature) is
  * discarded when it finishes in a round that has moved on.
  */
-export interface PeerRoundsDeps {
-  init: SwarmPeerInit;
-  work: RoundWork;
-  log: PeerLog;
-  now(): number;
-  book: PeerBook;
-  store: UpdateStore;
-  commits: PeerCommits;
-  publish(m: Outgoing): Promise<boolean>;
-  fetchUpdate(
-    updateHash: string,
-    contributor: string,
-    round: number,
-    preferred: string[],
-  ): Promise<HeldUpdate>;
-  /** A peer ahead has this round already: do not train it, catch up. */
-  aheadOf(round: number): boolean;
-  /** Resolves once this peer has listened long enough to know which members are live. */
-  warmedUp(): Promise<void>;
-  requestCatchUp(): void;
-  /** Runs round work in the background, tracked and ended by the peer's stop(). */
-  spawn(what: string, task: (signal: AbortSignal) => Promise<unknown>): void;
-}
+
+export type { PeerRoundsDeps };
 
 export class PeerRounds {
   state: RoundState;
@@ -227,19 +201,8 @@ export class PeerRounds {
   private async publishOwn(round: number): Promise<void> {
     const own = this.state.updates.get(this.d.init.self);
     const u = own === undefined ? undefined : this.d.store.get(own.updateHash);
-    if (u === undefined) return;
-    const type = round === 0 ? 'stats' : 'update-manifest';
-    await this.d.publish({ type, round, body: u.manifest } as Outgoing);
-    if (u.manifest.chunkHashes.length > MAX_GOSSIP_CHUNKS) return; // receivers pull the chunks
-    for (const [index, hash] of u.manifest.chunkHashes.entries()) {
-      if (this.stopped || this.state.round !== round) return;
-      const bytes = u.bytes.subarray(index * MAX_CHUNK_BYTES, (index + 1) * MAX_CHUNK_BYTES);
-      await this.d.publish({
-        type: 'chunk',
-        round,
-        body: { updateHash: u.manifest.updateHash, hash, index, bytes },
-      });
-    }
+    const current = () => !this.stopped && this.state.round === round;
+    if (u !== undefined) await publishUpdate(u, round, this.d.publish, current);
   }
 
   /** The merge rule and validation bounds of this peer's next merge: the last merged model is the reference. */
@@ -250,20 +213,12 @@ export class PeerRounds {
   private async aggregate(round: number, attempt: number, signal: AbortSignal): Promise<void> {
     const { init, log } = this.d;
     const kind = roundKind(round, this.state.cfg.merge);
-    let contributors = counted(this.state);
-    let r = recomputeMerge(this.d.store, { round, ...kind, contributors }, this.policy());
-    if (!r.ok && r.reason === 'invalid-update') {
-      // Updates that fail validation (non-finite, wrong shape, out-of-bound norm) are left out; every peer
-      // rejects a commit that includes one, so they could never be committed anyway.
-      const excluded = new Set((r.excluded ?? []).map((x) => x.peerId));
-      for (const x of r.excluded ?? []) this.d.book.drop(`excluded-${x.reason}`);
-      log.warn({ round, excluded: r.excluded }, 'left updates that fail validation out of the merge');
-      contributors = contributors.filter((x) => !excluded.has(x.peerId));
-      if (contributors.length < init.minPeers) {
-        return log.warn({ round, valid: contributors.length }, 'too few valid updates to commit the round');
-      }
-      r = recomputeMerge(this.d.store, { round, ...kind, contributors }, this.policy());
-    }
+    const c = { round, ...kind, contributors: counted(this.state) };
+    const first = recomputeMerge(this.d.store, c, this.policy());
+    for (const x of first.ok ? [] : (first.excluded ?? [])) this.d.book.drop(`excluded-${x.reason}`);
+    if (!first.ok && first.excluded)
+      log.warn({ round, excluded: first.excluded }, 'left invalid updates out');
+    const { r, contributors } = mergeValid(this.d.store, c, this.policy(), init.minPeers);
     if (!r.ok) return log.error({ round, reason: r.reason, detail: r.detail }, 'cannot merge the updates');
     const commit = createCommit({
       ...{ swarmId: init.swarmId, round, prevHash: this.state.prevHash, contributors, ...kind },

@@ -22,6 +22,8 @@ export interface TransferDeps {
   timeoutMs: number;
   /** Aborted when the peer stops: requests in flight end, no new one starts. */
   signal: AbortSignal;
+  /** Runs a fetch in the background, tracked so the peer's stop() waits for it. */
+  spawn(what: string, task: () => Promise<unknown>): void;
   /** Raised for every update the transfer completed (held from now on). */
   onCompleted(u: HeldUpdate): void;
 }
@@ -29,6 +31,8 @@ export interface TransferDeps {
 export class Transfer {
   /** Chunks being fetched now: a second fetcher of the same update (a pull and a repair) skips them. */
   private readonly inFlight = new Set<string>();
+  /** Whole updates being fetched because a hello named them. */
+  private readonly announced = new Set<string>();
 
   constructor(private readonly d: TransferDeps) {}
 
@@ -79,6 +83,53 @@ export class Transfer {
       }
     }
     return ok;
+  }
+
+  /*
+   * The sources of an update, all ending in the store and one in-flight table: gossip (addChunk), a pull of a
+   * large update from its sender (pull), a repair of chunks that stopped arriving (repairStalled), a whole
+   * update a hello named but whose manifest never came (fetchNamed), and fetches for a commit or a catch-up
+   * (fetchUpdate, fetchMerged). Every request asks the preferred peer first, then the other members.
+   */
+
+  /** Large updates come by request, chunk by chunk from their sender first (see MAX_GOSSIP_CHUNKS). */
+  pull(updateHash: string, from: string): void {
+    this.d.spawn('pulling an update', () =>
+      this.fetchChunks(this.d.store.missing(updateHash), this.sources([from])).catch((err: unknown) =>
+        this.d.log.debug({ peer: from, updateHash, err }, 'pulling an update failed'),
+      ),
+    );
+  }
+
+  /** Updates whose chunks stopped arriving for `afterMs`: their missing chunks are asked for directly. */
+  repairStalled(afterMs: number): void {
+    for (const r of this.d.store.takeRepairs(this.d.now(), afterMs)) {
+      const fields = { updateHash: r.updateHash, peer: r.from, chunks: r.missing.length };
+      this.d.log.debug(fields, 'repairing chunks');
+      this.d.spawn('repairing chunks', () =>
+        this.fetchChunks(r.missing, this.sources([r.from]))
+          .catch((err: unknown) => this.d.log.warn({ updateHash: r.updateHash, err }, 'chunk repair failed'))
+          .finally(() => this.d.store.repairDone(r.updateHash, this.d.now())),
+      );
+    }
+  }
+
+  /**
+   * A hello named `from`'s update of `round`: if its manifest never came (gossip published before the mesh
+   * formed is lost) the whole update is fetched directly; a failed fetch is retried at a later hello.
+   */
+  fetchNamed(updateHash: string, from: string, round: number): void {
+    const arriving = this.d.store.missing(updateHash).length > 0; // its manifest came: gossip or a pull brings it
+    if (this.d.store.get(updateHash) || arriving || this.announced.has(updateHash)) return;
+    this.announced.add(updateHash);
+    this.d.spawn('fetching an announced update', () =>
+      this.fetchUpdate(updateHash, from, round, [from])
+        .then((held) => this.d.onCompleted({ ...held, from, round }))
+        .catch((err: unknown) => {
+          this.announced.delete(updateHash);
+          this.d.log.debug({ peer: from, round, updateHash, err }, 'could not fetch an announced update');
+        }),
+    );
   }
 
   /** Adds a chunk (from gossip or a fetch) and reports what it completed or proved corrupt. */

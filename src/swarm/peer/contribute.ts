@@ -1,0 +1,46 @@
+import type { Outgoing } from '../net/index.js';
+import {
+  MAX_CHUNK_BYTES,
+  MAX_GOSSIP_CHUNKS,
+  recomputeMerge,
+  type Contributor,
+  type HeldUpdates,
+  type MergePolicy,
+  type Recomputed,
+} from '../protocol/index.js';
+import type { HeldUpdate } from '../transfer/index.js';
+
+/** Announces an update, then (one that fits gossip) its chunks; stops when `current()` turns false. */
+export async function publishUpdate(
+  u: HeldUpdate,
+  round: number,
+  publish: (m: Outgoing) => Promise<boolean>,
+  current: () => boolean,
+): Promise<void> {
+  const type = round === 0 ? 'stats' : 'update-manifest';
+  await publish({ type, round, body: u.manifest } as Outgoing);
+  if (u.manifest.chunkHashes.length > MAX_GOSSIP_CHUNKS) return; // receivers pull the chunks
+  for (const [index, hash] of u.manifest.chunkHashes.entries()) {
+    if (!current()) return;
+    const bytes = u.bytes.subarray(index * MAX_CHUNK_BYTES, (index + 1) * MAX_CHUNK_BYTES);
+    await publish({ type: 'chunk', round, body: { updateHash: u.manifest.updateHash, hash, index, bytes } });
+  }
+}
+
+/**
+ * The aggregator's merge: updates that fail validation (non-finite, wrong shape, out-of-bound norm) are left
+ * out — every peer rejects a commit that includes one — and the rest merged if still a quorum.
+ */
+export function mergeValid(
+  store: HeldUpdates,
+  c: { round: number; method: MergePolicy['merge']; kind: 'stats' | 'model'; contributors: Contributor[] },
+  policy: MergePolicy,
+  minPeers: number,
+): { r: Recomputed; contributors: Contributor[] } {
+  const r = recomputeMerge(store, c, policy);
+  if (r.ok || r.reason !== 'invalid-update') return { r, contributors: c.contributors };
+  const excluded = new Set((r.excluded ?? []).map((x) => x.peerId));
+  const contributors = c.contributors.filter((x) => !excluded.has(x.peerId));
+  if (contributors.length < minPeers) return { r, contributors };
+  return { r: recomputeMerge(store, { ...c, contributors }, policy), contributors };
+}

@@ -1,0 +1,30 @@
+import type { Outgoing } from '../net/index.js';
+import type { HeldUpdate, UpdateStore } from '../transfer/index.js';
+import type { PeerCommits } from './applied.js';
+import type { PeerBook } from './book.js';
+import type { PeerLog, RoundWork, SwarmPeerInit } from './types.js';
+
+/** What PeerRounds needs from the peer around it. */
+export interface PeerRoundsDeps {
+  init: SwarmPeerInit;
+  work: RoundWork;
+  log: PeerLog;
+  now(): number;
+  book: PeerBook;
+  store: UpdateStore;
+  commits: PeerCommits;
+  publish(m: Outgoing): Promise<boolean>;
+  fetchUpdate(
+    updateHash: string,
+    contributor: string,
+    round: number,
+    preferred: string[],
+  ): Promise<HeldUpdate>;
+  /** A peer ahead has this round already: do not train it, catch up. */
+  aheadOf(round: number): boolean;
+  /** Resolves once this peer has listened long enough to know which members are live. */
+  warmedUp(): Promise<void>;
+  requestCatchUp(): void;
+  /** Runs round work in the background, tracked and ended by the peer's stop(). */
+  spawn(what: string, task: (signal: AbortSignal) => Promise<unknown>): void;
+}
