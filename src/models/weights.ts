@@ -45,6 +45,8 @@ export function setNamedWeights(model: tf.LayersModel, tensors: NamedTensors): v
         `weight ${name} has shape [${t.shape}] in the checkpoint but [${variable.shape}] in the model`,
       );
     }
-    variable.write(tf.tensor(t.data, t.shape, 'float32'));
+    const value = tf.tensor(t.data, t.shape, 'float32');
+    variable.write(value); // the variable takes a reference to the data; the tensor itself must go
+    value.dispose();
   }
 }
