@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { errorLine } from '../src/core/index.js';
 import { modelKeyFromBytes } from '../src/inr/index.js';
 import {
   BACKEND_ORDER,
@@ -27,6 +28,8 @@ export interface SpeedOptions {
   /** Samples per timed measurement (at least 8 batches). */
   samples: number;
   python: string;
+  /** Show a row for a backend that does not load (when asked for by name), rather than leave it out. */
+  showUnavailable: boolean;
 }
 
 interface Row {
@@ -43,10 +46,15 @@ export const DEFAULT_SPEED: SpeedOptions = {
   torch: ['cpu1', 'cpuN'],
   samples: 2048,
   python: '/usr/bin/python3',
+  showUnavailable: false,
 };
 
-/** samples/s of TfjsTrainer.fit on `backend`, after a warm-up epoch (kernels compiled, Adam's slots made). */
+/**
+ * samples/s after a warm-up epoch (kernels compiled, Adam's slots made): through the product's training path
+ * (TfjsTrainer.fit), or through a bare tfjs-layers model.fit() of the same model, for comparison.
+ */
 async function tfjsSpeed(
+  path: 'swarmd' | 'layers',
   inputDim: number,
   numClasses: number,
   batch: number,
@@ -54,20 +62,36 @@ async function tfjsSpeed(
 ): Promise<number> {
   const config = parseModelConfig({ inputDim, numClasses });
   const key = modelKeyFromBytes(new Uint8Array(32).fill(7));
-  const trainer = new TfjsTrainer(buildModel(config, { kind: 'key', key }), numClasses);
+  const model = buildModel(config, { kind: 'key', key });
   const rows = batch * 8;
   const x = Float32Array.from({ length: rows * inputDim }, (_, i) => Math.sin(i * 12.9898) * 2);
   const y = Int32Array.from({ length: rows }, (_, i) => i % numClasses);
-  const data = { x, rows, cols: inputDim, y };
-  const opts = { batchSize: batch, learningRate: 1e-3, seed: 1, patience: null };
+  const epochs = Math.max(1, Math.round(samples / rows));
+  let fit: (epochs: number) => Promise<unknown>;
+  let dispose: () => void;
+  if (path === 'swarmd') {
+    const trainer = new TfjsTrainer(model, numClasses);
+    const data = { x, rows, cols: inputDim, y };
+    const opts = { batchSize: batch, learningRate: 1e-3, seed: 1, patience: null };
+    fit = (n) => trainer.fit(data, null, { ...opts, epochs: n });
+    dispose = () => trainer.dispose();
+  } else {
+    model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
+    const xs = tf.tensor2d(x, [rows, inputDim]);
+    const ys = tf.oneHot(tf.tensor1d(y, 'int32'), numClasses).toFloat();
+    fit = (n) => model.fit(xs, ys, { batchSize: batch, epochs: n, verbose: 0 });
+    dispose = () => {
+      model.dispose();
+      tf.dispose([xs, ys]);
+    };
+  }
   try {
-    await trainer.fit(data, null, { ...opts, epochs: 1 });
-    const epochs = Math.max(1, Math.round(samples / rows));
+    await fit(1);
     const t0 = performance.now();
-    await trainer.fit(data, null, { ...opts, epochs });
+    await fit(epochs);
     return (rows * epochs) / ((performance.now() - t0) / 1000);
   } finally {
-    trainer.dispose();
+    dispose();
   }
 }
 
@@ -102,16 +126,21 @@ function torchRow(engine: string, o: SpeedOptions, inputDim: number, numClasses:
   };
 }
 
-async function tfjsRow(backend: BackendName, o: SpeedOptions, d: number, k: number): Promise<Row | null> {
+async function tfjsRows(backend: BackendName, o: SpeedOptions, d: number, k: number): Promise<Row[]> {
   let device: string;
   try {
     device = (await selectBackend(backend)).device;
   } catch (err) {
-    return o.backends.length === 1 ? { engine: `tfjs ${backend}`, speeds: [], error: String(err) } : null;
+    return o.showUnavailable ? [{ engine: `tfjs ${backend}`, speeds: [], error: errorLine(err) }] : [];
   }
-  const speeds: number[] = [];
-  for (const b of o.batchSizes) speeds.push(await tfjsSpeed(d, k, b, o.samples));
-  return { engine: `tfjs ${backend} (${device})`, speeds };
+  const rows: Row[] = [];
+  for (const path of ['swarmd', 'layers'] as const) {
+    const speeds: number[] = [];
+    for (const b of o.batchSizes) speeds.push(await tfjsSpeed(path, d, k, b, o.samples));
+    const how = path === 'swarmd' ? 'swarmd training loop' : 'bare tfjs-layers fit()';
+    rows.push({ engine: `tfjs ${backend} (${device}), ${how}`, speeds });
+  }
+  return rows;
 }
 
 /** Prints one markdown table per shape: samples/s per engine and batch size, and each tfjs ÷ PyTorch. */
@@ -122,8 +151,7 @@ export async function runTrainSpeed(o: SpeedOptions = DEFAULT_SPEED): Promise<vo
     );
     const rows: Row[] = [];
     for (const b of o.backends) {
-      const row = await tfjsRow(b, o, inputDim, numClasses);
-      if (row) rows.push(row);
+      rows.push(...(await tfjsRows(b, o, inputDim, numClasses)));
       tf.engine().reset();
     }
     const tfjsCount = rows.length;
@@ -136,12 +164,19 @@ export async function runTrainSpeed(o: SpeedOptions = DEFAULT_SPEED): Promise<vo
         : r.speeds.map((s) => (s === null ? '–' : s.toFixed(0)));
       console.log(`| ${r.engine} | ${cells.join(' | ')} |`);
     }
+    const tfjs = rows.slice(0, tfjsCount).filter((r) => !r.error);
+    for (let i = 0; i + 1 < tfjs.length; i += 2) {
+      const ratios = o.batchSizes.map(
+        (b, j) => `${(tfjs[i + 1].speeds[j]! / tfjs[i].speeds[j]!).toFixed(2)}× at batch ${b}`,
+      );
+      console.log(`  ${tfjs[i].engine.split(' (')[0]}: bare fit() ÷ swarmd loop ${ratios.join(', ')}`);
+    }
     for (const t of rows.slice(tfjsCount).filter((r) => !r.error)) {
       for (const r of rows.slice(0, tfjsCount).filter((r) => !r.error)) {
         const ratios = o.batchSizes.map(
           (b, i) => `${(r.speeds[i]! / t.speeds[i]!).toFixed(3)} at batch ${b}`,
         );
-        console.log(`  ${r.engine.split(' (')[0]} ÷ ${t.engine}: ${ratios.join(', ')}`);
+        console.log(`  ${r.engine.replace(/ \(.*\)/, '')} ÷ ${t.engine}: ${ratios.join(', ')}`);
       }
     }
   }
@@ -171,6 +206,7 @@ function parseCli(argv: string[]): SpeedOptions {
     torch: list(values.torch) ?? DEFAULT_SPEED.torch,
     samples: values.samples ? Number(values.samples) : DEFAULT_SPEED.samples,
     python: values.python ?? DEFAULT_SPEED.python,
+    showUnavailable: values.backends !== undefined,
   };
 }
 
