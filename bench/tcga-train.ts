@@ -40,7 +40,7 @@ export async function tcgaTrain(backend: string, epochs: number, batchSize: numb
     patience: null,
   });
   const seconds = (performance.now() - t0) / 1000;
-  const probs = await trainer.predictAsync(data.test.x, data.test.rows);
+  const probs = await trainer.predict(data.test.x, data.test.rows);
   const acc = accuracy(data.test.y, argmaxRows(probs, config.numClasses));
   trainer.dispose();
   const last = fit.history[fit.history.length - 1];

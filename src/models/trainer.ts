@@ -40,11 +40,9 @@ export interface TrainResult {
 /** What the swarm and the CLI need from a model; the tfjs one may move to a worker without changes here. */
 export interface Trainer {
   fit(train: LabeledData, val: LabeledData | null, opts: TrainOptions): Promise<TrainResult>;
-  /** Class probabilities, row-major [rows, numClasses]. Reads synchronously: not on the webgpu backend. */
-  predict(x: Float32Array, rows: number): Float32Array;
-  /** predict() for every backend (webgpu has no synchronous read in Node). */
-  predictAsync(x: Float32Array, rows: number): Promise<Float32Array>;
-  getWeights(): NamedTensors;
+  /** Class probabilities, row-major [rows, numClasses]. Async: webgpu has no synchronous read in Node. */
+  predict(x: Float32Array, rows: number): Promise<Float32Array>;
+  getWeights(): Promise<NamedTensors>;
   readonly numClasses: number;
   setWeights(weights: NamedTensors): void;
   dispose(): void;
@@ -104,13 +102,7 @@ export class TfjsTrainer implements Trainer {
     return { history, bestEpoch: best.weights ? best.epoch : history.length, samples: train.rows };
   }
 
-  predict(x: Float32Array, rows: number): Float32Array {
-    return tf
-      .tidy(() => this.probabilities(tf.tensor2d(x, [rows, x.length / rows])).dataSync())
-      .slice() as Float32Array;
-  }
-
-  async predictAsync(x: Float32Array, rows: number): Promise<Float32Array> {
+  async predict(x: Float32Array, rows: number): Promise<Float32Array> {
     const probs = tf.tidy(() => this.probabilities(tf.tensor2d(x, [rows, x.length / rows])));
     try {
       return (await probs.data()) as Float32Array;
@@ -119,7 +111,7 @@ export class TfjsTrainer implements Trainer {
     }
   }
 
-  getWeights(): NamedTensors {
+  getWeights(): Promise<NamedTensors> {
     return getNamedWeights(this.model);
   }
 

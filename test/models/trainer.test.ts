@@ -53,7 +53,7 @@ describe('TfjsTrainer', () => {
     await t.fit(train, val, { ...opts, epochs: 4 });
     expect(tf.memory().numTensors).toBe(after1);
     // weights in and out (a swarm round) leak nothing either
-    t.setWeights(t.getWeights());
+    t.setWeights(await t.getWeights());
     expect(tf.memory().numTensors).toBe(after1);
     t.dispose();
   });
@@ -68,7 +68,7 @@ describe('TfjsTrainer', () => {
       seed: 1,
       patience: 3,
     });
-    const probs = await t.predictAsync(val.x, val.rows);
+    const probs = await t.predict(val.x, val.rows);
     let correct = 0;
     for (let i = 0; i < val.rows; i++) {
       const row = Array.from(probs.subarray(i * 3, i * 3 + 3));
@@ -78,7 +78,6 @@ describe('TfjsTrainer', () => {
     expect(best.valAccuracy).toBeCloseTo(correct / val.rows, 6); // best weights were restored
     expect(correct / val.rows).toBeGreaterThan(0.9);
     expect(res.history[res.history.length - 1].loss).toBeLessThan(res.history[0].loss);
-    expect(Array.from(t.predict(val.x, val.rows))).toEqual(Array.from(probs));
     t.dispose();
   });
 });
