@@ -66,9 +66,12 @@ async function main(): Promise<void> {
   rows.push({ model: 'INR, right key', ...trained.scores });
   rows.push({
     model: 'INR, wrong key',
-    ...rescore(locked, { kind: 'key', key: wrong }, trained.weights, data),
+    ...(await rescore(locked, { kind: 'key', key: wrong }, trained.weights, data)),
   });
-  rows.push({ model: 'INR removed (Δ = 0)', ...rescore(locked, { kind: 'removed' }, trained.weights, data) });
+  rows.push({
+    model: 'INR removed (Δ = 0)',
+    ...(await rescore(locked, { kind: 'removed' }, trained.weights, data)),
+  });
 
   console.log(`data ${args.data}: ${ds.rows} samples × ${ds.cols} features, ${ds.classNames.length} classes`);
   console.log(
@@ -96,22 +99,22 @@ async function trainAndScore(config: ModelConfig, inr: InrMode | null, data: Pre
     patience: 10,
   });
   const result = {
-    scores: { val: score(trainer, data.val), test: score(trainer, data.test) },
-    weights: trainer.getWeights(),
+    scores: { val: await score(trainer, data.val), test: await score(trainer, data.test) },
+    weights: await trainer.getWeights(),
   };
   trainer.dispose();
   return result;
 }
 
-function rescore(
+async function rescore(
   config: ModelConfig,
   inr: InrMode,
-  weights: ReturnType<TfjsTrainer['getWeights']>,
+  weights: Awaited<ReturnType<TfjsTrainer['getWeights']>>,
   data: PreparedData,
 ) {
   const trainer = new TfjsTrainer(buildModel(config, inr), config.numClasses);
   trainer.setWeights(weights);
-  const s = { val: score(trainer, data.val), test: score(trainer, data.test) };
+  const s = { val: await score(trainer, data.val), test: await score(trainer, data.test) };
   trainer.dispose();
   return s;
 }

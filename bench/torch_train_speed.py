@@ -1,17 +1,21 @@
-"""PyTorch CPU reference for bench/train-speed: the same proteomics model (embedding 64, two residual blocks,
-decoder 64->32->classes with INRLinear in the decoder), Adam, cross-entropy, same batch size.
-Reads {"inputDim", "numClasses", "batchSize", "batches", "threads", "alpha", "levels"} as JSON on stdin and
-prints {"samplesPerSecond"}."""
+"""PyTorch reference for bench/train-speed: swarmd's default proteomics model (embedding 64, two residual
+blocks, decoder 64->32->classes, INRLinear in every linear layer as inr.layers='all'), Adam, cross-entropy.
+Reads {"inputDim", "numClasses", "batchSizes", "samples", "threads", "device", "alpha", "levels"} as JSON on
+stdin and prints {"device", "results": [{"batchSize", "samplesPerSecond"}]}."""
 import json, math, sys, time
 import torch
 import torch.nn as nn
 
 cfg = json.load(sys.stdin)
 torch.manual_seed(0)
-torch.set_num_threads(cfg["threads"])
+if cfg["threads"]:
+    torch.set_num_threads(cfg["threads"])
+dev = torch.device(cfg["device"])
 
 
 class INRLinear(nn.Module):
+    """y = a(xW + b) + (1 - a) * phi(gamma(c')), phi: 2L -> 8 -> 8 -> 1 (swarmd's INRLinear, deltaScale 1)."""
+
     def __init__(self, d_in, d_out, alpha, levels, hidden=8):
         super().__init__()
         self.lin = nn.Linear(d_in, d_out)
@@ -27,39 +31,51 @@ class INRLinear(nn.Module):
         return self.alpha * self.lin(x) + (1 - self.alpha) * self.phi(self.enc).squeeze(-1)
 
 
+a, L = cfg["alpha"], cfg["levels"]
+
+
+def lin(i, o):
+    return INRLinear(i, o, a, L)
+
+
 class Block(nn.Module):
     def __init__(self, d, p):
         super().__init__()
-        self.f = nn.Sequential(nn.Linear(d, d), nn.LayerNorm(d), nn.ReLU(), nn.Dropout(p), nn.Linear(d, d))
+        self.f = nn.Sequential(lin(d, d), nn.LayerNorm(d), nn.ReLU(), nn.Dropout(p), lin(d, d))
 
     def forward(self, x):
         return x + self.f(x)
 
 
-a, L = cfg["alpha"], cfg["levels"]
-model = nn.Sequential(
-    nn.Linear(cfg["inputDim"], 64), Block(64, 0.2), Block(64, 0.2),
-    INRLinear(64, 32, a, L), nn.ReLU(), nn.Dropout(0.2), INRLinear(32, cfg["numClasses"], a, L),
-)
-opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-loss_fn = nn.CrossEntropyLoss()
-bs = cfg["batchSize"]
-x = torch.randn(bs * 8, cfg["inputDim"])
-y = torch.randint(0, cfg["numClasses"], (bs * 8,))
+def measure(bs):
+    model = nn.Sequential(
+        lin(cfg["inputDim"], 64), Block(64, 0.2), Block(64, 0.2),
+        lin(64, 32), nn.ReLU(), nn.Dropout(0.2), lin(32, cfg["numClasses"]),
+    ).to(dev)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+    x = torch.randn(bs * 8, cfg["inputDim"], device=dev)
+    y = torch.randint(0, cfg["numClasses"], (bs * 8,), device=dev)
+
+    def step(i):
+        j = (i % 8) * bs
+        opt.zero_grad()
+        loss = loss_fn(model(x[j:j + bs]), y[j:j + bs])
+        loss.backward()
+        opt.step()
+
+    for i in range(10):
+        step(i)
+    steps = max(20, cfg["samples"] // bs)
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
+    t = time.perf_counter()
+    for i in range(steps):
+        step(i)
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
+    return steps * bs / (time.perf_counter() - t)
 
 
-def step(i):
-    j = (i % 8) * bs
-    opt.zero_grad()
-    loss = loss_fn(model(x[j:j + bs]), y[j:j + bs])
-    loss.backward()
-    opt.step()
-
-
-for i in range(10):
-    step(i)
-t = time.perf_counter()
-for i in range(cfg["batches"]):
-    step(i)
-dt = time.perf_counter() - t
-print(json.dumps({"samplesPerSecond": cfg["batches"] * bs / dt}))
+name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"cpu, {torch.get_num_threads()} threads"
+print(json.dumps({"device": name, "results": [{"batchSize": b, "samplesPerSecond": measure(b)} for b in cfg["batchSizes"]]}))

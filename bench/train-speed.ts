@@ -1,10 +1,17 @@
-// Training throughput of the proteomics model (TCGA shape: 3556 features, 11 classes, INR in the decoder)
-// in each available tfjs backend, side by side with PyTorch CPU on the identical architecture and batch size.
+// Training throughput of swarmd's default proteomics model (INR in every linear layer) through the product's
+// training path (TfjsTrainer.fit) in each tfjs backend that loads here, side by side in one run with PyTorch
+// on the identical architecture and batch sizes (bench/torch_train_speed.py; Debian python3-torch).
+//   node dist/bench/train-speed.js [--shape 3556x11,9101x15] [--batch 32,256] [--backends wasm,cpu]
+//                                  [--torch cpu1,cpuN,cuda]
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { generateModelKey } from '../src/inr/index.js';
+import { cpus } from 'node:os';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { errorLine } from '../src/core/index.js';
+import { modelKeyFromBytes } from '../src/inr/index.js';
 import {
+  BACKEND_ORDER,
   TfjsTrainer,
   buildModel,
   parseModelConfig,
@@ -12,78 +19,198 @@ import {
   type BackendName,
 } from '../src/models/index.js';
 
-const INPUT_DIM = 3556;
-const CLASSES = 11;
-const BATCH = 32;
-const BATCHES = 60;
-
-export interface SpeedResult {
-  name: string;
-  samplesPerSecond: number;
+export interface SpeedOptions {
+  shapes: { inputDim: number; numClasses: number }[];
+  batchSizes: number[];
+  backends: BackendName[];
+  /** PyTorch engines: `cpu1` (1 thread), `cpuN` (all cores), `cuda`. */
+  torch: string[];
+  /** Samples per timed measurement (at least 8 batches). */
+  samples: number;
+  python: string;
+  /** Show a row for a backend that does not load (when asked for by name), rather than leave it out. */
+  showUnavailable: boolean;
 }
 
-export async function tfjsSpeed(backend: BackendName): Promise<SpeedResult> {
-  await selectBackend(backend);
-  const config = parseModelConfig({ inputDim: INPUT_DIM, numClasses: CLASSES });
-  const trainer = new TfjsTrainer(buildModel(config, { kind: 'key', key: generateModelKey() }), CLASSES);
-  const rows = BATCH * 8;
-  const x = Float32Array.from({ length: rows * INPUT_DIM }, (_, i) => Math.sin(i * 12.9898) * 2);
-  const y = Int32Array.from({ length: rows }, (_, i) => i % CLASSES);
-  const data = { x, rows, cols: INPUT_DIM, y };
-  const opts = { batchSize: BATCH, learningRate: 1e-3, seed: 1, patience: null };
-  await trainer.fit(data, null, { ...opts, epochs: 1 }); // warm-up: kernels compiled, optimizer slots made
-  const epochs = BATCHES / 8;
-  const t0 = performance.now();
-  await trainer.fit(data, null, { ...opts, epochs });
-  const seconds = (performance.now() - t0) / 1000;
-  trainer.dispose();
-  return { name: `tfjs ${backend}`, samplesPerSecond: (rows * epochs) / seconds };
+interface Row {
+  engine: string;
+  /** samples/s per batch size; null: not measured, with the reason in `error`. */
+  speeds: (number | null)[];
+  error?: string;
 }
 
-export function torchSpeed(threads: number): SpeedResult | { name: string; error: string } {
+export const DEFAULT_SPEED: SpeedOptions = {
+  shapes: [{ inputDim: 3556, numClasses: 11 }],
+  batchSizes: [32, 256],
+  backends: [...BACKEND_ORDER],
+  torch: ['cpu1', 'cpuN'],
+  samples: 2048,
+  python: '/usr/bin/python3',
+  showUnavailable: false,
+};
+
+/**
+ * samples/s after a warm-up epoch (kernels compiled, Adam's slots made): through the product's training path
+ * (TfjsTrainer.fit), or through a bare tfjs-layers model.fit() of the same model, for comparison.
+ */
+async function tfjsSpeed(
+  path: 'swarmd' | 'layers',
+  inputDim: number,
+  numClasses: number,
+  batch: number,
+  samples: number,
+): Promise<number> {
+  const config = parseModelConfig({ inputDim, numClasses });
+  const key = modelKeyFromBytes(new Uint8Array(32).fill(7));
+  const model = buildModel(config, { kind: 'key', key });
+  const rows = batch * 8;
+  const x = Float32Array.from({ length: rows * inputDim }, (_, i) => Math.sin(i * 12.9898) * 2);
+  const y = Int32Array.from({ length: rows }, (_, i) => i % numClasses);
+  const epochs = Math.max(1, Math.round(samples / rows));
+  let fit: (epochs: number) => Promise<unknown>;
+  let dispose: () => void;
+  if (path === 'swarmd') {
+    const trainer = new TfjsTrainer(model, numClasses);
+    const data = { x, rows, cols: inputDim, y };
+    const opts = { batchSize: batch, learningRate: 1e-3, seed: 1, patience: null };
+    fit = (n) => trainer.fit(data, null, { ...opts, epochs: n });
+    dispose = () => trainer.dispose();
+  } else {
+    model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
+    const xs = tf.tensor2d(x, [rows, inputDim]);
+    const ys = tf.oneHot(tf.tensor1d(y, 'int32'), numClasses).toFloat();
+    fit = (n) => model.fit(xs, ys, { batchSize: batch, epochs: n, verbose: 0 });
+    dispose = () => {
+      model.dispose();
+      tf.dispose([xs, ys]);
+    };
+  }
+  try {
+    await fit(1);
+    const t0 = performance.now();
+    await fit(epochs);
+    return (rows * epochs) / ((performance.now() - t0) / 1000);
+  } finally {
+    dispose();
+  }
+}
+
+function torchRow(engine: string, o: SpeedOptions, inputDim: number, numClasses: number): Row {
+  const threads = engine === 'cpu1' ? 1 : engine === 'cpuN' ? cpus().length : 0;
   const script = fileURLToPath(new URL('../../bench/torch_train_speed.py', import.meta.url));
   const input = {
-    inputDim: INPUT_DIM,
-    numClasses: CLASSES,
-    batchSize: BATCH,
-    batches: BATCHES * 3,
+    inputDim,
+    numClasses,
+    batchSizes: o.batchSizes,
+    samples: o.samples * 2,
     threads,
+    device: engine === 'cuda' ? 'cuda' : 'cpu',
     alpha: 0.5,
     levels: 8,
   };
-  const res = spawnSync('/usr/bin/python3', [script], {
+  const res = spawnSync(o.python, [script], {
     input: JSON.stringify(input),
     encoding: 'utf8',
-    timeout: 300_000,
+    timeout: 600_000,
   });
-  const name = `pytorch cpu, ${threads} thread${threads > 1 ? 's' : ''}`;
-  if (res.status !== 0)
-    return { name, error: (res.stderr || String(res.error)).split('\n').slice(-2).join(' ') };
+  const label =
+    engine === 'cuda' ? 'pytorch cuda' : `pytorch cpu, ${threads} thread${threads > 1 ? 's' : ''}`;
+  if (res.status !== 0) {
+    const why = (res.stderr || String(res.error)).trim().split('\n').slice(-1)[0];
+    return { engine: label, speeds: o.batchSizes.map(() => null), error: why };
+  }
+  const out = JSON.parse(res.stdout) as { device: string; results: { samplesPerSecond: number }[] };
   return {
-    name,
-    samplesPerSecond: (JSON.parse(res.stdout) as { samplesPerSecond: number }).samplesPerSecond,
+    engine: engine === 'cuda' ? `${label} (${out.device})` : label,
+    speeds: out.results.map((r) => r.samplesPerSecond),
   };
 }
 
-export async function runTrainSpeed(): Promise<void> {
-  console.log(
-    `\n## Training speed: proteomics model ${INPUT_DIM}→64→(2 residual blocks)→32→${CLASSES}, batch ${BATCH}`,
-  );
-  const results: SpeedResult[] = [];
-  for (const b of ['wasm', 'cpu'] as const) results.push(await tfjsSpeed(b));
-  tf.engine().reset();
-  const torch = [torchSpeed(1), torchSpeed(2)];
-  for (const r of [...results, ...torch]) {
+async function tfjsRows(backend: BackendName, o: SpeedOptions, d: number, k: number): Promise<Row[]> {
+  let device: string;
+  try {
+    device = (await selectBackend(backend)).device;
+  } catch (err) {
+    return o.showUnavailable ? [{ engine: `tfjs ${backend}`, speeds: [], error: errorLine(err) }] : [];
+  }
+  const rows: Row[] = [];
+  for (const path of ['swarmd', 'layers'] as const) {
+    const speeds: number[] = [];
+    for (const b of o.batchSizes) speeds.push(await tfjsSpeed(path, d, k, b, o.samples));
+    const how = path === 'swarmd' ? 'swarmd training loop' : 'bare tfjs-layers fit()';
+    rows.push({ engine: `tfjs ${backend} (${device}), ${how}`, speeds });
+  }
+  return rows;
+}
+
+/** Prints one markdown table per shape: samples/s per engine and batch size, and each tfjs ÷ PyTorch. */
+export async function runTrainSpeed(o: SpeedOptions = DEFAULT_SPEED): Promise<void> {
+  for (const { inputDim, numClasses } of o.shapes) {
     console.log(
-      'samplesPerSecond' in r
-        ? `  ${r.name.padEnd(24)} ${r.samplesPerSecond.toFixed(0).padStart(7)} samples/s`
-        : `  ${r.name.padEnd(24)} unavailable: ${r.error}`,
+      `\n## Training speed (samples/s), default proteomics model ${inputDim}→64→2 residual blocks→32→${numClasses}, INR in every linear layer, Adam`,
     );
+    const rows: Row[] = [];
+    for (const b of o.backends) {
+      rows.push(...(await tfjsRows(b, o, inputDim, numClasses)));
+      tf.engine().reset();
+    }
+    const tfjsCount = rows.length;
+    for (const t of o.torch) rows.push(torchRow(t, o, inputDim, numClasses));
+    const head = o.batchSizes.map((b) => `batch ${b}`);
+    console.log(`| engine | ${head.join(' | ')} |\n|---|${head.map(() => '---:').join('|')}|`);
+    for (const r of rows) {
+      const cells = r.error
+        ? [`unavailable: ${r.error}`]
+        : r.speeds.map((s) => (s === null ? '–' : s.toFixed(0)));
+      console.log(`| ${r.engine} | ${cells.join(' | ')} |`);
+    }
+    const tfjs = rows.slice(0, tfjsCount).filter((r) => !r.error);
+    for (let i = 0; i + 1 < tfjs.length; i += 2) {
+      const ratios = o.batchSizes.map(
+        (b, j) => `${(tfjs[i + 1].speeds[j]! / tfjs[i].speeds[j]!).toFixed(2)}× at batch ${b}`,
+      );
+      console.log(`  ${tfjs[i].engine.split(' (')[0]}: bare fit() ÷ swarmd loop ${ratios.join(', ')}`);
+    }
+    for (const t of rows.slice(tfjsCount).filter((r) => !r.error)) {
+      for (const r of rows.slice(0, tfjsCount).filter((r) => !r.error)) {
+        const ratios = o.batchSizes.map(
+          (b, i) => `${(r.speeds[i]! / t.speeds[i]!).toFixed(3)} at batch ${b}`,
+        );
+        console.log(`  ${r.engine.replace(/ \(.*\)/, '')} ÷ ${t.engine}: ${ratios.join(', ')}`);
+      }
+    }
   }
-  const [wasm, cpu] = results;
-  console.log(`  ratio wasm / cpu (pure JS): ${(wasm.samplesPerSecond / cpu.samplesPerSecond).toFixed(2)}x`);
-  for (const t of torch) {
-    if (!('samplesPerSecond' in t)) continue;
-    console.log(`  ratio tfjs wasm / ${t.name}: ${(wasm.samplesPerSecond / t.samplesPerSecond).toFixed(3)}`);
-  }
+}
+
+function parseCli(argv: string[]): SpeedOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      shape: { type: 'string' },
+      batch: { type: 'string' },
+      backends: { type: 'string' },
+      torch: { type: 'string' },
+      samples: { type: 'string' },
+      python: { type: 'string' },
+    },
+  });
+  const list = (s: string | undefined) => (s ? s.split(',').filter((v) => v) : undefined);
+  return {
+    shapes:
+      list(values.shape)?.map((s) => {
+        const [inputDim, numClasses] = s.split('x').map(Number);
+        return { inputDim, numClasses };
+      }) ?? DEFAULT_SPEED.shapes,
+    batchSizes: list(values.batch)?.map(Number) ?? DEFAULT_SPEED.batchSizes,
+    backends: (list(values.backends) as BackendName[] | undefined) ?? DEFAULT_SPEED.backends,
+    torch: list(values.torch) ?? DEFAULT_SPEED.torch,
+    samples: values.samples ? Number(values.samples) : DEFAULT_SPEED.samples,
+    python: values.python ?? DEFAULT_SPEED.python,
+    showUnavailable: values.backends !== undefined,
+  };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await runTrainSpeed(parseCli(process.argv.slice(2)));
+  process.exit(0); // Dawn's device keeps the event loop alive
 }

@@ -27,7 +27,9 @@ const csvOptions = (cmd: Command) =>
     .option('--id <column>', 'sample id column (used if present)', 'sample_id')
     .option('--ignore <columns>', 'comma-separated non-feature columns to skip', list, [] as string[]);
 const backendOption = () =>
-  new Option('--backend <name>', 'tfjs backend: auto, tfjs-node-gpu, tfjs-node, wasm, cpu').default('auto');
+  new Option('--backend <name>', 'tfjs backend: auto, tfjs-node-gpu, webgpu, tfjs-node, wasm, cpu').default(
+    'auto',
+  );
 
 program
   .command('keygen')
@@ -207,7 +209,7 @@ program
 async function reportBackend(pref: string): Promise<BackendInfo> {
   const info = await selectBackend(parseBackendPreference(pref));
   const skipped = info.skipped.map((s) => `${s.name} unavailable`).join(', ');
-  console.error(`backend: ${info.name}${skipped ? ` (${skipped})` : ''}`);
+  console.error(`backend: ${info.name} on ${info.device}${skipped ? ` (${skipped})` : ''}`);
   return info;
 }
 

@@ -12,3 +12,9 @@ export class SwarmdError extends Error {
 
 /** Bad user input (config, CSV, flags): the CLI exits with status 2. */
 export class InputError extends SwarmdError {}
+
+/** The first line of an error's message, at most 200 characters: for one-line reasons in logs and status. */
+export function errorLine(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg.split('\n')[0].slice(0, 200);
+}

@@ -84,8 +84,8 @@ export function labeledRows(ds: Dataset, s: Standardizer, rows: number[]): Label
   };
 }
 
-export function score(trainer: Trainer, d: LabeledData): Scores {
-  const probs = trainer.predict(d.x, d.rows);
+export async function score(trainer: Trainer, d: LabeledData): Promise<Scores> {
+  const probs = await trainer.predict(d.x, d.rows);
   const k = trainer.numClasses;
   const pred = argmaxRows(probs, k);
   return {

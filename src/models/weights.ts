@@ -18,12 +18,17 @@ function weightEntries(model: tf.LayersModel): { name: string; variable: tf.Laye
   return out;
 }
 
-export function getNamedWeights(model: tf.LayersModel): NamedTensors {
+/** Reads every weight back (async: the webgpu backend has no synchronous read in Node). */
+export async function getNamedWeights(model: tf.LayersModel): Promise<NamedTensors> {
+  const entries = weightEntries(model);
+  const values = await Promise.all(entries.map((e) => e.variable.read().data()));
   const out: NamedTensors = new Map();
-  for (const { name, variable } of weightEntries(model)) {
-    const data = variable.read().dataSync() as Float32Array;
-    out.set(name, { shape: [...(variable.shape as number[])], data: Float32Array.from(data) });
-  }
+  entries.forEach(({ name, variable }, i) => {
+    out.set(name, {
+      shape: [...(variable.shape as number[])],
+      data: Float32Array.from(values[i] as Float32Array),
+    });
+  });
   return out;
 }
 
@@ -45,6 +50,8 @@ export function setNamedWeights(model: tf.LayersModel, tensors: NamedTensors): v
         `weight ${name} has shape [${t.shape}] in the checkpoint but [${variable.shape}] in the model`,
       );
     }
-    variable.write(tf.tensor(t.data, t.shape, 'float32'));
+    const value = tf.tensor(t.data, t.shape, 'float32');
+    variable.write(value); // the variable takes a reference to the data; the tensor itself must go
+    value.dispose();
   }
 }

@@ -80,7 +80,10 @@ async function build(
   stop: () => Promise<void>,
 ): Promise<Daemon> {
   const backend = await selectBackend(parseBackendPreference(site.backend));
-  log.info({ backend: backend.name, skipped: backend.skipped.map((s) => s.name) }, 'tfjs backend selected');
+  log.info(
+    { backend: backend.name, device: backend.device, skipped: backend.skipped.map((s) => s.name) },
+    'tfjs backend selected',
+  );
   log.info(
     { site: effectiveConfig(site), swarm: { ...swarm, members: swarm.members.length } },
     'effective config',

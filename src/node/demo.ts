@@ -134,8 +134,8 @@ async function resultTable(ds: Dataset, plan: SitePlan, key: ModelKey, db: strin
   const rows: DemoRow[] = [
     {
       model: `swarm (${o.sites} sites, ${o.rounds} rounds)`,
-      right: evaluateCheckpoint(cp, { kind: 'key', key }, ds, plan.test),
-      wrong: evaluateCheckpoint(cp, { kind: 'key', key: wrong }, ds, plan.test),
+      right: await evaluateCheckpoint(cp, { kind: 'key', key }, ds, plan.test),
+      wrong: await evaluateCheckpoint(cp, { kind: 'key', key: wrong }, ds, plan.test),
     },
   ];
   const config = parseModelConfig(cp.manifest.modelConfig);

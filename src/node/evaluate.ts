@@ -16,12 +16,17 @@ import {
 import type { Checkpoint } from '../storage/index.js';
 
 /** Scores a checkpoint on rows of `ds` with the given key (or INR removed), using its stored transform. */
-export function evaluateCheckpoint(cp: Checkpoint, inr: InrMode, ds: Dataset, rows: number[]): Scores {
+export async function evaluateCheckpoint(
+  cp: Checkpoint,
+  inr: InrMode,
+  ds: Dataset,
+  rows: number[],
+): Promise<Scores> {
   const config = parseModelConfig(cp.manifest.modelConfig);
   const trainer = new TfjsTrainer(buildModel(config, inr), config.numClasses);
   try {
     trainer.setWeights(cp.tensors);
-    return score(trainer, labeledRows(ds, standardizerFromJSON(cp.manifest.preprocessing), rows));
+    return await score(trainer, labeledRows(ds, standardizerFromJSON(cp.manifest.preprocessing), rows));
   } finally {
     trainer.dispose();
   }
@@ -50,10 +55,10 @@ export async function trainBaseline(
   try {
     await trainer.fit(labeledRows(ds, standardizer, rows.train), null, { ...o, patience: null });
     const test = labeledRows(ds, standardizer, rows.test);
-    const right = score(trainer, test);
+    const right = await score(trainer, test);
     const other = new TfjsTrainer(buildModel(config, { kind: 'key', key: wrongKey }), config.numClasses);
-    other.setWeights(trainer.getWeights());
-    const wrong = score(other, test);
+    other.setWeights(await trainer.getWeights());
+    const wrong = await score(other, test);
     other.dispose();
     return { right, wrong };
   } finally {

@@ -53,9 +53,9 @@ export async function trainLocal(o: TrainLocalOptions): Promise<TrainLocalResult
   const trainer = new TfjsTrainer(buildModel(config, { kind: 'key', key }), config.numClasses);
   try {
     const fit = await trainer.fit(data.train, data.val, { ...o.train, onEpoch: o.onEpoch });
-    const test = score(trainer, data.test);
-    const val = score(trainer, data.val);
-    const tensors = trainer.getWeights();
+    const test = await score(trainer, data.test);
+    const val = await score(trainer, data.val);
+    const tensors = await trainer.getWeights();
     const id = `local-${new Date().toISOString().replace(/[-:.]/g, '')}`;
     const cp: Checkpoint = {
       manifest: {
@@ -135,12 +135,12 @@ export async function inferOffline(o: InferOptions): Promise<InferResult> {
   const trainer = new TfjsTrainer(buildModel(config, { kind: 'key', key }), config.numClasses);
   try {
     trainer.setWeights(cp.tensors);
-    const probs = trainer.predict(x, ds.rows);
+    const probs = await trainer.predict(x, ds.rows);
     const pred = argmaxRows(probs, config.numClasses);
     const csv = predictionsCsv(ds.ids, classNames, pred, probs);
     if (o.outputPath) await writeAtomic(o.outputPath, csv);
     const labeled = ds.labels.length === ds.rows && ds.labels.every((l) => l >= 0);
-    const scores = labeled ? score(trainer, { x, rows: ds.rows, cols: ds.cols, y: ds.labels }) : null;
+    const scores = labeled ? await score(trainer, { x, rows: ds.rows, cols: ds.cols, y: ds.labels }) : null;
     return { csv, rows: ds.rows, scores, fingerprintIgnored };
   } finally {
     trainer.dispose();

@@ -23,7 +23,7 @@ export function siteRoundLog(o: {
     },
     async append(chain, merged) {
       const last = chain[chain.length - 1];
-      const payload = o.work.recordFor(last.round, merged, last.hash);
+      const payload = await o.work.recordFor(last.round, merged, last.hash);
       const durationMs = o.history.applied(last.round, payload.checkpoint?.manifest.metrics ?? {});
       await o.log.append(chain, { ...payload, meta: { ...payload.meta, history: o.history.list() } });
       if (payload.checkpoint) await exportCheckpointFile(payload.checkpoint, o.exportPath);

@@ -63,29 +63,29 @@ export class SiteWork implements RoundWork {
     });
     const metrics = {
       trainLoss: fit.history.at(-1)!.loss,
-      localValAccuracy: score(this.trainer, sets.val).accuracy,
+      localValAccuracy: (await score(this.trainer, sets.val)).accuracy,
       trainMs: Date.now() - startedAt,
     };
     this.o.onTrained?.(round, metrics);
-    return { tensors: this.trainer.getWeights(), samples: sets.train.rows, metrics };
+    return { tensors: await this.trainer.getWeights(), samples: sets.train.rows, metrics };
   }
 
   /**
    * What the round log stores with a commit: the shared preprocessing and merged statistics (round 0, kept
    * so this site can serve them to a late joiner after a restart), or the merged model's checkpoint.
    */
-  recordFor(
+  async recordFor(
     round: number,
     merged: NamedTensors,
     commitHash: string,
-  ): { checkpoint?: Checkpoint; meta?: Record<string, unknown> } {
+  ): Promise<{ checkpoint?: Checkpoint; meta?: Record<string, unknown> }> {
     if (round === 0) {
       const standardizer = standardizerFromStats(statsFromTensors(merged), this.o.data.ds.featureNames);
       const statsTensors = Buffer.from(encodeTensors(merged)).toString('base64');
       return { meta: { preprocessing: standardizerToJSON(standardizer), statsTensors } };
     }
     this.trainer.setWeights(merged);
-    const val = score(this.trainer, this.labeled().val);
+    const val = await score(this.trainer, this.labeled().val);
     const metrics = { mergedValAccuracy: val.accuracy, mergedValMacroF1: val.macroF1 };
     return { checkpoint: this.checkpoint(round, merged, commitHash, metrics) };
   }

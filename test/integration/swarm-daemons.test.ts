@@ -76,9 +76,9 @@ describe('three swarmd daemons', () => {
     expect(hashes.size).toBe(1);
     const cp = await openCheckpoint(join(dir, 'db', 'site-a'));
     const key = await loadKeyFile(join(dir, 'site.key'));
-    const right = evaluateCheckpoint(cp, { kind: 'key', key }, setup.ds, setup.test);
+    const right = await evaluateCheckpoint(cp, { kind: 'key', key }, setup.ds, setup.test);
     const wrongKey = modelKeyFromBytes(createHash('sha256').update('another key').digest());
-    const wrong = evaluateCheckpoint(cp, { kind: 'key', key: wrongKey }, setup.ds, setup.test);
+    const wrong = await evaluateCheckpoint(cp, { kind: 'key', key: wrongKey }, setup.ds, setup.test);
     console.log(
       `swarm model after ${ROUNDS} rounds, held-out ${setup.test.length}: accuracy ` +
         `${(right.accuracy * 100).toFixed(1)}% (wrong key ${(wrong.accuracy * 100).toFixed(1)}%)`,
