@@ -3,7 +3,13 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Level } from 'level';
 import { describe, expect, it } from 'vitest';
-import { directoryBytes, openCheckpoint, openStore, removeStaleExports } from '../../src/storage/index.js';
+import {
+  createRoundLog,
+  directoryBytes,
+  openCheckpoint,
+  openStore,
+  removeStaleExports,
+} from '../../src/storage/index.js';
 import { checkpoint, keyOf, useTempDir } from './fixtures.js';
 
 const key = keyOf('right');
@@ -28,6 +34,27 @@ describe('disk hygiene', () => {
     await store.close();
     const oneCheckpoint = 20_000 * 3 * 4;
     expect(await directoryBytes(join(dir(), 'db'))).toBeLessThan(3.5 * oneCheckpoint);
+  });
+
+  it('applies retention and sealing to checkpoints the round log writes with its segments', async () => {
+    const store = await openStore(join(dir(), 'db'), { key, keepCheckpoints: 2 });
+    const rounds = createRoundLog(store);
+    let prevHash: string | null = null;
+    for (let r = 0; r <= 5; r++) {
+      const entry = { round: r, hash: `h${r}`, prevHash, bytes: Uint8Array.of(r) };
+      await rounds.append(
+        [entry],
+        r === 0 ? { meta: { stats: 1 } } : { checkpoint: checkpoint(`round-${r}`, r) },
+      );
+      prevHash = entry.hash;
+    }
+    expect(await store.checkpointIds()).toEqual(['round-4', 'round-5']);
+    expect((await store.latestCheckpoint())!.manifest.round).toBe(5);
+    expect((await rounds.verify()).ok).toBe(true);
+    await store.close();
+    const keyless = await openStore(join(dir(), 'db'));
+    await expect(keyless.latestCheckpoint()).rejects.toMatchObject({ code: 'CHECKPOINT_ENCRYPTED' });
+    await keyless.close();
   });
 
   it('never drops the checkpoint the latest commit applied, even when newer ones exceed the limit', async () => {
