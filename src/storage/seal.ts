@@ -16,17 +16,16 @@ const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 const HEADER_BYTES = MAGIC.length + FINGERPRINT_BYTES;
 /** Bytes a seal adds to its plaintext. */
-export const SEAL_OVERHEAD_BYTES = HEADER_BYTES + NONCE_BYTES + TAG_BYTES;
+const SEAL_OVERHEAD_BYTES = HEADER_BYTES + NONCE_BYTES + TAG_BYTES;
 
 /** Seals and opens checkpoint bytes under one model key. */
 export interface CheckpointSealer {
-  readonly fingerprint: string;
   seal(id: string, plaintext: Uint8Array): Uint8Array;
   /** Throws KeyMismatchError (sealed under another key) or CheckpointCorruptError (damaged or altered). */
   open(id: string, sealed: Uint8Array, where: string): Uint8Array;
 }
 
-export function isSealed(bytes: Uint8Array): boolean {
+function isSealed(bytes: Uint8Array): boolean {
   return bytes.length >= MAGIC.length && MAGIC.equals(bytes.subarray(0, MAGIC.length));
 }
 
@@ -34,7 +33,6 @@ export function checkpointSealer(key: ModelKey): CheckpointSealer {
   const sealKey = Buffer.from(hkdfSync('sha256', key.key, new Uint8Array(0), INFO, 32));
   const header = Buffer.concat([MAGIC, Buffer.from(key.fingerprint, 'hex')]);
   return {
-    fingerprint: key.fingerprint,
     seal(id, plaintext) {
       const nonce = randomBytes(NONCE_BYTES);
       const cipher = createCipheriv('aes-256-gcm', sealKey, nonce).setAAD(aad(id, header));
@@ -59,7 +57,7 @@ export function checkpointSealer(key: ModelKey): CheckpointSealer {
           `checkpoint ${id} in ${where}, which is encrypted under another key`,
         );
       const nonce = bytes.subarray(HEADER_BYTES, HEADER_BYTES + NONCE_BYTES);
-      const decipher = createDecipheriv('aes-256-gcm', sealKey, nonce).setAAD(
+      const decipher = createDecipheriv('aes-256-gcm', sealKey, nonce, { authTagLength: TAG_BYTES }).setAAD(
         aad(id, bytes.subarray(0, HEADER_BYTES)),
       );
       decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
