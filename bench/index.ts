@@ -1,5 +1,6 @@
 // `npm run bench`: every benchmark, each printing ratios measured side by side in this one run.
 import '../src/core/polyfill.js';
+import { runCheckpointBench } from './checkpoint-bench.js';
 import { runMergeBench } from './merge-bench.js';
 import { runSecAggBench } from './secagg-bench.js';
 import { runSwarmBench } from './swarm-bench.js';
@@ -9,3 +10,4 @@ await runTrainSpeed();
 await runSwarmBench();
 await runMergeBench();
 runSecAggBench();
+await runCheckpointBench();

@@ -11,6 +11,7 @@ import {
   formatStatusTable,
   inferOffline,
   initSite,
+  migrateCheckpoints,
   runDemo,
   startDaemon,
   trainLocal,
@@ -102,11 +103,7 @@ csvOptions(
     .requiredOption('--checkpoint <path>', 'checkpoint database directory or exported checkpoint file')
     .requiredOption('--key <file>', 'model key file the model was trained with')
     .requiredOption('--input <csv>', 'samples to classify (CSV or CSV.gz, same feature columns)')
-    .option('--output <csv>', 'write predictions here instead of stdout')
-    .option(
-      '--unsafe-ignore-fingerprint',
-      'run even if the key does not match the checkpoint (evaluation only)',
-    ),
+    .option('--output <csv>', 'write predictions here instead of stdout'),
 )
   .addOption(backendOption())
   .action(async (o) => {
@@ -117,10 +114,7 @@ csvOptions(
       inputPath: o.input,
       outputPath: o.output,
       csv: { label: o.label, id: o.id, ignore: o.ignore },
-      unsafeIgnoreFingerprint: o.unsafeIgnoreFingerprint === true,
     });
-    if (res.fingerprintIgnored)
-      console.error('warning: key fingerprint does not match the checkpoint; predictions are meaningless');
     if (!o.output) process.stdout.write(res.csv);
     else console.error(`wrote ${res.rows} predictions to ${o.output}`);
     if (res.scores) console.error(`labels present: ${formatScores(res.scores)}`);
@@ -146,6 +140,16 @@ program
     console.log(
       `peer id ${r.peerId}${o.addToSwarm ? ' (added to the swarm config)' : ' — list it in the swarm config members'}`,
     );
+  });
+
+program
+  .command('migrate')
+  .description('encrypt the checkpoints an older swarmd wrote in plain form (database or .swck), in place')
+  .option('--db <dir>', 'database folder (a site dataDir or a `train --out` folder)')
+  .option('--checkpoint <file>', 'exported .swck checkpoint file')
+  .requiredOption('--key <file>', "the swarm's model key file")
+  .action(async (o: { db?: string; checkpoint?: string; key: string }) => {
+    console.log(await migrateCheckpoints({ db: o.db, checkpoint: o.checkpoint, keyPath: o.key }));
   });
 
 program

@@ -16,6 +16,8 @@ export const SiteConfigSchema = z
     /** LevelDB directory (identity, checkpoints, round log). */
     dataDir: z.string().min(1),
     keyFile: z.string().min(1),
+    /** Checkpoints kept in the database: the newest N, plus the one the latest commit applied. */
+    keepCheckpoints: z.number().int().min(1).default(5),
     /** Portable copy of the latest committed checkpoint (default: `<dataDir>.latest.swck`). */
     exportCheckpoint: z.string().min(1).optional(),
     swarmConfig: z.string().min(1),

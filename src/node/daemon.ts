@@ -6,7 +6,13 @@ import {
   selectBackend,
   standardizerFromJSON,
 } from '../models/index.js';
-import { createRoundLog, openStore, type RoundLog as StoredLog, type Store } from '../storage/index.js';
+import {
+  createRoundLog,
+  openStore,
+  removeStaleExports,
+  type RoundLog as StoredLog,
+  type Store,
+} from '../storage/index.js';
 import {
   commitHash,
   createSwarmHost,
@@ -21,6 +27,7 @@ import {
   type SwarmPeer,
 } from '../swarm/index.js';
 import { loadSiteConfig, loadSwarmConfig, type SiteConfig, type SwarmConfig } from './config.js';
+import { DiskUsage } from './disk-usage.js';
 import { loadIdentity } from './identity.js';
 import { loadSiteData } from './site-data.js';
 import { siteRoundLog } from './site-log.js';
@@ -88,8 +95,11 @@ async function build(
     { site: effectiveConfig(site), swarm: { ...swarm, members: swarm.members.length } },
     'effective config',
   );
-  const store = await openStore(site.dataDir);
+  const key = await loadKeyFile(site.keyFile);
+  const store = await openStore(site.dataDir, { key, keepCheckpoints: site.keepCheckpoints });
   stack.push(() => store.close());
+  const disk = await startDiskHygiene(site, log);
+  stack.push(() => disk.stop());
   const identity = await loadIdentity(store);
   const self = peerIdOf(identity);
   if (!swarm.members.some((m) => m.peerId === self)) {
@@ -98,7 +108,6 @@ async function build(
       `this site's peer id ${self} is not in ${site.swarmConfig}'s members: add it there`,
     );
   }
-  const key = await loadKeyFile(site.keyFile);
   const pinned = await store.getMeta<string>('key-fingerprint');
   if (pinned) assertKeyMatches(key, pinned, `this site's database ${site.dataDir}`);
   else await store.putMeta('key-fingerprint', key.fingerprint);
@@ -162,8 +171,9 @@ async function build(
       host,
       work,
       roundLog: siteRoundLog({
-        ...{ log: roundLog, work, exportPath: site.exportCheckpoint!, history },
+        ...{ log: roundLog, work, exportPath: site.exportCheckpoint!, history, key },
         onApplied: (round, durationMs) => {
+          disk.refresh();
           if (round === 0) return; // the statistics round writes no checkpoint and trains nothing
           metrics.checkpointWrites.inc();
           metrics.roundDuration.observe(durationMs / 1000);
@@ -182,7 +192,7 @@ async function build(
     host: site.http.host,
     port: site.http.port,
     token: site.http.token,
-    source: statusSource({ peer, host, backend: backend.name, swarmId: swarm.swarmId, history }),
+    source: statusSource({ peer, host, backend: backend.name, swarmId: swarm.swarmId, history, disk }),
     metrics,
     log,
   });
@@ -228,6 +238,15 @@ function commitDecoder(swarmId: string, members: string[]) {
     const { round, prevHash } = signed.commit;
     return { round, prevHash, hash: commitHash(signed.commit) };
   };
+}
+
+/** Removes export temp files a killed daemon left (this process holds the database now) and measures the disk. */
+async function startDiskHygiene(site: SiteConfig, log: Logger): Promise<DiskUsage> {
+  const removed = await removeStaleExports(site.exportCheckpoint!);
+  if (removed.length > 0) log.info({ files: removed }, 'removed stale checkpoint export temp files');
+  const disk = new DiskUsage(site.dataDir, log);
+  disk.refresh();
+  return disk;
 }
 
 /** The config as printed at start: paths and numbers, never the token. */

@@ -130,7 +130,7 @@ async function followRounds(sites: LaunchedSite[], o: DemoOptions): Promise<void
 
 async function resultTable(ds: Dataset, plan: SitePlan, key: ModelKey, db: string, o: DemoOptions) {
   const wrong = demoKey('wrong', o.seed);
-  const cp = await openCheckpoint(db);
+  const cp = await openCheckpoint(db, key);
   const rows: DemoRow[] = [
     {
       model: `swarm (${o.sites} sites, ${o.rounds} rounds)`,

@@ -5,6 +5,8 @@
  */
 export { inferOffline, trainLocal } from './local.js';
 export type { InferOptions, InferResult, TrainLocalOptions, TrainLocalResult } from './local.js';
+export { migrateCheckpoints } from './migrate.js';
+export type { MigrateOptions } from './migrate.js';
 export { startDaemon } from './daemon.js';
 export type { Daemon, DaemonOptions } from './daemon.js';
 export { initSite, addMember } from './init.js';

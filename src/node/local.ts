@@ -20,8 +20,7 @@ import {
   type SplitOptions,
   type TrainOptions,
 } from '../models/index.js';
-import { openCheckpoint, openStore, type Checkpoint } from '../storage/index.js';
-import { hashTensors } from '../core/index.js';
+import { makeCheckpoint, openCheckpoint, openStore } from '../storage/index.js';
 
 export interface TrainLocalOptions {
   dataPath: string;
@@ -57,27 +56,19 @@ export async function trainLocal(o: TrainLocalOptions): Promise<TrainLocalResult
     const val = await score(trainer, data.val);
     const tensors = await trainer.getWeights();
     const id = `local-${new Date().toISOString().replace(/[-:.]/g, '')}`;
-    const cp: Checkpoint = {
-      manifest: {
-        format: 'swarmd-checkpoint',
-        version: 1,
-        id,
-        round: null,
-        createdAt: new Date().toISOString(),
-        modelConfig: config,
-        keyFingerprint: key.fingerprint,
-        tensorsHash: hashTensors(tensors),
-        tensors: [...tensors].map(([name, t]) => ({ name, shape: t.shape, byteLength: t.data.byteLength })),
-        preprocessing: standardizerToJSON(data.standardizer),
-        classNames: ds.classNames,
-        metrics: { ...prefixed('test', test), ...prefixed('val', val), bestEpoch: fit.bestEpoch },
-        dataHash: ds.sourceHash,
-        dataFile: basename(o.dataPath),
-        backend: o.backend,
-      },
-      tensors,
-    };
-    const store = await openStore(o.outPath);
+    const cp = makeCheckpoint(tensors, {
+      id,
+      round: null,
+      modelConfig: config,
+      keyFingerprint: key.fingerprint,
+      preprocessing: standardizerToJSON(data.standardizer),
+      classNames: ds.classNames,
+      metrics: { ...prefixed('test', test), ...prefixed('val', val), bestEpoch: fit.bestEpoch },
+      dataHash: ds.sourceHash,
+      dataFile: basename(o.dataPath),
+      backend: o.backend,
+    });
+    const store = await openStore(o.outPath, { key });
     try {
       await store.putCheckpoint(cp);
     } finally {
@@ -104,7 +95,6 @@ export interface InferOptions {
   inputPath: string;
   outputPath?: string;
   csv: CsvOptions;
-  unsafeIgnoreFingerprint: boolean;
 }
 
 export interface InferResult {
@@ -112,16 +102,14 @@ export interface InferResult {
   rows: number;
   /** Scores when the input carries labels the model knows. */
   scores: Scores | null;
-  fingerprintIgnored: boolean;
 }
 
 /** `swarmd infer`: no network; checkpoint + key file + CSV → predictions. */
 export async function inferOffline(o: InferOptions): Promise<InferResult> {
-  const cp = await openCheckpoint(o.checkpointPath);
   const key = await loadKeyFile(o.keyPath);
-  const fingerprintIgnored = o.unsafeIgnoreFingerprint && key.fingerprint !== cp.manifest.keyFingerprint;
-  if (!o.unsafeIgnoreFingerprint)
-    assertKeyMatches(key, cp.manifest.keyFingerprint, `checkpoint ${o.checkpointPath}`);
+  // The checkpoint is sealed under the model key: a wrong key fails there, before any weight is read.
+  const cp = await openCheckpoint(o.checkpointPath, key);
+  assertKeyMatches(key, cp.manifest.keyFingerprint, `checkpoint ${o.checkpointPath}`);
   const config = parseModelConfig(cp.manifest.modelConfig);
   const classNames = cp.manifest.classNames as string[];
   const standardizer = standardizerFromJSON(cp.manifest.preprocessing);
@@ -141,7 +129,7 @@ export async function inferOffline(o: InferOptions): Promise<InferResult> {
     if (o.outputPath) await writeAtomic(o.outputPath, csv);
     const labeled = ds.labels.length === ds.rows && ds.labels.every((l) => l >= 0);
     const scores = labeled ? await score(trainer, { x, rows: ds.rows, cols: ds.cols, y: ds.labels }) : null;
-    return { csv, rows: ds.rows, scores, fingerprintIgnored };
+    return { csv, rows: ds.rows, scores };
   } finally {
     trainer.dispose();
   }

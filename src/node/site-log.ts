@@ -1,3 +1,4 @@
+import type { ModelKey } from '../inr/index.js';
 import { exportCheckpointFile, type RoundLog as StoredLog } from '../storage/index.js';
 import type { CommitRecord, RoundLog } from '../swarm/index.js';
 import type { RoundHistory } from './status-source.js';
@@ -15,6 +16,8 @@ export function siteRoundLog(o: {
   /** The daemon's one round history: this round's entry is recorded and saved in the same batch. */
   history: RoundHistory;
   onApplied?: (round: number, durationMs: number) => void;
+  /** The model key the exported file is sealed under. */
+  key: ModelKey;
 }): RoundLog {
   return {
     async read(fromRound) {
@@ -26,7 +29,7 @@ export function siteRoundLog(o: {
       const payload = await o.work.recordFor(last.round, merged, last.hash);
       const durationMs = o.history.applied(last.round, payload.checkpoint?.manifest.metrics ?? {});
       await o.log.append(chain, { ...payload, meta: { ...payload.meta, history: o.history.list() } });
-      if (payload.checkpoint) await exportCheckpointFile(payload.checkpoint, o.exportPath);
+      if (payload.checkpoint) await exportCheckpointFile(payload.checkpoint, o.exportPath, o.key);
       o.onApplied?.(last.round, durationMs);
     },
   };

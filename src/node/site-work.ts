@@ -14,9 +14,8 @@ import {
   type ModelConfig,
   type Standardizer,
 } from '../models/index.js';
-import type { Checkpoint } from '../storage/index.js';
+import { makeCheckpoint, type Checkpoint } from '../storage/index.js';
 import type { CommitRecord, RoundWork } from '../swarm/index.js';
-import { hashTensors } from '../core/index.js';
 import type { SiteData } from './site-data.js';
 
 export interface SiteWorkInit {
@@ -121,25 +120,17 @@ export class SiteWork implements RoundWork {
     commitHash: string,
     metrics: Record<string, number>,
   ): Checkpoint {
-    return {
-      manifest: {
-        format: 'swarmd-checkpoint',
-        version: 1,
-        id: `round-${String(round).padStart(6, '0')}`,
-        round,
-        createdAt: new Date().toISOString(),
-        modelConfig: this.o.model,
-        keyFingerprint: this.o.key.fingerprint,
-        tensorsHash: hashTensors(tensors),
-        tensors: [...tensors].map(([name, t]) => ({ name, shape: t.shape, byteLength: t.data.byteLength })),
-        preprocessing: standardizerToJSON(this.standardizer!),
-        classNames: this.o.data.ds.classNames,
-        metrics,
-        dataHash: this.o.data.ds.sourceHash,
-        backend: this.o.backend,
-        commitHash,
-      },
-      tensors,
-    };
+    return makeCheckpoint(tensors, {
+      id: `round-${String(round).padStart(6, '0')}`,
+      round,
+      modelConfig: this.o.model,
+      keyFingerprint: this.o.key.fingerprint,
+      preprocessing: standardizerToJSON(this.standardizer!),
+      classNames: this.o.data.ds.classNames,
+      metrics,
+      dataHash: this.o.data.ds.sourceHash,
+      backend: this.o.backend,
+      commitHash,
+    });
   }
 }

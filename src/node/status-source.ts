@@ -64,6 +64,7 @@ export function statusSource(o: {
   backend: string;
   swarmId: string;
   history: RoundHistory;
+  disk: { readonly dataDirBytes: number | null };
 }): StatusSource {
   const startedAtMs = Date.now();
   return {
@@ -87,6 +88,7 @@ export function statusSource(o: {
         dropped: s.dropped,
         startedAtMs,
         version: VERSION,
+        dataDirBytes: o.disk.dataDirBytes,
       };
     },
   };

@@ -1,13 +1,18 @@
 /**
  * Storage: the site's LevelDB (identity, key fingerprint, checkpoints, round log, metadata) behind the
- * `Store` interface, and portable checkpoint files. A checkpoint and its round-log entry are written in one
- * atomic batch; every read verifies hashes, so a corrupted entry is reported, never silently used.
+ * `Store` interface, and portable checkpoint files. Every checkpoint — weights and manifest together — is
+ * sealed with AES-256-GCM under a key derived from the model key, bound to its id: without the key file a
+ * copied database or file yields no weights, and a flipped bit fails authentication instead of changing
+ * predictions. The round log stays in the clear (its hashes are over the plaintext tensors). A checkpoint
+ * and its round-log entries are written in one atomic batch, with retention deletions in the same batch.
  */
-export { openStore, verifyCheckpoint } from './store.js';
-export type { Store } from './store.js';
+export { openStore } from './store.js';
+export type { Store, StoreInit } from './store.js';
 export { LogChainError, createRoundLog } from './round-log.js';
 export type { DecodeCommit, LogCheck, RoundLog } from './round-log.js';
 export { exportCheckpointFile, openCheckpoint, readCheckpointFile } from './file.js';
-export { CheckpointManifestSchema } from './manifest.js';
-export type { Checkpoint, CheckpointManifest, LogEntry } from './manifest.js';
-export { CheckpointCorruptError, StoreError } from './errors.js';
+export { migrateCheckpointFile, migrateStore } from './migrate.js';
+export { directoryBytes, removeStaleExports } from './disk.js';
+export { CheckpointManifestSchema, makeCheckpoint } from './manifest.js';
+export type { Checkpoint, CheckpointFields, CheckpointManifest, LogEntry } from './manifest.js';
+export { CheckpointCorruptError, CheckpointEncryptedError, StoreError } from './errors.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { NamedTensors } from '../core/index.js';
+import { hashTensors, type NamedTensors } from '../core/index.js';
 
 /**
  * What a checkpoint says about itself. It names the key only by fingerprint: a checkpoint is safe to
@@ -42,4 +42,25 @@ export interface LogEntry {
   /** The previous entry's hash (null for the first round); absent in entries written before it was kept. */
   prevHash?: string | null;
   bytes: Uint8Array;
+}
+
+/** What a caller says about a new checkpoint; the rest (format, hash, tensor list, time) is derived. */
+export type CheckpointFields = Omit<
+  CheckpointManifest,
+  'format' | 'version' | 'tensorsHash' | 'tensors' | 'createdAt'
+> & { createdAt?: string };
+
+/** A checkpoint of `tensors` whose manifest lists and hashes them. */
+export function makeCheckpoint(tensors: NamedTensors, fields: CheckpointFields): Checkpoint {
+  return {
+    manifest: {
+      format: 'swarmd-checkpoint',
+      version: 1,
+      createdAt: new Date().toISOString(),
+      ...fields,
+      tensorsHash: hashTensors(tensors),
+      tensors: [...tensors].map(([name, t]) => ({ name, shape: t.shape, byteLength: t.data.byteLength })),
+    },
+    tensors,
+  };
 }

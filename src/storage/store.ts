@@ -1,18 +1,28 @@
-import { Level } from 'level';
-import { decodeTensors, encodeTensors, hashTensors } from '../core/index.js';
-import { CheckpointCorruptError, StoreError } from './errors.js';
+import { hashTensors } from '../core/index.js';
+import type { ModelKey } from '../inr/index.js';
+import { decodeCheckpoint, encodeCheckpoint } from './codec.js';
+import { CheckpointCorruptError, CheckpointEncryptedError, StoreError } from './errors.js';
+import {
+  SCHEMA_VERSION,
+  compact,
+  json,
+  notSwarmd,
+  openLevel,
+  schemaVersion,
+  subOf,
+  unjson,
+  type Bytes,
+  type Db,
+  type Sub,
+} from './level.js';
 import {
   CheckpointManifestSchema,
   type Checkpoint,
   type CheckpointManifest,
   type LogEntry,
 } from './manifest.js';
-
-const SCHEMA_VERSION = '1';
-type Bytes = Uint8Array;
-const subOf = (db: Level<string, Bytes>, name: string) =>
-  db.sublevel<string, Bytes>(name, { keyEncoding: 'utf8', valueEncoding: 'view' });
-type Sub = ReturnType<typeof subOf>;
+import { checkpointsToDrop } from './retention.js';
+import { checkpointSealer, type CheckpointSealer } from './seal.js';
 
 /** The site's database: identity, key fingerprint, checkpoints, the round log, metadata. */
 export interface Store {
@@ -21,82 +31,92 @@ export interface Store {
   putIdentity(bytes: Bytes): Promise<void>;
   getMeta<T>(key: string): Promise<T | undefined>;
   putMeta(key: string, value: unknown): Promise<void>;
-  /** Writes a checkpoint, the `latest` pointer and (if given) its round-log entry in one atomic batch. */
+  /**
+   * Seals a checkpoint and writes it, the `latest` pointer, (if given) its round-log entry and the
+   * retention deletions in one atomic batch.
+   */
   putCheckpoint(cp: Checkpoint, log?: LogEntry): Promise<void>;
-  /** Reads and verifies a checkpoint; throws CheckpointCorruptError rather than return bad weights. */
   /** A round-log entry without a model checkpoint (e.g. the shared-preprocessing round), with metadata. */
   appendLog(log: LogEntry, meta?: Record<string, unknown>): Promise<void>;
   /**
    * Writes consecutive round-log entries, deleting any stored at or after the first one's round, with a
-   * checkpoint (which becomes `latest`) and metadata, in one atomic batch.
+   * checkpoint (sealed; it becomes `latest`), metadata and retention deletions, in one atomic batch.
    */
   writeRounds(
     entries: readonly LogEntry[],
     with_: { checkpoint?: Checkpoint; meta?: Record<string, unknown> },
   ): Promise<void>;
+  /** Opens and verifies a checkpoint; throws rather than return weights that fail authentication. */
   getCheckpoint(id: string): Promise<Checkpoint | undefined>;
   latestCheckpoint(): Promise<Checkpoint | undefined>;
+  /** Ids of the stored checkpoints, oldest first (readable without the key). */
+  checkpointIds(): Promise<string[]>;
   listCheckpoints(): Promise<{ id: string; manifest: CheckpointManifest }[]>;
   getLog(fromRound?: number): Promise<LogEntry[]>;
   lastLogEntry(): Promise<LogEntry | undefined>;
   close(): Promise<void>;
 }
 
+export interface StoreInit {
+  /** The model key checkpoints are sealed under; identity, metadata and the log work without it. */
+  key?: ModelKey;
+  /** Keep the newest N checkpoints plus the one the latest commit applied; default: keep all. */
+  keepCheckpoints?: number;
+  /** Refuse, without writing anything, unless `path` already is a swarmd database (for readers like infer). */
+  mustExist?: boolean;
+}
+
 const roundKey = (round: number) => String(round).padStart(12, '0');
-const json = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
-const unjson = <T>(b: Bytes) => JSON.parse(new TextDecoder().decode(b)) as T;
+/** The checkpoint the round log's latest commit applied: never dropped by retention. */
+const COMMIT_CHECKPOINT = 'commit-checkpoint';
 
-export async function openStore(path: string): Promise<Store> {
-  const db = new Level<string, Bytes>(path, { keyEncoding: 'utf8', valueEncoding: 'view' });
+export async function openStore(path: string, init: StoreInit = {}): Promise<Store> {
+  const db = await openLevel(path, init.mustExist === true);
   try {
-    await db.open();
+    await checkSchema(db, path, init.mustExist === true);
   } catch (err) {
-    throw openError(path, err);
-  }
-  const sub = (name: string) => subOf(db, name);
-  const s = {
-    identity: sub('identity'),
-    checkpoints: sub('checkpoints'),
-    log: sub('log'),
-    meta: sub('meta'),
-  };
-  await checkSchema(db, s.meta, path);
-  return new LevelStore(path, db, s);
-}
-
-function openError(path: string, err: unknown): StoreError {
-  const cause = (err as { cause?: { code?: string } }).cause;
-  if (cause?.code === 'LEVEL_LOCKED') {
-    return new StoreError(
-      'STORE_LOCKED',
-      `database ${path} is in use by another process (a running swarmd daemon?): stop it or use another directory`,
-      { cause: err },
-    );
-  }
-  return new StoreError('STORE_OPEN', `cannot open database ${path}: ${(err as Error).message}`, {
-    cause: err,
-  });
-}
-
-async function checkSchema(db: Level<string, Bytes>, meta: Sub, path: string): Promise<void> {
-  const v = await meta.get('version');
-  if (v === undefined) return meta.put('version', json(SCHEMA_VERSION));
-  const found = unjson<string>(v);
-  if (found !== SCHEMA_VERSION) {
     await db.close();
+    throw err;
+  }
+  return new LevelStore(path, db, init);
+}
+
+async function checkSchema(db: Db, path: string, mustExist: boolean): Promise<void> {
+  const found = await schemaVersion(db);
+  if (found === SCHEMA_VERSION) return;
+  if (found === undefined) {
+    if (mustExist) throw notSwarmd(path, 'a LevelDB database without a swarmd schema version');
+    return subOf(db, 'meta').put('version', json(SCHEMA_VERSION));
+  }
+  if (found === '1') {
     throw new StoreError(
-      'STORE_SCHEMA',
-      `database ${path} has schema version ${found}; this swarmd reads version ${SCHEMA_VERSION}: use a matching swarmd release`,
+      'STORE_UNENCRYPTED',
+      `database ${path} holds unencrypted checkpoints (schema version 1); this swarmd keeps them encrypted (version 2): run \`swarmd migrate --db ${path} --key <key file>\` once to encrypt them in place`,
     );
   }
+  throw new StoreError(
+    'STORE_SCHEMA',
+    `database ${path} has schema version ${found}; this swarmd reads version ${SCHEMA_VERSION}: use a matching swarmd release`,
+  );
 }
 
 class LevelStore implements Store {
+  private readonly s: { identity: Sub; checkpoints: Sub; log: Sub; meta: Sub };
+  private readonly sealer: CheckpointSealer | null;
+
   constructor(
     readonly path: string,
-    private readonly db: Level<string, Bytes>,
-    private readonly s: { identity: Sub; checkpoints: Sub; log: Sub; meta: Sub },
-  ) {}
+    private readonly db: Db,
+    private readonly init: StoreInit,
+  ) {
+    this.s = {
+      identity: subOf(db, 'identity'),
+      checkpoints: subOf(db, 'checkpoints'),
+      log: subOf(db, 'log'),
+      meta: subOf(db, 'meta'),
+    };
+    this.sealer = init.key ? checkpointSealer(init.key) : null;
+  }
 
   getIdentity() {
     return this.s.identity.get('private-key');
@@ -116,7 +136,9 @@ class LevelStore implements Store {
   }
 
   async putCheckpoint(cp: Checkpoint, log?: LogEntry): Promise<void> {
-    await this.db.batch([...this.checkpointOps(cp), ...(log ? [this.logOp(log)] : [])]);
+    const { ops, drops } = await this.checkpointOps(cp, log !== undefined);
+    await this.db.batch([...ops, ...(log ? [this.logOp(log)] : [])]);
+    await this.compactDropped(drops);
   }
 
   async writeRounds(
@@ -126,20 +148,19 @@ class LevelStore implements Store {
     const from = entries[0]?.round;
     const stale: string[] = [];
     if (from !== undefined) for await (const key of this.s.log.keys({ gte: roundKey(from) })) stale.push(key);
-    const ops = [
+    const cp = with_.checkpoint ? await this.checkpointOps(with_.checkpoint, entries.length > 0) : null;
+    await this.db.batch([
       ...stale.map((key) => ({ type: 'del' as const, sublevel: this.s.log, key })),
       ...entries.map((e) => this.logOp(e)),
-      ...(with_.checkpoint ? this.checkpointOps(with_.checkpoint) : []),
+      ...(cp?.ops ?? []),
       ...Object.entries(with_.meta ?? {}).map(([key, value]) => this.metaOp(key, value)),
-    ];
-    await this.db.batch(ops);
+    ]);
+    await this.compactDropped(cp?.drops ?? []);
   }
 
-  private metaOp(key: string, value: unknown) {
-    return { type: 'put' as const, sublevel: this.s.meta, key, value: json(value) };
-  }
-
-  private checkpointOps(cp: Checkpoint) {
+  /** The sealed checkpoint, the `latest` pointer and the retention deletions that writing it brings. */
+  private async checkpointOps(cp: Checkpoint, isCommit: boolean) {
+    const sealer = this.needSealer(`database ${this.path}`);
     const manifest = CheckpointManifestSchema.parse(cp.manifest);
     if (hashTensors(cp.tensors) !== manifest.tensorsHash) {
       throw new CheckpointCorruptError(
@@ -147,32 +168,43 @@ class LevelStore implements Store {
         `checkpoint ${manifest.id}: tensors do not match tensorsHash`,
       );
     }
+    const value = sealer.seal(manifest.id, encodeCheckpoint({ manifest, tensors: cp.tensors }));
+    const drops = await this.retentionDrops(manifest.id, isCommit);
     const ops = [
-      {
-        type: 'put' as const,
-        sublevel: this.s.checkpoints,
-        key: `${manifest.id}!manifest`,
-        value: json(manifest),
-      },
-      {
-        type: 'put' as const,
-        sublevel: this.s.checkpoints,
-        key: `${manifest.id}!tensors`,
-        value: encodeTensors(cp.tensors),
-      },
-      { type: 'put' as const, sublevel: this.s.meta, key: 'latest-checkpoint', value: json(manifest.id) },
+      { type: 'put' as const, sublevel: this.s.checkpoints, key: manifest.id, value },
+      this.metaOp('latest-checkpoint', manifest.id),
+      ...(isCommit ? [this.metaOp(COMMIT_CHECKPOINT, manifest.id)] : []),
+      ...drops.map((key) => ({ type: 'del' as const, sublevel: this.s.checkpoints, key })),
     ];
-    return ops;
+    return { ops, drops };
+  }
+
+  /** Checkpoints to delete so that `keepCheckpoints` remain after `newId` is written (none without it). */
+  private async retentionDrops(newId: string, isCommit: boolean): Promise<string[]> {
+    const keep = this.init.keepCheckpoints;
+    if (keep === undefined) return [];
+    const ids = [...new Set([...(await this.checkpointIds()), newId])];
+    const committed = isCommit ? newId : await this.getMeta<string>(COMMIT_CHECKPOINT);
+    return checkpointsToDrop(ids, keep, committed ? [newId, committed] : [newId]);
+  }
+
+  /**
+   * LevelDB keeps deleted values in its files until a compaction reaches them: without this the folder
+   * grows by a checkpoint a round whatever keepCheckpoints says.
+   */
+  private async compactDropped(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const keys = ids.map((id) => this.s.checkpoints.prefix + id).sort();
+    await compact(this.db, keys[0], keys.at(-1));
   }
 
   async appendLog(log: LogEntry, meta: Record<string, unknown> = {}): Promise<void> {
-    const metaOps = Object.entries(meta).map(([key, value]) => ({
-      type: 'put' as const,
-      sublevel: this.s.meta,
-      key,
-      value: json(value),
-    }));
+    const metaOps = Object.entries(meta).map(([key, value]) => this.metaOp(key, value));
     await this.db.batch([this.logOp(log), ...metaOps]);
+  }
+
+  private metaOp(key: string, value: unknown) {
+    return { type: 'put' as const, sublevel: this.s.meta, key, value: json(value) };
   }
 
   private logOp(log: LogEntry) {
@@ -182,9 +214,11 @@ class LevelStore implements Store {
   }
 
   async getCheckpoint(id: string): Promise<Checkpoint | undefined> {
-    const [m, t] = await this.s.checkpoints.getMany([`${id}!manifest`, `${id}!tensors`]);
-    if (m === undefined) return undefined;
-    return verifyCheckpoint(id, m, t, this.path);
+    const sealed = await this.s.checkpoints.get(id);
+    if (sealed === undefined) return undefined;
+    const where = `database ${this.path}`;
+    const plain = this.needSealer(`checkpoint ${id} in ${where}`).open(id, sealed, where);
+    return decodeCheckpoint(id, plain, where);
   }
 
   async latestCheckpoint(): Promise<Checkpoint | undefined> {
@@ -192,12 +226,17 @@ class LevelStore implements Store {
     return id === undefined ? undefined : this.getCheckpoint(id);
   }
 
+  async checkpointIds(): Promise<string[]> {
+    const ids: string[] = [];
+    for await (const key of this.s.checkpoints.keys()) ids.push(key);
+    return ids;
+  }
+
   async listCheckpoints() {
     const out: { id: string; manifest: CheckpointManifest }[] = [];
-    for await (const [key, value] of this.s.checkpoints.iterator()) {
-      if (!key.endsWith('!manifest')) continue;
-      const parsed = CheckpointManifestSchema.safeParse(safeJson(value));
-      if (parsed.success) out.push({ id: parsed.data.id, manifest: parsed.data });
+    for (const id of await this.checkpointIds()) {
+      const cp = await this.getCheckpoint(id);
+      if (cp) out.push({ id, manifest: cp.manifest });
     }
     return out;
   }
@@ -219,39 +258,15 @@ class LevelStore implements Store {
   close() {
     return this.db.close();
   }
+
+  private needSealer(what: string): CheckpointSealer {
+    if (!this.sealer) throw new CheckpointEncryptedError(what);
+    return this.sealer;
+  }
 }
 
 function decodeLog(key: string, value: Bytes): LogEntry {
   const v = unjson<{ hash: string; prevHash?: string | null; bytes: string }>(value);
   const bytes = new Uint8Array(Buffer.from(v.bytes, 'base64'));
   return { round: Number(key), hash: v.hash, prevHash: v.prevHash, bytes };
-}
-
-function safeJson(b: Bytes): unknown {
-  try {
-    return unjson(b);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Parses and hash-checks stored checkpoint parts; `where` names the database or file in errors. */
-export function verifyCheckpoint(id: string, m: Bytes, t: Bytes | undefined, where: string): Checkpoint {
-  const corrupt = (why: string) =>
-    new CheckpointCorruptError(
-      'CHECKPOINT_CORRUPT',
-      `checkpoint ${id} in ${where} is corrupt (${why}); it was not used: restore it from another site or a backup`,
-    );
-  const parsed = CheckpointManifestSchema.safeParse(safeJson(m));
-  if (!parsed.success) throw corrupt('manifest unreadable');
-  if (t === undefined) throw corrupt('tensors missing');
-  let tensors;
-  try {
-    tensors = decodeTensors(t);
-  } catch (err) {
-    throw corrupt((err as Error).message);
-  }
-  if (hashTensors(tensors) !== parsed.data.tensorsHash)
-    throw corrupt('tensors do not match the manifest hash');
-  return { manifest: parsed.data, tensors };
 }

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -80,7 +80,7 @@ describe('swarmd keygen / train / infer', () => {
     expect(inferAcc).toBeGreaterThan(85);
   });
 
-  it('refuses the wrong key by fingerprint, and with the override its predictions degrade', () => {
+  it('refuses the wrong key: the sealed checkpoint does not open, no prediction is made', () => {
     const wrong = swarmd(
       'infer',
       '--checkpoint',
@@ -93,22 +93,21 @@ describe('swarmd keygen / train / infer', () => {
       'cpu',
     );
     expect(wrong.code).toBe(1);
-    expect(wrong.stderr).toMatch(/fingerprint .* does not match/);
-    expect(wrong.stdout).toBe('');
-    const forced = swarmd(
-      'infer',
-      '--checkpoint',
-      join(dir, 'ckpt'),
-      '--key',
-      join(dir, 'other.key'),
-      '--input',
-      DATA,
-      '--backend',
-      'cpu',
-      '--unsafe-ignore-fingerprint',
+    expect(wrong.stderr).toMatch(
+      /fingerprint [0-9a-f]+ does not match checkpoint .* encrypted under another key/,
     );
-    expect(forced.code, forced.stderr).toBe(0);
-    expect(forced.stderr).toMatch(/meaningless/);
+    expect(wrong.stdout).toBe('');
+  });
+
+  it('refuses a folder that is not a swarmd database and writes nothing into it', async () => {
+    const folder = join(dir, 'not-a-db');
+    await mkdir(folder);
+    await writeFile(join(folder, 'notes.txt'), 'hello');
+    const r = swarmd('infer', '--checkpoint', folder, '--key', join(dir, 'site.key'), '--input', DATA);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/is not a swarmd database .*pass a site's dataDir/);
+    expect(r.stderr).not.toMatch(/internal error|at .*\.js:\d+/);
+    expect(await readdir(folder)).toEqual(['notes.txt']);
   });
 
   it('explains a missing key file, checkpoint and input', () => {

@@ -36,6 +36,8 @@ export async function createSwarmSetup(o: {
   sites: number;
   swarm: Record<string, unknown>;
   training: Record<string, unknown>;
+  /** More site config fields (e.g. keepCheckpoints), the same for every site. */
+  site?: Record<string, unknown>;
 }): Promise<SwarmSetup> {
   const dir = await mkdtemp(join(tmpdir(), 'swarmd-it-'));
   const ds = await loadTcga('data');
@@ -47,7 +49,7 @@ export async function createSwarmSetup(o: {
     dataDir: join(process.cwd(), 'data'),
     key,
     swarm: { swarmId: 'it-swarm', model: { seed: 42 }, ...o.swarm },
-    site: () => ({ training: o.training, log: { level: 'info', pretty: false } }),
+    site: () => ({ training: o.training, log: { level: 'info', pretty: false }, ...o.site }),
   });
   return { dir, names, configs, test: plan.test, ds };
 }

@@ -94,6 +94,16 @@ describe('formatStatusTable', () => {
     expect(text).toContain('dropped     none\n');
   });
 
+  it('prints the data directory size, says when it is not measured yet, and omits it for an older daemon', () => {
+    expect(formatStatusTable({ ...stalled, dataDirBytes: 5_767_168 }, NOW)).toMatch(
+      /\ndisk {8}5\.5 MiB in the data directory\n$/,
+    );
+    expect(formatStatusTable({ ...stalled, dataDirBytes: null }, NOW)).toContain(
+      'disk        not measured yet\n',
+    );
+    expect(formatStatusTable(stalled, NOW)).not.toContain('disk');
+  });
+
   it('writes ages in seconds, minutes, hours and days', () => {
     expect(formatAgo(null, NOW)).toBe('never');
     expect(formatAgo(NOW + 5_000, NOW)).toBe('0s ago');

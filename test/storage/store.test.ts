@@ -1,51 +1,26 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { hashTensors, type NamedTensors } from '../../src/core/index.js';
+import { describe, expect, it } from 'vitest';
+import { hashTensors } from '../../src/core/index.js';
 import {
   exportCheckpointFile,
   openCheckpoint,
   openStore,
   readCheckpointFile,
-  type Checkpoint,
 } from '../../src/storage/index.js';
+import { checkpoint, folderBytes, keyOf, useTempDir } from './fixtures.js';
 
-function checkpoint(id: string, round: number | null, scale = 1): Checkpoint {
-  const tensors: NamedTensors = new Map([
-    ['dense/kernel', { shape: [2, 3], data: Float32Array.from([1, 2, 3, 4, 5, 6], (v) => v * scale) }],
-    ['dense/bias', { shape: [3], data: Float32Array.from([0.5, -0.25, 1e-7]) }],
-  ]);
-  return {
-    manifest: {
-      format: 'swarmd-checkpoint',
-      version: 1,
-      id,
-      round,
-      createdAt: '2026-11-23T00:00:00.000Z',
-      modelConfig: { arch: 'mlp' },
-      keyFingerprint: 'ab'.repeat(16),
-      tensorsHash: hashTensors(tensors),
-      tensors: [],
-      preprocessing: null,
-      classNames: ['a', 'b'],
-      metrics: { testAccuracy: 0.9 },
-    },
-    tensors,
-  };
-}
+const key = keyOf('right');
 
 describe('LevelDB store', () => {
-  let dir: string;
-  beforeEach(async () => (dir = await mkdtemp(join(tmpdir(), 'swarmd-store-'))));
-  afterEach(() => rm(dir, { recursive: true, force: true }));
+  const dir = useTempDir('store');
 
   it('round-trips a checkpoint byte for byte and reopens after close', async () => {
     const cp = checkpoint('c1', null);
-    let store = await openStore(join(dir, 'db'));
+    let store = await openStore(join(dir(), 'db'), { key });
     await store.putCheckpoint(cp);
     await store.close();
-    store = await openStore(join(dir, 'db'));
+    store = await openStore(join(dir(), 'db'), { key });
     const back = (await store.latestCheckpoint())!;
     expect(back.manifest).toEqual(cp.manifest);
     expect(hashTensors(back.tensors)).toBe(cp.manifest.tensorsHash);
@@ -54,9 +29,9 @@ describe('LevelDB store', () => {
   });
 
   it('writes a checkpoint and its round-log entry together and serves the log in order', async () => {
-    const store = await openStore(join(dir, 'db'));
+    const store = await openStore(join(dir(), 'db'), { key });
     for (const r of [1, 2, 10]) {
-      await store.putCheckpoint(checkpoint(`round-${r}`, r, r), {
+      await store.putCheckpoint(checkpoint(`round-${r}`, r), {
         round: r,
         hash: `h${r}`,
         bytes: Uint8Array.of(r),
@@ -71,7 +46,7 @@ describe('LevelDB store', () => {
   });
 
   it('refuses to store tensors that do not match the manifest hash', async () => {
-    const store = await openStore(join(dir, 'db'));
+    const store = await openStore(join(dir(), 'db'), { key });
     const cp = checkpoint('bad', null);
     cp.tensors.get('dense/bias')!.data[0] = 9;
     await expect(store.putCheckpoint(cp)).rejects.toThrow(/do not match/);
@@ -80,32 +55,35 @@ describe('LevelDB store', () => {
   });
 
   it('reports a locked database clearly', async () => {
-    const store = await openStore(join(dir, 'db'));
-    await expect(openStore(join(dir, 'db'))).rejects.toMatchObject({ code: 'STORE_LOCKED' });
+    const store = await openStore(join(dir(), 'db'), { key });
+    await expect(openStore(join(dir(), 'db'), { key })).rejects.toMatchObject({ code: 'STORE_LOCKED' });
     await store.close();
   });
 
   it('exports a portable file, and detects a flipped byte instead of using it', async () => {
     const cp = checkpoint('c1', 3);
-    const file = join(dir, 'model.swck');
-    await exportCheckpointFile(cp, file);
-    expect(hashTensors((await readCheckpointFile(file)).tensors)).toBe(cp.manifest.tensorsHash);
+    const file = join(dir(), 'model.swck');
+    await exportCheckpointFile(cp, file, key);
+    expect(hashTensors((await readCheckpointFile(file, key)).tensors)).toBe(cp.manifest.tensorsHash);
     const bytes = await readFile(file);
     bytes[bytes.length - 5] ^= 0xff;
-    await writeFile(join(dir, 'flipped.swck'), bytes);
-    await expect(openCheckpoint(join(dir, 'flipped.swck'))).rejects.toMatchObject({
-      code: 'CHECKPOINT_CORRUPT',
+    await writeFile(join(dir(), 'flipped.swck'), bytes);
+    await expect(openCheckpoint(join(dir(), 'flipped.swck'), key)).rejects.toMatchObject({
+      code: 'CHECKPOINT_AUTH',
     });
-    await writeFile(join(dir, 'short.swck'), bytes.subarray(0, 40));
-    await expect(openCheckpoint(join(dir, 'short.swck'))).rejects.toThrow(/truncated|corrupt/);
-    await expect(openCheckpoint(join(dir, 'none'))).rejects.toMatchObject({ code: 'CHECKPOINT_MISSING' });
+    await writeFile(join(dir(), 'short.swck'), bytes.subarray(0, 40));
+    await expect(openCheckpoint(join(dir(), 'short.swck'), key)).rejects.toThrow(/truncated|corrupt/);
+    await expect(openCheckpoint(join(dir(), 'none'))).rejects.toMatchObject({ code: 'CHECKPOINT_MISSING' });
   });
 
-  it('keeps the secret key out of stored and exported checkpoints (only the fingerprint)', async () => {
-    const file = join(dir, 'model.swck');
-    await exportCheckpointFile(checkpoint('c1', null), file);
-    const text = (await readFile(file)).toString('latin1');
-    expect(text).toContain('"keyFingerprint"');
-    expect(text).not.toMatch(/"key"\s*:/);
+  it('keeps the model key out of stored and exported checkpoints (neither raw nor base64)', async () => {
+    const file = join(dir(), 'model.swck');
+    await exportCheckpointFile(checkpoint('c1', null), file, key);
+    const store = await openStore(join(dir(), 'db'), { key });
+    await store.putCheckpoint(checkpoint('c1', null));
+    await store.close();
+    const bytes = Buffer.concat([await readFile(file), await folderBytes(join(dir(), 'db'))]);
+    expect(bytes.indexOf(Buffer.from(key.key))).toBe(-1);
+    expect(bytes.indexOf(Buffer.from(Buffer.from(key.key).toString('base64')))).toBe(-1);
   });
 });

@@ -21,6 +21,8 @@ export function formatStatusTable(s: StatusSnapshot, nowMs: number): string {
     ['stalled', s.stalledSinceMs === null ? 'no' : formatStall(s, nowMs)],
     ['dropped', formatDrops(s.dropped)],
   ];
+  // Absent from an older daemon's snapshot: then no line at all.
+  if (s.dataDirBytes !== undefined) tail.push(['disk', formatDisk(s.dataDirBytes)]);
   lines.push(...tail.map(([k, v]) => k.padEnd(LABEL_WIDTH) + v));
   return lines.join('\n') + '\n';
 }
@@ -46,6 +48,10 @@ function formatCommit(c: LastCommit | null, nowMs: number): string {
 
 function formatStall(s: StatusSnapshot, nowMs: number): string {
   return `since ${formatAgo(s.stalledSinceMs, nowMs)}: ${s.stalledReason ?? 'reason unknown'}`;
+}
+
+function formatDisk(bytes: number | null): string {
+  return bytes === null ? 'not measured yet' : `${(bytes / 2 ** 20).toFixed(1)} MiB in the data directory`;
 }
 
 function formatDrops(dropped: Record<string, number>): string {

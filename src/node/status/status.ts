@@ -58,6 +58,8 @@ export const statusSnapshotSchema = z.object({
   dropped: z.record(z.string(), z.number().int().nonnegative()),
   startedAtMs: msSchema,
   version: z.string(),
+  /** Bytes the site's database folder takes (checkpoints within `keepCheckpoints`); null until measured. */
+  dataDirBytes: z.number().int().nonnegative().nullable().optional(),
 });
 
 export type RoundPhase = (typeof ROUND_PHASES)[number];

@@ -1,0 +1,26 @@
+import { InputError } from '../core/index.js';
+import { loadKeyFile } from '../inr/index.js';
+import { migrateCheckpointFile, migrateStore } from '../storage/index.js';
+
+export interface MigrateOptions {
+  /** A version-1 site database (dataDir) or `swarmd train --out` folder. */
+  db?: string;
+  /** A version-1 exported `.swck` file. */
+  checkpoint?: string;
+  keyPath: string;
+}
+
+/** `swarmd migrate`: seals the plain checkpoints an older swarmd wrote, in place; returns a line to print. */
+export async function migrateCheckpoints(o: MigrateOptions): Promise<string> {
+  if ((o.db === undefined) === (o.checkpoint === undefined))
+    throw new InputError('MIGRATE_TARGET', 'pass exactly one of --db <dir> and --checkpoint <file>');
+  const key = await loadKeyFile(o.keyPath);
+  if (o.checkpoint !== undefined) {
+    await migrateCheckpointFile(o.checkpoint, key);
+    return `encrypted ${o.checkpoint} under key ${key.fingerprint}`;
+  }
+  const n = await migrateStore(o.db!, key);
+  return n === 0
+    ? `database ${o.db} needed no migration`
+    : `encrypted ${n} checkpoint(s) in ${o.db} under key ${key.fingerprint}`;
+}

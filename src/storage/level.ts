@@ -1,0 +1,75 @@
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Level } from 'level';
+import { StoreError } from './errors.js';
+
+/** Version 2: checkpoints sealed (AES-256-GCM) with their manifest in one value. Version 1 kept them plain. */
+export const SCHEMA_VERSION = '2';
+export type Bytes = Uint8Array;
+export type Db = Level<string, Bytes>;
+export const subOf = (db: Db, name: string) =>
+  db.sublevel<string, Bytes>(name, { keyEncoding: 'utf8', valueEncoding: 'view' });
+export type Sub = ReturnType<typeof subOf>;
+
+export const json = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
+export const unjson = <T>(b: Bytes) => JSON.parse(new TextDecoder().decode(b)) as T;
+
+/**
+ * Opens the LevelDB at `path`. With `mustExist`, a folder that is not a LevelDB database is refused before
+ * anything is opened, so nothing is written there (LevelDB itself creates files even when it then fails).
+ */
+export async function openLevel(path: string, mustExist: boolean): Promise<Db> {
+  if (mustExist && !(await isFile(join(path, 'CURRENT')))) throw notSwarmd(path, 'no LevelDB files there');
+  const db = new Level<string, Bytes>(path, {
+    keyEncoding: 'utf8',
+    valueEncoding: 'view',
+    createIfMissing: !mustExist,
+  });
+  try {
+    await db.open();
+  } catch (err) {
+    throw openError(path, err);
+  }
+  return db;
+}
+
+/** The schema version the database records, or undefined for a fresh (or foreign) LevelDB. */
+export async function schemaVersion(db: Db): Promise<string | undefined> {
+  const v = await subOf(db, 'meta').get('version');
+  return v === undefined ? undefined : unjson<string>(v);
+}
+
+export function notSwarmd(path: string, why: string): StoreError {
+  return new StoreError(
+    'NOT_A_DATABASE',
+    `${path} is not a swarmd database (${why}): pass a site's dataDir, a \`swarmd train --out\` folder or an exported .swck file`,
+  );
+}
+
+async function isFile(path: string): Promise<boolean> {
+  const info = await stat(path).catch(() => null);
+  return info?.isFile() ?? false;
+}
+
+function openError(path: string, err: unknown): StoreError {
+  const cause = (err as { cause?: { code?: string } }).cause;
+  if (cause?.code === 'LEVEL_LOCKED') {
+    return new StoreError(
+      'STORE_LOCKED',
+      `database ${path} is in use by another process (a running swarmd daemon?): stop it or use another directory`,
+      { cause: err },
+    );
+  }
+  return new StoreError('STORE_OPEN', `cannot open database ${path}: ${(err as Error).message}`, {
+    cause: err,
+  });
+}
+
+/**
+ * Rewrites the tables holding keys in [start, end] (default: all) so deleted values leave the files too,
+ * not only the index. Level is ClassicLevel on Node, whose typings `level` does not re-export.
+ */
+export async function compact(db: Db, start = '', end = '\uffff'): Promise<void> {
+  const classic = db as unknown as { compactRange(start: string, end: string): Promise<void> };
+  await classic.compactRange(start, end);
+}
