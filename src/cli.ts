@@ -1,11 +1,18 @@
 #!/usr/bin/env node
 // The polyfill must load before anything imports libp2p (Promise.withResolvers is Node 22+).
 import './core/polyfill.js';
-import { Command, Option } from 'commander';
-import { SwarmdError } from './core/index.js';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { SwarmdError, describeRange, parseInRange, type NumberRange } from './core/index.js';
 import { generateModelKey, writeKeyFile } from './inr/index.js';
-import { parseBackendPreference, selectBackend, type BackendInfo, type EpochInfo } from './models/index.js';
 import {
+  TRAINING_RANGES as R,
+  parseBackendPreference,
+  selectBackend,
+  type BackendInfo,
+  type EpochInfo,
+} from './models/index.js';
+import {
+  DEMO_RANGES,
   createLogger,
   fetchStatus,
   formatStatusTable,
@@ -14,12 +21,19 @@ import {
   runDemo,
   startDaemon,
   trainLocal,
+  writeCrashLog,
 } from './node/index.js';
 
 const program = new Command('swarmd')
   .description('Decentralized swarm-learning peer with key-locked (INFL) models')
-  .version('0.1.0')
-  .showHelpAfterError();
+  .version('0.1.0');
+
+/** A numeric flag's parser: the value must lie in `range`, or commander exits 1 naming the flag and range. */
+const num = (range: NumberRange) => (text: string) => {
+  const v = parseInRange(text, range);
+  if (v === undefined) throw new InvalidArgumentError(`Allowed: ${describeRange(range)}.`);
+  return v;
+};
 
 const csvOptions = (cmd: Command) =>
   cmd
@@ -53,14 +67,14 @@ csvOptions(
   .option('--group <column>', 'keep rows sharing this column in one split (e.g. patient)')
   .option('--arch <arch>', 'proteomics or mlp', 'proteomics')
   .option('--inr-layers <names>', 'comma-separated layers that become INRLinear', list)
-  .option('--alpha <a>', 'INRLinear mixing weight α', Number)
-  .option('--epochs <n>', 'maximum epochs', Number, 60)
-  .option('--batch-size <n>', 'batch size', Number, 32)
-  .option('--lr <x>', 'Adam learning rate', Number, 1e-3)
-  .option('--patience <n>', 'early stopping patience on validation loss', Number, 10)
-  .option('--test-fraction <f>', 'held-out test fraction', Number, 0.2)
-  .option('--val-fraction <f>', 'validation fraction carved from training rows', Number, 0.15)
-  .option('--seed <n>', 'seed for splits, init and dropout', Number, 42)
+  .option('--alpha <a>', 'INRLinear mixing weight α', num(R.alpha))
+  .option('--epochs <n>', 'maximum epochs', num(R.epochs), 60)
+  .option('--batch-size <n>', 'batch size', num(R.batchSize), 32)
+  .option('--lr <x>', 'Adam learning rate', num(R.learningRate), 1e-3)
+  .option('--patience <n>', 'early stopping patience on validation loss', num(R.patience), 10)
+  .option('--test-fraction <f>', 'held-out test fraction', num(R.fraction), 0.2)
+  .option('--val-fraction <f>', 'validation fraction carved from training rows', num(R.fraction), 0.15)
+  .option('--seed <n>', 'seed for splits, init and dropout', num(R.seed), 42)
   .addOption(backendOption())
   .action(async (o) => {
     const backend = await reportBackend(o.backend);
@@ -104,6 +118,10 @@ csvOptions(
     .option(
       '--unsafe-ignore-fingerprint',
       'run even if the key does not match the checkpoint (evaluation only)',
+    )
+    .option(
+      '--allow-nonfinite',
+      'read infinite or absurdly large feature values as missing (a warning names each row) instead of refusing',
     ),
 )
   .addOption(backendOption())
@@ -116,7 +134,14 @@ csvOptions(
       outputPath: o.output,
       csv: { label: o.label, id: o.id, ignore: o.ignore },
       unsafeIgnoreFingerprint: o.unsafeIgnoreFingerprint === true,
+      allowOutOfRange: o.allowNonfinite === true,
     });
+    for (const r of res.outOfRange) {
+      const cells = r.cells.map((c) => `'${c.column}' = ${c.value.slice(0, 20)}`).join(', ');
+      console.error(
+        `warning: sample ${r.id} (line ${r.line}): ${cells} read as missing (imputed with the training mean); its prediction is less reliable`,
+      );
+    }
     if (res.fingerprintIgnored)
       console.error('warning: key fingerprint does not match the checkpoint; predictions are meaningless');
     if (!o.output) process.stdout.write(res.csv);
@@ -183,10 +208,10 @@ program
 program
   .command('demo')
   .description('run a swarm of sites on this machine on the bundled TCGA data and print the result table')
-  .option('--sites <n>', 'number of sites', Number, 3)
-  .option('--rounds <n>', 'swarm rounds', Number, 6)
-  .option('--epochs-per-round <n>', 'local epochs per round', Number, 2)
-  .option('--seed <n>', 'seed for the split and the models', Number, 42)
+  .option('--sites <n>', 'number of sites', num(DEMO_RANGES.sites), 3)
+  .option('--rounds <n>', 'swarm rounds', num(DEMO_RANGES.rounds), 6)
+  .option('--epochs-per-round <n>', 'local epochs per round', num(R.epochs), 2)
+  .option('--seed <n>', 'seed for the split and the models', num(R.seed), 42)
   .option('--keep-running', 'keep the sites (and the dashboard) up after the table until Ctrl-C')
   .action(
     async (o: {
@@ -240,12 +265,22 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-program.parseAsync(process.argv).catch((err: unknown) => {
+/** An expected failure is one line saying what to do; anything else is one line and a log file with the stack. */
+async function reportFailure(err: unknown): Promise<void> {
   if (err instanceof SwarmdError) {
     console.error(`error: ${err.message}`);
     process.exitCode = 1;
-  } else {
-    console.error('internal error (please report):', err);
-    process.exitCode = 70;
+    return;
   }
-});
+  process.exitCode = 70;
+  const what = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+  const logPath = await writeCrashLog(err, process.argv[2] ?? '').catch(() => null);
+  const where = logPath ? `details in ${logPath}` : 'no log file could be written';
+  console.error(`internal error: ${what} (${where}; please report it)`);
+}
+
+// A failure outside the command's promise (a stray rejection in a running daemon) ends the process the same way.
+const crash = (err: unknown) => void reportFailure(err).finally(() => process.exit());
+process.on('uncaughtException', crash);
+process.on('unhandledRejection', crash);
+program.parseAsync(process.argv).catch(reportFailure);

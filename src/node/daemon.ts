@@ -21,7 +21,8 @@ import {
   type SwarmPeer,
 } from '../swarm/index.js';
 import { loadSiteConfig, loadSwarmConfig, type SiteConfig, type SwarmConfig } from './config.js';
-import { loadIdentity } from './identity.js';
+import { assertDataDirPrivate, loadIdentity } from './identity.js';
+import { explainListenFailure } from './listen-error.js';
 import { loadSiteData } from './site-data.js';
 import { siteRoundLog } from './site-log.js';
 import { SiteWork } from './site-work.js';
@@ -85,6 +86,7 @@ async function build(
     { site: effectiveConfig(site), swarm: { ...swarm, members: swarm.members.length } },
     'effective config',
   );
+  await assertDataDirPrivate(site.dataDir);
   const store = await openStore(site.dataDir);
   stack.push(() => store.close());
   const identity = await loadIdentity(store);
@@ -133,7 +135,9 @@ async function build(
     onRefused: (peerId, direction) =>
       log.warn({ peer: peerId, direction }, 'refused a non-member connection'),
   });
-  await host.start();
+  await host.start().catch((err: unknown) => {
+    throw explainListenFailure(err, o.configPath);
+  });
   stack.push(() => host.stop());
   const peer = createSwarmPeer(
     {

@@ -4,7 +4,13 @@
  * It wires models, swarm and storage together; nothing below it imports from here.
  */
 export { inferOffline, trainLocal } from './local.js';
-export type { InferOptions, InferResult, TrainLocalOptions, TrainLocalResult } from './local.js';
+export type {
+  InferOptions,
+  InferResult,
+  OutOfRangeRow,
+  TrainLocalOptions,
+  TrainLocalResult,
+} from './local.js';
 export { startDaemon } from './daemon.js';
 export type { Daemon, DaemonOptions } from './daemon.js';
 export { initSite, addMember } from './init.js';
@@ -14,10 +20,11 @@ export type { SiteConfig, SwarmConfig } from './config.js';
 export { createLogger, fetchStatus, formatStatusTable } from './status/index.js';
 export { TCGA, loadTcga, planSites, siteName, writeRowsFiles } from './demo-data.js';
 export type { SitePlan } from './demo-data.js';
-export { runDemo, formatDemoTable } from './demo.js';
+export { DEMO_RANGES, runDemo, formatDemoTable } from './demo.js';
 export type { DemoOptions, DemoRow } from './demo.js';
 export { launchSite } from './launcher.js';
 export type { LaunchedSite } from './launcher.js';
 export { evaluateCheckpoint, trainBaseline } from './evaluate.js';
 export { writeSwarmDir } from './swarm-dir.js';
+export { writeCrashLog } from './crash-log.js';
 export type { SwarmDirOptions } from './swarm-dir.js';

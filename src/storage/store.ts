@@ -1,5 +1,6 @@
+import { mkdir } from 'node:fs/promises';
 import { Level } from 'level';
-import { decodeTensors, encodeTensors, hashTensors } from '../core/index.js';
+import { PRIVATE_DIR_MODE, decodeTensors, encodeTensors, hashTensors, fsErrorReason } from '../core/index.js';
 import { CheckpointCorruptError, StoreError } from './errors.js';
 import {
   CheckpointManifestSchema,
@@ -46,9 +47,11 @@ const roundKey = (round: number) => String(round).padStart(12, '0');
 const json = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
 const unjson = <T>(b: Bytes) => JSON.parse(new TextDecoder().decode(b)) as T;
 
+/** Opens (creating it if missing, owner-only: it holds the peer's private identity key) a site database. */
 export async function openStore(path: string): Promise<Store> {
   const db = new Level<string, Bytes>(path, { keyEncoding: 'utf8', valueEncoding: 'view' });
   try {
+    await mkdir(path, { recursive: true, mode: PRIVATE_DIR_MODE });
     await db.open();
   } catch (err) {
     throw openError(path, err);
@@ -73,7 +76,7 @@ function openError(path: string, err: unknown): StoreError {
       { cause: err },
     );
   }
-  return new StoreError('STORE_OPEN', `cannot open database ${path}: ${(err as Error).message}`, {
+  return new StoreError('STORE_OPEN', `cannot open database ${path}: ${fsErrorReason(err)}`, {
     cause: err,
   });
 }
