@@ -2,27 +2,25 @@
 // The polyfill must load before anything imports libp2p (Promise.withResolvers is Node 22+).
 import './core/polyfill.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { SwarmdError, describeRange, parseInRange, type NumberRange } from './core/index.js';
-import { generateModelKey, writeKeyFile } from './inr/index.js';
 import {
+  SwarmdError,
   TRAINING_RANGES as R,
-  parseBackendPreference,
-  selectBackend,
-  type BackendInfo,
-  type EpochInfo,
-} from './models/index.js';
-import {
-  DEMO_RANGES,
-  createLogger,
-  fetchStatus,
-  formatStatusTable,
-  inferOffline,
-  initSite,
-  runDemo,
-  startDaemon,
-  trainLocal,
-  writeCrashLog,
-} from './node/index.js';
+  describeRange,
+  parseInRange,
+  type NumberRange,
+} from './core/index.js';
+import type { BackendInfo, EpochInfo } from './models/index.js';
+
+// Commands load their parts when they run: a mistyped flag or --help answers without loading tfjs and libp2p.
+const node = () => import('./node/index.js');
+const models = () => import('./models/index.js');
+const inr = () => import('./inr/index.js');
+
+/** `swarmd demo`'s own numbers (its epochs and seed follow TRAINING_RANGES); sites are named site-a … site-z. */
+const DEMO_RANGES = {
+  sites: { min: 1, max: 26, integer: true },
+  rounds: { min: 1, max: 1000, integer: true },
+} satisfies Record<string, NumberRange>;
 
 const program = new Command('swarmd')
   .description('Decentralized swarm-learning peer with key-locked (INFL) models')
@@ -49,6 +47,7 @@ program
   .requiredOption('--out <file>', 'where to write the key file')
   .option('--force', 'overwrite an existing key file (the old key is lost)')
   .action(async (o: { out: string; force?: boolean }) => {
+    const { generateModelKey, writeKeyFile } = await inr();
     const key = generateModelKey();
     await writeKeyFile(o.out, key, { overwrite: o.force === true });
     console.log(
@@ -77,6 +76,7 @@ csvOptions(
   .option('--seed <n>', 'seed for splits, init and dropout', num(R.seed), 42)
   .addOption(backendOption())
   .action(async (o) => {
+    const { trainLocal } = await node();
     const backend = await reportBackend(o.backend);
     const ignore: string[] = o.ignore;
     const keep = o.group ? [o.group] : [];
@@ -126,6 +126,7 @@ csvOptions(
 )
   .addOption(backendOption())
   .action(async (o) => {
+    const { inferOffline } = await node();
     await reportBackend(o.backend);
     const res = await inferOffline({
       checkpointPath: o.checkpoint,
@@ -157,6 +158,7 @@ program
   .option('--new-psk <file>', 'also write a new swarm PSK file here')
   .option('--add-to-swarm', "add this site's peer id to the swarm config's members")
   .action(async (o: { config: string; newKey?: boolean; newPsk?: string; addToSwarm?: boolean }) => {
+    const { initSite } = await node();
     const r = await initSite({
       configPath: o.config,
       newKey: o.newKey,
@@ -177,6 +179,7 @@ program
   .requiredOption('--config <file>', 'site config (YAML)')
   .option('--bootstrap <multiaddr...>', 'peers to dial at start (added to the config)')
   .action(async (o: { config: string; bootstrap?: string[] }) => {
+    const { createLogger, startDaemon } = await node();
     const logger = createLogger({ level: 'info', pretty: 'auto' });
     const daemon = await startDaemon({ configPath: o.config, bootstrap: o.bootstrap, logger });
     console.error(
@@ -201,6 +204,7 @@ program
   .option('--token <token>', 'bearer token (or SWARMD_TOKEN)')
   .option('--json', 'print the raw JSON')
   .action(async (o: { url: string; token?: string; json?: boolean }) => {
+    const { fetchStatus, formatStatusTable } = await node();
     const s = await fetchStatus(o.url, { token: o.token ?? process.env.SWARMD_TOKEN, timeoutMs: 5000 });
     console.log(o.json ? JSON.stringify(s, null, 2) : formatStatusTable(s, Date.now()));
   });
@@ -224,12 +228,14 @@ program
       const holdOpen = o.keepRunning
         ? new Promise<void>((resolve) => process.once('SIGINT', () => resolve()))
         : undefined;
+      const { runDemo } = await node();
       await reportBackend('auto'); // for the baselines trained in this process; each site reports its own
       await runDemo({ ...o, holdOpen, say: (line) => console.log(line) });
     },
   );
 
 async function reportBackend(pref: string): Promise<BackendInfo> {
+  const { parseBackendPreference, selectBackend } = await models();
   const info = await selectBackend(parseBackendPreference(pref));
   const skipped = info.skipped.map((s) => `${s.name} unavailable`).join(', ');
   console.error(`backend: ${info.name}${skipped ? ` (${skipped})` : ''}`);
@@ -273,8 +279,10 @@ async function reportFailure(err: unknown): Promise<void> {
     return;
   }
   process.exitCode = 70;
-  const what = (err instanceof Error ? err.message : String(err)).split('\n')[0];
-  const logPath = await writeCrashLog(err, process.argv[2] ?? '').catch(() => null);
+  const what = (err instanceof Error ? err.message || err.name : String(err)).split('\n')[0];
+  const logPath = await node()
+    .then(({ writeCrashLog }) => writeCrashLog(err, process.argv[2] ?? ''))
+    .catch(() => null);
   const where = logPath ? `details in ${logPath}` : 'no log file could be written';
   console.error(`internal error: ${what} (${where}; please report it)`);
 }

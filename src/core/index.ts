@@ -9,6 +9,7 @@ export type { Tensor, NamedTensors } from './tensors.js';
 export { encodeTensors, decodeTensors } from './codec.js';
 export { describeRange, inRange, parseInRange, rangeSchema } from './range.js';
 export type { NumberRange } from './range.js';
+export { TRAINING_RANGES } from './ranges.js';
 export {
   PRIVATE_DIR_MODE,
   SecretFileError,

@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { InputError, rangeSchema } from '../core/index.js';
-import { InrConfigSchema, TRAINING_RANGES } from '../models/index.js';
+import { InputError, TRAINING_RANGES, rangeSchema } from '../core/index.js';
+import { InrConfigSchema } from '../models/index.js';
 import { MODEL_MERGE_METHODS } from '../swarm/index.js';
 
 /** One site: where its data, key and database are, how it listens, and how it trains each round. */

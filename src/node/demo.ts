@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
-import type { NumberRange } from '../core/index.js';
 import { loadKeyFile, modelKeyFromBytes, type ModelKey } from '../inr/index.js';
 import { parseModelConfig, type Dataset, type Scores } from '../models/index.js';
 import { openCheckpoint } from '../storage/index.js';
@@ -12,12 +11,6 @@ import { evaluateCheckpoint, trainBaseline } from './evaluate.js';
 import { launchSite, type LaunchedSite } from './launcher.js';
 import { fetchStatus } from './status/index.js';
 import { writeSwarmDir } from './swarm-dir.js';
-
-/** `swarmd demo`'s own numbers (its epochs and seed follow TRAINING_RANGES); sites are named site-a … site-z. */
-export const DEMO_RANGES = {
-  sites: { min: 1, max: 26, integer: true },
-  rounds: { min: 1, max: 1000, integer: true },
-} satisfies Record<string, NumberRange>;
 
 export interface DemoOptions {
   sites: number;

@@ -20,7 +20,7 @@ export type { SiteConfig, SwarmConfig } from './config.js';
 export { createLogger, fetchStatus, formatStatusTable } from './status/index.js';
 export { TCGA, loadTcga, planSites, siteName, writeRowsFiles } from './demo-data.js';
 export type { SitePlan } from './demo-data.js';
-export { DEMO_RANGES, runDemo, formatDemoTable } from './demo.js';
+export { runDemo, formatDemoTable } from './demo.js';
 export type { DemoOptions, DemoRow } from './demo.js';
 export { launchSite } from './launcher.js';
 export type { LaunchedSite } from './launcher.js';

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -77,6 +77,20 @@ describe('LevelDB store', () => {
     await expect(store.putCheckpoint(cp)).rejects.toThrow(/do not match/);
     expect(await store.latestCheckpoint()).toBeUndefined();
     await store.close();
+  });
+
+  it('creates the database folder, and any missing parent, owner-only (0700) under any umask', async () => {
+    const old = process.umask(0);
+    let store;
+    try {
+      store = await openStore(join(dir, 'sites', 'db'));
+    } finally {
+      process.umask(old);
+    }
+    await store.putIdentity(new Uint8Array([1, 2, 3]));
+    await store.close();
+    expect((await stat(join(dir, 'sites'))).mode & 0o777).toBe(0o700);
+    expect((await stat(join(dir, 'sites', 'db'))).mode & 0o777).toBe(0o700);
   });
 
   it('reports a locked database clearly', async () => {

@@ -1,4 +1,4 @@
-import type { NumberRange } from '../core/index.js';
+import type { NumberRange } from './range.js';
 
 /**
  * What training accepts, shared by `swarmd train` flags and a site config's `training` section. The upper
