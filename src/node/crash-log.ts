@@ -1,7 +1,7 @@
-import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
+import { writeSecretFile } from '../core/index.js';
 
 /**
  * Writes an unexpected error with its stack (and causes) to a file of its own in the temp folder and returns
@@ -16,6 +16,6 @@ export async function writeCrashLog(err: unknown, command: string, dir = tmpdir(
     inspect(err, { depth: 6 }),
     '',
   ].join('\n');
-  await writeFile(path, text, { mode: 0o600, flag: 'wx' });
+  await writeSecretFile(path, text); // owner-only: a stack may quote paths and values
   return path;
 }
