@@ -89,8 +89,12 @@ describe('LevelDB store', () => {
     }
     await store.putIdentity(new Uint8Array([1, 2, 3]));
     await store.close();
-    expect((await stat(join(dir, 'sites'))).mode & 0o777).toBe(0o700);
-    expect((await stat(join(dir, 'sites', 'db'))).mode & 0o777).toBe(0o700);
+    const modes = await Promise.all(
+      [join(dir, 'sites'), join(dir, 'sites', 'db')].map(async (p) =>
+        ((await stat(p)).mode & 0o777).toString(8),
+      ),
+    );
+    expect(modes).toEqual(['700', '700']);
   });
 
   it('reports a locked database clearly', async () => {
