@@ -10,5 +10,5 @@ export class SwarmdError extends Error {
   }
 }
 
-/** Bad user input (config, CSV, flags): the CLI exits with status 2. */
+/** Bad user input (config, CSV, flags): the CLI prints its message on one line and exits with status 1. */
 export class InputError extends SwarmdError {}
