@@ -1,26 +1,37 @@
 #!/usr/bin/env node
 // The polyfill must load before anything imports libp2p (Promise.withResolvers is Node 22+).
 import './core/polyfill.js';
-import { Command, Option } from 'commander';
-import { SwarmdError } from './core/index.js';
-import { generateModelKey, writeKeyFile } from './inr/index.js';
-import { parseBackendPreference, selectBackend, type BackendInfo, type EpochInfo } from './models/index.js';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import {
-  createLogger,
-  fetchStatus,
-  formatStatusTable,
-  inferOffline,
-  initSite,
-  migrateCheckpoints,
-  runDemo,
-  startDaemon,
-  trainLocal,
-} from './node/index.js';
+  SwarmdError,
+  TRAINING_RANGES as R,
+  describeRange,
+  parseInRange,
+  type NumberRange,
+} from './core/index.js';
+import type { BackendInfo, EpochInfo } from './models/index.js';
+
+// Commands load their parts when they run: a mistyped flag or --help answers without loading tfjs and libp2p.
+const node = () => import('./node/index.js');
+const models = () => import('./models/index.js');
+const inr = () => import('./inr/index.js');
+
+/** `swarmd demo`'s own numbers (its epochs and seed follow TRAINING_RANGES); sites are named site-a … site-z. */
+const DEMO_RANGES = {
+  sites: { min: 1, max: 26, integer: true },
+  rounds: { min: 1, max: 1000, integer: true },
+} satisfies Record<string, NumberRange>;
 
 const program = new Command('swarmd')
   .description('Decentralized swarm-learning peer with key-locked (INFL) models')
-  .version('0.1.0')
-  .showHelpAfterError();
+  .version('0.1.0');
+
+/** A numeric flag's parser: the value must lie in `range`, or commander exits 1 naming the flag and range. */
+const num = (range: NumberRange) => (text: string) => {
+  const v = parseInRange(text, range);
+  if (v === undefined) throw new InvalidArgumentError(`Allowed: ${describeRange(range)}.`);
+  return v;
+};
 
 const csvOptions = (cmd: Command) =>
   cmd
@@ -38,6 +49,7 @@ program
   .requiredOption('--out <file>', 'where to write the key file')
   .option('--force', 'overwrite an existing key file (the old key is lost)')
   .action(async (o: { out: string; force?: boolean }) => {
+    const { generateModelKey, writeKeyFile } = await inr();
     const key = generateModelKey();
     await writeKeyFile(o.out, key, { overwrite: o.force === true });
     console.log(
@@ -56,16 +68,17 @@ csvOptions(
   .option('--group <column>', 'keep rows sharing this column in one split (e.g. patient)')
   .option('--arch <arch>', 'proteomics or mlp', 'proteomics')
   .option('--inr-layers <names>', 'comma-separated layers that become INRLinear', list)
-  .option('--alpha <a>', 'INRLinear mixing weight α', Number)
-  .option('--epochs <n>', 'maximum epochs', Number, 60)
-  .option('--batch-size <n>', 'batch size', Number, 32)
-  .option('--lr <x>', 'Adam learning rate', Number, 1e-3)
-  .option('--patience <n>', 'early stopping patience on validation loss', Number, 10)
-  .option('--test-fraction <f>', 'held-out test fraction', Number, 0.2)
-  .option('--val-fraction <f>', 'validation fraction carved from training rows', Number, 0.15)
-  .option('--seed <n>', 'seed for splits, init and dropout', Number, 42)
+  .option('--alpha <a>', 'INRLinear mixing weight α', num(R.alpha))
+  .option('--epochs <n>', 'maximum epochs', num(R.epochs), 60)
+  .option('--batch-size <n>', 'batch size', num(R.batchSize), 32)
+  .option('--lr <x>', 'Adam learning rate', num(R.learningRate), 1e-3)
+  .option('--patience <n>', 'early stopping patience on validation loss', num(R.patience), 10)
+  .option('--test-fraction <f>', 'held-out test fraction', num(R.fraction), 0.2)
+  .option('--val-fraction <f>', 'validation fraction carved from training rows', num(R.fraction), 0.15)
+  .option('--seed <n>', 'seed for splits, init and dropout', num(R.seed), 42)
   .addOption(backendOption())
   .action(async (o) => {
+    const { trainLocal } = await node();
     const backend = await reportBackend(o.backend);
     const ignore: string[] = o.ignore;
     const keep = o.group ? [o.group] : [];
@@ -103,10 +116,15 @@ csvOptions(
     .requiredOption('--checkpoint <path>', 'checkpoint database directory or exported checkpoint file')
     .requiredOption('--key <file>', 'model key file the model was trained with')
     .requiredOption('--input <csv>', 'samples to classify (CSV or CSV.gz, same feature columns)')
-    .option('--output <csv>', 'write predictions here instead of stdout'),
+    .option('--output <csv>', 'write predictions here instead of stdout')
+    .option(
+      '--allow-nonfinite',
+      'read infinite or absurdly large feature values as missing (a warning names each row) instead of refusing',
+    ),
 )
   .addOption(backendOption())
   .action(async (o) => {
+    const { inferOffline } = await node();
     await reportBackend(o.backend);
     const res = await inferOffline({
       checkpointPath: o.checkpoint,
@@ -114,7 +132,14 @@ csvOptions(
       inputPath: o.input,
       outputPath: o.output,
       csv: { label: o.label, id: o.id, ignore: o.ignore },
+      allowOutOfRange: o.allowNonfinite === true,
     });
+    for (const r of res.outOfRange) {
+      const cells = r.cells.map((c) => `'${c.column}' = ${c.value.slice(0, 20)}`).join(', ');
+      console.error(
+        `warning: sample ${r.id} (line ${r.line}): ${cells} read as missing (imputed with the training mean); its prediction is less reliable`,
+      );
+    }
     if (!o.output) process.stdout.write(res.csv);
     else console.error(`wrote ${res.rows} predictions to ${o.output}`);
     if (res.scores) console.error(`labels present: ${formatScores(res.scores)}`);
@@ -128,6 +153,7 @@ program
   .option('--new-psk <file>', 'also write a new swarm PSK file here')
   .option('--add-to-swarm', "add this site's peer id to the swarm config's members")
   .action(async (o: { config: string; newKey?: boolean; newPsk?: string; addToSwarm?: boolean }) => {
+    const { initSite } = await node();
     const r = await initSite({
       configPath: o.config,
       newKey: o.newKey,
@@ -149,7 +175,9 @@ program
   .option('--checkpoint <file>', 'exported .swck checkpoint file')
   .requiredOption('--key <file>', "the swarm's model key file")
   .action(async (o: { db?: string; checkpoint?: string; key: string }) => {
-    console.log(await migrateCheckpoints({ db: o.db, checkpoint: o.checkpoint, keyPath: o.key }));
+    console.log(
+      await (await node()).migrateCheckpoints({ db: o.db, checkpoint: o.checkpoint, keyPath: o.key }),
+    );
   });
 
 program
@@ -158,6 +186,7 @@ program
   .requiredOption('--config <file>', 'site config (YAML)')
   .option('--bootstrap <multiaddr...>', 'peers to dial at start (added to the config)')
   .action(async (o: { config: string; bootstrap?: string[] }) => {
+    const { createLogger, startDaemon } = await node();
     const logger = createLogger({ level: 'info', pretty: 'auto' });
     const daemon = await startDaemon({ configPath: o.config, bootstrap: o.bootstrap, logger });
     console.error(
@@ -182,6 +211,7 @@ program
   .option('--token <token>', 'bearer token (or SWARMD_TOKEN)')
   .option('--json', 'print the raw JSON')
   .action(async (o: { url: string; token?: string; json?: boolean }) => {
+    const { fetchStatus, formatStatusTable } = await node();
     const s = await fetchStatus(o.url, { token: o.token ?? process.env.SWARMD_TOKEN, timeoutMs: 5000 });
     console.log(o.json ? JSON.stringify(s, null, 2) : formatStatusTable(s, Date.now()));
   });
@@ -189,10 +219,10 @@ program
 program
   .command('demo')
   .description('run a swarm of sites on this machine on the bundled TCGA data and print the result table')
-  .option('--sites <n>', 'number of sites', Number, 3)
-  .option('--rounds <n>', 'swarm rounds', Number, 6)
-  .option('--epochs-per-round <n>', 'local epochs per round', Number, 2)
-  .option('--seed <n>', 'seed for the split and the models', Number, 42)
+  .option('--sites <n>', 'number of sites', num(DEMO_RANGES.sites), 3)
+  .option('--rounds <n>', 'swarm rounds', num(DEMO_RANGES.rounds), 6)
+  .option('--epochs-per-round <n>', 'local epochs per round', num(R.epochs), 2)
+  .option('--seed <n>', 'seed for the split and the models', num(R.seed), 42)
   .option('--keep-running', 'keep the sites (and the dashboard) up after the table until Ctrl-C')
   .action(
     async (o: {
@@ -205,12 +235,14 @@ program
       const holdOpen = o.keepRunning
         ? new Promise<void>((resolve) => process.once('SIGINT', () => resolve()))
         : undefined;
+      const { runDemo } = await node();
       await reportBackend('auto'); // for the baselines trained in this process; each site reports its own
       await runDemo({ ...o, holdOpen, say: (line) => console.log(line) });
     },
   );
 
 async function reportBackend(pref: string): Promise<BackendInfo> {
+  const { parseBackendPreference, selectBackend } = await models();
   const info = await selectBackend(parseBackendPreference(pref));
   const skipped = info.skipped.map((s) => `${s.name} unavailable`).join(', ');
   console.error(`backend: ${info.name} on ${info.device}${skipped ? ` (${skipped})` : ''}`);
@@ -246,12 +278,24 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-program.parseAsync(process.argv).catch((err: unknown) => {
+/** An expected failure is one line saying what to do; anything else is one line and a log file with the stack. */
+async function reportFailure(err: unknown): Promise<void> {
   if (err instanceof SwarmdError) {
     console.error(`error: ${err.message}`);
     process.exitCode = 1;
-  } else {
-    console.error('internal error (please report):', err);
-    process.exitCode = 70;
+    return;
   }
-});
+  process.exitCode = 70;
+  const what = (err instanceof Error ? err.message || err.name : String(err)).split('\n')[0];
+  const logPath = await node()
+    .then(({ writeCrashLog }) => writeCrashLog(err, process.argv[2] ?? ''))
+    .catch(() => null);
+  const where = logPath ? `details in ${logPath}` : 'no log file could be written';
+  console.error(`internal error: ${what} (${where}; please report it)`);
+}
+
+// A failure outside the command's promise (a stray rejection in a running daemon) ends the process the same way.
+const crash = (err: unknown) => void reportFailure(err).finally(() => process.exit());
+process.on('uncaughtException', crash);
+process.on('unhandledRejection', crash);
+program.parseAsync(process.argv).catch(reportFailure);

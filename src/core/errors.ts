@@ -10,7 +10,7 @@ export class SwarmdError extends Error {
   }
 }
 
-/** Bad user input (config, CSV, flags): the CLI exits with status 2. */
+/** Bad user input (config, CSV, flags): the CLI prints its message on one line and exits with status 1. */
 export class InputError extends SwarmdError {}
 
 /** The first line of an error's message, at most 200 characters: for one-line reasons in logs and status. */

@@ -1,8 +1,21 @@
 /**
- * Core: the few types and helpers every concern shares — typed errors and named float32 tensors
- * (the currency between models, swarm and storage). Depends on nothing else in swarmd.
+ * Core: the few types and helpers every concern shares — typed errors, named float32 tensors (the currency
+ * between models, swarm and storage), numeric ranges for flags and configs, and the one reader and writer of
+ * owner-only secret files. Depends on nothing else in swarmd.
  */
 export { SwarmdError, InputError, errorLine } from './errors.js';
 export { hashTensors, littleEndianBytes, sortedNames, tensorSize, totalBytes } from './tensors.js';
 export type { Tensor, NamedTensors } from './tensors.js';
 export { encodeTensors, decodeTensors } from './codec.js';
+export { describeRange, inRange, parseInRange, rangeSchema } from './range.js';
+export type { NumberRange } from './range.js';
+export { TRAINING_RANGES } from './ranges.js';
+export {
+  PRIVATE_DIR_MODE,
+  SecretFileError,
+  assertPrivateDir,
+  readSecretFile,
+  fsErrorReason,
+  writeSecretFile,
+} from './secret-file.js';
+export type { SecretLabel, WriteSecretFileOptions } from './secret-file.js';

@@ -8,7 +8,7 @@
  */
 export type { ModelKey } from './key.js';
 export { generateModelKey, modelKeyFromBytes, assertKeyMatches } from './key.js';
-export { writeKeyFile, loadKeyFile, keyFilePermissionsTooOpen } from './key-file.js';
+export { writeKeyFile, loadKeyFile } from './key-file.js';
 export type { WriteKeyFileOptions } from './key-file.js';
 export { KeyFileError, KeyMismatchError } from './errors.js';
 export { derivePermutation } from './permutation.js';

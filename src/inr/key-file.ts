@@ -1,13 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
+import { SecretFileError, readSecretFile, fsErrorReason, writeSecretFile } from '../core/index.js';
 import { KeyFileError } from './errors.js';
 import { MODEL_KEY_BYTES, keyFingerprint, modelKeyFromBytes, type ModelKey } from './key.js';
 
 const FORMAT = 'swarmd-model-key';
 const SUPPORTED_VERSIONS = [1];
-const KEY_FILE_MODE = 0o600;
 
 const KeyFileV1Schema = z.object({
   format: z.literal(FORMAT),
@@ -22,10 +19,7 @@ export interface WriteKeyFileOptions {
   overwrite?: boolean;
 }
 
-/**
- * Writes `key` to `path` with mode 0600, atomically: a temp file in the same folder, then a link
- * (which never replaces an existing file) or, with `overwrite`, a rename.
- */
+/** Writes `key` to `path`: owner-only (0600) and atomic, never replacing a file unless `overwrite`. */
 export async function writeKeyFile(
   path: string,
   key: ModelKey,
@@ -37,51 +31,10 @@ export async function writeKeyFile(
     key: Buffer.from(key.key).toString('base64'),
     fingerprint: key.fingerprint,
   };
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    await writePrivateFile(tmp, `${JSON.stringify(body)}\n`);
-    if (options.overwrite) await rename(tmp, path);
-    else await linkWithoutReplacing(tmp, path);
+    await writeSecretFile(path, `${JSON.stringify(body)}\n`, options);
   } catch (err) {
     throw asWriteError(err, path);
-  } finally {
-    await unlink(tmp).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ENOENT') throw asWriteError(err, path);
-    });
-  }
-}
-
-async function writePrivateFile(path: string, text: string): Promise<void> {
-  const fh = await open(path, 'wx', KEY_FILE_MODE);
-  try {
-    await fh.writeFile(text, 'utf8');
-    // The umask can only clear bits, but a permissive default ACL or an odd umask should not matter.
-    await fh.chmod(KEY_FILE_MODE);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-async function linkWithoutReplacing(tmp: string, path: string): Promise<void> {
-  try {
-    await link(tmp, path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS') throw err;
-    // A filesystem without hard links: check, then rename (not atomic against a concurrent writer).
-    if (await exists(path)) throw Object.assign(new Error('exists'), { code: 'EEXIST' });
-    await rename(tmp, path);
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw err;
   }
 }
 
@@ -95,8 +48,9 @@ function asWriteError(err: unknown, path: string): KeyFileError {
       `key file ${path} already exists: pass --force to replace it (the old key is lost) or pick another path`,
     );
   }
-  const why = code === 'ENOENT' ? 'its folder does not exist' : String((err as Error).message ?? err);
-  return new KeyFileError('KEY_FILE_WRITE', path, `cannot write key file ${path}: ${why}`, { cause: err });
+  return new KeyFileError('KEY_FILE_WRITE', path, `cannot write key file ${path}: ${fsErrorReason(err)}`, {
+    cause: err,
+  });
 }
 
 /** Reads and checks a key file; every failure is a KeyFileError naming `path` and what to do. */
@@ -122,10 +76,12 @@ export async function loadKeyFile(path: string): Promise<ModelKey> {
   return key;
 }
 
+/** The file's text; refused (KEY_FILE_TOO_OPEN) if group or others may access it. */
 async function readKeyFileText(path: string): Promise<string> {
   try {
-    return await readFile(path, 'utf8');
+    return (await readSecretFile(path, { what: 'key file', holds: 'the model key' })).toString('utf8');
   } catch (err) {
+    if (err instanceof SecretFileError) throw new KeyFileError('KEY_FILE_TOO_OPEN', path, err.message);
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new KeyFileError(
         'KEY_FILE_MISSING',
@@ -185,10 +141,4 @@ function parseKeyFile(path: string, text: string): KeyFileV1 {
     );
   }
   return parsed.data;
-}
-
-/** True when group or others may read or write the key file (a reason to warn; mode bits are POSIX only). */
-export async function keyFilePermissionsTooOpen(path: string): Promise<boolean> {
-  if (process.platform === 'win32') return false;
-  return ((await stat(path)).mode & 0o077) !== 0;
 }

@@ -17,7 +17,25 @@ export interface Dataset {
   meta: Record<string, string[]>;
   /** SHA-256 of the file's (decompressed) bytes: recorded in checkpoints so a result names its data. */
   sourceHash: string;
+  /** Out-of-range values read as missing (only with `outOfRange: 'missing'`), in file order. */
+  outOfRange: OutOfRangeCell[];
 }
+
+/** A feature value that is infinite or beyond ±MAX_FEATURE_MAGNITUDE. */
+export interface OutOfRangeCell {
+  /** Data row (0-based, header excluded) and file line (1-based, header is line 1). */
+  row: number;
+  line: number;
+  column: string;
+  value: string;
+}
+
+/**
+ * The largest feature magnitude accepted. Past it a value is a unit or entry error, not a measurement, and
+ * its z-score could overflow float32 (|v − mean| ≤ 2e30 over a std ≥ 1e-8 stays below float32's 3.4e38);
+ * an Infinity or 1e39 would otherwise turn into NaN weights or a confident prediction.
+ */
+export const MAX_FEATURE_MAGNITUDE = 1e30;
 
 export interface CsvOptions {
   label?: string;
@@ -30,6 +48,13 @@ export interface CsvOptions {
   labelOptional?: boolean;
   /** Fixed class order (from a checkpoint): labels outside it are an error. */
   classNames?: string[];
+  /**
+   * Infinite or absurdly large feature values: 'refuse' (default) fails naming column and line; 'missing'
+   * reads them as missing (imputed like an empty cell) and lists them in `outOfRange`.
+   */
+  outOfRange?: 'refuse' | 'missing';
+  /** What the refusal tells the user to do (default: fix or remove those values). */
+  outOfRangeFix?: string;
 }
 
 export class CsvError extends InputError {}
@@ -94,7 +119,8 @@ export function parseCsv(text: string, opts: CsvOptions = {}, source = 'CSV'): D
       );
     }
   });
-  const features = parseFeatures(body, header, featureIdx, source);
+  const { features, outOfRange } = parseFeatures(body, header, featureIdx, source);
+  if (outOfRange.length > 0 && opts.outOfRange !== 'missing') refuseOutOfRange(outOfRange, source, opts);
   const labelsRaw = labelIdx >= 0 ? body.map((r) => r[labelIdx]) : null;
   const { labels, classNames } = encodeLabels(labelsRaw, body.length, opts, source);
   const meta: Record<string, string[]> = {};
@@ -109,7 +135,20 @@ export function parseCsv(text: string, opts: CsvOptions = {}, source = 'CSV'): D
     ids: idIdx >= 0 ? body.map((r) => r[idIdx]) : body.map((_, i) => `row${i + 1}`),
     meta,
     sourceHash: createHash('sha256').update(text).digest('hex'),
+    outOfRange,
   };
+}
+
+function refuseOutOfRange(cells: OutOfRangeCell[], source: string, opts: CsvOptions): never {
+  const named = cells
+    .slice(0, 3)
+    .map((c) => `column '${c.column}' line ${c.line} ("${c.value.slice(0, 20)}")`);
+  const more = cells.length > 3 ? `, and ${cells.length - 3} more` : '';
+  throw new CsvError(
+    'CSV_OUT_OF_RANGE',
+    `${source}: ${cells.length} feature value(s) are infinite or beyond ±${String(MAX_FEATURE_MAGNITUDE).replace('+', '')}: ` +
+      `${named.join(', ')}${more}; ${opts.outOfRangeFix ?? 'fix or remove those values'}`,
+  );
 }
 
 function checkHeader(header: string[], source: string): void {
@@ -125,10 +164,11 @@ function parseFeatures(
   header: string[],
   featureIdx: number[],
   source: string,
-): Float32Array {
+): { features: Float32Array; outOfRange: OutOfRangeCell[] } {
   const cols = featureIdx.length;
   const out = new Float32Array(body.length * cols);
   const bad = new Map<string, { line: number; value: string }>();
+  const outOfRange: OutOfRangeCell[] = [];
   for (let r = 0; r < body.length; r++) {
     const row = body[r];
     for (let j = 0; j < cols; j++) {
@@ -138,7 +178,9 @@ function parseFeatures(
         const name = header[featureIdx[j]];
         if (!bad.has(name)) bad.set(name, { line: r + 2, value: cell });
       }
-      out[r * cols + j] = v;
+      const inRange = !(Math.abs(v) > MAX_FEATURE_MAGNITUDE); // NaN (missing) passes
+      if (!inRange) outOfRange.push({ row: r, line: r + 2, column: header[featureIdx[j]], value: cell });
+      out[r * cols + j] = inRange ? v : NaN;
     }
   }
   if (bad.size > 0) {
@@ -149,7 +191,7 @@ function parseFeatures(
         `Pass them with --ignore <cols> if they are metadata, or fix the values`,
     );
   }
-  return out;
+  return { features: out, outOfRange };
 }
 
 function encodeLabels(

@@ -9,8 +9,8 @@ export { ModelConfigSchema, InrConfigSchema, parseModelConfig, linearLayerNames 
 export type { ModelConfig, ModelConfigInput, InrConfig } from './config.js';
 export { buildModel } from './build.js';
 export type { InrMode } from './build.js';
-export { CsvError, loadCsv, parseCsv } from './csv.js';
-export type { CsvOptions, Dataset } from './csv.js';
+export { CsvError, MAX_FEATURE_MAGNITUDE, loadCsv, parseCsv } from './csv.js';
+export type { CsvOptions, Dataset, OutOfRangeCell } from './csv.js';
 export { createRng, dirichlet, partitionSites, shuffle, stratifiedSplit } from './split.js';
 export type { PartitionOptions, StratifiedSplitOptions } from './split.js';
 export {
@@ -29,5 +29,5 @@ export { accuracy, argmaxRows, binaryAuroc, macroAuroc, macroF1 } from './metric
 export { TfjsTrainer } from './trainer.js';
 export type { EpochInfo, LabeledData, Trainer, TrainOptions, TrainResult } from './trainer.js';
 export { getNamedWeights, setNamedWeights } from './weights.js';
-export { labeledRows, prepareData, score, splitSubset } from './pipeline.js';
+export { assertSplitsFilled, labeledRows, prepareData, score, splitSubset } from './pipeline.js';
 export type { PreparedData, Scores, SplitOptions } from './pipeline.js';

@@ -46,6 +46,7 @@ export function prepareData(ds: Dataset, opts: SplitOptions): PreparedData {
   }
   const outer = stratifiedSplit(ds.labels, { testFraction: opts.testFraction, seed: opts.seed, groups });
   const inner = splitSubset(ds, outer.train, opts.valFraction, opts.seed + 1, groups);
+  assertSplitsFilled(ds.rows, { training: inner.train, validation: inner.val, 'held-out test': outer.test });
   const stats = computeFeatureStats(ds.features, ds.rows, ds.cols, inner.train);
   const standardizer = standardizerFromStats(stats, ds.featureNames);
   const take = (idx: number[]) => labeledRows(ds, standardizer, idx);
@@ -56,6 +57,19 @@ export function prepareData(ds: Dataset, opts: SplitOptions): PreparedData {
     test: take(outer.test),
     indices: { train: inner.train, val: inner.val, test: outer.test },
   };
+}
+
+/**
+ * Every split must get rows: training on none, or scoring on none, would fail deep inside tfjs or report NaN.
+ * A class contributes to a split only from its second row on, so the advice is three rows per class.
+ */
+export function assertSplitsFilled(rows: number, splits: Record<string, number[]>): void {
+  const sizes = Object.entries(splits).map(([name, idx]) => `${name} ${idx.length}`);
+  if (Object.values(splits).every((idx) => idx.length > 0)) return;
+  throw new InputError(
+    'TOO_FEW_ROWS',
+    `${rows} data row(s) are too few to split (rows per split: ${sizes.join(', ')}): use at least 3 rows of each class`,
+  );
 }
 
 /** Stratified split of a subset of rows; returns indices into the full data set. */

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { InputError } from '../core/index.js';
+import { InputError, TRAINING_RANGES, rangeSchema } from '../core/index.js';
 import { InrConfigSchema } from '../models/index.js';
 import { MODEL_MERGE_METHODS } from '../swarm/index.js';
 
@@ -45,11 +45,11 @@ export const SiteConfigSchema = z
       .default({}),
     training: z
       .object({
-        epochsPerRound: z.number().int().positive().default(2),
-        batchSize: z.number().int().positive().default(32),
-        learningRate: z.number().positive().default(1e-3),
-        valFraction: z.number().gt(0).lt(1).default(0.15),
-        seed: z.number().int().nonnegative().default(42),
+        epochsPerRound: rangeSchema(TRAINING_RANGES.epochs).default(2),
+        batchSize: rangeSchema(TRAINING_RANGES.batchSize).default(32),
+        learningRate: rangeSchema(TRAINING_RANGES.learningRate).default(1e-3),
+        valFraction: rangeSchema(TRAINING_RANGES.fraction).default(0.15),
+        seed: rangeSchema(TRAINING_RANGES.seed).default(42),
       })
       .strict()
       .default({}),

@@ -28,7 +28,8 @@ import {
 } from '../swarm/index.js';
 import { loadSiteConfig, loadSwarmConfig, type SiteConfig, type SwarmConfig } from './config.js';
 import { DiskUsage } from './disk-usage.js';
-import { loadIdentity } from './identity.js';
+import { assertDataDirPrivate, loadIdentity } from './identity.js';
+import { explainListenFailure } from './listen-error.js';
 import { loadSiteData } from './site-data.js';
 import { siteRoundLog } from './site-log.js';
 import { SiteWork } from './site-work.js';
@@ -96,6 +97,7 @@ async function build(
     'effective config',
   );
   const key = await loadKeyFile(site.keyFile);
+  await assertDataDirPrivate(site.dataDir);
   const store = await openStore(site.dataDir, { key, keepCheckpoints: site.keepCheckpoints });
   stack.push(() => store.close());
   const disk = await startDiskHygiene(site, log);
@@ -145,7 +147,9 @@ async function build(
     onRefused: (peerId, direction) =>
       log.warn({ peer: peerId, direction }, 'refused a non-member connection'),
   });
-  await host.start();
+  await host.start().catch((err: unknown) => {
+    throw explainListenFailure(err, o.configPath);
+  });
   stack.push(() => host.stop());
   const peer = createSwarmPeer(
     {

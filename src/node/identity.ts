@@ -1,4 +1,4 @@
-import { InputError } from '../core/index.js';
+import { InputError, assertPrivateDir } from '../core/index.js';
 import type { Store } from '../storage/index.js';
 import {
   generateIdentity,
@@ -26,4 +26,9 @@ export async function createIdentity(store: Store): Promise<{ peerId: string; cr
   const key = await generateIdentity();
   await store.putIdentity(identityToBytes(key));
   return { peerId: peerIdOf(key), created: true };
+}
+
+/** The identity key sits in the data directory's LevelDB files: a folder others may enter is refused. */
+export function assertDataDirPrivate(dataDir: string): Promise<void> {
+  return assertPrivateDir(dataDir, { what: 'data directory', holds: 'the peer identity key' });
 }

@@ -4,7 +4,13 @@
  * It wires models, swarm and storage together; nothing below it imports from here.
  */
 export { inferOffline, trainLocal } from './local.js';
-export type { InferOptions, InferResult, TrainLocalOptions, TrainLocalResult } from './local.js';
+export type {
+  InferOptions,
+  InferResult,
+  OutOfRangeRow,
+  TrainLocalOptions,
+  TrainLocalResult,
+} from './local.js';
 export { migrateCheckpoints } from './migrate.js';
 export type { MigrateOptions } from './migrate.js';
 export { startDaemon } from './daemon.js';
@@ -22,4 +28,5 @@ export { launchSite } from './launcher.js';
 export type { LaunchedSite } from './launcher.js';
 export { evaluateCheckpoint, trainBaseline } from './evaluate.js';
 export { writeSwarmDir } from './swarm-dir.js';
+export { writeCrashLog } from './crash-log.js';
 export type { SwarmDirOptions } from './swarm-dir.js';

@@ -5,7 +5,7 @@ import { generateModelKey, writeKeyFile } from '../inr/index.js';
 import { openStore } from '../storage/index.js';
 import { createSwarmPsk, writePskFile } from '../swarm/index.js';
 import { loadSiteConfig } from './config.js';
-import { createIdentity } from './identity.js';
+import { assertDataDirPrivate, createIdentity } from './identity.js';
 
 export interface InitOptions {
   configPath: string;
@@ -37,6 +37,7 @@ export async function initSite(o: InitOptions): Promise<InitResult> {
     await writePskFile(o.newPsk, createSwarmPsk());
     wrote.push(o.newPsk);
   }
+  await assertDataDirPrivate(site.dataDir);
   const store = await openStore(site.dataDir);
   let identity;
   try {

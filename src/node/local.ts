@@ -1,4 +1,4 @@
-import { writeFile, rename } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { assertKeyMatches, loadKeyFile } from '../inr/index.js';
 import {
@@ -14,6 +14,7 @@ import {
   standardizerFromJSON,
   standardizerToJSON,
   type CsvOptions,
+  type Dataset,
   type EpochInfo,
   type ModelConfigInput,
   type Scores,
@@ -21,6 +22,7 @@ import {
   type TrainOptions,
 } from '../models/index.js';
 import { makeCheckpoint, openCheckpoint, openStore } from '../storage/index.js';
+import { InputError, fsErrorReason, hashTensors } from '../core/index.js';
 
 export interface TrainLocalOptions {
   dataPath: string;
@@ -95,6 +97,15 @@ export interface InferOptions {
   inputPath: string;
   outputPath?: string;
   csv: CsvOptions;
+  /** Read infinite or absurd feature values as missing (listed in `outOfRange`) instead of refusing the input. */
+  allowOutOfRange?: boolean;
+}
+
+/** An input row with feature values read as missing because they were infinite or absurdly large. */
+export interface OutOfRangeRow {
+  id: string;
+  line: number;
+  cells: { column: string; value: string }[];
 }
 
 export interface InferResult {
@@ -102,6 +113,8 @@ export interface InferResult {
   rows: number;
   /** Scores when the input carries labels the model knows. */
   scores: Scores | null;
+  /** Rows whose out-of-range values were read as missing (only with `allowOutOfRange`). */
+  outOfRange: OutOfRangeRow[];
 }
 
 /** `swarmd infer`: no network; checkpoint + key file + CSV → predictions. */
@@ -113,7 +126,14 @@ export async function inferOffline(o: InferOptions): Promise<InferResult> {
   const config = parseModelConfig(cp.manifest.modelConfig);
   const classNames = cp.manifest.classNames as string[];
   const standardizer = standardizerFromJSON(cp.manifest.preprocessing);
-  const ds = await loadCsv(o.inputPath, { ...o.csv, labelOptional: true, classNames });
+  const ds = await loadCsv(o.inputPath, {
+    ...o.csv,
+    labelOptional: true,
+    classNames,
+    outOfRange: o.allowOutOfRange ? 'missing' : 'refuse',
+    outOfRangeFix:
+      'fix or remove those rows, or pass --allow-nonfinite to read them as missing (with a warning per row)',
+  });
   const x = applyStandardizer(
     standardizer,
     alignColumns(standardizer, ds),
@@ -129,10 +149,20 @@ export async function inferOffline(o: InferOptions): Promise<InferResult> {
     if (o.outputPath) await writeAtomic(o.outputPath, csv);
     const labeled = ds.labels.length === ds.rows && ds.labels.every((l) => l >= 0);
     const scores = labeled ? await score(trainer, { x, rows: ds.rows, cols: ds.cols, y: ds.labels }) : null;
-    return { csv, rows: ds.rows, scores };
+    return { csv, rows: ds.rows, scores, outOfRange: outOfRangeRows(ds) };
   } finally {
     trainer.dispose();
   }
+}
+
+function outOfRangeRows(ds: Dataset): OutOfRangeRow[] {
+  const rows = new Map<number, OutOfRangeRow>();
+  for (const c of ds.outOfRange) {
+    const row = rows.get(c.row) ?? { id: ds.ids[c.row], line: c.line, cells: [] };
+    row.cells.push({ column: c.column, value: c.value });
+    rows.set(c.row, row);
+  }
+  return [...rows.values()];
 }
 
 function predictionsCsv(ids: string[], classes: string[], pred: Int32Array, probs: Float32Array): string {
@@ -147,6 +177,15 @@ function predictionsCsv(ids: string[], classes: string[], pred: Int32Array, prob
 
 async function writeAtomic(path: string, text: string): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, text);
-  await rename(tmp, path);
+  try {
+    await writeFile(tmp, text);
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw new InputError(
+      'OUTPUT_WRITE',
+      `cannot write predictions to ${path}: ${fsErrorReason(err)}; pass another --output path`,
+      { cause: err },
+    );
+  }
 }

@@ -1,6 +1,7 @@
-import { stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Level } from 'level';
+import { PRIVATE_DIR_MODE, fsErrorReason } from '../core/index.js';
 import { StoreError } from './errors.js';
 
 /** Version 2: checkpoints sealed (AES-256-GCM) with their manifest in one value. Version 1 kept them plain. */
@@ -26,6 +27,8 @@ export async function openLevel(path: string, mustExist: boolean): Promise<Db> {
     createIfMissing: !mustExist,
   });
   try {
+    // Owner-only: the database holds the peer's private identity key.
+    if (!mustExist) await mkdir(path, { recursive: true, mode: PRIVATE_DIR_MODE });
     await db.open();
   } catch (err) {
     throw openError(path, err);
@@ -60,7 +63,7 @@ function openError(path: string, err: unknown): StoreError {
       { cause: err },
     );
   }
-  return new StoreError('STORE_OPEN', `cannot open database ${path}: ${(err as Error).message}`, {
+  return new StoreError('STORE_OPEN', `cannot open database ${path}: ${fsErrorReason(err)}`, {
     cause: err,
   });
 }

@@ -8,7 +8,6 @@ import {
   KeyMismatchError,
   assertKeyMatches,
   generateModelKey,
-  keyFilePermissionsTooOpen,
   loadKeyFile,
   modelKeyFromBytes,
   writeKeyFile,
@@ -118,16 +117,24 @@ describe('key file', () => {
       process.umask(oldUmask);
     }
     expect((await stat(path)).mode & 0o777).toBe(0o600);
-    expect(await keyFilePermissionsTooOpen(path)).toBe(false);
     const { readdir } = await import('node:fs/promises');
     expect(await readdir(dir)).toEqual(['model.key']);
   });
 
-  it('reports a group- or world-readable key file', async () => {
+  it('refuses a key file group or others may access, as ssh does, with the chmod command', async () => {
     const path = join(dir, 'model.key');
-    await writeKeyFile(path, generateModelKey());
-    await chmod(path, 0o644);
-    expect(await keyFilePermissionsTooOpen(path)).toBe(true);
+    const key = generateModelKey();
+    await writeKeyFile(path, key);
+    for (const mode of [0o644, 0o640, 0o604, 0o620, 0o602]) {
+      await chmod(path, mode);
+      const err = await expectKeyFileError(loadKeyFile(path), 'KEY_FILE_TOO_OPEN', path);
+      expect(err.message).toContain(`(mode ${mode.toString(8)})`);
+      expect(err.message).toContain(`\`chmod 600 ${path}\``);
+    }
+    for (const mode of [0o600, 0o400]) {
+      await chmod(path, mode);
+      expect((await loadKeyFile(path)).fingerprint).toBe(key.fingerprint);
+    }
   });
 
   it('refuses to overwrite an existing file unless told to', async () => {
@@ -167,7 +174,7 @@ describe('key file', () => {
 
   it('rejects a file that is not JSON or has another format tag', async () => {
     const path = join(dir, 'id.pem');
-    await writeFile(path, '-----BEGIN PRIVATE KEY-----\n');
+    await writeFile(path, '-----BEGIN PRIVATE KEY-----\n', { mode: 0o600 });
     await expectKeyFileError(loadKeyFile(path), 'KEY_FILE_FORMAT', path);
     const tagged = await editedKeyFile((j) => (j.format = 'something-else'));
     await expectKeyFileError(loadKeyFile(tagged), 'KEY_FILE_FORMAT', tagged);

@@ -64,6 +64,28 @@ describe('CSV loader', () => {
     expect(code(() => parseCsv('g1,"label\n1,a\n')).code).toBe('CSV_QUOTE');
   });
 
+  it('refuses infinite and absurdly large values, naming column and line; 1e30 itself is accepted', () => {
+    const text = 'id,g1,g2,label\nr1,1,Infinity,a\nr2,1e30,-1e30,b\nr3,-1e31,2,a\nr4,1e39,-Infinity,b\n';
+    const e = code(() => parseCsv(text, { id: 'id' }, 'x.csv'));
+    expect(e.code).toBe('CSV_OUT_OF_RANGE');
+    expect(e.message).toBe(
+      `x.csv: 4 feature value(s) are infinite or beyond ±1e30: column 'g2' line 2 ("Infinity"), ` +
+        `column 'g1' line 4 ("-1e31"), column 'g1' line 5 ("1e39"), and 1 more; fix or remove those values`,
+    );
+    expect(code(() => parseCsv(text, { id: 'id', outOfRangeFix: 'do X' })).message).toMatch(/; do X$/);
+  });
+
+  it("with outOfRange 'missing', reads them as missing and lists each cell", () => {
+    const text = 'id,g1,g2,label\nr1,1,Infinity,a\nr2,1e30,-1e30,b\nr3,-1e31,2,a\n';
+    const ds = parseCsv(text, { id: 'id', outOfRange: 'missing' });
+    expect(Array.from(ds.features)).toEqual([1, NaN, Math.fround(1e30), Math.fround(-1e30), NaN, 2]);
+    expect(ds.outOfRange).toEqual([
+      { row: 0, line: 2, column: 'g2', value: 'Infinity' },
+      { row: 2, line: 4, column: 'g1', value: '-1e31' },
+    ]);
+    expect(parseCsv('g1,label\n1,a\n2,b\n').outOfRange).toEqual([]);
+  });
+
   it('reads gzip directly and hashes the decompressed bytes', async () => {
     dir = await mkdtemp(join(tmpdir(), 'swarmd-csv-'));
     const text = 'g1,label\n1,a\n2,b\n';

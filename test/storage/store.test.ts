@@ -1,4 +1,5 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hashTensors } from '../../src/core/index.js';
@@ -52,6 +53,24 @@ describe('LevelDB store', () => {
     await expect(store.putCheckpoint(cp)).rejects.toThrow(/do not match/);
     expect(await store.latestCheckpoint()).toBeUndefined();
     await store.close();
+  });
+
+  it('creates the database folder, and any missing parent, owner-only (0700) under any umask', async () => {
+    const old = process.umask(0);
+    let store;
+    try {
+      store = await openStore(join(dir, 'sites', 'db'));
+    } finally {
+      process.umask(old);
+    }
+    await store.putIdentity(new Uint8Array([1, 2, 3]));
+    await store.close();
+    const modes = await Promise.all(
+      [join(dir, 'sites'), join(dir, 'sites', 'db')].map(async (p) =>
+        ((await stat(p)).mode & 0o777).toString(8),
+      ),
+    );
+    expect(modes).toEqual(['700', '700']);
   });
 
   it('reports a locked database clearly', async () => {

@@ -109,7 +109,13 @@ export async function fetchStatus(url: string, o: FetchStatusOptions): Promise<S
 }
 
 function statusUrl(url: string): URL {
-  const u = new URL(url);
+  const u = URL.canParse(url) ? new URL(url) : null;
+  if (u?.protocol !== 'http:' && u?.protocol !== 'https:') {
+    throw new StatusFetchError(
+      'STATUS_URL',
+      `${JSON.stringify(url)} is not an http(s) URL: pass the daemon's status address, e.g. --url http://127.0.0.1:8101`,
+    );
+  }
   if (!u.pathname.endsWith('/status')) u.pathname = `${u.pathname.replace(/\/$/, '')}/status`;
   return u;
 }

@@ -2,11 +2,14 @@
  * The swarm pre-shared key in libp2p's pnet key-file format (`/key/swarm/psk/1.0.0/`, `/base16/`, 64 hex
  * digits). Every member holds the same file; peers without it cannot complete a connection.
  */
-import { randomBytes } from 'node:crypto';
-import { link, open, readFile, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import { generateKey } from '@libp2p/pnet';
-import { SwarmdError } from '../../core/errors.js';
+import {
+  SecretFileError,
+  SwarmdError,
+  fsErrorReason,
+  readSecretFile,
+  writeSecretFile,
+} from '../../core/index.js';
 
 /** A swarm key file that cannot be used; `code` is one of the PSK_* codes, the message says how to fix it. */
 export class PskError extends SwarmdError {}
@@ -39,40 +42,30 @@ export function pskSecret(psk: string | Uint8Array): Uint8Array {
   return new Uint8Array(Buffer.from(secretHex(psk), 'hex'));
 }
 
-/** Reads and validates a swarm key file; returns its canonical bytes. */
+/** Reads and validates a swarm key file (refused if group or others may access it); returns its canonical bytes. */
 export async function readPskFile(path: string): Promise<Uint8Array> {
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(path);
+    bytes = await readSecretFile(path, { what: 'swarm key file', holds: 'the swarm secret' });
   } catch (err) {
+    if (err instanceof SecretFileError) throw new PskError('PSK_TOO_OPEN', err.message);
     throw new PskError(
       'PSK_UNREADABLE',
       `cannot read the swarm key file ${path}: check the path and its permissions`,
-      {
-        cause: err,
-      },
+      { cause: err },
     );
   }
   return parsePskFile(bytes);
 }
 
 /**
- * Writes `psk` (a new key by default) to `path` with mode 0600, never replacing an existing file: the key
- * goes to a temporary file beside it, which is then hard-linked into place (link fails if `path` exists,
- * unlike rename, so two writers cannot clobber each other). Returns the bytes written.
+ * Writes `psk` (a new key by default) to `path`: owner-only (0600), atomic, never replacing an existing file.
+ * Returns the bytes written.
  */
 export async function writePskFile(path: string, psk: Uint8Array = createSwarmPsk()): Promise<Uint8Array> {
   const canonical = parsePskFile(psk);
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const file = await open(tmp, 'wx', 0o600);
   try {
-    await file.writeFile(canonical);
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  try {
-    await link(tmp, path);
+    await writeSecretFile(path, canonical);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
       throw new PskError(
@@ -81,9 +74,9 @@ export async function writePskFile(path: string, psk: Uint8Array = createSwarmPs
         { cause: err },
       );
     }
-    throw err;
-  } finally {
-    await unlink(tmp);
+    throw new PskError('PSK_WRITE', `cannot write the swarm key file ${path}: ${fsErrorReason(err)}`, {
+      cause: err,
+    });
   }
   return canonical;
 }

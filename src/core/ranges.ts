@@ -1,0 +1,18 @@
+import type { NumberRange } from './range.js';
+
+/**
+ * What training accepts, shared by `swarmd train` flags and a site config's `training` section. The upper
+ * bounds are far past any useful value; they exist so a typo (an extra zero or three) is caught, not run.
+ */
+export const TRAINING_RANGES = {
+  epochs: { min: 1, max: 10_000, integer: true },
+  batchSize: { min: 1, max: 65_536, integer: true },
+  learningRate: { min: 0, max: 1, minExclusive: true },
+  patience: { min: 1, max: 10_000, integer: true },
+  /** Held-out and validation fractions: both sides of the split must get rows. */
+  fraction: { min: 0, max: 1, minExclusive: true, maxExclusive: true },
+  /** The seeds feed a 32-bit generator. */
+  seed: { min: 0, max: 2 ** 32 - 1, integer: true },
+  /** INRLinear's α (InrConfigSchema's bounds). */
+  alpha: { min: 0, max: 1, minExclusive: true },
+} satisfies Record<string, NumberRange>;
