@@ -22,7 +22,7 @@ import {
   type TrainOptions,
 } from '../models/index.js';
 import { makeCheckpoint, openCheckpoint, openStore } from '../storage/index.js';
-import { InputError, fsErrorReason, hashTensors } from '../core/index.js';
+import { InputError, fsErrorReason } from '../core/index.js';
 
 export interface TrainLocalOptions {
   dataPath: string;
