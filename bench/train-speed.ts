@@ -4,13 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { generateModelKey } from '../src/inr/index.js';
-import {
-  TfjsTrainer,
-  buildModel,
-  parseModelConfig,
-  selectBackend,
-  type BackendName,
-} from '../src/models/index.js';
+import { createTrainer, parseModelConfig, selectBackend, type BackendName } from '../src/models/index.js';
 
 const INPUT_DIM = 3556;
 const CLASSES = 11;
@@ -25,7 +19,7 @@ export interface SpeedResult {
 export async function tfjsSpeed(backend: BackendName): Promise<SpeedResult> {
   await selectBackend(backend);
   const config = parseModelConfig({ inputDim: INPUT_DIM, numClasses: CLASSES });
-  const trainer = new TfjsTrainer(buildModel(config, { kind: 'key', key: generateModelKey() }), CLASSES);
+  const trainer = createTrainer(config, { kind: 'key', key: generateModelKey() });
   const rows = BATCH * 8;
   const x = Float32Array.from({ length: rows * INPUT_DIM }, (_, i) => Math.sin(i * 12.9898) * 2);
   const y = Int32Array.from({ length: rows }, (_, i) => i % CLASSES);

@@ -1,8 +1,7 @@
 import type { ModelKey } from '../inr/index.js';
 import {
-  TfjsTrainer,
-  buildModel,
   computeFeatureStats,
+  createTrainer,
   labeledRows,
   parseModelConfig,
   score,
@@ -18,7 +17,7 @@ import type { Checkpoint } from '../storage/index.js';
 /** Scores a checkpoint on rows of `ds` with the given key (or INR removed), using its stored transform. */
 export function evaluateCheckpoint(cp: Checkpoint, inr: InrMode, ds: Dataset, rows: number[]): Scores {
   const config = parseModelConfig(cp.manifest.modelConfig);
-  const trainer = new TfjsTrainer(buildModel(config, inr), config.numClasses);
+  const trainer = createTrainer(config, inr);
   try {
     trainer.setWeights(cp.tensors);
     return score(trainer, labeledRows(ds, standardizerFromJSON(cp.manifest.preprocessing), rows));
@@ -43,15 +42,12 @@ export async function trainBaseline(
     computeFeatureStats(ds.features, ds.rows, ds.cols, rows.train),
     ds.featureNames,
   );
-  const trainer = new TfjsTrainer(
-    buildModel(parseModelConfig(config), { kind: 'key', key }),
-    config.numClasses,
-  );
+  const trainer = createTrainer(parseModelConfig(config), { kind: 'key', key });
   try {
     await trainer.fit(labeledRows(ds, standardizer, rows.train), null, { ...o, patience: null });
     const test = labeledRows(ds, standardizer, rows.test);
     const right = score(trainer, test);
-    const other = new TfjsTrainer(buildModel(config, { kind: 'key', key: wrongKey }), config.numClasses);
+    const other = createTrainer(config, { kind: 'key', key: wrongKey });
     other.setWeights(trainer.getWeights());
     const wrong = score(other, test);
     other.dispose();

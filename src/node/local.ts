@@ -2,11 +2,10 @@ import { writeFile, rename } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { assertKeyMatches, loadKeyFile } from '../inr/index.js';
 import {
-  TfjsTrainer,
   alignColumns,
   applyStandardizer,
   argmaxRows,
-  buildModel,
+  createTrainer,
   loadCsv,
   parseModelConfig,
   prepareData,
@@ -20,8 +19,7 @@ import {
   type SplitOptions,
   type TrainOptions,
 } from '../models/index.js';
-import { openCheckpoint, openStore, type Checkpoint } from '../storage/index.js';
-import { hashTensors } from '../core/index.js';
+import { makeCheckpoint, openCheckpoint, openStore } from '../storage/index.js';
 
 export interface TrainLocalOptions {
   dataPath: string;
@@ -50,24 +48,19 @@ export async function trainLocal(o: TrainLocalOptions): Promise<TrainLocalResult
   const ds = await loadCsv(o.dataPath, o.csv);
   const data = prepareData(ds, o.split);
   const config = parseModelConfig({ ...o.model, inputDim: ds.cols, numClasses: ds.classNames.length });
-  const trainer = new TfjsTrainer(buildModel(config, { kind: 'key', key }), config.numClasses);
+  const trainer = createTrainer(config, { kind: 'key', key });
   try {
     const fit = await trainer.fit(data.train, data.val, { ...o.train, onEpoch: o.onEpoch });
     const test = score(trainer, data.test);
     const val = score(trainer, data.val);
     const tensors = trainer.getWeights();
     const id = `local-${new Date().toISOString().replace(/[-:.]/g, '')}`;
-    const cp: Checkpoint = {
-      manifest: {
-        format: 'swarmd-checkpoint',
-        version: 1,
+    const cp = makeCheckpoint(
+      {
         id,
         round: null,
-        createdAt: new Date().toISOString(),
         modelConfig: config,
         keyFingerprint: key.fingerprint,
-        tensorsHash: hashTensors(tensors),
-        tensors: [...tensors].map(([name, t]) => ({ name, shape: t.shape, byteLength: t.data.byteLength })),
         preprocessing: standardizerToJSON(data.standardizer),
         classNames: ds.classNames,
         metrics: { ...prefixed('test', test), ...prefixed('val', val), bestEpoch: fit.bestEpoch },
@@ -76,7 +69,7 @@ export async function trainLocal(o: TrainLocalOptions): Promise<TrainLocalResult
         backend: o.backend,
       },
       tensors,
-    };
+    );
     const store = await openStore(o.outPath);
     try {
       await store.putCheckpoint(cp);
@@ -132,7 +125,7 @@ export async function inferOffline(o: InferOptions): Promise<InferResult> {
     ds.rows,
     standardizer.featureNames.length,
   );
-  const trainer = new TfjsTrainer(buildModel(config, { kind: 'key', key }), config.numClasses);
+  const trainer = createTrainer(config, { kind: 'key', key });
   try {
     trainer.setWeights(cp.tensors);
     const probs = trainer.predict(x, ds.rows);

@@ -1,9 +1,8 @@
 import { encodeTensors, type NamedTensors } from '../core/index.js';
 import type { ModelKey } from '../inr/index.js';
 import {
-  TfjsTrainer,
-  buildModel,
   computeFeatureStats,
+  createTrainer,
   labeledRows,
   score,
   standardizerFromStats,
@@ -13,10 +12,10 @@ import {
   type LabeledData,
   type ModelConfig,
   type Standardizer,
+  type Trainer,
 } from '../models/index.js';
-import type { Checkpoint } from '../storage/index.js';
+import { makeCheckpoint, type Checkpoint } from '../storage/index.js';
 import type { CommitRecord, RoundWork } from '../swarm/index.js';
-import { hashTensors } from '../core/index.js';
 import type { SiteData } from './site-data.js';
 
 export interface SiteWorkInit {
@@ -32,11 +31,11 @@ export interface SiteWorkInit {
 
 /** The tfjs side of a swarm round on one site: stats for the shared transform, local training, applying merges. */
 export class SiteWork implements RoundWork {
-  private readonly trainer: TfjsTrainer;
+  private readonly trainer: Trainer;
   private standardizer: Standardizer | null;
   private sets: { train: LabeledData; val: LabeledData } | null = null;
   constructor(private readonly o: SiteWorkInit) {
-    this.trainer = new TfjsTrainer(buildModel(o.model, { kind: 'key', key: o.key }), o.model.numClasses);
+    this.trainer = createTrainer(o.model, { kind: 'key', key: o.key });
     this.standardizer = o.standardizer;
   }
 
@@ -121,17 +120,12 @@ export class SiteWork implements RoundWork {
     commitHash: string,
     metrics: Record<string, number>,
   ): Checkpoint {
-    return {
-      manifest: {
-        format: 'swarmd-checkpoint',
-        version: 1,
+    return makeCheckpoint(
+      {
         id: `round-${String(round).padStart(6, '0')}`,
         round,
-        createdAt: new Date().toISOString(),
         modelConfig: this.o.model,
         keyFingerprint: this.o.key.fingerprint,
-        tensorsHash: hashTensors(tensors),
-        tensors: [...tensors].map(([name, t]) => ({ name, shape: t.shape, byteLength: t.data.byteLength })),
         preprocessing: standardizerToJSON(this.standardizer!),
         classNames: this.o.data.ds.classNames,
         metrics,
@@ -140,6 +134,6 @@ export class SiteWork implements RoundWork {
         commitHash,
       },
       tensors,
-    };
+    );
   }
 }

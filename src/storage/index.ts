@@ -8,6 +8,7 @@ export type { Store } from './store.js';
 export { LogChainError, createRoundLog } from './round-log.js';
 export type { DecodeCommit, LogCheck, RoundLog } from './round-log.js';
 export { exportCheckpointFile, openCheckpoint, readCheckpointFile } from './file.js';
+export { makeCheckpoint, type CheckpointFields } from './checkpoint.js';
 export { CheckpointManifestSchema } from './manifest.js';
 export type { Checkpoint, CheckpointManifest, LogEntry } from './manifest.js';
 export { CheckpointCorruptError, StoreError } from './errors.js';
