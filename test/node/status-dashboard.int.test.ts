@@ -135,7 +135,7 @@ describe('dashboard in headless Chromium', () => {
     expect(await page.getAttribute('#loss-plot', 'data-points')).toBe('6');
     expect(await page.getAttribute('#acc-plot', 'data-points')).toBe('11');
 
-    // docs/dashboard.png comes from a real swarm (test/integration/operator.test.ts); this one only has to render.
+    // docs/dashboard.png comes from a real swarm (test/integration/operator.int.test.ts); this one only has to render.
     const dir = await mkdtemp(join(tmpdir(), 'swarmd-dash-'));
     await page.screenshot({ path: join(dir, 'dashboard.png'), fullPage: true });
     await rm(dir, { recursive: true, force: true });
