@@ -163,7 +163,8 @@ describe('dashboard in headless Chromium', () => {
     current = healthy;
     const { page } = await open();
     await rendered(page);
-    current = stalled;
+    // Stalled 45 s before now, not before the file loaded: on a busy machine that is over a minute ago.
+    current = { ...stalled, stalledSinceMs: Date.now() - 45_000 };
     await page.waitForSelector('#stall.on', { timeout: 10_000 });
     expect(await page.textContent('#stall')).toMatch(
       /^Stalled since \d+s ago: quorum not reached: 1 of 2 updates before the deadline$/,
