@@ -4,10 +4,10 @@
 import '../src/core/polyfill.js';
 import { parseArgs } from 'node:util';
 import { createHash } from 'node:crypto';
+import type { NamedTensors } from '../src/core/index.js';
 import { modelKeyFromBytes } from '../src/inr/index.js';
 import {
-  TfjsTrainer,
-  buildModel,
+  createTrainer,
   loadCsv,
   parseModelConfig,
   prepareData,
@@ -90,7 +90,7 @@ async function main(): Promise<void> {
 }
 
 async function trainAndScore(config: ModelConfig, inr: InrMode | null, data: PreparedData, seed: number) {
-  const trainer = new TfjsTrainer(buildModel(config, inr), config.numClasses);
+  const trainer = createTrainer(config, inr);
   await trainer.fit(data.train, data.val, {
     epochs: Number(args.epochs),
     batchSize: 32,
@@ -106,13 +106,8 @@ async function trainAndScore(config: ModelConfig, inr: InrMode | null, data: Pre
   return result;
 }
 
-async function rescore(
-  config: ModelConfig,
-  inr: InrMode,
-  weights: Awaited<ReturnType<TfjsTrainer['getWeights']>>,
-  data: PreparedData,
-) {
-  const trainer = new TfjsTrainer(buildModel(config, inr), config.numClasses);
+async function rescore(config: ModelConfig, inr: InrMode, weights: NamedTensors, data: PreparedData) {
+  const trainer = createTrainer(config, inr);
   trainer.setWeights(weights);
   const s = { val: await score(trainer, data.val), test: await score(trainer, data.test) };
   trainer.dispose();

@@ -1,9 +1,10 @@
 /**
  * Core: the few types and helpers every concern shares — typed errors, named float32 tensors (the currency
  * between models, swarm and storage), numeric ranges for flags and configs, and the one reader and writer of
- * owner-only secret files. Depends on nothing else in swarmd.
+ * owner-only secret files, and the logger interface. Depends on nothing else in swarmd.
  */
 export { SwarmdError, InputError, errorLine } from './errors.js';
+export type { Logger } from './logger.js';
 export { hashTensors, littleEndianBytes, sortedNames, tensorSize, totalBytes } from './tensors.js';
 export type { Tensor, NamedTensors } from './tensors.js';
 export { encodeTensors, decodeTensors } from './codec.js';

@@ -3,6 +3,7 @@ import { InputError } from '../core/index.js';
 import { INRLinear, derivePermutation, type ModelKey } from '../inr/index.js';
 import { inrLayerNames, linearLayerNames, type ModelConfig } from './config.js';
 import { SeededDropout } from './dropout.js';
+import { TfjsTrainer, type Trainer } from './trainer.js';
 
 /**
  * How the INR layers get their coordinates: from the model key (the normal case), or removed (Δ = 0, the
@@ -23,6 +24,11 @@ export function buildModel(config: ModelConfig, inr: InrMode | null): tf.LayersM
   const logits = config.arch === 'mlp' ? mlpBody(config, f, input) : proteomicsBody(config, f, input);
   const probs = tf.layers.softmax({ name: 'probs' }).apply(logits) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: probs, name: config.arch });
+}
+
+/** A trainer over a fresh model of `config` (its own tfjs memory: `dispose()` it). */
+export function createTrainer(config: ModelConfig, inr: InrMode | null): Trainer {
+  return new TfjsTrainer(buildModel(config, inr), config.numClasses);
 }
 
 /** Paper's classifier: embedding, residual blocks (Linear–norm–ReLU–dropout–Linear + skip), decoder. */

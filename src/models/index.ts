@@ -7,7 +7,7 @@ export { BACKEND_ORDER, BackendError, parseBackendPreference, selectBackend } fr
 export type { BackendInfo, BackendName, BackendPreference } from './backend.js';
 export { ModelConfigSchema, InrConfigSchema, parseModelConfig, linearLayerNames } from './config.js';
 export type { ModelConfig, ModelConfigInput, InrConfig } from './config.js';
-export { buildModel } from './build.js';
+export { buildModel, createTrainer } from './build.js';
 export type { InrMode } from './build.js';
 export { CsvError, MAX_FEATURE_MAGNITUDE, loadCsv, parseCsv } from './csv.js';
 export type { CsvOptions, Dataset, OutOfRangeCell } from './csv.js';

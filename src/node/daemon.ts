@@ -1,4 +1,4 @@
-import { decodeTensors, InputError } from '../core/index.js';
+import { decodeTensors, InputError, type Logger } from '../core/index.js';
 import { assertKeyMatches, loadKeyFile } from '../inr/index.js';
 import {
   parseBackendPreference,
@@ -37,7 +37,6 @@ import {
   createLogger,
   createMetrics,
   createStatusServer,
-  type Logger,
   type RoundHistoryEntry,
   type StatusServer,
 } from './status/index.js';

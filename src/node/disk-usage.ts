@@ -1,5 +1,5 @@
 import { directoryBytes } from '../storage/index.js';
-import type { Logger } from './status/index.js';
+import type { Logger } from '../core/index.js';
 
 /**
  * The data directory's size for /status: measured at start and after each checkpoint write, never while

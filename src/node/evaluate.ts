@@ -1,8 +1,7 @@
 import type { ModelKey } from '../inr/index.js';
 import {
-  TfjsTrainer,
-  buildModel,
   computeFeatureStats,
+  createTrainer,
   labeledRows,
   parseModelConfig,
   score,
@@ -23,7 +22,7 @@ export async function evaluateCheckpoint(
   rows: number[],
 ): Promise<Scores> {
   const config = parseModelConfig(cp.manifest.modelConfig);
-  const trainer = new TfjsTrainer(buildModel(config, inr), config.numClasses);
+  const trainer = createTrainer(config, inr);
   try {
     trainer.setWeights(cp.tensors);
     return await score(trainer, labeledRows(ds, standardizerFromJSON(cp.manifest.preprocessing), rows));
@@ -48,15 +47,12 @@ export async function trainBaseline(
     computeFeatureStats(ds.features, ds.rows, ds.cols, rows.train),
     ds.featureNames,
   );
-  const trainer = new TfjsTrainer(
-    buildModel(parseModelConfig(config), { kind: 'key', key }),
-    config.numClasses,
-  );
+  const trainer = createTrainer(parseModelConfig(config), { kind: 'key', key });
   try {
     await trainer.fit(labeledRows(ds, standardizer, rows.train), null, { ...o, patience: null });
     const test = labeledRows(ds, standardizer, rows.test);
     const right = await score(trainer, test);
-    const other = new TfjsTrainer(buildModel(config, { kind: 'key', key: wrongKey }), config.numClasses);
+    const other = createTrainer(config, { kind: 'key', key: wrongKey });
     other.setWeights(await trainer.getWeights());
     const wrong = await score(other, test);
     other.dispose();

@@ -2,11 +2,10 @@ import { rename, rm, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { assertKeyMatches, loadKeyFile } from '../inr/index.js';
 import {
-  TfjsTrainer,
   alignColumns,
   applyStandardizer,
   argmaxRows,
-  buildModel,
+  createTrainer,
   loadCsv,
   parseModelConfig,
   prepareData,
@@ -51,7 +50,7 @@ export async function trainLocal(o: TrainLocalOptions): Promise<TrainLocalResult
   const ds = await loadCsv(o.dataPath, o.csv);
   const data = prepareData(ds, o.split);
   const config = parseModelConfig({ ...o.model, inputDim: ds.cols, numClasses: ds.classNames.length });
-  const trainer = new TfjsTrainer(buildModel(config, { kind: 'key', key }), config.numClasses);
+  const trainer = createTrainer(config, { kind: 'key', key });
   try {
     const fit = await trainer.fit(data.train, data.val, { ...o.train, onEpoch: o.onEpoch });
     const test = await score(trainer, data.test);
@@ -140,7 +139,7 @@ export async function inferOffline(o: InferOptions): Promise<InferResult> {
     ds.rows,
     standardizer.featureNames.length,
   );
-  const trainer = new TfjsTrainer(buildModel(config, { kind: 'key', key }), config.numClasses);
+  const trainer = createTrainer(config, { kind: 'key', key });
   try {
     trainer.setWeights(cp.tensors);
     const probs = await trainer.predict(x, ds.rows);

@@ -1,9 +1,8 @@
 import { encodeTensors, type NamedTensors } from '../core/index.js';
 import type { ModelKey } from '../inr/index.js';
 import {
-  TfjsTrainer,
-  buildModel,
   computeFeatureStats,
+  createTrainer,
   labeledRows,
   score,
   standardizerFromStats,
@@ -13,6 +12,7 @@ import {
   type LabeledData,
   type ModelConfig,
   type Standardizer,
+  type Trainer,
 } from '../models/index.js';
 import { makeCheckpoint, type Checkpoint } from '../storage/index.js';
 import type { CommitRecord, RoundWork } from '../swarm/index.js';
@@ -31,11 +31,11 @@ export interface SiteWorkInit {
 
 /** The tfjs side of a swarm round on one site: stats for the shared transform, local training, applying merges. */
 export class SiteWork implements RoundWork {
-  private readonly trainer: TfjsTrainer;
+  private readonly trainer: Trainer;
   private standardizer: Standardizer | null;
   private sets: { train: LabeledData; val: LabeledData } | null = null;
   constructor(private readonly o: SiteWorkInit) {
-    this.trainer = new TfjsTrainer(buildModel(o.model, { kind: 'key', key: o.key }), o.model.numClasses);
+    this.trainer = createTrainer(o.model, { kind: 'key', key: o.key });
     this.standardizer = o.standardizer;
   }
 

@@ -51,12 +51,16 @@ export type CheckpointFields = Omit<
 > & { createdAt?: string };
 
 /** A checkpoint of `tensors` whose manifest lists and hashes them. */
-export function makeCheckpoint(tensors: NamedTensors, fields: CheckpointFields): Checkpoint {
+export function makeCheckpoint(
+  tensors: NamedTensors,
+  fields: CheckpointFields,
+  now = new Date(),
+): Checkpoint {
   return {
     manifest: {
       format: 'swarmd-checkpoint',
       version: 1,
-      createdAt: new Date().toISOString(),
+      createdAt: now.toISOString(),
       ...fields,
       tensorsHash: hashTensors(tensors),
       tensors: [...tensors].map(([name, t]) => ({ name, shape: t.shape, byteLength: t.data.byteLength })),

@@ -4,7 +4,10 @@ import { PLOT_COLOURS } from '../../src/node/status/index.js';
 
 /** The system Chromium the dashboard tests drive; they skip, saying so, where it is not installed. */
 export const CHROMIUM = '/usr/bin/chromium';
-export const hasChromium = existsSync(CHROMIUM);
+/** Why the browser tests cannot run here (their skip note), or undefined when they can. */
+export const chromiumMissing = existsSync(CHROMIUM)
+  ? undefined
+  : `${CHROMIUM} is absent (apt-get install chromium)`;
 
 /** Headless, sandbox-less (containers), and quiet: nothing but the page under test goes on the network. */
 export function launchChromium(): Promise<Browser> {

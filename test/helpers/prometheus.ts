@@ -7,7 +7,10 @@ import { join } from 'node:path';
 
 /** The real Prometheus server the scrape tests run; they skip, saying so, where it is not installed. */
 export const PROMETHEUS = '/usr/bin/prometheus';
-export const hasPrometheus = existsSync(PROMETHEUS);
+/** Why the scrape tests cannot run here (their skip note), or undefined when they can. */
+export const prometheusMissing = existsSync(PROMETHEUS)
+  ? undefined
+  : `${PROMETHEUS} is absent (apt-get install prometheus)`;
 
 type Vector = { resultType: string; result: { metric: Record<string, string>; value: [number, string] }[] };
 export type Targets = { activeTargets: { health: string; lastError: string; scrapeUrl: string }[] };

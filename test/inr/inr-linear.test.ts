@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { INRLinear, derivePermutation, type INRLinearArgs } from '../../src/inr/index.js';
-import { hasPythonModule, runPython } from '../helpers/python.js';
+import { pythonMissing, runPython } from '../helpers/python.js';
+import { skipIfMissing } from '../helpers/skip.js';
 
 const KEY_A = new Uint8Array(32).fill(1);
 const KEY_B = new Uint8Array(32).fill(2);
@@ -109,13 +110,15 @@ describe('INRLinear', () => {
     expect(layer.computeOutputShape([null, IN])).toEqual([null, UNITS]);
   });
 
-  it.skipIf(!hasPythonModule('numpy'))('matches a numpy computation of the formula with a key', () => {
+  it('matches a numpy computation of the formula with a key', (ctx) => {
+    skipIfMissing(ctx, pythonMissing('numpy'));
     const layer = builtWithRandomWeights(tiny(PERMUTATION));
     const want = numpyOutput(layer, PERMUTATION).flat();
     expect(maxAbsDiff(outputOf(layer), want)).toBeLessThan(1e-5);
   });
 
-  it.skipIf(!hasPythonModule('numpy'))('matches numpy with the INR removed (Δ = 0)', () => {
+  it('matches numpy with the INR removed (Δ = 0)', (ctx) => {
+    skipIfMissing(ctx, pythonMissing('numpy'));
     const layer = builtWithRandomWeights(tiny(null));
     const want = numpyOutput(layer, null).flat();
     expect(maxAbsDiff(outputOf(layer), want)).toBeLessThan(1e-5);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { derivePermutation } from '../../src/inr/index.js';
-import { DEBIAN_PYTHON, runPython } from '../helpers/python.js';
-import { existsSync } from 'node:fs';
+import { pythonMissing, runPython } from '../helpers/python.js';
+import { skipIfMissing } from '../helpers/skip.js';
 
 const KEY = Uint8Array.from({ length: 32 }, (_, i) => (i * 37 + 11) & 0xff);
 const OTHER_KEY = Uint8Array.from({ length: 32 }, (_, i) => (i * 53 + 7) & 0xff);
@@ -71,7 +71,8 @@ describe('derivePermutation', () => {
     expect(derivePermutation(OTHER_KEY, 'decoder_1', 64)).not.toEqual(base);
   });
 
-  it.skipIf(!existsSync(DEBIAN_PYTHON))('equals an independent Python implementation', () => {
+  it('equals an independent Python implementation', (ctx) => {
+    skipIfMissing(ctx, pythonMissing());
     const sizes = [1, 2, 10, 1000];
     const expected = runPython<number[][]>(PYTHON_PERMUTATION, {
       key: Buffer.from(KEY).toString('hex'),

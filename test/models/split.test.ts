@@ -30,7 +30,10 @@ describe('splits', () => {
       expect(sites.every((s) => s.length > 0)).toBe(true);
       const siteOf = new Map<string, number>();
       sites.forEach((s, k) =>
-        s.forEach((r) => expect(siteOf.get(groups[r]) ?? k).toBe(k) && siteOf.set(groups[r], k)),
+        s.forEach((r) => {
+          expect(siteOf.get(groups[r]) ?? k).toBe(k);
+          siteOf.set(groups[r], k);
+        }),
       );
     }
   });

@@ -75,7 +75,7 @@ describe('status server', () => {
     expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ ok: true });
     const missing = await fetch(`${url}/nope`);
     expect(missing.status).toBe(404);
-    expect((await missing.json()).error).toContain('/nope');
+    expect(((await missing.json()) as { error: string }).error).toContain('/nope');
     const post = await fetch(`${url}/status`, { method: 'POST' });
     expect(post.status).toBe(405);
     expect(post.headers.get('allow')).toBe('GET, HEAD');
@@ -108,12 +108,12 @@ describe('status server', () => {
     for (const path of ['/status', '/metrics', '/healthz', '/nope']) {
       const res = await fetch(`${url}${path}`);
       expect(res.status, path).toBe(401);
-      expect((await res.json()).error).toContain('Bearer');
+      expect(((await res.json()) as { error: string }).error).toContain('Bearer');
     }
     expect((await fetch(`${url}/status`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
     const ok = await fetch(`${url}/status`, { headers: { authorization: 'Bearer s3cret-token' } });
     expect(ok.status).toBe(200);
-    expect((await ok.json()).peerId).toBe('12D3KooWSelf');
+    expect(((await ok.json()) as { peerId: string }).peerId).toBe('12D3KooWSelf');
     // The page is static and reads the token from its #fragment, so it loads without one.
     expect((await fetch(`${url}/`)).status).toBe(200);
   });

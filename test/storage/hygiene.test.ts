@@ -9,6 +9,7 @@ import {
   openCheckpoint,
   openStore,
   removeStaleExports,
+  type LogEntry,
 } from '../../src/storage/index.js';
 import { checkpoint, keyOf, useTempDir } from './fixtures.js';
 
@@ -41,7 +42,7 @@ describe('disk hygiene', () => {
     const rounds = createRoundLog(store);
     let prevHash: string | null = null;
     for (let r = 0; r <= 5; r++) {
-      const entry = { round: r, hash: `h${r}`, prevHash, bytes: Uint8Array.of(r) };
+      const entry: LogEntry = { round: r, hash: `h${r}`, prevHash, bytes: Uint8Array.of(r) };
       await rounds.append(
         [entry],
         r === 0 ? { meta: { stats: 1 } } : { checkpoint: checkpoint(`round-${r}`, r) },

@@ -58,14 +58,14 @@ describe('LevelDB store', () => {
     const old = process.umask(0);
     let store;
     try {
-      store = await openStore(join(dir, 'sites', 'db'));
+      store = await openStore(join(dir(), 'sites', 'db'));
     } finally {
       process.umask(old);
     }
     await store.putIdentity(new Uint8Array([1, 2, 3]));
     await store.close();
     const modes = await Promise.all(
-      [join(dir, 'sites'), join(dir, 'sites', 'db')].map(async (p) =>
+      [join(dir(), 'sites'), join(dir(), 'sites', 'db')].map(async (p) =>
         ((await stat(p)).mode & 0o777).toString(8),
       ),
     );

@@ -8,7 +8,8 @@ import {
   type Contribution,
 } from '../../src/swarm/protocol/index.js';
 import { thrownBy } from '../helpers/errors.js';
-import { hasPythonModule, runPython } from '../helpers/python.js';
+import { pythonMissing, runPython } from '../helpers/python.js';
+import { skipIfMissing } from '../helpers/skip.js';
 import { randomTensors, rng, tensorsJson } from '../helpers/tensors.js';
 
 const layout: [string, number[]][] = [
@@ -56,7 +57,8 @@ function reference(method: 'fedavg' | 'sum', cs: Contribution[]): Record<string,
 const mergeError = (fn: () => unknown): MergeError => thrownBy(MergeError, fn);
 
 describe('deterministic merges', () => {
-  it.skipIf(!hasPythonModule('numpy'))('fedAvg equals numpy bit for bit', () => {
+  it('fedAvg equals numpy bit for bit', (ctx) => {
+    skipIfMissing(ctx, pythonMissing('numpy'));
     const expected = reference('fedavg', contributions);
     const merged = fedAvg(contributions);
     for (const [name, shape] of layout) {
@@ -65,7 +67,8 @@ describe('deterministic merges', () => {
     }
   });
 
-  it.skipIf(!hasPythonModule('numpy'))('sumTensors equals numpy bit for bit', () => {
+  it('sumTensors equals numpy bit for bit', (ctx) => {
+    skipIfMissing(ctx, pythonMissing('numpy'));
     const expected = reference('sum', contributions);
     const merged = sumTensors(contributions);
     for (const [name] of layout) expect([...merged.get(name)!.data]).toEqual(expected[name]);

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { hashTensors, type NamedTensors } from '../../src/core/index.js';
 import {
   MergeError,
@@ -10,7 +10,8 @@ import {
   type MergeOptions,
 } from '../../src/swarm/protocol/index.js';
 import { thrownBy } from '../helpers/errors.js';
-import { hasPythonModule, runPython } from '../helpers/python.js';
+import { pythonMissing, runPython } from '../helpers/python.js';
+import { skipIfMissing } from '../helpers/skip.js';
 import { randomTensors, rng, tensorsJson, vector } from '../helpers/tensors.js';
 
 const layout = [
@@ -103,21 +104,20 @@ function expectEqual(merged: NamedTensors, expected: Record<string, number[]>): 
 
 const mergeError = (fn: () => unknown): MergeError => thrownBy(MergeError, fn);
 
-const numpy = hasPythonModule('numpy');
-
 describe('robust merges against numpy', () => {
-  it.skipIf(!numpy)('median equals np.median bit for bit, odd and even counts', () => {
+  beforeEach((ctx) => skipIfMissing(ctx, pythonMissing('numpy')));
+  it('median equals np.median bit for bit, odd and even counts', () => {
     expectEqual(mergeByMethod('median', five), reference('median', five, {}));
     expectEqual(mergeByMethod('median', six), reference('median', six, {}));
   });
 
-  it.skipIf(!numpy)('trimmed mean equals a numpy sort-and-slice mean bit for bit', () => {
+  it('trimmed mean equals a numpy sort-and-slice mean bit for bit', () => {
     expectEqual(mergeByMethod('trimmed-mean', five, { trim: 1 }), reference('trimmed-mean', five, { k: 1 }));
     expectEqual(mergeByMethod('trimmed-mean', six, { trim: 2 }), reference('trimmed-mean', six, { k: 2 }));
     expectEqual(mergeByMethod('trimmed-mean', six, { trim: 0 }), reference('trimmed-mean', six, { k: 0 }));
   });
 
-  it.skipIf(!numpy)('clipped FedAvg equals numpy bit for bit, some updates clipped and some not', () => {
+  it('clipped FedAvg equals numpy bit for bit, some updates clipped and some not', () => {
     const norms = six.map((c) => deltaNorm(c.tensors, model)).sort((a, b) => a - b);
     const clipNorm = norms[2]; // the three largest deltas get clipped
     const merged = mergeByMethod('clipped-fedavg', six, { reference: model, clipNorm });
@@ -126,7 +126,7 @@ describe('robust merges against numpy', () => {
     expectEqual(unclipped, reference('clipped-fedavg', six, { clipNorm: norms[5] * 2, reference: model }));
   });
 
-  it.skipIf(!numpy)('deltaNorm equals numpy within float64 rounding', () => {
+  it('deltaNorm equals numpy within float64 rounding', () => {
     const expected = runPython<number[]>(
       `import json, sys
 import numpy as np

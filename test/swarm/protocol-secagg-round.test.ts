@@ -8,7 +8,8 @@ import {
   wrongLengthSenders,
   type FixedPointParams,
 } from '../../src/swarm/protocol/index.js';
-import { hasPythonModule, runPython } from '../helpers/python.js';
+import { pythonMissing, runPython } from '../helpers/python.js';
+import { skipIfMissing } from '../helpers/skip.js';
 import { maskAndReveal, setUp, type Site } from './secagg-harness.js';
 
 const params: FixedPointParams = { fractionalBits: 20, maxTotalSamples: 2 ** 20 };
@@ -129,14 +130,13 @@ describe('secure aggregation round', () => {
     expect(() => unmask(s.round, { ...input, masked })).toThrow(/of 12D3KooPeer1 do not have 9 residues/);
   });
 
-  it.skipIf(!hasPythonModule('numpy'))(
-    'decodes to the float64 FedAvg of the quantised updates (numpy)',
-    () => {
-      const s = setUp(5, 3, LENGTH);
-      const survivors = s.sites.filter((_, i) => i !== 3);
-      const decoded = decodeSum(unmask(s.round, maskAndReveal(s, survivors, params)).sum, params);
-      const reference = runPython<number[]>(
-        `
+  it('decodes to the float64 FedAvg of the quantised updates (numpy)', (ctx) => {
+    skipIfMissing(ctx, pythonMissing('numpy'));
+    const s = setUp(5, 3, LENGTH);
+    const survivors = s.sites.filter((_, i) => i !== 3);
+    const decoded = decodeSum(unmask(s.round, maskAndReveal(s, survivors, params)).sum, params);
+    const reference = runPython<number[]>(
+      `
 import json, sys
 import numpy as np
 d = json.load(sys.stdin)
@@ -147,14 +147,13 @@ q = np.floor(x * 2.0 ** f + 0.5).astype(np.int64)
 total = (s[:, None] * q).sum(axis=0)
 print(json.dumps((total.astype(np.float64) / (float(s.sum()) * 2.0 ** f)).tolist()))
 `,
-        {
-          fractionalBits: params.fractionalBits,
-          updates: survivors.map((x) => [...x.update]),
-          samples: survivors.map((x) => x.samples),
-        },
-      );
-      expect(decoded.samples).toBe(survivors.reduce((a, x) => a + x.samples, 0));
-      expect([...decoded.mean]).toEqual(reference); // bit-exact: one integer sum, one division
-    },
-  );
+      {
+        fractionalBits: params.fractionalBits,
+        updates: survivors.map((x) => [...x.update]),
+        samples: survivors.map((x) => x.samples),
+      },
+    );
+    expect(decoded.samples).toBe(survivors.reduce((a, x) => a + x.samples, 0));
+    expect([...decoded.mean]).toEqual(reference); // bit-exact: one integer sum, one division
+  });
 });

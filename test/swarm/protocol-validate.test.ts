@@ -12,7 +12,8 @@ import {
   type RoundPolicy,
 } from '../../src/swarm/protocol/index.js';
 import { thrownBy } from '../helpers/errors.js';
-import { hasPythonModule, runPython } from '../helpers/python.js';
+import { pythonMissing, runPython } from '../helpers/python.js';
+import { skipIfMissing } from '../helpers/skip.js';
 import { randomTensors, rng, tensorsJson, vector } from '../helpers/tensors.js';
 
 const layout = [
@@ -267,7 +268,8 @@ describe('sample weight cap', () => {
 });
 
 describe('validation against numpy', () => {
-  it.skipIf(!hasPythonModule('numpy'))('norm exclusions match a numpy recomputation', () => {
+  it('norm exclusions match a numpy recomputation', (ctx) => {
+    skipIfMissing(ctx, pythonMissing('numpy'));
     const cs = [
       ...honest,
       ...[3, 0.2, 8, 1.5].map((s, i) => ({ peerId: `s-${i}`, samples: 100, tensors: update(60 + i, s) })),

@@ -6,12 +6,10 @@
  * unless given a bearer token; `stop()` leaves no socket open; logs redact keys, PSKs and tokens.
  */
 export {
-  ROUND_PHASES,
   statusSnapshotSchema,
   type LastCommit,
   type MemberStatus,
   type RoundHistoryEntry,
-  type RoundPhase,
   type StatusSnapshot,
   type StatusSource,
 } from './status.js';
@@ -19,5 +17,5 @@ export { createMetrics, type SwarmdMetrics } from './metrics.js';
 export { createStatusServer, isLoopback, type StatusServer, type StatusServerInit } from './server.js';
 export { dashboardHtml, DASHBOARD_POLL_MS, PLOT_COLOURS } from './dashboard.js';
 export { fetchStatus, formatAgo, formatStatusTable, type FetchStatusOptions } from './format.js';
-export { createLogger, redactPaths, type LogLevel, type Logger, type LoggerInit } from './logger.js';
+export { createLogger, redactPaths, type LogLevel, type LoggerInit } from './logger.js';
 export { StatusFetchError, StatusServerError } from './errors.js';

@@ -1,7 +1,6 @@
 import pino from 'pino';
 import pinoPretty from 'pino-pretty';
 
-export type Logger = pino.Logger;
 export type LogLevel = pino.LevelWithSilent;
 
 export interface LoggerInit {
@@ -26,7 +25,7 @@ export function redactPaths(): string[] {
 }
 
 /** The one logger of a daemon; pass it (or a `child`) to every part instead of importing it. */
-export function createLogger(init: LoggerInit = {}): Logger {
+export function createLogger(init: LoggerInit = {}): pino.Logger {
   const pretty =
     init.pretty === 'auto' || init.pretty === undefined ? process.stderr.isTTY === true : init.pretty;
   const options: pino.LoggerOptions = {

@@ -1,9 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
+import type { Logger } from '../../core/index.js';
 import { dashboardHtml } from './dashboard.js';
 import { StatusServerError } from './errors.js';
-import type { Logger } from './logger.js';
 import type { SwarmdMetrics } from './metrics.js';
 import type { StatusSource } from './status.js';
 

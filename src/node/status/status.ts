@@ -1,7 +1,5 @@
 import { z } from 'zod';
-
-/** Where the daemon is in the round cycle; `stalled` means the round cannot finish without help. */
-export const ROUND_PHASES = ['idle', 'training', 'collecting', 'committing', 'applying', 'stalled'] as const;
+import { ROUND_PHASES } from '../../swarm/index.js';
 
 const msSchema = z.number().int().nonnegative();
 
@@ -62,7 +60,6 @@ export const statusSnapshotSchema = z.object({
   dataDirBytes: z.number().int().nonnegative().nullable().optional(),
 });
 
-export type RoundPhase = (typeof ROUND_PHASES)[number];
 export type MemberStatus = z.infer<typeof memberStatusSchema>;
 export type LastCommit = z.infer<typeof lastCommitSchema>;
 export type RoundHistoryEntry = z.infer<typeof roundHistoryEntrySchema>;

@@ -1,3 +1,4 @@
+import type { Logger } from '../../core/index.js';
 import { MAX_DIRECT_PAYLOAD_BYTES } from './direct.js';
 import type { SwarmHost, SwarmTopic } from './host.js';
 import { topicName } from './host.js';
@@ -18,13 +19,8 @@ import {
  * message, and direct fetch requests/responses as plain wire messages (the stream is already inside the
  * PSK and noise). Whatever fails to open or decode is counted as a drop by reason and never thrown.
  */
-/** The swarm's logger: structured fields first (pino's shape). */
-export interface PeerLog {
-  debug(o: object, msg?: string): void;
-  info(o: object, msg?: string): void;
-  warn(o: object, msg?: string): void;
-  error(o: object, msg?: string): void;
-}
+/** The swarm's logger: core's Logger (pino's shape, structured fields first). */
+export type PeerLog = Logger;
 
 /** Where bytes went: the two gossip topics or the direct fetch protocol. */
 export type TrafficChannel = 'control' | 'updates' | 'direct';

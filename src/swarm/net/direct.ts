@@ -8,6 +8,7 @@ import { Uint8ArrayList } from 'uint8arraylist';
 import { peerIdFromString } from '@libp2p/peer-id';
 import type { IncomingStreamData, Libp2p, Stream } from '@libp2p/interface';
 import { SwarmdError } from '../../core/errors.js';
+import type { Logger } from '../../core/index.js';
 
 /** Largest request or response payload. */
 export const MAX_DIRECT_PAYLOAD_BYTES = 8 * 1024 * 1024;
@@ -24,10 +25,7 @@ export class DirectRequestError extends SwarmdError {}
 export type DirectHandler = (request: Uint8Array, fromPeerId: string) => Promise<Uint8Array>;
 
 /** The slice of a pino logger the swarm uses (structured fields first). */
-export interface SwarmLog {
-  debug(fields: object, msg: string): void;
-  warn(fields: object, msg: string): void;
-}
+export type SwarmLog = Pick<Logger, 'debug' | 'warn'>;
 
 export interface DirectComponents {
   node: Pick<Libp2p, 'handle' | 'unhandle' | 'dialProtocol'>;

@@ -19,6 +19,7 @@ export const MAX_CHUNK_BYTES = 1024 * 1024;
 export const MAX_GOSSIP_CHUNKS = 1;
 /** A gossip message: one chunk plus envelope overhead. Direct responses (a log) may pass a larger limit. */
 export const MAX_GOSSIP_MESSAGE_BYTES = MAX_CHUNK_BYTES + 64 * 1024;
+/** Where a peer is in the round cycle; `stalled` means the round cannot finish without help. */
 export const ROUND_PHASES = ['idle', 'training', 'collecting', 'committing', 'applying', 'stalled'] as const;
 export type RoundPhase = (typeof ROUND_PHASES)[number];
 

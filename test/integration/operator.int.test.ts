@@ -9,8 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKEND_ORDER, splitSubset } from '../../src/models/index.js';
 import { launchSite, type LaunchedSite } from '../../src/node/index.js';
 import { statusSnapshotSchema, type StatusSnapshot } from '../../src/node/status/index.js';
-import { CHROMIUM, countColourPixels, hasChromium, launchChromium } from '../helpers/chromium.js';
-import { hasPrometheus, PROMETHEUS, startPrometheus, type RunningPrometheus } from '../helpers/prometheus.js';
+import { chromiumMissing, countColourPixels, launchChromium } from '../helpers/chromium.js';
+import { prometheusMissing, startPrometheus, type RunningPrometheus } from '../helpers/prometheus.js';
+import { skipIfMissing } from '../helpers/skip.js';
 import { waitFor } from '../helpers/wait.js';
 import { CLASSES, createSwarmSetup, explainFailure, type SwarmSetup } from './swarm-setup.js';
 
@@ -22,13 +23,6 @@ const VAL_FRACTION = 0.15; // the site config's training.valFraction default
 const SPLIT_SEED = 42; // the site config's training.seed default
 const CLI = fileURLToPath(new URL('../../dist/src/cli.js', import.meta.url));
 const run = promisify(execFile);
-
-if (!hasPrometheus)
-  console.warn(
-    `skipping the operator Prometheus check: ${PROMETHEUS} is absent (apt-get install prometheus)`,
-  );
-if (!hasChromium)
-  console.warn(`skipping the operator dashboard check: ${CHROMIUM} is absent (apt-get install chromium)`);
 
 describe('an operator watching a finished three-site swarm', () => {
   let setup: SwarmSetup;
@@ -187,7 +181,8 @@ describe('an operator watching a finished three-site swarm', () => {
     expect(still(statusSnapshotSchema.parse(JSON.parse(json.stdout)))).toEqual(still(after));
   });
 
-  it.skipIf(!hasPrometheus)('is scraped by a real Prometheus: rounds, peers, target up', async () => {
+  it('is scraped by a real Prometheus: rounds, peers, target up', async (ctx) => {
+    skipIfMissing(ctx, prometheusMissing);
     const a = site('site-a');
     const s = await status('site-a');
     prometheus = await startPrometheus({ target: new URL(a.statusUrl).host });
@@ -218,46 +213,44 @@ describe('an operator watching a finished three-site swarm', () => {
     });
   });
 
-  it.skipIf(!hasChromium)(
-    'draws the real curves and members on the dashboard, with no stall banner',
-    async () => {
-      browser = await launchChromium();
-      const page: Page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(e.message));
-      const s = await status('site-a');
-      await page.goto(`${site('site-a').statusUrl}/`);
-      await page.waitForFunction(() => document.documentElement.dataset.state === 'ok', undefined, {
-        timeout: 15_000,
-      });
-      expect(await page.getAttribute('#loss-plot', 'data-points')).toBe(String(ROUNDS));
-      expect(await page.getAttribute('#acc-plot', 'data-points')).toBe(String(2 * ROUNDS));
+  it('draws the real curves and members on the dashboard, with no stall banner', async (ctx) => {
+    skipIfMissing(ctx, chromiumMissing);
+    browser = await launchChromium();
+    const page: Page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    const s = await status('site-a');
+    await page.goto(`${site('site-a').statusUrl}/`);
+    await page.waitForFunction(() => document.documentElement.dataset.state === 'ok', undefined, {
+      timeout: 15_000,
+    });
+    expect(await page.getAttribute('#loss-plot', 'data-points')).toBe(String(ROUNDS));
+    expect(await page.getAttribute('#acc-plot', 'data-points')).toBe(String(2 * ROUNDS));
 
-      const loss = await countColourPixels(page, 'loss-plot');
-      const acc = await countColourPixels(page, 'acc-plot');
-      expect(loss.trainLoss).toBeGreaterThan(400);
-      // Merged is drawn over validation; where the two accuracies coincide only its line shows whole.
-      expect(acc.mergedAccuracy).toBeGreaterThan(300);
-      expect(acc.valAccuracy).toBeGreaterThan(0);
-      expect(loss.valAccuracy + loss.mergedAccuracy).toBeLessThan(20);
+    const loss = await countColourPixels(page, 'loss-plot');
+    const acc = await countColourPixels(page, 'acc-plot');
+    expect(loss.trainLoss).toBeGreaterThan(400);
+    // Merged is drawn over validation; where the two accuracies coincide only its line shows whole.
+    expect(acc.mergedAccuracy).toBeGreaterThan(300);
+    expect(acc.valAccuracy).toBeGreaterThan(0);
+    expect(loss.valAccuracy + loss.mergedAccuracy).toBeLessThan(20);
 
-      expect(await page.textContent('#members-count')).toBe('(3 of 3 live)');
-      const rows = await page.$$eval('#members tr', (trs) => trs.slice(1).map((tr) => tr.textContent ?? ''));
-      expect(rows).toHaveLength(3);
-      for (const r of rows) expect(r).toMatch(/yes(-|\d+s ago)$/); // site-a is directly connected to both
-      for (const n of setup.names) expect(rows.filter((r) => r.includes(site(n).peerId))).toHaveLength(1);
-      expect(rows.filter((r) => r.includes(`${site('site-a').peerId} (self)`))).toHaveLength(1);
-      expect(await page.textContent('#commit')).toContain(`Round ${ROUNDS}`);
-      expect(await page.textContent('#commit')).toContain(s.lastCommit!.hash);
-      expect(await page.isVisible('#stall')).toBe(false);
-      expect(await page.isVisible('#error')).toBe(false);
+    expect(await page.textContent('#members-count')).toBe('(3 of 3 live)');
+    const rows = await page.$$eval('#members tr', (trs) => trs.slice(1).map((tr) => tr.textContent ?? ''));
+    expect(rows).toHaveLength(3);
+    for (const r of rows) expect(r).toMatch(/yes(-|\d+s ago)$/); // site-a is directly connected to both
+    for (const n of setup.names) expect(rows.filter((r) => r.includes(site(n).peerId))).toHaveLength(1);
+    expect(rows.filter((r) => r.includes(`${site('site-a').peerId} (self)`))).toHaveLength(1);
+    expect(await page.textContent('#commit')).toContain(`Round ${ROUNDS}`);
+    expect(await page.textContent('#commit')).toContain(s.lastCommit!.hash);
+    expect(await page.isVisible('#stall')).toBe(false);
+    expect(await page.isVisible('#error')).toBe(false);
 
-      const dir =
-        process.env.SWARMD_UPDATE_SCREENSHOT === '1' ? 'docs' : await mkdtemp(join(tmpdir(), 'swarmd-dash-'));
-      await page.screenshot({ path: join(dir, 'dashboard.png'), fullPage: true });
-      if (dir !== 'docs') await rm(dir, { recursive: true, force: true });
-      await page.close();
-      expect(errors, 'script errors in the page').toEqual([]);
-    },
-  );
+    const dir =
+      process.env.SWARMD_UPDATE_SCREENSHOT === '1' ? 'docs' : await mkdtemp(join(tmpdir(), 'swarmd-dash-'));
+    await page.screenshot({ path: join(dir, 'dashboard.png'), fullPage: true });
+    if (dir !== 'docs') await rm(dir, { recursive: true, force: true });
+    await page.close();
+    expect(errors, 'script errors in the page').toEqual([]);
+  });
 });

@@ -1,24 +1,23 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   createMetrics,
   createStatusServer,
   type StatusServer,
   type SwarmdMetrics,
 } from '../../src/node/status/index.js';
-import { hasPrometheus, PROMETHEUS, startPrometheus, type RunningPrometheus } from '../helpers/prometheus.js';
+import { prometheusMissing, startPrometheus, type RunningPrometheus } from '../helpers/prometheus.js';
+import { skipIfMissing } from '../helpers/skip.js';
 import { waitFor } from '../helpers/wait.js';
 
 const TOKEN = 'scrape-token';
-if (!hasPrometheus)
-  console.warn(`skipping the Prometheus scrape test: ${PROMETHEUS} is absent (apt-get install prometheus)`);
-
-describe.skipIf(!hasPrometheus)('real Prometheus scraping /metrics', () => {
+describe('real Prometheus scraping /metrics', () => {
   let metrics: SwarmdMetrics;
   let server: StatusServer;
   let prometheus: RunningPrometheus | undefined;
   const queryValue = (expr: string) => prometheus!.queryValue(expr);
 
   beforeAll(async () => {
+    if (prometheusMissing !== undefined) return;
     metrics = createMetrics();
     metrics.roundsCommitted.inc(7);
     metrics.bytesSent.inc({ topic: 'updates' }, 4096);
@@ -32,6 +31,7 @@ describe.skipIf(!hasPrometheus)('real Prometheus scraping /metrics', () => {
     prometheus = await startPrometheus({ target, token: TOKEN });
   });
 
+  beforeEach((ctx) => skipIfMissing(ctx, prometheusMissing));
   afterAll(async () => {
     await prometheus?.stop();
     await server?.stop();
