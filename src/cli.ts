@@ -4,7 +4,14 @@ import './core/polyfill.js';
 import { Command, Option } from 'commander';
 import { SwarmdError } from './core/index.js';
 import { generateModelKey, writeKeyFile } from './inr/index.js';
-import { parseBackendPreference, selectBackend, type BackendInfo, type EpochInfo } from './models/index.js';
+import {
+  describeSuspectColumns,
+  parseBackendPreference,
+  parseFeatureTransform,
+  selectBackend,
+  type BackendInfo,
+  type EpochInfo,
+} from './models/index.js';
 import {
   createLogger,
   fetchStatus,
@@ -60,9 +67,15 @@ csvOptions(
   .option('--batch-size <n>', 'batch size', Number, 32)
   .option('--lr <x>', 'Adam learning rate', Number, 1e-3)
   .option('--patience <n>', 'early stopping patience on validation loss', Number, 10)
-  .option('--test-fraction <f>', 'held-out test fraction', Number, 0.2)
+  .option(
+    '--test-fraction <f>',
+    'held-out test fraction (0: train on every row but the validation split)',
+    Number,
+    0,
+  )
   .option('--val-fraction <f>', 'validation fraction carved from training rows', Number, 0.15)
   .option('--seed <n>', 'seed for splits, init and dropout', Number, 42)
+  .option('--transform <name>', 'value transform before standardisation: none or log1p (counts)', 'none')
   .addOption(backendOption())
   .action(async (o) => {
     const backend = await reportBackend(o.backend);
@@ -75,6 +88,7 @@ csvOptions(
       keyPath: o.key,
       outPath: o.out,
       csv: { label: o.label, id: o.id, ignore: ignore.filter((c) => !keep.includes(c)), keep },
+      transform: parseFeatureTransform(o.transform, '--transform'),
       split: { testFraction: o.testFraction, valFraction: o.valFraction, seed: o.seed, groupColumn: o.group },
       model: { arch: o.arch, seed: o.seed, ...(inr ? { inr: stripUndefined(inr) } : {}) },
       train: {
@@ -86,13 +100,25 @@ csvOptions(
       },
       backend: backend.name,
       onEpoch: progress,
+      onPrepared: ({ samples: n, suspectColumns }) => {
+        if (suspectColumns.length > 0)
+          console.error(
+            `warning: ${describeSuspectColumns(suspectColumns)} look like sample metadata, not measurements, ` +
+              `and are used as features: pass --ignore ${suspectColumns.map((c) => c.column).join(',')} if so`,
+          );
+        console.error(
+          `training on ${n.train} rows, validating on ${n.val}` +
+            (n.test > 0 ? `, holding out ${n.test} for the test` : ' (no held-out test: --test-fraction 0)'),
+        );
+      },
     });
-    if (progress) process.stderr.write('\n');
+    if (process.stderr.isTTY) process.stderr.write('\n');
     console.log(
       `checkpoint ${res.checkpointId} written to ${o.out} (best epoch ${res.bestEpoch} of ${res.epochs}; ` +
         `train/val/test rows ${res.samples.train}/${res.samples.val}/${res.samples.test})`,
     );
-    console.log(`held-out test: ${formatScores(res.test)}`);
+    console.log(`validation: ${formatScores(res.val)}`);
+    if (res.test) console.log(`held-out test: ${formatScores(res.test)}`);
   });
 
 csvOptions(
@@ -213,14 +239,16 @@ async function reportBackend(pref: string): Promise<BackendInfo> {
   return info;
 }
 
-function createProgress(): ((e: EpochInfo) => void) | undefined {
-  if (!process.stderr.isTTY) return undefined;
+/** A redrawn bar on a terminal; one line per epoch otherwise (logs, CI). */
+function createProgress(): (e: EpochInfo) => void {
   return (e) => {
+    const val = e.valAccuracy === null ? '' : ` val acc ${(e.valAccuracy * 100).toFixed(1)}%`;
+    const line = `epoch ${e.epoch}/${e.epochs} loss ${e.loss.toFixed(4)}${val}`;
+    if (!process.stderr.isTTY) return console.error(line);
     const width = 30;
     const done = Math.round((e.epoch / e.epochs) * width);
     const bar = '#'.repeat(done) + '.'.repeat(width - done);
-    const val = e.valAccuracy === null ? '' : ` val acc ${(e.valAccuracy * 100).toFixed(1)}%`;
-    process.stderr.write(`\r[${bar}] epoch ${e.epoch}/${e.epochs} loss ${e.loss.toFixed(4)}${val}   `);
+    process.stderr.write(`\r[${bar}] ${line}   `);
   };
 }
 

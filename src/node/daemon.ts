@@ -1,10 +1,13 @@
 import { decodeTensors, InputError } from '../core/index.js';
 import { assertKeyMatches, loadKeyFile } from '../inr/index.js';
 import {
+  describeSuspectColumns,
   parseBackendPreference,
   parseModelConfig,
   selectBackend,
   standardizerFromJSON,
+  type FeatureTransform,
+  type Standardizer,
 } from '../models/index.js';
 import { createRoundLog, openStore, type RoundLog as StoredLog, type Store } from '../storage/index.js';
 import {
@@ -95,7 +98,8 @@ async function build(
   if (!swarm.members.some((m) => m.peerId === self)) {
     throw new InputError(
       'NOT_A_MEMBER',
-      `this site's peer id ${self} is not in ${site.swarmConfig}'s members: add it there`,
+      `this site's peer id ${self} is not in ${site.swarmConfig}'s members: run ` +
+        `\`swarmd init --config <this site's config> --add-to-swarm\` (or add it there by hand)`,
     );
   }
   const key = await loadKeyFile(site.keyFile);
@@ -103,7 +107,17 @@ async function build(
   if (pinned) assertKeyMatches(key, pinned, `this site's database ${site.dataDir}`);
   else await store.putMeta('key-fingerprint', key.fingerprint);
   const psk = await readPskFile(swarm.pskFile);
-  const data = await loadSiteData(site, swarm.model.classNames);
+  const data = await loadSiteData(site, {
+    classNames: swarm.model.classNames,
+    transform: swarm.preprocess.transform,
+    swarmConfigPath: site.swarmConfig,
+  });
+  if (data.suspectColumns.length > 0)
+    log.warn(
+      { columns: data.suspectColumns.map((c) => c.column) },
+      `${describeSuspectColumns(data.suspectColumns)} look like sample metadata, not measurements, and are ` +
+        `used as features: list them under data.ignore in the site config (like --ignore) if so`,
+    );
   const model = parseModelConfig({
     ...swarm.model,
     inr: swarm.model.inr === undefined ? {} : swarm.model.inr,
@@ -114,6 +128,7 @@ async function build(
   const members = swarm.members.map((m) => m.peerId);
   const roundLog = createRoundLog(store, { decode: commitDecoder(swarm.swarmId, members) });
   const resume = await resumePoint(store, roundLog);
+  assertSameTransform(resume.standardizer, swarm.preprocess.transform, site.swarmConfig);
   const history = new RoundHistory((await store.getMeta<RoundHistoryEntry[]>('history')) ?? []);
   const work = new SiteWork({
     data,
@@ -122,6 +137,7 @@ async function build(
     training: site.training,
     backend: backend.name,
     standardizer: resume.standardizer,
+    transform: swarm.preprocess.transform,
     onTrained: (round, m) => history.trained(round, m),
   });
   stack.push(() => work.dispose());
@@ -228,6 +244,16 @@ function commitDecoder(swarmId: string, members: string[]) {
     const { round, prevHash } = signed.commit;
     return { round, prevHash, hash: commitHash(signed.commit) };
   };
+}
+
+/** A database trained under one transform cannot continue under another: the weights assume the first. */
+function assertSameTransform(s: Standardizer | null, transform: FeatureTransform, swarmPath: string): void {
+  if (s === null || s.transform === transform) return;
+  throw new InputError(
+    'TRANSFORM_CHANGED',
+    `this site's database was trained with preprocess.transform ${s.transform}, but ${swarmPath} now says ` +
+      `${transform}: restore the setting, or start a new swarm (new dataDir at every site)`,
+  );
 }
 
 /** The config as printed at start: paths and numbers, never the token. */

@@ -6,6 +6,7 @@ import {
   alignColumns,
   applyStandardizer,
   argmaxRows,
+  assertTransformable,
   buildModel,
   loadCsv,
   parseModelConfig,
@@ -13,11 +14,14 @@ import {
   score,
   standardizerFromJSON,
   standardizerToJSON,
+  suspectIdColumns,
   type CsvOptions,
   type EpochInfo,
+  type FeatureTransform,
   type ModelConfigInput,
   type Scores,
   type SplitOptions,
+  type SuspectColumn,
   type TrainOptions,
 } from '../models/index.js';
 import { openCheckpoint, openStore, type Checkpoint } from '../storage/index.js';
@@ -29,31 +33,46 @@ export interface TrainLocalOptions {
   outPath: string;
   csv: CsvOptions;
   split: SplitOptions;
+  /** Applied to every value before standardisation; recorded in the checkpoint. Default none. */
+  transform?: FeatureTransform;
   model: Partial<ModelConfigInput>;
   train: Omit<TrainOptions, 'onEpoch'>;
   backend: string;
   onEpoch?: (info: EpochInfo) => void;
+  /** Called once the rows are split, before training starts. */
+  onPrepared?: (info: { samples: SplitSizes; suspectColumns: SuspectColumn[] }) => void;
+}
+
+export interface SplitSizes {
+  train: number;
+  val: number;
+  test: number;
 }
 
 export interface TrainLocalResult {
   checkpointId: string;
-  test: Scores;
+  /** Scores on the held-out test rows; null when none were held out (`testFraction` 0). */
+  test: Scores | null;
   val: Scores;
   epochs: number;
   bestEpoch: number;
-  samples: { train: number; val: number; test: number };
+  samples: SplitSizes;
 }
 
 /** `swarmd train`: one site, its own data, a checkpoint in LevelDB. */
 export async function trainLocal(o: TrainLocalOptions): Promise<TrainLocalResult> {
   const key = await loadKeyFile(o.keyPath);
   const ds = await loadCsv(o.dataPath, o.csv);
-  const data = prepareData(ds, o.split);
+  const transform = o.transform ?? 'none';
+  assertTransformable(ds, transform, o.dataPath);
+  const data = prepareData(ds, o.split, transform);
+  const samples = { train: data.train.rows, val: data.val.rows, test: data.test.rows };
+  o.onPrepared?.({ samples, suspectColumns: suspectIdColumns(ds) });
   const config = parseModelConfig({ ...o.model, inputDim: ds.cols, numClasses: ds.classNames.length });
   const trainer = new TfjsTrainer(buildModel(config, { kind: 'key', key }), config.numClasses);
   try {
     const fit = await trainer.fit(data.train, data.val, { ...o.train, onEpoch: o.onEpoch });
-    const test = await score(trainer, data.test);
+    const test = data.test.rows > 0 ? await score(trainer, data.test) : null;
     const val = await score(trainer, data.val);
     const tensors = await trainer.getWeights();
     const id = `local-${new Date().toISOString().replace(/[-:.]/g, '')}`;
@@ -70,7 +89,11 @@ export async function trainLocal(o: TrainLocalOptions): Promise<TrainLocalResult
         tensors: [...tensors].map(([name, t]) => ({ name, shape: t.shape, byteLength: t.data.byteLength })),
         preprocessing: standardizerToJSON(data.standardizer),
         classNames: ds.classNames,
-        metrics: { ...prefixed('test', test), ...prefixed('val', val), bestEpoch: fit.bestEpoch },
+        metrics: {
+          ...(test ? prefixed('test', test) : {}),
+          ...prefixed('val', val),
+          bestEpoch: fit.bestEpoch,
+        },
         dataHash: ds.sourceHash,
         dataFile: basename(o.dataPath),
         backend: o.backend,
@@ -83,7 +106,6 @@ export async function trainLocal(o: TrainLocalOptions): Promise<TrainLocalResult
     } finally {
       await store.close();
     }
-    const samples = { train: data.train.rows, val: data.val.rows, test: data.test.rows };
     return { checkpointId: id, test, val, epochs: fit.history.length, bestEpoch: fit.bestEpoch, samples };
   } finally {
     trainer.dispose();
@@ -126,6 +148,7 @@ export async function inferOffline(o: InferOptions): Promise<InferResult> {
   const classNames = cp.manifest.classNames as string[];
   const standardizer = standardizerFromJSON(cp.manifest.preprocessing);
   const ds = await loadCsv(o.inputPath, { ...o.csv, labelOptional: true, classNames });
+  assertTransformable(ds, standardizer.transform, o.inputPath);
   const x = applyStandardizer(
     standardizer,
     alignColumns(standardizer, ds),
