@@ -21,6 +21,7 @@ import {
   runDemo,
   startDaemon,
   trainLocal,
+  writeClassNames,
 } from './node/index.js';
 
 const program = new Command('swarmd')
@@ -157,20 +158,41 @@ program
   .description("create a site's database and peer identity (and, for a new swarm, its key file and PSK)")
   .requiredOption('--config <file>', 'site config (YAML); see configs/')
   .option('--new-key', "also write a new model key file at the config's keyFile")
-  .option('--new-psk <file>', 'also write a new swarm PSK file here')
+  .option(
+    '--new-psk [file]',
+    "also write a new swarm PSK: at the swarm config's pskFile, or at [file] (relative to the working directory)",
+  )
   .option('--add-to-swarm', "add this site's peer id to the swarm config's members")
-  .action(async (o: { config: string; newKey?: boolean; newPsk?: string; addToSwarm?: boolean }) => {
-    const r = await initSite({
-      configPath: o.config,
-      newKey: o.newKey,
-      newPsk: o.newPsk,
-      addToSwarm: o.addToSwarm,
-    });
-    for (const f of r.wrote)
-      console.log(`wrote ${f} (mode 0600): copy it to every site over a secure channel`);
-    console.log(`site ${r.site}: ${r.created ? 'created' : 'already initialised'} ${r.dataDir}`);
+  .action(
+    async (o: { config: string; newKey?: boolean; newPsk?: string | boolean; addToSwarm?: boolean }) => {
+      const r = await initSite({
+        configPath: o.config,
+        newKey: o.newKey,
+        newPsk: o.newPsk,
+        addToSwarm: o.addToSwarm,
+      });
+      for (const f of r.wrote)
+        console.log(`wrote ${f} (mode 0600): copy it to every site over a secure channel`);
+      console.log(`site ${r.site}: ${r.created ? 'created' : 'already initialised'} ${r.dataDir}`);
+      console.log(
+        `peer id ${r.peerId}${o.addToSwarm ? ' (added to the swarm config)' : ' — list it in the swarm config members'}`,
+      );
+    },
+  );
+
+program
+  .command('classes')
+  .description(
+    "write the data's classes into the swarm config's model.classNames (existing ones keep their order)",
+  )
+  .requiredOption('--data <csv>', "a CSV (or CSV.gz) with the label column, e.g. the first site's data")
+  .requiredOption('--config <file>', 'swarm config (YAML) to update in place')
+  .option('--label <column>', 'label column', 'label')
+  .action(async (o: { data: string; config: string; label: string }) => {
+    const r = await writeClassNames({ swarmConfigPath: o.config, dataPath: o.data, label: o.label });
     console.log(
-      `peer id ${r.peerId}${o.addToSwarm ? ' (added to the swarm config)' : ' — list it in the swarm config members'}`,
+      `model.classNames in ${o.config}: ${r.classNames.join(', ')} ` +
+        `(${r.added.length === 0 ? 'unchanged' : `added ${r.added.length}`}); copy the file to every site`,
     );
   });
 

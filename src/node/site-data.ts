@@ -39,7 +39,9 @@ export async function loadSiteData(c: SiteConfig, shared: SharedDataSettings): P
     keep,
     classNames,
   }).catch((err: unknown) => {
-    throw err instanceof CsvError && err.code === 'CSV_UNKNOWN_CLASS' ? unknownClass(err, shared) : err;
+    throw err instanceof CsvError && err.code === 'CSV_UNKNOWN_CLASS'
+      ? unknownClass(err, shared, c.data.path)
+      : err;
   });
   assertTransformable(ds, transform, c.data.path);
   const rows = c.data.rowsFile ? await selectRows(ds, c.data.rowsFile) : ds.ids.map((_, i) => i);
@@ -48,12 +50,12 @@ export async function loadSiteData(c: SiteConfig, shared: SharedDataSettings): P
   return { ds, train, val, suspectColumns: suspectIdColumns(ds) };
 }
 
-function unknownClass(err: CsvError, shared: SharedDataSettings): InputError {
+function unknownClass(err: CsvError, shared: SharedDataSettings, dataPath: string): InputError {
   return new InputError(
     'UNKNOWN_CLASS',
     `${err.message}. Every class of every site must be listed in model.classNames of ` +
       `${shared.swarmConfigPath} (identically at all sites): add it there, or write the list from the data ` +
-      `with \`swarmd classes --data <csv> --config ${shared.swarmConfigPath}\``,
+      `with \`swarmd classes --data ${dataPath} --config ${shared.swarmConfigPath}\``,
     { cause: err },
   );
 }
