@@ -198,7 +198,15 @@ async function build(
     host: site.http.host,
     port: site.http.port,
     token: site.http.token,
-    source: statusSource({ peer, host, backend: backend.name, swarmId: swarm.swarmId, history }),
+    source: statusSource({
+      peer,
+      host,
+      backend: backend.name,
+      swarmId: swarm.swarmId,
+      history,
+      names: memberNames(swarm),
+      rounds: swarm.rounds,
+    }),
     metrics,
     log,
   });
@@ -256,7 +264,15 @@ function assertSameTransform(s: Standardizer | null, transform: FeatureTransform
   );
 }
 
-/** The config as printed at start: paths and numbers, never the token. */
+function memberNames(swarm: SwarmConfig): Map<string, string> {
+  return new Map(swarm.members.flatMap((m) => (m.name === null ? [] : [[m.peerId, m.name] as const])));
+}
+
+/**
+ * The config as printed at start: paths and numbers, never the token. The token is left out, not replaced:
+ * the logger would print any `token` field as "[redacted]", even one saying it is unset.
+ */
 function effectiveConfig(site: SiteConfig) {
-  return { ...site, http: { ...site.http, token: site.http.token ? '(set)' : '(none)' } };
+  const { token, ...http } = site.http;
+  return { ...site, http: { ...http, auth: token === undefined ? 'none' : 'bearer token' } };
 }

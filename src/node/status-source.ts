@@ -64,6 +64,9 @@ export function statusSource(o: {
   backend: string;
   swarmId: string;
   history: RoundHistory;
+  /** Peer id → name, from the swarm config's members (the swarm peer knows ids only). */
+  names: ReadonlyMap<string, string>;
+  rounds: number | null;
 }): StatusSource {
   const startedAtMs = Date.now();
   return {
@@ -74,10 +77,12 @@ export function statusSource(o: {
         listenAddrs: o.host.addrs(),
         backend: o.backend,
         swarmId: o.swarmId,
-        members: s.members,
+        members: s.members.map((m) => ({ ...m, name: o.names.get(m.peerId) ?? null })),
         membersLive: s.members.filter((m) => m.self || m.connected).length,
         membersTotal: s.members.length,
         round: s.round,
+        roundsTotal: o.rounds,
+        finishedAfterRound: finishedAfter(o.rounds, s.lastCommit),
         phase: s.phase,
         aggregator: s.aggregator,
         lastCommit: s.lastCommit,
@@ -90,6 +95,10 @@ export function statusSource(o: {
       };
     },
   };
+}
+
+function finishedAfter(rounds: number | null, last: { round: number } | null): number | null {
+  return rounds !== null && last !== null && last.round >= rounds ? last.round : null;
 }
 
 /** Turns the swarm peer's events into Prometheus metrics. */
