@@ -49,6 +49,7 @@ export async function readSwarmDocument(path: string): Promise<Document> {
 
 export async function writeDocument(path: string, doc: Document): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, doc.toString());
+  // lineWidth 0: a long class list stays on one line instead of a folded flow sequence.
+  await writeFile(tmp, doc.toString({ lineWidth: 0 }));
   await rename(tmp, path);
 }
