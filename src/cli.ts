@@ -24,6 +24,8 @@ import {
   writeClassNames,
 } from './node/index.js';
 
+type InitFlags = { config: string; newKey?: boolean; newPsk?: string | boolean; addToSwarm?: boolean };
+
 const program = new Command('swarmd')
   .description('Decentralized swarm-learning peer with key-locked (INFL) models')
   .version('0.1.0')
@@ -163,22 +165,20 @@ program
     "also write a new swarm PSK: at the swarm config's pskFile, or at [file] (relative to the working directory)",
   )
   .option('--add-to-swarm', "add this site's peer id to the swarm config's members")
-  .action(
-    async (o: { config: string; newKey?: boolean; newPsk?: string | boolean; addToSwarm?: boolean }) => {
-      const r = await initSite({
-        configPath: o.config,
-        newKey: o.newKey,
-        newPsk: o.newPsk,
-        addToSwarm: o.addToSwarm,
-      });
-      for (const f of r.wrote)
-        console.log(`wrote ${f} (mode 0600): copy it to every site over a secure channel`);
-      console.log(`site ${r.site}: ${r.created ? 'created' : 'already initialised'} ${r.dataDir}`);
-      console.log(
-        `peer id ${r.peerId}${o.addToSwarm ? ' (added to the swarm config)' : ' — list it in the swarm config members'}`,
-      );
-    },
-  );
+  .action(async (o: InitFlags) => {
+    const r = await initSite({
+      configPath: o.config,
+      newKey: o.newKey,
+      newPsk: o.newPsk,
+      addToSwarm: o.addToSwarm,
+    });
+    for (const f of r.wrote)
+      console.log(`wrote ${f} (mode 0600): copy it to every site over a secure channel`);
+    console.log(`site ${r.site}: ${r.created ? 'created' : 'already initialised'} ${r.dataDir}`);
+    console.log(
+      `peer id ${r.peerId}${o.addToSwarm ? ' (added to the swarm config)' : ' — list it in the swarm config members'}`,
+    );
+  });
 
 program
   .command('classes')

@@ -110,7 +110,16 @@ describe('a new consortium on the Khan data set', () => {
   });
 
   it('runs its rounds and shows member names, accuracy and "finished after round 2" in status', async () => {
-    daemon = await startDaemon({ configPath: sitePath(), logger });
+    const lines: string[] = [];
+    const destination = { write: (line: string) => void lines.push(line) };
+    daemon = await startDaemon({
+      configPath: sitePath(),
+      logger: createLogger({ pretty: false, destination }),
+    });
+    // No http.token in the site config: the effective config says so, not "[redacted]".
+    const effective = lines.find((l) => l.includes('"effective config"'))!;
+    expect(effective).toContain('"auth":"none"');
+    expect(effective).not.toContain('[redacted]');
     const url = daemon.statusUrl;
     const done = await waitFor(
       async () => {
