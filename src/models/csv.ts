@@ -52,7 +52,14 @@ export async function loadColumnValues(path: string, column: string): Promise<st
       `${path} has no column '${column}' (columns: ${preview(records[0] ?? [])}): pass --label <column>`,
     );
   }
-  return [...new Set(records.slice(1).map((r) => r[idx] ?? '').filter((v) => v.trim() !== ''))].sort();
+  return [
+    ...new Set(
+      records
+        .slice(1)
+        .map((r) => r[idx] ?? '')
+        .filter((v) => v.trim() !== ''),
+    ),
+  ].sort();
 }
 
 async function readCsvBytes(path: string): Promise<Buffer> {
