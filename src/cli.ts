@@ -22,6 +22,8 @@ const DEMO_RANGES = {
   rounds: { min: 1, max: 1000, integer: true },
 } satisfies Record<string, NumberRange>;
 
+type InitFlags = { config: string; newKey?: boolean; newPsk?: string | boolean; addToSwarm?: boolean };
+
 const program = new Command('swarmd')
   .description('Decentralized swarm-learning peer with key-locked (INFL) models')
   .version('0.1.0');
@@ -73,12 +75,19 @@ csvOptions(
   .option('--batch-size <n>', 'batch size', num(R.batchSize), 32)
   .option('--lr <x>', 'Adam learning rate', num(R.learningRate), 1e-3)
   .option('--patience <n>', 'early stopping patience on validation loss', num(R.patience), 10)
-  .option('--test-fraction <f>', 'held-out test fraction', num(R.fraction), 0.2)
+  .option(
+    '--test-fraction <f>',
+    'held-out test fraction (0: train on every row but the validation split)',
+    num(R.testFraction),
+    0,
+  )
   .option('--val-fraction <f>', 'validation fraction carved from training rows', num(R.fraction), 0.15)
   .option('--seed <n>', 'seed for splits, init and dropout', num(R.seed), 42)
+  .option('--transform <name>', 'value transform before standardisation: none or log1p (counts)', 'none')
   .addOption(backendOption())
   .action(async (o) => {
     const { trainLocal } = await node();
+    const { describeSuspectColumns, parseFeatureTransform } = await models();
     const backend = await reportBackend(o.backend);
     const ignore: string[] = o.ignore;
     const keep = o.group ? [o.group] : [];
@@ -89,6 +98,7 @@ csvOptions(
       keyPath: o.key,
       outPath: o.out,
       csv: { label: o.label, id: o.id, ignore: ignore.filter((c) => !keep.includes(c)), keep },
+      transform: parseFeatureTransform(o.transform, '--transform'),
       split: { testFraction: o.testFraction, valFraction: o.valFraction, seed: o.seed, groupColumn: o.group },
       model: { arch: o.arch, seed: o.seed, ...(inr ? { inr: stripUndefined(inr) } : {}) },
       train: {
@@ -100,13 +110,25 @@ csvOptions(
       },
       backend: backend.name,
       onEpoch: progress,
+      onPrepared: ({ samples: n, suspectColumns }) => {
+        if (suspectColumns.length > 0)
+          console.error(
+            `warning: ${describeSuspectColumns(suspectColumns)} look like sample metadata, not measurements, ` +
+              `and are used as features: pass --ignore ${suspectColumns.map((c) => c.column).join(',')} if so`,
+          );
+        console.error(
+          `training on ${n.train} rows, validating on ${n.val}` +
+            (n.test > 0 ? `, holding out ${n.test} for the test` : ' (no held-out test: --test-fraction 0)'),
+        );
+      },
     });
-    if (progress) process.stderr.write('\n');
+    if (process.stderr.isTTY) process.stderr.write('\n');
     console.log(
       `checkpoint ${res.checkpointId} written to ${o.out} (best epoch ${res.bestEpoch} of ${res.epochs}; ` +
         `train/val/test rows ${res.samples.train}/${res.samples.val}/${res.samples.test})`,
     );
-    console.log(`held-out test: ${formatScores(res.test)}`);
+    console.log(`validation: ${formatScores(res.val)}`);
+    if (res.test) console.log(`held-out test: ${formatScores(res.test)}`);
   });
 
 csvOptions(
@@ -150,9 +172,12 @@ program
   .description("create a site's database and peer identity (and, for a new swarm, its key file and PSK)")
   .requiredOption('--config <file>', 'site config (YAML); see configs/')
   .option('--new-key', "also write a new model key file at the config's keyFile")
-  .option('--new-psk <file>', 'also write a new swarm PSK file here')
+  .option(
+    '--new-psk [file]',
+    "also write a new swarm PSK: at the swarm config's pskFile, or at [file] (relative to the working directory)",
+  )
   .option('--add-to-swarm', "add this site's peer id to the swarm config's members")
-  .action(async (o: { config: string; newKey?: boolean; newPsk?: string; addToSwarm?: boolean }) => {
+  .action(async (o: InitFlags) => {
     const { initSite } = await node();
     const r = await initSite({
       configPath: o.config,
@@ -177,6 +202,23 @@ program
   .action(async (o: { db?: string; checkpoint?: string; key: string }) => {
     console.log(
       await (await node()).migrateCheckpoints({ db: o.db, checkpoint: o.checkpoint, keyPath: o.key }),
+    );
+  });
+
+program
+  .command('classes')
+  .description(
+    "write the data's classes into the swarm config's model.classNames (existing ones keep their order)",
+  )
+  .requiredOption('--data <csv>', "a CSV (or CSV.gz) with the label column, e.g. the first site's data")
+  .requiredOption('--config <file>', 'swarm config (YAML) to update in place')
+  .option('--label <column>', 'label column', 'label')
+  .action(async (o: { data: string; config: string; label: string }) => {
+    const { writeClassNames } = await node();
+    const r = await writeClassNames({ swarmConfigPath: o.config, dataPath: o.data, label: o.label });
+    console.log(
+      `model.classNames in ${o.config}: ${r.classNames.join(', ')} ` +
+        `(${r.added.length === 0 ? 'unchanged' : `added ${r.added.length}`}); copy the file to every site`,
     );
   });
 
@@ -249,14 +291,16 @@ async function reportBackend(pref: string): Promise<BackendInfo> {
   return info;
 }
 
-function createProgress(): ((e: EpochInfo) => void) | undefined {
-  if (!process.stderr.isTTY) return undefined;
+/** A redrawn bar on a terminal; one line per epoch otherwise (logs, CI). */
+function createProgress(): (e: EpochInfo) => void {
   return (e) => {
+    const val = e.valAccuracy === null ? '' : ` val acc ${(e.valAccuracy * 100).toFixed(1)}%`;
+    const line = `epoch ${e.epoch}/${e.epochs} loss ${e.loss.toFixed(4)}${val}`;
+    if (!process.stderr.isTTY) return console.error(line);
     const width = 30;
     const done = Math.round((e.epoch / e.epochs) * width);
     const bar = '#'.repeat(done) + '.'.repeat(width - done);
-    const val = e.valAccuracy === null ? '' : ` val acc ${(e.valAccuracy * 100).toFixed(1)}%`;
-    process.stderr.write(`\r[${bar}] epoch ${e.epoch}/${e.epochs} loss ${e.loss.toFixed(4)}${val}   `);
+    process.stderr.write(`\r[${bar}] ${line}   `);
   };
 }
 

@@ -11,6 +11,8 @@ export const TRAINING_RANGES = {
   patience: { min: 1, max: 10_000, integer: true },
   /** Held-out and validation fractions: both sides of the split must get rows. */
   fraction: { min: 0, max: 1, minExclusive: true, maxExclusive: true },
+  /** A held-out test split is optional: 0 trains on every row but the validation split. */
+  testFraction: { min: 0, max: 1, maxExclusive: true },
   /** The seeds feed a 32-bit generator. */
   seed: { min: 0, max: 2 ** 32 - 1, integer: true },
   /** INRLinear's α (InrConfigSchema's bounds). */

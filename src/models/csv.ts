@@ -62,6 +62,32 @@ export class CsvError extends InputError {}
 const MISSING = new Set(['', 'na', 'nan', 'null', 'none', '?']);
 
 export async function loadCsv(path: string, opts: CsvOptions = {}): Promise<Dataset> {
+  const bytes = await readCsvBytes(path);
+  const ds = parseCsv(bytes.toString('utf8'), opts, path);
+  return { ...ds, sourceHash: createHash('sha256').update(bytes).digest('hex') };
+}
+
+/** The distinct values of one column, sorted as `loadCsv` orders class names; no feature parsing. */
+export async function loadColumnValues(path: string, column: string): Promise<string[]> {
+  const records = splitRecords((await readCsvBytes(path)).toString('utf8'), path);
+  const idx = records[0]?.indexOf(column) ?? -1;
+  if (idx < 0) {
+    throw new CsvError(
+      'CSV_NO_LABEL',
+      `${path} has no column '${column}' (columns: ${preview(records[0] ?? [])}): pass --label <column>`,
+    );
+  }
+  return [
+    ...new Set(
+      records
+        .slice(1)
+        .map((r) => r[idx] ?? '')
+        .filter((v) => v.trim() !== ''),
+    ),
+  ].sort();
+}
+
+async function readCsvBytes(path: string): Promise<Buffer> {
   let raw: Buffer;
   try {
     raw = await readFile(path);
@@ -69,19 +95,12 @@ export async function loadCsv(path: string, opts: CsvOptions = {}): Promise<Data
     const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(err);
     throw new CsvError('CSV_READ', `cannot read data file ${path}: ${why}`);
   }
-  let bytes: Buffer = raw;
-  if (raw[0] === 0x1f && raw[1] === 0x8b) {
-    try {
-      bytes = gunzipSync(raw);
-    } catch {
-      throw new CsvError(
-        'CSV_GZIP',
-        `${path} looks gzip-compressed but does not decompress: is it truncated?`,
-      );
-    }
+  if (raw[0] !== 0x1f || raw[1] !== 0x8b) return raw;
+  try {
+    return gunzipSync(raw);
+  } catch {
+    throw new CsvError('CSV_GZIP', `${path} looks gzip-compressed but does not decompress: is it truncated?`);
   }
-  const ds = parseCsv(bytes.toString('utf8'), opts, path);
-  return { ...ds, sourceHash: createHash('sha256').update(bytes).digest('hex') };
 }
 
 /** Parses CSV text; `source` names the file in errors. */

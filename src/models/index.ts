@@ -9,7 +9,7 @@ export { ModelConfigSchema, InrConfigSchema, parseModelConfig, linearLayerNames 
 export type { ModelConfig, ModelConfigInput, InrConfig } from './config.js';
 export { buildModel, createTrainer } from './build.js';
 export type { InrMode } from './build.js';
-export { CsvError, MAX_FEATURE_MAGNITUDE, loadCsv, parseCsv } from './csv.js';
+export { CsvError, MAX_FEATURE_MAGNITUDE, loadColumnValues, loadCsv, parseCsv } from './csv.js';
 export type { CsvOptions, Dataset, OutOfRangeCell } from './csv.js';
 export { createRng, dirichlet, partitionSites, shuffle, stratifiedSplit } from './split.js';
 export type { PartitionOptions, StratifiedSplitOptions } from './split.js';
@@ -25,6 +25,16 @@ export {
   statsToTensors,
 } from './preprocess.js';
 export type { FeatureStats, Standardizer } from './preprocess.js';
+export {
+  FEATURE_TRANSFORMS,
+  FeatureTransformSchema,
+  assertTransformable,
+  parseFeatureTransform,
+  transformFunction,
+} from './transform.js';
+export type { FeatureTransform } from './transform.js';
+export { describeSuspectColumns, suspectIdColumns } from './id-columns.js';
+export type { SuspectColumn } from './id-columns.js';
 export { accuracy, argmaxRows, binaryAuroc, macroAuroc, macroF1 } from './metrics.js';
 export { TfjsTrainer } from './trainer.js';
 export type { EpochInfo, LabeledData, Trainer, TrainOptions, TrainResult } from './trainer.js';

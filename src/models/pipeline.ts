@@ -9,8 +9,10 @@ import {
 } from './preprocess.js';
 import { stratifiedSplit } from './split.js';
 import type { LabeledData, Trainer } from './trainer.js';
+import type { FeatureTransform } from './transform.js';
 
 export interface SplitOptions {
+  /** Held-out test share; 0 (the CLI's default) trains on every row outside the validation split. */
   testFraction: number;
   valFraction: number;
   seed: number;
@@ -33,10 +35,14 @@ export interface Scores {
 }
 
 /**
- * Held-out test split first, then a validation split carved from the rest (model selection never sees the
- * test rows); standardisation statistics come from the training rows only.
+ * Held-out test split first (only when testFraction > 0), then a validation split carved from the rest
+ * (model selection never sees the test rows); standardisation statistics come from the training rows only.
  */
-export function prepareData(ds: Dataset, opts: SplitOptions): PreparedData {
+export function prepareData(
+  ds: Dataset,
+  opts: SplitOptions,
+  transform: FeatureTransform = 'none',
+): PreparedData {
   const groups = opts.groupColumn ? ds.meta[opts.groupColumn] : undefined;
   if (opts.groupColumn && !groups) {
     throw new InputError(
@@ -44,11 +50,14 @@ export function prepareData(ds: Dataset, opts: SplitOptions): PreparedData {
       `group column '${opts.groupColumn}' was not loaded: pass it with --keep`,
     );
   }
-  const outer = stratifiedSplit(ds.labels, { testFraction: opts.testFraction, seed: opts.seed, groups });
+  const outer =
+    opts.testFraction === 0
+      ? { train: Array.from({ length: ds.rows }, (_, i) => i), test: [] }
+      : stratifiedSplit(ds.labels, { testFraction: opts.testFraction, seed: opts.seed, groups });
   const inner = splitSubset(ds, outer.train, opts.valFraction, opts.seed + 1, groups);
   assertSplitsFilled(ds.rows, { training: inner.train, validation: inner.val, 'held-out test': outer.test });
-  const stats = computeFeatureStats(ds.features, ds.rows, ds.cols, inner.train);
-  const standardizer = standardizerFromStats(stats, ds.featureNames);
+  const stats = computeFeatureStats(ds.features, ds.rows, ds.cols, inner.train, transform);
+  const standardizer = standardizerFromStats(stats, ds.featureNames, transform);
   const take = (idx: number[]) => labeledRows(ds, standardizer, idx);
   return {
     standardizer,

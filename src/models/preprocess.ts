@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { InputError, type NamedTensors } from '../core/index.js';
 import type { Dataset } from './csv.js';
+import { FeatureTransformSchema, transformFunction, type FeatureTransform } from './transform.js';
 
 /**
  * Per-feature sufficient statistics. Sites exchange these (never rows) so the whole swarm standardises
@@ -13,8 +14,12 @@ export interface FeatureStats {
   missing: Float64Array;
 }
 
-/** Mean imputation + z-scoring; what a checkpoint carries so inference repeats the training transform. */
+/**
+ * A named value transform, then mean imputation + z-scoring; what a checkpoint carries so inference repeats
+ * the training transform.
+ */
 export interface Standardizer {
+  transform: FeatureTransform;
   featureNames: string[];
   mean: Float32Array;
   std: Float32Array;
@@ -25,12 +30,14 @@ export function computeFeatureStats(
   rows: number,
   cols: number,
   rowIdx?: number[],
+  transform: FeatureTransform = 'none',
 ): FeatureStats {
   const s = emptyStats(cols);
+  const f = transformFunction(transform);
   const visit = (r: number) => {
     const base = r * cols;
     for (let j = 0; j < cols; j++) {
-      const v = features[base + j];
+      const v = f(features[base + j]);
       if (Number.isNaN(v)) {
         s.missing[j]++;
       } else {
@@ -65,7 +72,11 @@ function emptyStats(cols: number): FeatureStats {
 }
 
 /** Population std; a constant or all-missing feature gets std 1 so it maps to 0 instead of NaN. */
-export function standardizerFromStats(s: FeatureStats, featureNames: string[]): Standardizer {
+export function standardizerFromStats(
+  s: FeatureStats,
+  featureNames: string[],
+  transform: FeatureTransform = 'none',
+): Standardizer {
   const cols = featureNames.length;
   const mean = new Float32Array(cols);
   const std = new Float32Array(cols);
@@ -76,7 +87,7 @@ export function standardizerFromStats(s: FeatureStats, featureNames: string[]): 
     mean[j] = m;
     std[j] = Math.sqrt(variance) > 1e-8 ? Math.sqrt(variance) : 1;
   }
-  return { featureNames, mean, std };
+  return { transform, featureNames, mean, std };
 }
 
 /** Standardised copy of the selected rows (all rows if omitted); missing values become the mean (0). */
@@ -89,9 +100,10 @@ export function applyStandardizer(
 ): Float32Array {
   const idx = rowIdx ?? Array.from({ length: rows }, (_, i) => i);
   const out = new Float32Array(idx.length * cols);
+  const f = transformFunction(s.transform);
   idx.forEach((r, i) => {
     for (let j = 0; j < cols; j++) {
-      const v = features[r * cols + j];
+      const v = f(features[r * cols + j]);
       out[i * cols + j] = Number.isNaN(v) ? 0 : (v - s.mean[j]) / s.std[j];
     }
   });
@@ -121,13 +133,20 @@ export function alignColumns(s: Standardizer, ds: Dataset): Float32Array {
 }
 
 const StandardizerJSON = z.object({
+  // Checkpoints written before transforms existed carry none.
+  transform: FeatureTransformSchema.default('none'),
   featureNames: z.array(z.string()),
   mean: z.array(z.number()),
   std: z.array(z.number().positive()),
 });
 
 export function standardizerToJSON(s: Standardizer): z.infer<typeof StandardizerJSON> {
-  return { featureNames: s.featureNames, mean: Array.from(s.mean), std: Array.from(s.std) };
+  return {
+    transform: s.transform,
+    featureNames: s.featureNames,
+    mean: Array.from(s.mean),
+    std: Array.from(s.std),
+  };
 }
 
 export function standardizerFromJSON(value: unknown): Standardizer {
@@ -140,6 +159,7 @@ export function standardizerFromJSON(value: unknown): Standardizer {
     );
   }
   return {
+    transform: res.data.transform,
     featureNames: res.data.featureNames,
     mean: Float32Array.from(res.data.mean),
     std: Float32Array.from(res.data.std),

@@ -3,7 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { InputError, TRAINING_RANGES, rangeSchema } from '../core/index.js';
-import { InrConfigSchema } from '../models/index.js';
+import { FeatureTransformSchema, InrConfigSchema } from '../models/index.js';
 import { MODEL_MERGE_METHODS } from '../swarm/index.js';
 
 /** One site: where its data, key and database are, how it listens, and how it trains each round. */
@@ -95,6 +95,15 @@ type RobustMergeConfig = z.infer<z.ZodObject<typeof RobustMergeKeys>> & {
   minPeers: number;
 };
 
+const PeerIdSchema = z.string().min(46, 'a libp2p peer id (12D3Koo…, printed by swarmd init)');
+
+/** A member: `{name, peerId}` (name shown in status), or a plain peer id string as older configs have it. */
+const MemberSchema = z
+  .union([PeerIdSchema, z.object({ name: z.string().min(1).optional(), peerId: PeerIdSchema }).strict()])
+  .transform((m) =>
+    typeof m === 'string' ? { name: null, peerId: m } : { name: m.name ?? null, peerId: m.peerId },
+  );
+
 /** The consortium: who is in it, its secret, its rhythm, and the model everyone trains. */
 export const SwarmConfigSchema = z
   .object({
@@ -103,7 +112,9 @@ export const SwarmConfigSchema = z
       .min(1)
       .regex(/^[\w.-]+$/, 'letters, digits, dot, dash, underscore'),
     pskFile: z.string().min(1),
-    members: z.array(z.object({ name: z.string().min(1), peerId: z.string().min(46) }).strict()).min(1),
+    members: z
+      .array(MemberSchema)
+      .min(1, 'no members yet: run `swarmd init --config <site config> --add-to-swarm` at every site first'),
     minPeers: z.number().int().min(1).default(2),
     /** Rounds to run before the daemon stops training and only serves (null: run until stopped). */
     rounds: z.number().int().positive().nullable().default(5),
@@ -112,6 +123,11 @@ export const SwarmConfigSchema = z
     /** How model rounds merge: FedAvg, or a rule that one bad member cannot steer (see RobustMergeKeys). */
     merge: z.enum(MODEL_MERGE_METHODS).default('fedavg'),
     ...RobustMergeKeys,
+    /** Data preparation every site applies before the shared standardisation (recorded in checkpoints). */
+    preprocess: z
+      .object({ transform: FeatureTransformSchema.default('none') })
+      .strict()
+      .default({}),
     model: z
       .object({
         arch: z.enum(['proteomics', 'mlp']).default('proteomics'),

@@ -1,10 +1,13 @@
 import { decodeTensors, InputError, type Logger } from '../core/index.js';
 import { assertKeyMatches, loadKeyFile } from '../inr/index.js';
 import {
+  describeSuspectColumns,
   parseBackendPreference,
   parseModelConfig,
   selectBackend,
   standardizerFromJSON,
+  type FeatureTransform,
+  type Standardizer,
 } from '../models/index.js';
 import {
   createRoundLog,
@@ -106,14 +109,25 @@ async function build(
   if (!swarm.members.some((m) => m.peerId === self)) {
     throw new InputError(
       'NOT_A_MEMBER',
-      `this site's peer id ${self} is not in ${site.swarmConfig}'s members: add it there`,
+      `this site's peer id ${self} is not in ${site.swarmConfig}'s members: run ` +
+        `\`swarmd init --config <this site's config> --add-to-swarm\` (or add it there by hand)`,
     );
   }
   const pinned = await store.getMeta<string>('key-fingerprint');
   if (pinned) assertKeyMatches(key, pinned, `this site's database ${site.dataDir}`);
   else await store.putMeta('key-fingerprint', key.fingerprint);
   const psk = await readPskFile(swarm.pskFile);
-  const data = await loadSiteData(site, swarm.model.classNames);
+  const data = await loadSiteData(site, {
+    classNames: swarm.model.classNames,
+    transform: swarm.preprocess.transform,
+    swarmConfigPath: site.swarmConfig,
+  });
+  if (data.suspectColumns.length > 0)
+    log.warn(
+      { columns: data.suspectColumns.map((c) => c.column) },
+      `${describeSuspectColumns(data.suspectColumns)} look like sample metadata, not measurements, and are ` +
+        `used as features: list them under data.ignore in the site config (like --ignore) if so`,
+    );
   const model = parseModelConfig({
     ...swarm.model,
     inr: swarm.model.inr === undefined ? {} : swarm.model.inr,
@@ -124,6 +138,7 @@ async function build(
   const members = swarm.members.map((m) => m.peerId);
   const roundLog = createRoundLog(store, { decode: commitDecoder(swarm.swarmId, members) });
   const resume = await resumePoint(store, roundLog);
+  assertSameTransform(resume.standardizer, swarm.preprocess.transform, site.swarmConfig);
   const history = new RoundHistory((await store.getMeta<RoundHistoryEntry[]>('history')) ?? []);
   const work = new SiteWork({
     data,
@@ -132,6 +147,7 @@ async function build(
     training: site.training,
     backend: backend.name,
     standardizer: resume.standardizer,
+    transform: swarm.preprocess.transform,
     onTrained: (round, m) => history.trained(round, m),
   });
   stack.push(() => work.dispose());
@@ -195,7 +211,16 @@ async function build(
     host: site.http.host,
     port: site.http.port,
     token: site.http.token,
-    source: statusSource({ peer, host, backend: backend.name, swarmId: swarm.swarmId, history, disk }),
+    source: statusSource({
+      peer,
+      host,
+      backend: backend.name,
+      swarmId: swarm.swarmId,
+      history,
+      disk,
+      names: memberNames(swarm),
+      rounds: swarm.rounds,
+    }),
     metrics,
     log,
   });
@@ -252,7 +277,25 @@ async function startDiskHygiene(site: SiteConfig, log: Logger): Promise<DiskUsag
   return disk;
 }
 
-/** The config as printed at start: paths and numbers, never the token. */
+/** A database trained under one transform cannot continue under another: the weights assume the first. */
+function assertSameTransform(s: Standardizer | null, transform: FeatureTransform, swarmPath: string): void {
+  if (s === null || s.transform === transform) return;
+  throw new InputError(
+    'TRANSFORM_CHANGED',
+    `this site's database was trained with preprocess.transform ${s.transform}, but ${swarmPath} now says ` +
+      `${transform}: restore the setting, or start a new swarm (new dataDir at every site)`,
+  );
+}
+
+function memberNames(swarm: SwarmConfig): Map<string, string> {
+  return new Map(swarm.members.flatMap((m) => (m.name === null ? [] : [[m.peerId, m.name] as const])));
+}
+
+/**
+ * The config as printed at start: paths and numbers, never the token. The token is left out, not replaced:
+ * the logger would print any `token` field as "[redacted]", even one saying it is unset.
+ */
 function effectiveConfig(site: SiteConfig) {
-  return { ...site, http: { ...site.http, token: site.http.token ? '(set)' : '(none)' } };
+  const { token, ...http } = site.http;
+  return { ...site, http: { ...http, auth: token === undefined ? 'none' : 'bearer token' } };
 }

@@ -16,6 +16,8 @@ export type { MigrateOptions } from './migrate.js';
 export { startDaemon } from './daemon.js';
 export type { Daemon, DaemonOptions } from './daemon.js';
 export { initSite, addMember } from './init.js';
+export { writeClassNames } from './classes.js';
+export type { ClassNamesResult } from './classes.js';
 export type { InitOptions, InitResult } from './init.js';
 export { loadSiteConfig, loadSwarmConfig, SiteConfigSchema, SwarmConfigSchema } from './config.js';
 export type { SiteConfig, SwarmConfig } from './config.js';

@@ -1,9 +1,9 @@
-import { access, readFile, rename, writeFile } from 'node:fs/promises';
-import { parseDocument } from 'yaml';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { InputError } from '../core/index.js';
 import { generateModelKey, writeKeyFile } from '../inr/index.js';
 import { openStore } from '../storage/index.js';
 import { createSwarmPsk, writePskFile } from '../swarm/index.js';
+import { readSwarmDocument, writeDocument } from './classes.js';
 import { loadSiteConfig } from './config.js';
 import { assertDataDirPrivate, createIdentity } from './identity.js';
 
@@ -11,8 +11,12 @@ export interface InitOptions {
   configPath: string;
   /** Write a new model key file at the config's keyFile (the first site of a swarm does this once). */
   newKey?: boolean;
-  /** Write a new swarm PSK at this path (the first site of a swarm does this once). */
-  newPsk?: string;
+  /**
+   * Write a new swarm PSK (the first site of a swarm does this once): `true` writes it at the swarm config's
+   * `pskFile` (relative to the swarm config, like every path in a config); a string is a path given on the
+   * command line (relative to the working directory).
+   */
+  newPsk?: string | boolean;
   /** Append this site to the swarm config's member list (the config file is rewritten in place). */
   addToSwarm?: boolean;
 }
@@ -34,8 +38,9 @@ export async function initSite(o: InitOptions): Promise<InitResult> {
     wrote.push(site.keyFile);
   }
   if (o.newPsk) {
-    await writePskFile(o.newPsk, createSwarmPsk());
-    wrote.push(o.newPsk);
+    const at = typeof o.newPsk === 'string' ? resolve(o.newPsk) : await configuredPskFile(site.swarmConfig);
+    await writePskFile(at, createSwarmPsk());
+    wrote.push(at);
   }
   await assertDataDirPrivate(site.dataDir);
   const store = await openStore(site.dataDir);
@@ -55,19 +60,27 @@ export async function initSite(o: InitOptions): Promise<InitResult> {
   };
 }
 
+/** The swarm config's `pskFile`, resolved against the swarm config's folder; the config need not be complete. */
+async function configuredPskFile(swarmPath: string): Promise<string> {
+  const psk: unknown = (await readSwarmDocument(swarmPath)).toJS()?.pskFile;
+  if (typeof psk !== 'string' || psk === '') {
+    throw new InputError(
+      'CONFIG_INVALID',
+      `${swarmPath} has no pskFile: add \`pskFile: swarm.psk\` (relative to that file), or pass --new-psk <file>`,
+    );
+  }
+  return isAbsolute(psk) ? psk : resolve(dirname(swarmPath), psk);
+}
+
 /** Adds or updates `{name, peerId}` in the swarm config's `members`, keeping the file's comments. */
 export async function addMember(swarmPath: string, name: string, peerId: string): Promise<void> {
-  await access(swarmPath).catch(() => {
-    throw new InputError(
-      'CONFIG_MISSING',
-      `swarm config ${swarmPath} does not exist: create it first (see configs/)`,
-    );
-  });
-  const doc = parseDocument(await readFile(swarmPath, 'utf8'));
-  const members = (doc.toJS()?.members ?? []) as { name: string; peerId: string }[];
-  const next = [...members.filter((m) => m.name !== name && m.peerId !== peerId), { name, peerId }];
-  doc.set('members', next);
-  const tmp = `${swarmPath}.tmp-${process.pid}`;
-  await writeFile(tmp, doc.toString());
-  await rename(tmp, swarmPath);
+  const doc = await readSwarmDocument(swarmPath);
+  const listed: unknown = doc.toJS()?.members;
+  // A member may be a plain peer id string (older configs) or `{name, peerId}`.
+  const members = (Array.isArray(listed) ? listed : []) as (string | { name?: string; peerId: string })[];
+  const others = members.filter((m) =>
+    typeof m === 'string' ? m !== peerId : m.name !== name && m.peerId !== peerId,
+  );
+  doc.set('members', [...others, { name, peerId }]);
+  await writeDocument(swarmPath, doc);
 }

@@ -5,6 +5,7 @@ import {
   alignColumns,
   applyStandardizer,
   argmaxRows,
+  assertTransformable,
   createTrainer,
   loadCsv,
   parseModelConfig,
@@ -12,12 +13,15 @@ import {
   score,
   standardizerFromJSON,
   standardizerToJSON,
+  suspectIdColumns,
   type CsvOptions,
   type Dataset,
   type EpochInfo,
+  type FeatureTransform,
   type ModelConfigInput,
   type Scores,
   type SplitOptions,
+  type SuspectColumn,
   type TrainOptions,
 } from '../models/index.js';
 import { makeCheckpoint, openCheckpoint, openStore } from '../storage/index.js';
@@ -29,31 +33,46 @@ export interface TrainLocalOptions {
   outPath: string;
   csv: CsvOptions;
   split: SplitOptions;
+  /** Applied to every value before standardisation; recorded in the checkpoint. Default none. */
+  transform?: FeatureTransform;
   model: Partial<ModelConfigInput>;
   train: Omit<TrainOptions, 'onEpoch'>;
   backend: string;
   onEpoch?: (info: EpochInfo) => void;
+  /** Called once the rows are split, before training starts. */
+  onPrepared?: (info: { samples: SplitSizes; suspectColumns: SuspectColumn[] }) => void;
+}
+
+export interface SplitSizes {
+  train: number;
+  val: number;
+  test: number;
 }
 
 export interface TrainLocalResult {
   checkpointId: string;
-  test: Scores;
+  /** Scores on the held-out test rows; null when none were held out (`testFraction` 0). */
+  test: Scores | null;
   val: Scores;
   epochs: number;
   bestEpoch: number;
-  samples: { train: number; val: number; test: number };
+  samples: SplitSizes;
 }
 
 /** `swarmd train`: one site, its own data, a checkpoint in LevelDB. */
 export async function trainLocal(o: TrainLocalOptions): Promise<TrainLocalResult> {
   const key = await loadKeyFile(o.keyPath);
   const ds = await loadCsv(o.dataPath, o.csv);
-  const data = prepareData(ds, o.split);
+  const transform = o.transform ?? 'none';
+  assertTransformable(ds, transform, o.dataPath);
+  const data = prepareData(ds, o.split, transform);
+  const samples = { train: data.train.rows, val: data.val.rows, test: data.test.rows };
+  o.onPrepared?.({ samples, suspectColumns: suspectIdColumns(ds) });
   const config = parseModelConfig({ ...o.model, inputDim: ds.cols, numClasses: ds.classNames.length });
   const trainer = createTrainer(config, { kind: 'key', key });
   try {
     const fit = await trainer.fit(data.train, data.val, { ...o.train, onEpoch: o.onEpoch });
-    const test = await score(trainer, data.test);
+    const test = data.test.rows > 0 ? await score(trainer, data.test) : null;
     const val = await score(trainer, data.val);
     const tensors = await trainer.getWeights();
     const id = `local-${new Date().toISOString().replace(/[-:.]/g, '')}`;
@@ -64,7 +83,7 @@ export async function trainLocal(o: TrainLocalOptions): Promise<TrainLocalResult
       keyFingerprint: key.fingerprint,
       preprocessing: standardizerToJSON(data.standardizer),
       classNames: ds.classNames,
-      metrics: { ...prefixed('test', test), ...prefixed('val', val), bestEpoch: fit.bestEpoch },
+      metrics: { ...(test ? prefixed('test', test) : {}), ...prefixed('val', val), bestEpoch: fit.bestEpoch },
       dataHash: ds.sourceHash,
       dataFile: basename(o.dataPath),
       backend: o.backend,
@@ -75,7 +94,6 @@ export async function trainLocal(o: TrainLocalOptions): Promise<TrainLocalResult
     } finally {
       await store.close();
     }
-    const samples = { train: data.train.rows, val: data.val.rows, test: data.test.rows };
     return { checkpointId: id, test, val, epochs: fit.history.length, bestEpoch: fit.bestEpoch, samples };
   } finally {
     trainer.dispose();
@@ -133,6 +151,7 @@ export async function inferOffline(o: InferOptions): Promise<InferResult> {
     outOfRangeFix:
       'fix or remove those rows, or pass --allow-nonfinite to read them as missing (with a warning per row)',
   });
+  assertTransformable(ds, standardizer.transform, o.inputPath);
   const x = applyStandardizer(
     standardizer,
     alignColumns(standardizer, ds),

@@ -1,6 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import { InputError } from '../core/index.js';
-import { assertSplitsFilled, loadCsv, splitSubset, type Dataset } from '../models/index.js';
+import {
+  CsvError,
+  assertSplitsFilled,
+  assertTransformable,
+  loadCsv,
+  splitSubset,
+  suspectIdColumns,
+  type Dataset,
+  type FeatureTransform,
+  type SuspectColumn,
+} from '../models/index.js';
 import type { SiteConfig } from './config.js';
 
 /** A site's rows: its training rows and a validation split carved from them (never sent anywhere). */
@@ -8,9 +18,20 @@ export interface SiteData {
   ds: Dataset;
   train: number[];
   val: number[];
+  /** Feature columns that look like ids (for a warning naming `data.ignore`). */
+  suspectColumns: SuspectColumn[];
 }
 
-export async function loadSiteData(c: SiteConfig, classNames: string[]): Promise<SiteData> {
+/** The swarm config's model and preprocessing sections, as a site's data loading needs them. */
+export interface SharedDataSettings {
+  classNames: string[];
+  transform: FeatureTransform;
+  /** Named in errors: where `model.classNames` lives. */
+  swarmConfigPath: string;
+}
+
+export async function loadSiteData(c: SiteConfig, shared: SharedDataSettings): Promise<SiteData> {
+  const { classNames, transform } = shared;
   const keep = c.data.group ? [c.data.group] : [];
   const ds = await loadCsv(c.data.path, {
     label: c.data.label,
@@ -18,12 +39,27 @@ export async function loadSiteData(c: SiteConfig, classNames: string[]): Promise
     ignore: c.data.ignore.filter((col) => !keep.includes(col)),
     keep,
     classNames,
+  }).catch((err: unknown) => {
+    throw err instanceof CsvError && err.code === 'CSV_UNKNOWN_CLASS'
+      ? unknownClass(err, shared, c.data.path)
+      : err;
   });
+  assertTransformable(ds, transform, c.data.path);
   const rows = c.data.rowsFile ? await selectRows(ds, c.data.rowsFile) : ds.ids.map((_, i) => i);
   const groups = c.data.group ? ds.meta[c.data.group] : undefined;
   const { train, val } = splitSubset(ds, rows, c.training.valFraction, c.training.seed, groups);
   assertSplitsFilled(rows.length, { training: train, validation: val });
-  return { ds, train, val };
+  return { ds, train, val, suspectColumns: suspectIdColumns(ds) };
+}
+
+function unknownClass(err: CsvError, shared: SharedDataSettings, dataPath: string): InputError {
+  return new InputError(
+    'UNKNOWN_CLASS',
+    `${err.message}. Every class of every site must be listed in model.classNames of ` +
+      `${shared.swarmConfigPath} (identically at all sites): add it there, or write the list from the data ` +
+      `with \`swarmd classes --data ${dataPath} --config ${shared.swarmConfigPath}\``,
+    { cause: err },
+  );
 }
 
 async function selectRows(ds: Dataset, rowsFile: string): Promise<number[]> {

@@ -10,6 +10,7 @@ import {
   statsFromTensors,
   statsToTensors,
   type LabeledData,
+  type FeatureTransform,
   type ModelConfig,
   type Standardizer,
   type Trainer,
@@ -26,6 +27,8 @@ export interface SiteWorkInit {
   backend: string;
   /** Restored from the store on resume (round ≥ 0 applied before). */
   standardizer: Standardizer | null;
+  /** The swarm's `preprocess.transform`: applied before the statistics and the standardisation. */
+  transform: FeatureTransform;
   onTrained?: (round: number, metrics: Record<string, number>) => void;
 }
 
@@ -42,7 +45,7 @@ export class SiteWork implements RoundWork {
   async stats() {
     const { ds, train } = this.o.data;
     return {
-      tensors: statsToTensors(computeFeatureStats(ds.features, ds.rows, ds.cols, train)),
+      tensors: statsToTensors(computeFeatureStats(ds.features, ds.rows, ds.cols, train, this.o.transform)),
       samples: train.length,
     };
   }
@@ -79,7 +82,7 @@ export class SiteWork implements RoundWork {
     commitHash: string,
   ): Promise<{ checkpoint?: Checkpoint; meta?: Record<string, unknown> }> {
     if (round === 0) {
-      const standardizer = standardizerFromStats(statsFromTensors(merged), this.o.data.ds.featureNames);
+      const standardizer = this.sharedStandardizer(merged);
       const statsTensors = Buffer.from(encodeTensors(merged)).toString('base64');
       return { meta: { preprocessing: standardizerToJSON(standardizer), statsTensors } };
     }
@@ -91,11 +94,17 @@ export class SiteWork implements RoundWork {
 
   async adopt(round: number, merged: NamedTensors, _commit: CommitRecord) {
     if (round === 0) {
-      this.standardizer = standardizerFromStats(statsFromTensors(merged), this.o.data.ds.featureNames);
+      this.standardizer = this.sharedStandardizer(merged);
       this.sets = null;
       return;
     }
     this.trainer.setWeights(merged);
+  }
+
+  /** The swarm's transform, then the standardisation from the merged statistics of round 0. */
+  private sharedStandardizer(merged: NamedTensors): Standardizer {
+    const stats = statsFromTensors(merged);
+    return standardizerFromStats(stats, this.o.data.ds.featureNames, this.o.transform);
   }
 
   dispose(): void {

@@ -65,6 +65,9 @@ export function statusSource(o: {
   swarmId: string;
   history: RoundHistory;
   disk: { readonly dataDirBytes: number | null };
+  /** Peer id → name, from the swarm config's members (the swarm peer knows ids only). */
+  names: ReadonlyMap<string, string>;
+  rounds: number | null;
 }): StatusSource {
   const startedAtMs = Date.now();
   return {
@@ -75,10 +78,12 @@ export function statusSource(o: {
         listenAddrs: o.host.addrs(),
         backend: o.backend,
         swarmId: o.swarmId,
-        members: s.members,
+        members: s.members.map((m) => ({ ...m, name: o.names.get(m.peerId) ?? null })),
         membersLive: s.members.filter((m) => m.self || m.connected).length,
         membersTotal: s.members.length,
         round: s.round,
+        roundsTotal: o.rounds,
+        finishedAfterRound: finishedAfter(o.rounds, s.lastCommit),
         phase: s.phase,
         aggregator: s.aggregator,
         lastCommit: s.lastCommit,
@@ -92,6 +97,10 @@ export function statusSource(o: {
       };
     },
   };
+}
+
+function finishedAfter(rounds: number | null, last: { round: number } | null): number | null {
+  return rounds !== null && last !== null && last.round >= rounds ? last.round : null;
 }
 
 /** Turns the swarm peer's events into Prometheus metrics. */

@@ -1,17 +1,28 @@
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadKeyFile } from '../../src/inr/index.js';
+import { openCheckpoint } from '../../src/storage/index.js';
 
 // End to end through the built CLI (npm test builds dist/ first): keygen → train → infer, as a user runs it.
 const CLI = 'dist/src/cli.js';
 const DATA = 'data/sklearn_breast_cancer_wdbc.csv.gz';
 
-function swarmd(...args: string[]) {
-  const res = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000 });
-  return { code: res.status, stdout: res.stdout, stderr: res.stderr };
+// Asynchronous, so a long training run does not block the test worker (vitest's RPC times out on that).
+function swarmd(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) =>
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { encoding: 'utf8', timeout: 120_000 },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
+    ),
+  );
 }
 
 describe('swarmd keygen / train / infer', () => {
@@ -25,18 +36,18 @@ describe('swarmd keygen / train / infer', () => {
 
   it('writes key files with mode 0600 and refuses to overwrite one', async () => {
     for (const name of ['site.key', 'other.key']) {
-      const r = swarmd('keygen', '--out', join(dir, name));
+      const r = await swarmd('keygen', '--out', join(dir, name));
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toMatch(/fingerprint [0-9a-f]{32}/);
     }
     expect((await stat(join(dir, 'site.key'))).mode & 0o777).toBe(0o600);
-    const again = swarmd('keygen', '--out', join(dir, 'site.key'));
+    const again = await swarmd('keygen', '--out', join(dir, 'site.key'));
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/--force/);
   });
 
   it('trains a checkpoint on real data and predicts offline with the right key', async () => {
-    const train = swarmd(
+    const train = await swarmd(
       'train',
       '--data',
       DATA,
@@ -46,16 +57,20 @@ describe('swarmd keygen / train / infer', () => {
       join(dir, 'ckpt'),
       '--epochs',
       '15',
+      '--test-fraction',
+      '0.2',
       '--backend',
       'cpu',
     );
     expect(train.code, train.stderr).toBe(0);
     expect(train.stderr).toContain('backend: cpu');
+    // 212 malignant + 357 benign, 20 % of each held out: 42 + 71.
+    expect(train.stderr).toMatch(/training on \d+ rows, validating on \d+, holding out 113 for the test/);
     const acc = Number(/held-out test: accuracy ([\d.]+)%/.exec(train.stdout)?.[1]);
     expect(acc).toBeGreaterThan(85);
 
     const out = join(dir, 'pred.csv');
-    const infer = swarmd(
+    const infer = await swarmd(
       'infer',
       '--checkpoint',
       join(dir, 'ckpt'),
@@ -80,8 +95,77 @@ describe('swarmd keygen / train / infer', () => {
     expect(inferAcc).toBeGreaterThan(85);
   });
 
-  it('refuses the wrong key: the sealed checkpoint does not open, no prediction is made', () => {
-    const wrong = swarmd(
+  it('trains on every row but the validation split by default and reports each epoch on one line', async () => {
+    const train = await swarmd(
+      'train',
+      '--data',
+      DATA,
+      '--key',
+      join(dir, 'site.key'),
+      '--out',
+      join(dir, 'ckpt-all'),
+      '--epochs',
+      '3',
+      '--backend',
+      'cpu',
+    );
+    expect(train.code, train.stderr).toBe(0);
+    // Stratified 15 % validation: round(0.15 × 212) = 32 malignant, round(0.15 × 357) = 54 benign.
+    expect(train.stderr).toContain('training on 483 rows, validating on 86 (no held-out test');
+    const epochs = train.stderr.split('\n').filter((l) => /^epoch \d+\/3 loss [\d.]+ val acc/.test(l));
+    expect(epochs).toHaveLength(3);
+    expect(train.stdout).toContain('train/val/test rows 483/86/0');
+    expect(train.stdout).toMatch(/validation: accuracy/);
+    expect(train.stdout).not.toMatch(/held-out test/);
+  });
+
+  it('records --transform log1p in the checkpoint, infer applies it, and an id-like column is named', async () => {
+    // WDBC plus a donor column: the values are all non-negative, so log1p applies.
+    const rows = gunzipSync(await readFile(DATA))
+      .toString('utf8')
+      .trim()
+      .split('\n');
+    const withDonor = rows.map((l, i) => {
+      const cells = l.split(',');
+      cells.splice(1, 0, i === 0 ? 'donor' : String(i % 4));
+      return cells.join(',');
+    });
+    const csv = join(dir, 'wdbc-donor.csv');
+    await writeFile(csv, withDonor.join('\n') + '\n');
+    const ckpt = join(dir, 'ckpt-log');
+    const key = join(dir, 'site.key');
+    const common = ['--key', key, '--backend', 'cpu'];
+    const train = await swarmd(
+      'train',
+      '--data',
+      csv,
+      '--out',
+      ckpt,
+      '--epochs',
+      '10',
+      '--transform',
+      'log1p',
+      ...common,
+    );
+    expect(train.code, train.stderr).toBe(0);
+    expect(train.stderr).toMatch(/warning: donor \(named like an id\).*pass --ignore donor if so/);
+    const { manifest } = await openCheckpoint(ckpt, await loadKeyFile(key));
+    const prep = manifest.preprocessing as { transform: string; featureNames: string[]; mean: number[] };
+    expect(prep.transform).toBe('log1p');
+    // 'mean area' is ~655 on average; its log1p lies between log1p(143) and log1p(2501).
+    const area = prep.mean[prep.featureNames.indexOf('mean area')];
+    expect(area).toBeGreaterThan(Math.log1p(143));
+    expect(area).toBeLessThan(Math.log1p(2501));
+    const infer = await swarmd('infer', '--checkpoint', ckpt, '--input', csv, ...common);
+    expect(infer.code, infer.stderr).toBe(0);
+    expect(Number(/accuracy ([\d.]+)%/.exec(infer.stderr)?.[1])).toBeGreaterThan(85);
+    const bad = await swarmd('train', '--data', csv, '--out', ckpt, '--transform', 'sqrt', ...common);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/unknown transform 'sqrt' \(choose one of none, log1p\)/);
+  });
+
+  it('refuses the wrong key: the sealed checkpoint does not open, no prediction is made', async () => {
+    const wrong = await swarmd(
       'infer',
       '--checkpoint',
       join(dir, 'ckpt'),
@@ -103,15 +187,15 @@ describe('swarmd keygen / train / infer', () => {
     const folder = join(dir, 'not-a-db');
     await mkdir(folder);
     await writeFile(join(folder, 'notes.txt'), 'hello');
-    const r = swarmd('infer', '--checkpoint', folder, '--key', join(dir, 'site.key'), '--input', DATA);
+    const r = await swarmd('infer', '--checkpoint', folder, '--key', join(dir, 'site.key'), '--input', DATA);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/is not a swarmd database .*pass a site's dataDir/);
     expect(r.stderr).not.toMatch(/internal error|at .*\.js:\d+/);
     expect(await readdir(folder)).toEqual(['notes.txt']);
   });
 
-  it('explains a missing key file, checkpoint and input', () => {
-    const noKey = swarmd(
+  it('explains a missing key file, checkpoint and input', async () => {
+    const noKey = await swarmd(
       'infer',
       '--checkpoint',
       join(dir, 'ckpt'),
@@ -123,7 +207,7 @@ describe('swarmd keygen / train / infer', () => {
     expect(noKey.code).toBe(1);
     expect(noKey.stderr).toMatch(/nope\.key/);
     expect(noKey.stderr).toMatch(/keygen/);
-    const noCkpt = swarmd(
+    const noCkpt = await swarmd(
       'infer',
       '--checkpoint',
       join(dir, 'none'),
@@ -134,7 +218,7 @@ describe('swarmd keygen / train / infer', () => {
     );
     expect(noCkpt.code).toBe(1);
     expect(noCkpt.stderr).toMatch(/no checkpoint at/);
-    const noInput = swarmd(
+    const noInput = await swarmd(
       'infer',
       '--checkpoint',
       join(dir, 'ckpt'),

@@ -108,6 +108,10 @@ describe('an operator watching a finished three-site swarm', () => {
       expect(s.swarmId).toBe('it-swarm');
       expect(s.membersTotal).toBe(3);
       expect(s.members.map((m) => m.peerId).sort()).toEqual([...ids].sort());
+      // Names come from the swarm config's members (written by init --add-to-swarm), mapped onto peer ids here.
+      for (const m of s.members) expect(site(m.name!).peerId).toBe(m.peerId);
+      expect(s.roundsTotal).toBe(ROUNDS);
+      expect(s.finishedAfterRound).toBe(ROUNDS);
       // Sites b and c only dial site-a, so each reaches the other through site-a's gossip alone. `connected`
       // (and so membersLive) reflects direct libp2p connections, not liveness: only the hub sees 3 live, and
       // b/c report each other as down while hearing their heartbeats (see the report). Asserted where it holds.
@@ -163,7 +167,12 @@ describe('an operator watching a finished three-site swarm', () => {
     const url = site('site-a').statusUrl;
     const table = await run(process.execPath, [CLI, 'status', '--url', url], { timeout: 30_000 });
     const s = await status('site-a');
-    for (const n of setup.names) expect(table.stdout).toContain(site(n).peerId);
+    for (const n of setup.names) expect(table.stdout).toMatch(new RegExp(`^  ${n} +${site(n).peerId} `, 'm'));
+    expect(table.stdout).toMatch(new RegExp(`^round +finished after round ${ROUNDS} `, 'm'));
+    const merged = s.history.at(-1)!.mergedAccuracy!;
+    expect(table.stdout).toContain(
+      `accuracy    ${(merged * 100).toFixed(1)}% (merged model of round ${ROUNDS}, this site's validation split)`,
+    );
     const samples = s.lastCommit!.contributors.reduce((n, x) => n + x.samples, 0);
     expect(table.stdout).toMatch(
       new RegExp(
@@ -198,7 +207,8 @@ describe('an operator watching a finished three-site swarm', () => {
       throw new Error(`${err.message} (it has ${v}); prometheus log tail:\n${p.log()}`);
     });
     expect(await p.queryValue('swarmd_round')).toBe(String(ROUNDS));
-    expect(await p.queryValue('swarmd_round_duration_seconds_count')).toBe(String(ROUNDS + 1));
+    // Durations are timed from the start of local training: the statistics round (0) trains nothing.
+    expect(await p.queryValue('swarmd_round_duration_seconds_count')).toBe(String(ROUNDS));
     expect(Number(await p.queryValue('swarmd_peers_connected'))).toBeGreaterThanOrEqual(2);
     const last = s.history.at(-1)!;
     expect(Number(await p.queryValue('swarmd_train_loss'))).toBeCloseTo(last.trainLoss, 6);
@@ -239,7 +249,8 @@ describe('an operator watching a finished three-site swarm', () => {
     const rows = await page.$$eval('#members tr', (trs) => trs.slice(1).map((tr) => tr.textContent ?? ''));
     expect(rows).toHaveLength(3);
     for (const r of rows) expect(r).toMatch(/yes(-|\d+s ago)$/); // site-a is directly connected to both
-    for (const n of setup.names) expect(rows.filter((r) => r.includes(site(n).peerId))).toHaveLength(1);
+    for (const n of setup.names)
+      expect(rows.filter((r) => r.startsWith(`${n}${site(n).peerId}`))).toHaveLength(1);
     expect(rows.filter((r) => r.includes(`${site('site-a').peerId} (self)`))).toHaveLength(1);
     expect(await page.textContent('#commit')).toContain(`Round ${ROUNDS}`);
     expect(await page.textContent('#commit')).toContain(s.lastCommit!.hash);

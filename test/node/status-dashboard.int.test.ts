@@ -26,13 +26,15 @@ const healthy: StatusSnapshot = {
   backend: 'tensorflow',
   swarmId: 'hospitals-eu',
   members: [
-    { peerId: SELF, self: true, connected: true, lastSeenMs: null },
-    { peerId: PEER_B, self: false, connected: true, lastSeenMs: NOW - 2_000 },
-    { peerId: PEER_C, self: false, connected: false, lastSeenMs: NOW - 310_000 },
+    { peerId: SELF, name: 'site-a', self: true, connected: true, lastSeenMs: null },
+    { peerId: PEER_B, name: 'site-b', self: false, connected: true, lastSeenMs: NOW - 2_000 },
+    { peerId: PEER_C, name: null, self: false, connected: false, lastSeenMs: NOW - 310_000 },
   ],
   membersLive: 2,
   membersTotal: 3,
   round: 7,
+  roundsTotal: 20,
+  finishedAfterRound: null,
   phase: 'collecting',
   aggregator: PEER_B,
   lastCommit: {
@@ -149,7 +151,14 @@ describe('dashboard in headless Chromium', () => {
 
     expect(await page.textContent('#members-count')).toBe('(2 of 3 live)');
     const rows = await page.$$eval('#members tr', (trs) => trs.map((tr) => tr.textContent ?? ''));
-    expect(rows[1]).toContain(`${SELF} (self)`);
+    expect(rows[1]).toContain(`site-a${SELF} (self)`);
+    expect(rows[3]).toContain(`-${PEER_C}`);
+    expect(await page.textContent('#aggregator')).toBe(`site-b (${PEER_B})`);
+    expect(await page.textContent('#commit')).toContain(`site-a (${SELF})412`);
+    expect(await page.textContent('#round')).toBe('7 of 20');
+    expect(await page.textContent('main')).toContain(
+      "Accuracy per round on this site's own validation split",
+    );
     expect(rows[2]).toMatch(/\(aggregator\)yes\d+s ago$/);
     expect(rows[3]).toMatch(/no5m \d+s ago$/);
     expect(await page.textContent('#commit')).toContain('Round 6');
@@ -167,11 +176,26 @@ describe('dashboard in headless Chromium', () => {
     current = { ...stalled, stalledSinceMs: Date.now() - 45_000 };
     await page.waitForSelector('#stall.on', { timeout: 10_000 });
     expect(await page.textContent('#stall')).toMatch(
-      /^Stalled since \d+s ago: quorum not reached: 1 of 2 updates before the deadline$/,
+      /^Stalled since (\d+m )?\d+s ago: quorum not reached: 1 of 2 updates before the deadline$/,
     );
     const colour = await page.$eval('#stall', (e) => getComputedStyle(e).backgroundColor);
     expect(colour).toBe('rgb(201, 42, 42)');
     expect(await page.textContent('#phase')).toBe('stalled');
+  });
+
+  it('says the swarm finished once the last round is applied', async () => {
+    current = {
+      ...healthy,
+      round: 21,
+      roundsTotal: 20,
+      finishedAfterRound: 20,
+      phase: 'idle',
+      aggregator: null,
+    };
+    const { page } = await open();
+    await rendered(page);
+    expect(await page.textContent('#round')).toBe('finished after round 20');
+    expect(await page.textContent('#aggregator')).toBe('- (finished)');
   });
 
   it('says what is missing when nothing has happened yet', async () => {
@@ -182,7 +206,7 @@ describe('dashboard in headless Chromium', () => {
     expect(await page.textContent('#members')).toContain('No members configured');
     expect(await page.textContent('#commit')).toBe('No round committed yet.');
     expect(await page.textContent('#drops')).toBe('Nothing dropped.');
-    expect(await page.textContent('#aggregator')).toBe('none yet');
+    expect(await page.textContent('#aggregator')).toBe('- (picked when a round closes)');
     const loss = await countColourPixels(page, 'loss-plot');
     expect(loss.trainLoss).toBe(0);
   });
@@ -191,7 +215,7 @@ describe('dashboard in headless Chromium', () => {
     current = healthy;
     const withToken = await open({ token: 'dash-token', hash: '#token=dash-token' });
     await rendered(withToken.page);
-    expect(await withToken.page.textContent('#round')).toBe('7');
+    expect(await withToken.page.textContent('#round')).toBe('7 of 20');
     await server?.stop();
 
     const without = await open({ token: 'dash-token' });

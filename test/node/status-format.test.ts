@@ -8,6 +8,7 @@ import {
   formatAgo,
   formatStatusTable,
   StatusFetchError,
+  statusSnapshotSchema,
   type StatusServer,
   type StatusSnapshot,
 } from '../../src/node/status/index.js';
@@ -20,13 +21,15 @@ const stalled: StatusSnapshot = {
   backend: 'tensorflow',
   swarmId: 'hospitals-eu',
   members: [
-    { peerId: '12D3KooWAlpha', self: true, connected: true, lastSeenMs: null },
-    { peerId: '12D3KooWBeta', self: false, connected: true, lastSeenMs: NOW - 3_000 },
-    { peerId: '12D3KooWGamma', self: false, connected: false, lastSeenMs: NOW - 302_000 },
+    { peerId: '12D3KooWAlpha', name: 'oslo', self: true, connected: true, lastSeenMs: null },
+    { peerId: '12D3KooWBeta', name: 'bergen', self: false, connected: true, lastSeenMs: NOW - 3_000 },
+    { peerId: '12D3KooWGamma', name: null, self: false, connected: false, lastSeenMs: NOW - 302_000 },
   ],
   membersLive: 2,
   membersTotal: 3,
   round: 7,
+  roundsTotal: 20,
+  finishedAfterRound: null,
   phase: 'stalled',
   aggregator: '12D3KooWBeta',
   lastCommit: {
@@ -40,7 +43,25 @@ const stalled: StatusSnapshot = {
   },
   stalledSinceMs: NOW - 40_000,
   stalledReason: 'quorum not reached: 1 of 2 updates',
-  history: [],
+  history: [
+    {
+      round: 5,
+      trainLoss: 0.4,
+      valAccuracy: 0.8,
+      mergedAccuracy: 0.825,
+      durationMs: 9000,
+      atMs: NOW - 90_000,
+    },
+    {
+      round: 6,
+      trainLoss: 0.3,
+      valAccuracy: 0.85,
+      mergedAccuracy: 0.8766,
+      durationMs: 9000,
+      atMs: NOW - 45_000,
+    },
+    { round: 7, trainLoss: 0.2, valAccuracy: 0.9, mergedAccuracy: null, durationMs: 0, atMs: NOW - 1_000 },
+  ],
   dropped: { late: 3, 'bad-signature': 1 },
   startedAtMs: NOW - 3_725_000,
   version: '0.1.0',
@@ -54,12 +75,13 @@ describe('formatStatusTable', () => {
         'listen      /ip4/127.0.0.1/tcp/4001',
         'swarm       hospitals-eu',
         'backend     tensorflow (swarmd 0.1.0, up 1h 2m)',
-        'round       7 (stalled)',
-        'aggregator  12D3KooWBeta',
+        'round       7 of 20 (stalled)',
+        "accuracy    87.7% (merged model of round 6, this site's validation split)",
+        'aggregator  bergen (12D3KooWBeta)',
         'members     2 of 3 live',
-        '  12D3KooWAlpha  self        connected  -',
-        '  12D3KooWBeta   aggregator  connected  3s ago',
-        '  12D3KooWGamma              down       5m 2s ago',
+        '  oslo    12D3KooWAlpha  self        connected  -',
+        '  bergen  12D3KooWBeta   aggregator  connected  3s ago',
+        '  ?       12D3KooWGamma              down       5m 2s ago',
         'last commit round 6, 45s ago, 2 contributors, 300 samples, hash c0ffee',
         'stalled     since 40s ago: quorum not reached: 1 of 2 updates',
         'dropped     bad-signature 1, late 3',
@@ -78,6 +100,7 @@ describe('formatStatusTable', () => {
       round: 0,
       phase: 'idle',
       aggregator: null,
+      history: [],
       lastCommit: null,
       stalledSinceMs: null,
       stalledReason: null,
@@ -87,7 +110,8 @@ describe('formatStatusTable', () => {
     const text = formatStatusTable(fresh, NOW);
     expect(text).toContain('listen      not listening\n');
     expect(text).toContain('backend     tensorflow (swarmd 0.1.0, up 2s)\n');
-    expect(text).toContain('aggregator  none yet\n');
+    expect(text).toContain('aggregator  - (picked when a round closes)\n');
+    expect(text).toContain('accuracy    none yet (measured after the first round)\n');
     expect(text).toContain('members     0 of 0 live\n  (no members configured: check the swarm config)\n');
     expect(text).toContain('last commit none yet\n');
     expect(text).toContain('stalled     no\n');
@@ -102,6 +126,38 @@ describe('formatStatusTable', () => {
       'disk        not measured yet\n',
     );
     expect(formatStatusTable(stalled, NOW)).not.toContain('disk');
+  });
+
+  it('says the swarm finished after its last round, with the final accuracy', () => {
+    const done: StatusSnapshot = {
+      ...stalled,
+      round: 21,
+      finishedAfterRound: 20,
+      phase: 'idle',
+      aggregator: null,
+      stalledSinceMs: null,
+      stalledReason: null,
+      history: [
+        { round: 20, trainLoss: 0.1, valAccuracy: 0.9, mergedAccuracy: 0.925, durationMs: 1, atMs: NOW },
+      ],
+    };
+    const text = formatStatusTable(done, NOW);
+    expect(text).toContain('round       finished after round 20 (no more training; serving peers)\n');
+    expect(text).toContain("accuracy    92.5% (merged model of round 20, this site's validation split)\n");
+    expect(text).toContain('aggregator  - (finished)\n');
+  });
+
+  it('reads a snapshot of an older daemon without names or round totals', () => {
+    const old: Partial<StatusSnapshot> = { ...stalled };
+    delete old.roundsTotal;
+    delete old.finishedAfterRound;
+    const parsed = statusSnapshotSchema.parse({
+      ...old,
+      members: [{ peerId: 'p', self: true, connected: true, lastSeenMs: null }],
+    });
+    expect(parsed.members[0].name).toBeNull();
+    expect(parsed.roundsTotal).toBeNull();
+    expect(parsed.finishedAfterRound).toBeNull();
   });
 
   it('writes ages in seconds, minutes, hours and days', () => {

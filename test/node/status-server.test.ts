@@ -18,12 +18,14 @@ const snapshot: StatusSnapshot = {
   backend: 'tensorflow',
   swarmId: 'hospitals-eu',
   members: [
-    { peerId: '12D3KooWSelf', self: true, connected: true, lastSeenMs: null },
-    { peerId: '12D3KooWOther', self: false, connected: true, lastSeenMs: 1_700_000_000_000 },
+    { peerId: '12D3KooWSelf', name: 'site-a', self: true, connected: true, lastSeenMs: null },
+    { peerId: '12D3KooWOther', name: null, self: false, connected: true, lastSeenMs: 1_700_000_000_000 },
   ],
   membersLive: 2,
   membersTotal: 2,
   round: 3,
+  roundsTotal: null,
+  finishedAfterRound: null,
   phase: 'collecting',
   aggregator: '12D3KooWOther',
   lastCommit: {

@@ -17,7 +17,7 @@ header h1{font-size:18px;margin:0 12px 0 0}header .k{color:#9aa4b5;margin-right:
 #stall{background:#c92a2a}#error{background:#a61e4d}
 main{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:16px;padding:16px 20px}
 section{background:#fff;border-radius:6px;padding:12px 16px;box-shadow:0 1px 2px rgba(0,0,0,.08)}
-h2{font-size:15px;margin:0 0 8px}table{border-collapse:collapse;width:100%}
+h2{font-size:15px;margin:0 0 8px}h2 .k{color:#7a8394;font-weight:400;font-size:13px}table{border-collapse:collapse;width:100%}
 td,th{text-align:left;padding:4px 10px 4px 0;border-bottom:1px solid #eceef2;vertical-align:top}th{color:#5c6577;font-weight:600;white-space:nowrap}td:last-child{white-space:nowrap}
 .empty{color:#7a8394;font-style:italic}.up{color:#2b8a3e}.down{color:#c92a2a}
 .phase{padding:1px 8px;border-radius:10px;background:#364052}.phase.stalled{background:#c92a2a}
@@ -39,7 +39,7 @@ const BODY = `
   <section><h2>Members <span id="members-count"></span></h2><div id="members"></div></section>
   <section><h2>Last commit</h2><div id="commit"></div><h2 style="margin-top:14px">Dropped messages</h2><div id="drops"></div></section>
   <section><h2>Training loss per round</h2><canvas id="loss-plot"></canvas></section>
-  <section><h2>Accuracy per round</h2><canvas id="acc-plot"></canvas></section>
+  <section><h2>Accuracy per round <span class="k">on this site's own validation split</span></h2><canvas id="acc-plot"></canvas></section>
 </main>`;
 
 /* Plain ES5-style script: no build step, no template literals, nothing fetched but /status. */
@@ -67,30 +67,34 @@ function wrap(node) { var td = el('td'); td.appendChild(node); return td; }
 function fill(id, node) { var e = $(id); e.replaceChildren(node); }
 function render(s) {
   $('peer').textContent = s.peerId; $('swarm').textContent = s.swarmId; $('backend').textContent = s.backend;
-  $('round').textContent = s.round; $('phase').textContent = s.phase; $('phase').className = 'phase ' + s.phase;
-  $('aggregator').textContent = s.aggregator || 'none yet';
+  $('round').textContent = s.finishedAfterRound != null ? 'finished after round ' + s.finishedAfterRound : s.round + (s.roundsTotal != null ? ' of ' + s.roundsTotal : ''); $('phase').textContent = s.phase; $('phase').className = 'phase ' + s.phase;
+  $('aggregator').textContent = s.aggregator ? label(s, s.aggregator) : s.finishedAfterRound != null ? '- (finished)' : '- (picked when a round closes)';
   var stall = $('stall');
   stall.className = s.stalledSinceMs != null ? 'banner on' : 'banner';
   stall.textContent = s.stalledSinceMs != null ? 'Stalled since ' + ago(s.stalledSinceMs) + ': ' + (s.stalledReason || 'reason unknown') : '';
   $('members-count').textContent = '(' + s.membersLive + ' of ' + s.membersTotal + ' live)';
-  fill('members', table(['peer', 'connected', 'last seen'], s.members.map(function (m) {
-    return [el('span', m.peerId + (m.self ? ' (self)' : '') + (m.peerId === s.aggregator ? ' (aggregator)' : ''), 'mono'),
+  fill('members', table(['member', 'peer', 'connected', 'last seen'], s.members.map(function (m) {
+    return [m.name || '-', el('span', m.peerId + (m.self ? ' (self)' : '') + (m.peerId === s.aggregator ? ' (aggregator)' : ''), 'mono'),
       el('span', m.connected ? 'yes' : 'no', m.connected ? 'up' : 'down'), m.self ? '-' : ago(m.lastSeenMs)];
   }), 'No members configured: check the swarm config.'));
-  fill('commit', commitView(s.lastCommit));
+  fill('commit', commitView(s, s.lastCommit));
   fill('drops', table(['reason', 'count'], Object.keys(s.dropped).sort().map(function (k) { return [k, s.dropped[k]]; }), 'Nothing dropped.'));
   var h = s.history;
   plot($('loss-plot'), [{ name: 'train loss', colour: C.trainLoss, pts: pts(h, 'trainLoss') }], { y: 'loss' });
   plot($('acc-plot'), [{ name: 'validation', colour: C.valAccuracy, pts: pts(h, 'valAccuracy') },
     { name: 'merged', colour: C.mergedAccuracy, pts: pts(h, 'mergedAccuracy') }], { y: 'accuracy', min: 0, max: 1, pct: true });
 }
-function commitView(c) {
+function label(s, id) {
+  var m = s.members.filter(function (x) { return x.peerId === id; })[0];
+  return m && m.name ? m.name + ' (' + id + ')' : id;
+}
+function commitView(s, c) {
   if (!c) return el('p', 'No round committed yet.', 'empty');
   var total = c.contributors.reduce(function (a, x) { return a + x.samples; }, 0);
   var box = el('div');
   box.appendChild(el('p', 'Round ' + c.round + ', ' + ago(c.atMs) + ', ' + c.contributors.length + ' contributors, ' + total + ' samples'));
   box.appendChild(el('p', c.hash, 'mono'));
-  box.appendChild(table(['contributor', 'samples'], c.contributors.map(function (x) { return [el('span', x.peerId, 'mono'), x.samples]; }), 'No contributors.'));
+  box.appendChild(table(['contributor', 'samples'], c.contributors.map(function (x) { return [el('span', label(s, x.peerId), 'mono'), x.samples]; }), 'No contributors.'));
   return box;
 }
 function pts(h, k) { return h.filter(function (r) { return r[k] != null; }).map(function (r) { return [r.round, r[k]]; }); }

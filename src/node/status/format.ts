@@ -10,8 +10,9 @@ export function formatStatusTable(s: StatusSnapshot, nowMs: number): string {
     ['listen', s.listenAddrs.length > 0 ? s.listenAddrs.join(', ') : 'not listening'],
     ['swarm', s.swarmId],
     ['backend', `${s.backend} (swarmd ${s.version}, up ${formatDuration(nowMs - s.startedAtMs)})`],
-    ['round', `${s.round} (${s.phase})`],
-    ['aggregator', s.aggregator ?? 'none yet'],
+    ['round', formatRound(s)],
+    ['accuracy', formatAccuracy(s)],
+    ['aggregator', formatAggregator(s)],
     ['members', `${s.membersLive} of ${s.membersTotal} live`],
   ];
   const lines = rows.map(([k, v]) => k.padEnd(LABEL_WIDTH) + v);
@@ -27,13 +28,44 @@ export function formatStatusTable(s: StatusSnapshot, nowMs: number): string {
   return lines.join('\n') + '\n';
 }
 
+function formatRound(s: StatusSnapshot): string {
+  if (s.finishedAfterRound !== null)
+    return `finished after round ${s.finishedAfterRound} (no more training; serving peers)`;
+  return `${s.round}${s.roundsTotal === null ? '' : ` of ${s.roundsTotal}`} (${s.phase})`;
+}
+
+/** The newest accuracy this site measured, and on what: its own validation rows, never other sites' data. */
+function formatAccuracy(s: StatusSnapshot): string {
+  const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+  const merged = s.history.filter((h) => h.mergedAccuracy !== null).at(-1);
+  if (merged)
+    return `${pct(merged.mergedAccuracy!)} (merged model of round ${merged.round}, this site's validation split)`;
+  const local = s.history.filter((h) => Number.isFinite(h.valAccuracy)).at(-1);
+  if (local)
+    return `${pct(local.valAccuracy)} (local model of round ${local.round}, this site's validation split)`;
+  return 'none yet (measured after the first round)';
+}
+
+function formatAggregator(s: StatusSnapshot): string {
+  if (s.aggregator !== null) return memberLabel(s.members, s.aggregator);
+  return s.finishedAfterRound === null ? '- (picked when a round closes)' : '- (finished)';
+}
+
+/** "site-a (12D3KooW…)" where the swarm config names the member, the bare peer id otherwise. */
+function memberLabel(members: MemberStatus[], peerId: string): string {
+  const name = members.find((m) => m.peerId === peerId)?.name;
+  return name ? `${name} (${peerId})` : peerId;
+}
+
 function memberLines(members: MemberStatus[], aggregator: string | null, nowMs: number): string[] {
   if (members.length === 0) return ['  (no members configured: check the swarm config)'];
+  const nameWidth = Math.max(...members.map((m) => (m.name ?? '').length));
   const idWidth = Math.max(...members.map((m) => m.peerId.length));
   return members.map((m) => {
     const role = m.self ? 'self' : m.peerId === aggregator ? 'aggregator' : '';
     const seen = m.self ? '-' : formatAgo(m.lastSeenMs, nowMs);
-    return `  ${m.peerId.padEnd(idWidth)}  ${role.padEnd(10)}  ${(m.connected ? 'connected' : 'down').padEnd(9)}  ${seen}`;
+    const name = nameWidth > 0 ? `${(m.name ?? '?').padEnd(nameWidth)}  ` : '';
+    return `  ${name}${m.peerId.padEnd(idWidth)}  ${role.padEnd(10)}  ${(m.connected ? 'connected' : 'down').padEnd(9)}  ${seen}`;
   });
 }
 

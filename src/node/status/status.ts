@@ -5,6 +5,8 @@ const msSchema = z.number().int().nonnegative();
 
 export const memberStatusSchema = z.object({
   peerId: z.string().min(1),
+  /** The member's name from the swarm config (`members[].name`); null where the config gives none. */
+  name: z.string().nullable().default(null),
   self: z.boolean(),
   connected: z.boolean(),
   /** Wall-clock ms of the last message or heartbeat seen from this member; null if never seen. */
@@ -46,6 +48,10 @@ export const statusSnapshotSchema = z.object({
   membersLive: z.number().int().nonnegative(),
   membersTotal: z.number().int().nonnegative(),
   round: z.number().int().nonnegative(),
+  /** Rounds the swarm config asks for (null: run until stopped). */
+  roundsTotal: z.number().int().positive().nullable().default(null),
+  /** The last round, once it is committed and applied here: the daemon no longer trains, it only serves. */
+  finishedAfterRound: z.number().int().positive().nullable().default(null),
   phase: z.enum(ROUND_PHASES),
   aggregator: z.string().nullable(),
   lastCommit: lastCommitSchema.nullable(),
