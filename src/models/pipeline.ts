@@ -55,7 +55,9 @@ export function prepareData(
       ? { train: Array.from({ length: ds.rows }, (_, i) => i), test: [] }
       : stratifiedSplit(ds.labels, { testFraction: opts.testFraction, seed: opts.seed, groups });
   const inner = splitSubset(ds, outer.train, opts.valFraction, opts.seed + 1, groups);
-  assertSplitsFilled(ds.rows, { training: inner.train, validation: inner.val, 'held-out test': outer.test });
+  const splits = { training: inner.train, validation: inner.val };
+  // A held-out test split is optional (--test-fraction 0); asked for, it must get rows.
+  assertSplitsFilled(ds.rows, opts.testFraction > 0 ? { ...splits, 'held-out test': outer.test } : splits);
   const stats = computeFeatureStats(ds.features, ds.rows, ds.cols, inner.train, transform);
   const standardizer = standardizerFromStats(stats, ds.featureNames, transform);
   const take = (idx: number[]) => labeledRows(ds, standardizer, idx);

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { SwarmdError, errorLine } from '../core/index.js';
 
 /** What a WebGPU adapter says about itself, joined for logs and /status (e.g. `nvidia hopper (Vulkan)`). */
@@ -47,6 +49,10 @@ async function install(): Promise<AdapterName> {
       `the optional package 'webgpu' did not load (${errorLine(err)}): run 'npm install webgpu' on a GPU site`,
     );
   }
+  // Without a Vulkan loader Dawn finds no adapter and prints a two-line warning on stderr: say it in one.
+  if (process.platform === 'linux' && !hasVulkanLoader()) {
+    throw new WebGpuError('WEBGPU_NO_ADAPTER', `${NO_ADAPTER} (no Vulkan loader libvulkan.so.1 found)`);
+  }
   const gpu = dawn.create([]);
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) throw new WebGpuError('WEBGPU_NO_ADAPTER', NO_ADAPTER);
@@ -58,6 +64,21 @@ async function install(): Promise<AdapterName> {
   if (nav) Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true });
   else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
   return adapterName(adapter.info ?? {});
+}
+
+/** Whether the Vulkan loader is where the dynamic linker would look (standard folders, LD_LIBRARY_PATH). */
+function hasVulkanLoader(): boolean {
+  const dirs = [
+    ...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean),
+    '/usr/lib/x86_64-linux-gnu',
+    '/usr/lib/aarch64-linux-gnu',
+    '/lib/x86_64-linux-gnu',
+    '/usr/lib64',
+    '/usr/lib',
+    '/lib64',
+    '/usr/local/lib',
+  ];
+  return dirs.some((d) => existsSync(join(d, 'libvulkan.so.1')));
 }
 
 export function adapterName(info: AdapterInfo): AdapterName {

@@ -99,7 +99,7 @@ describe.concurrent('numeric flags are checked where they enter, with the allowe
     ['train', '--batch-size', 'abc', /'--batch-size <n>' argument 'abc'.*whole number from 1 to 65536/],
     ['train', '--lr', '-1', /'--lr <x>' argument '-1'.*a number above 0 and at most 1/],
     ['train', '--lr', 'abc', /'--lr <x>' argument 'abc'.*a number above 0 and at most 1/],
-    ['train', '--test-fraction', '1', /'--test-fraction <f>'.*above 0 and below 1/],
+    ['train', '--test-fraction', '1', /'--test-fraction <f>'.*at least 0 and below 1/],
     ['demo', '--sites', '0', /'--sites <n>' argument '0'.*whole number from 1 to 26/],
     ['demo', '--sites', 'abc', /'--sites <n>' argument 'abc'.*whole number from 1 to 26/],
     ['demo', '--rounds', '1.5', /'--rounds <n>' argument '1.5'.*whole number from 1 to 1000/],
