@@ -31,13 +31,8 @@ export interface Store {
   putIdentity(bytes: Bytes): Promise<void>;
   getMeta<T>(key: string): Promise<T | undefined>;
   putMeta(key: string, value: unknown): Promise<void>;
-  /**
-   * Seals a checkpoint and writes it, the `latest` pointer, (if given) its round-log entry and the
-   * retention deletions in one atomic batch.
-   */
+  /** A checkpoint with (if given) one round-log entry: writeRounds of that one entry. */
   putCheckpoint(cp: Checkpoint, log?: LogEntry): Promise<void>;
-  /** A round-log entry without a model checkpoint (e.g. the shared-preprocessing round), with metadata. */
-  appendLog(log: LogEntry, meta?: Record<string, unknown>): Promise<void>;
   /**
    * Writes consecutive round-log entries, deleting any stored at or after the first one's round, with a
    * checkpoint (sealed; it becomes `latest`), metadata and retention deletions, in one atomic batch.
@@ -135,10 +130,8 @@ class LevelStore implements Store {
     return this.s.meta.put(key, json(value));
   }
 
-  async putCheckpoint(cp: Checkpoint, log?: LogEntry): Promise<void> {
-    const { ops, drops } = await this.checkpointOps(cp, log !== undefined);
-    await this.db.batch([...ops, ...(log ? [this.logOp(log)] : [])]);
-    await this.compactDropped(drops);
+  putCheckpoint(cp: Checkpoint, log?: LogEntry): Promise<void> {
+    return this.writeRounds(log ? [log] : [], { checkpoint: cp });
   }
 
   async writeRounds(
@@ -196,11 +189,6 @@ class LevelStore implements Store {
     if (ids.length === 0) return;
     const keys = ids.map((id) => this.s.checkpoints.prefix + id).sort();
     await compact(this.db, keys[0], keys.at(-1));
-  }
-
-  async appendLog(log: LogEntry, meta: Record<string, unknown> = {}): Promise<void> {
-    const metaOps = Object.entries(meta).map(([key, value]) => this.metaOp(key, value));
-    await this.db.batch([this.logOp(log), ...metaOps]);
   }
 
   private metaOp(key: string, value: unknown) {

@@ -48,11 +48,6 @@ export class Background {
     });
   }
 
-  /** Tasks still running (for tests and status). */
-  get running(): number {
-    return this.tasks.size;
-  }
-
   async stop(reason: string): Promise<void> {
     this.controller.abort(new Error(reason));
     for (const [timer, resolve] of this.timers) {
