@@ -4,6 +4,7 @@ import {
   MAX_GOSSIP_CHUNKS,
   recomputeMerge,
   type Contributor,
+  type Exclusion,
   type HeldUpdates,
   type MergePolicy,
   type Recomputed,
@@ -36,11 +37,12 @@ export function mergeValid(
   c: { round: number; method: MergePolicy['merge']; kind: 'stats' | 'model'; contributors: Contributor[] },
   policy: MergePolicy,
   minPeers: number,
-): { r: Recomputed; contributors: Contributor[] } {
+): { r: Recomputed; contributors: Contributor[]; excluded: Exclusion[] } {
   const r = recomputeMerge(store, c, policy);
-  if (r.ok || r.reason !== 'invalid-update') return { r, contributors: c.contributors };
-  const excluded = new Set((r.excluded ?? []).map((x) => x.peerId));
-  const contributors = c.contributors.filter((x) => !excluded.has(x.peerId));
-  if (contributors.length < minPeers) return { r, contributors };
-  return { r: recomputeMerge(store, { ...c, contributors }, policy), contributors };
+  if (r.ok || r.reason !== 'invalid-update') return { r, contributors: c.contributors, excluded: [] };
+  const excluded = r.excluded ?? [];
+  const out = new Set(excluded.map((x) => x.peerId));
+  const contributors = c.contributors.filter((x) => !out.has(x.peerId));
+  if (contributors.length < minPeers) return { r, contributors, excluded };
+  return { r: recomputeMerge(store, { ...c, contributors }, policy), contributors, excluded };
 }

@@ -214,11 +214,9 @@ export class PeerRounds {
     const { init, log } = this.d;
     const kind = roundKind(round, this.state.cfg.merge);
     const c = { round, ...kind, contributors: counted(this.state) };
-    const first = recomputeMerge(this.d.store, c, this.policy());
-    for (const x of first.ok ? [] : (first.excluded ?? [])) this.d.book.drop(`excluded-${x.reason}`);
-    if (!first.ok && first.excluded)
-      log.warn({ round, excluded: first.excluded }, 'left invalid updates out');
-    const { r, contributors } = mergeValid(this.d.store, c, this.policy(), init.minPeers);
+    const { r, contributors, excluded } = mergeValid(this.d.store, c, this.policy(), init.minPeers);
+    for (const x of excluded) this.d.book.drop(`excluded-${x.reason}`);
+    if (excluded.length > 0) log.warn({ round, excluded }, 'left invalid updates out');
     if (!r.ok) return log.error({ round, reason: r.reason, detail: r.detail }, 'cannot merge the updates');
     const commit = createCommit({
       ...{ swarmId: init.swarmId, round, prevHash: this.state.prevHash, contributors, ...kind },
