@@ -17,9 +17,8 @@ import {
   type Store,
 } from '../storage/index.js';
 import {
-  commitHash,
+  commitSummary,
   createSwarmHost,
-  decodeCommitRecord,
   createSwarmPeer,
   peerIdOf,
   pskSecret,
@@ -136,7 +135,10 @@ async function build(
   });
   const metrics = createMetrics();
   const members = swarm.members.map((m) => m.peerId);
-  const roundLog = createRoundLog(store, { decode: commitDecoder(swarm.swarmId, members) });
+  const memberSet = new Set(members);
+  const roundLog = createRoundLog(store, {
+    decode: (bytes) => commitSummary(bytes, swarm.swarmId, memberSet),
+  });
   const resume = await resumePoint(store, roundLog);
   assertSameTransform(resume.standardizer, swarm.preprocess.transform, site.swarmConfig);
   const history = new RoundHistory((await store.getMeta<RoundHistoryEntry[]>('history')) ?? []);
@@ -255,17 +257,6 @@ async function statsRound(store: Store) {
   const encoded = await store.getMeta<string>('statsTensors');
   if (round0?.round !== 0 || encoded === undefined) return null;
   return { bytes: round0.bytes, merged: decodeTensors(Buffer.from(encoded, 'base64')) };
-}
-
-/** Lets the round log check that each stored commit is the one its hashes name. */
-function commitDecoder(swarmId: string, members: string[]) {
-  const allowed = new Set(members);
-  return (bytes: Uint8Array) => {
-    const signed = decodeCommitRecord(bytes, swarmId, allowed);
-    if (signed === undefined) return undefined;
-    const { round, prevHash } = signed.commit;
-    return { round, prevHash, hash: commitHash(signed.commit) };
-  };
 }
 
 /** Removes export temp files a killed daemon left (this process holds the database now) and measures the disk. */

@@ -86,7 +86,14 @@ export type {
   RoundState,
   StepResult,
   Update,
-} from './rounds.js';
-export { commitRecord, commitRecordBytes, decodeCommitRecord, recomputeMerge, verifyLog } from './log.js';
+} from './round-types.js';
+export {
+  commitRecord,
+  commitRecordBytes,
+  commitSummary,
+  decodeCommitRecord,
+  recomputeMerge,
+  verifyLog,
+} from './log.js';
 export type { CommitRecord, HeldUpdates, LogContext, MergePolicy, Recomputed } from './log.js';
 export * from './secagg/index.js';

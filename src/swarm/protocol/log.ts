@@ -125,6 +125,18 @@ function validateModelRound(contributions: Contribution[], policy: MergePolicy) 
   });
 }
 
+/** What a stored commit says about its place in the chain (the round log checks entries with it). */
+export function commitSummary(
+  bytes: Uint8Array,
+  swarmId: string,
+  members: ReadonlySet<string>,
+): { round: number; hash: string; prevHash: string | null } | undefined {
+  const signed = decodeCommitRecord(bytes, swarmId, members);
+  if (signed === undefined) return undefined;
+  const { round, prevHash } = signed.commit;
+  return { round, prevHash, hash: commitHash(signed.commit) };
+}
+
 /** The bytes the round log stores for a commit: the signed commit as a wire `commit` message. */
 export function commitRecordBytes(signed: SignedCommit): Uint8Array {
   const { swarmId, round, aggregator } = signed.commit;

@@ -27,16 +27,6 @@ import type {
  * closed, waiting for a commit; this peer merges when its turn in the aggregator order comes) → applying.
  * A round closed below quorum is stalled until enough updates or a valid commit arrive.
  */
-export type {
-  DropReason,
-  Effect,
-  RoundConfig,
-  RoundEvent,
-  RoundState,
-  StepResult,
-  Update,
-} from './round-types.js';
-
 /** Round 0 merges feature statistics (sum) so every site standardises alike; model rounds follow. */
 export const STATS_ROUND = 0;
 
