@@ -2,19 +2,9 @@
 // The polyfill must load before anything imports libp2p (Promise.withResolvers is Node 22+).
 import './core/polyfill.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import {
-  SwarmdError,
-  TRAINING_RANGES as R,
-  describeRange,
-  parseInRange,
-  type NumberRange,
-} from './core/index.js';
-import type { BackendInfo, EpochInfo } from './models/index.js';
-
-// Commands load their parts when they run: a mistyped flag or --help answers without loading tfjs and libp2p.
-const node = () => import('./node/index.js');
-const models = () => import('./models/index.js');
-const inr = () => import('./inr/index.js');
+import { TRAINING_RANGES as R, describeRange, parseInRange, type NumberRange } from './core/index.js';
+import { inr, models, node } from './cli/parts.js';
+import { createProgress, formatScores, reportBackend, reportFailure } from './cli/report.js';
 
 /** `swarmd demo`'s own numbers (its epochs and seed follow TRAINING_RANGES); sites are named site-a … site-z. */
 const DEMO_RANGES = {
@@ -283,34 +273,6 @@ program
     },
   );
 
-async function reportBackend(pref: string): Promise<BackendInfo> {
-  const { parseBackendPreference, selectBackend } = await models();
-  const info = await selectBackend(parseBackendPreference(pref));
-  const skipped = info.skipped.map((s) => `${s.name} unavailable`).join(', ');
-  console.error(`backend: ${info.name} on ${info.device}${skipped ? ` (${skipped})` : ''}`);
-  return info;
-}
-
-/** A redrawn bar on a terminal; one line per epoch otherwise (logs, CI). */
-function createProgress(): (e: EpochInfo) => void {
-  return (e) => {
-    const val = e.valAccuracy === null ? '' : ` val acc ${(e.valAccuracy * 100).toFixed(1)}%`;
-    const line = `epoch ${e.epoch}/${e.epochs} loss ${e.loss.toFixed(4)}${val}`;
-    if (!process.stderr.isTTY) return console.error(line);
-    const width = 30;
-    const done = Math.round((e.epoch / e.epochs) * width);
-    const bar = '#'.repeat(done) + '.'.repeat(width - done);
-    process.stderr.write(`\r[${bar}] ${line}   `);
-  };
-}
-
-function formatScores(s: { accuracy: number; macroF1: number; macroAuroc: number }): string {
-  const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
-  // AUROC needs positives and negatives of some class: undefined when the input holds one class only.
-  const auroc = Number.isNaN(s.macroAuroc) ? 'n/a (one class in the input)' : s.macroAuroc.toFixed(3);
-  return `accuracy ${pct(s.accuracy)}, macro-F1 ${pct(s.macroF1)}, macro-AUROC ${auroc}`;
-}
-
 function list(value: string): string[] {
   return value
     .split(',')
@@ -320,22 +282,6 @@ function list(value: string): string[] {
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-/** An expected failure is one line saying what to do; anything else is one line and a log file with the stack. */
-async function reportFailure(err: unknown): Promise<void> {
-  if (err instanceof SwarmdError) {
-    console.error(`error: ${err.message}`);
-    process.exitCode = 1;
-    return;
-  }
-  process.exitCode = 70;
-  const what = (err instanceof Error ? err.message || err.name : String(err)).split('\n')[0];
-  const logPath = await node()
-    .then(({ writeCrashLog }) => writeCrashLog(err, process.argv[2] ?? ''))
-    .catch(() => null);
-  const where = logPath ? `details in ${logPath}` : 'no log file could be written';
-  console.error(`internal error: ${what} (${where}; please report it)`);
 }
 
 // A failure outside the command's promise (a stray rejection in a running daemon) ends the process the same way.
