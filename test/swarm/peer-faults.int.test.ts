@@ -52,10 +52,16 @@ describe('swarm peer faults', () => {
       ),
     );
     await atCommit;
+    const others = sites.filter((s) => s.k !== victim);
+    // The others close collection only once every live member's update is in, so once they commit-wait the
+    // victim's update has reached them; killing it earlier would test gossip timing, not the takeover.
+    await waitFor(() => others.every((s) => s.peer.status().phase === 'committing'), {
+      timeoutMs: 10_000,
+      what: 'the other sites to close collection with the victim still live',
+    });
     await sites[victim].peer.stop();
     await sites[victim].host.stop();
 
-    const others = sites.filter((s) => s.k !== victim);
     // One commit timeout for the turn to pass, plus a few ticks of slack for gossip and applying.
     await Promise.all(others.map((s) => s.peer.waitForRound(1, commitTimeoutMs + 2500)));
     const [b, c] = others.map((s) => s.work.applied[1]);
