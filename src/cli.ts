@@ -256,6 +256,9 @@ program
   .option('--epochs-per-round <n>', 'local epochs per round', num(R.epochs), 2)
   .option('--seed <n>', 'seed for the split and the models', num(R.seed), 42)
   .option('--keep-running', 'keep the sites (and the dashboard) up after the table until Ctrl-C')
+  .option('--merge <method>', 'model merge: fedavg, median, trimmed-mean', 'fedavg')
+  .option('--attack <name>', 'sites attack: nan, signflip, scale, alie, ipm, gaussian, labelflip, inflate')
+  .option('--attackers <f>', 'how many sites (the last ones) run --attack', num(DEMO_RANGES.sites), 1)
   .action(
     async (o: {
       sites: number;
@@ -263,13 +266,17 @@ program
       epochsPerRound: number;
       seed: number;
       keepRunning?: boolean;
+      merge: string;
+      attack?: string;
+      attackers: number;
     }) => {
       const holdOpen = o.keepRunning
         ? new Promise<void>((resolve) => process.once('SIGINT', () => resolve()))
         : undefined;
-      const { runDemo } = await node();
+      const { runDemo, parseDemoDefence } = await node();
+      const defence = parseDemoDefence(o); // before the backend line: a bad --attack or --merge ends it here
       await reportBackend('auto'); // for the baselines trained in this process; each site reports its own
-      await runDemo({ ...o, holdOpen, say: (line) => console.log(line) });
+      await runDemo({ ...o, ...defence, holdOpen, say: (line) => console.log(line) });
     },
   );
 

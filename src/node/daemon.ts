@@ -34,7 +34,7 @@ import { assertDataDirPrivate, loadIdentity } from './identity.js';
 import { explainListenFailure } from './listen-error.js';
 import { loadSiteData } from './site-data.js';
 import { siteRoundLog } from './site-log.js';
-import { SiteWork } from './site-work.js';
+import { createSiteWork } from './attack-work.js';
 import {
   createLogger,
   createMetrics,
@@ -142,7 +142,7 @@ async function build(
   const resume = await resumePoint(store, roundLog);
   assertSameTransform(resume.standardizer, swarm.preprocess.transform, site.swarmConfig);
   const history = new RoundHistory((await store.getMeta<RoundHistoryEntry[]>('history')) ?? []);
-  const work = new SiteWork({
+  const workInit = {
     data,
     model,
     key,
@@ -150,8 +150,10 @@ async function build(
     backend: backend.name,
     standardizer: resume.standardizer,
     transform: swarm.preprocess.transform,
-    onTrained: (round, m) => history.trained(round, m),
-  });
+    onTrained: (round: number, m: Record<string, number>) => history.trained(round, m),
+  };
+  // Honest unless `swarmd demo --attack` set SWARMD_DEMO_ATTACK for this site (refused outside the demo).
+  const work = createSiteWork(workInit, { env: process.env, swarmId: swarm.swarmId, log });
   stack.push(() => work.dispose());
   const host: SwarmHost = await createSwarmHost({
     privateKey: identity,

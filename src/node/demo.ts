@@ -9,8 +9,17 @@ import { openCheckpoint } from '../storage/index.js';
 import { loadTcga, planSites, siteName, type SitePlan } from './demo-data.js';
 import { evaluateCheckpoint, trainBaseline } from './evaluate.js';
 import { launchSite, type LaunchedSite } from './launcher.js';
+import {
+  attackerIndices,
+  demoMergeSettings,
+  formatDefenceReport,
+  siteEnv,
+  type DemoAttack,
+  type DemoMerge,
+} from './demo-attack.js';
 import { fetchStatus } from './status/index.js';
 import { writeSwarmDir } from './swarm-dir.js';
+import { DEMO_SWARM_ID } from './attack-work.js';
 
 export interface DemoOptions {
   sites: number;
@@ -23,6 +32,10 @@ export interface DemoOptions {
   seed: number;
   /** Keep the daemons running after the table until this promise resolves (e.g. Ctrl-C), for the dashboard. */
   holdOpen?: Promise<void>;
+  /** How model rounds merge (default fedavg). */
+  merge?: DemoMerge;
+  /** Demo/test feature: the last `attackers` sites send poisoned updates (see attack-work.ts). */
+  attack?: DemoAttack;
   say: (line: string) => void;
 }
 
@@ -41,7 +54,9 @@ const DATA_DIR = fileURLToPath(new URL('../../../data', import.meta.url));
  */
 export async function runDemo(
   o: DemoOptions,
-): Promise<{ rows: DemoRow[]; testRows: number; siteRows: number[] }> {
+): Promise<{ rows: DemoRow[]; testRows: number; siteRows: number[]; defence: string | null }> {
+  const attackers = attackerIndices(o.sites, o.attack);
+  const mergeSettings = demoMergeSettings(o.sites, o.merge ?? 'fedavg', o.attack);
   const dir = await mkdtemp(join(tmpdir(), 'swarmd-demo-'));
   const sites: LaunchedSite[] = [];
   try {
@@ -54,12 +69,16 @@ export async function runDemo(
       alpha: o.split?.alpha,
     });
     const names = plan.sites.map((_, i) => siteName(i));
-    const configs = await writeDemoConfigs(dir, ds, plan, names, o);
+    const configs = await writeDemoConfigs(dir, ds, plan, names, o, mergeSettings);
     for (const [i, cfg] of configs.entries()) {
-      const launched = await launchSite(cfg, { bootstrap: i === 0 ? [] : sites[0].addrs.slice(0, 1) });
+      const bootstrap = i === 0 ? [] : sites[0].addrs.slice(0, 1);
+      // A loaded machine can take over a minute to load tfjs and the data: wait longer than launchSite's default.
+      const env = siteEnv(i, attackers, o.attack);
+      const launched = await launchSite(cfg, { bootstrap, env, timeoutMs: 180_000 });
       sites.push(launched);
+      const role = attackers.includes(i) ? ` ATTACKER (${o.attack!.name})` : '';
       o.say(
-        `started ${names[i]} (${plan.sites[i].length} samples) peer ${launched.peerId.slice(0, 16)}… status ${launched.statusUrl}`,
+        `started ${names[i]}${role} (${plan.sites[i].length} samples) peer ${launched.peerId.slice(0, 16)}… status ${launched.statusUrl}`,
       );
     }
     o.say(`dashboard (while the demo runs): ${sites[0].statusUrl}/`);
@@ -67,24 +86,35 @@ export async function runDemo(
     const key = await loadKeyFile(join(dir, 'site.key'));
     const rows = await resultTable(ds, plan, key, join(dir, 'db', `${names[0]}.latest.swck`), o);
     o.say(formatDemoTable(rows, plan.test.length));
+    const statuses = await Promise.all(sites.map((s) => fetchStatus(s.statusUrl, { timeoutMs: 10_000 })));
+    const defence = o.attack ? formatDefenceReport(o.attack, names, attackers, statuses) : null;
+    if (defence) o.say(defence);
     if (o.holdOpen) {
       o.say(`the sites keep running: dashboard ${sites[0].statusUrl}/ — Ctrl-C stops everything`);
       await o.holdOpen;
     } else o.say('stopping the sites (run `swarmd demo --keep-running` to keep them and the dashboard up)');
-    return { rows, testRows: plan.test.length, siteRows: plan.sites.map((r) => r.length) };
+    return { rows, testRows: plan.test.length, siteRows: plan.sites.map((r) => r.length), defence };
   } finally {
     await Promise.all(sites.map((s) => s.stop()));
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-function writeDemoConfigs(dir: string, ds: Dataset, plan: SitePlan, names: string[], o: DemoOptions) {
+function writeDemoConfigs(
+  dir: string,
+  ds: Dataset,
+  plan: SitePlan,
+  names: string[],
+  o: DemoOptions,
+  merge: Record<string, unknown>,
+) {
   return writeSwarmDir(dir, ds, plan, names, {
     dataDir: DATA_DIR,
     key: demoKey('right', o.seed),
     swarm: {
-      swarmId: 'swarmd-demo',
+      swarmId: DEMO_SWARM_ID,
       minPeers: names.length,
+      ...merge,
       rounds: o.rounds,
       roundDeadlineMs: 120_000,
       commitTimeoutMs: 15_000,

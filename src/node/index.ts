@@ -32,3 +32,7 @@ export { evaluateCheckpoint, trainBaseline } from './evaluate.js';
 export { writeSwarmDir } from './swarm-dir.js';
 export { writeCrashLog } from './crash-log.js';
 export type { SwarmDirOptions } from './swarm-dir.js';
+export { ATTACKS, ATTACK_PARAMS, attackUpdate, flipLabel } from './attacks.js';
+export type { AttackInput, AttackName } from './attacks.js';
+export { parseDemoDefence } from './demo-attack.js';
+export type { DemoAttack, DemoMerge } from './demo-attack.js';
