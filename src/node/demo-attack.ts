@@ -81,9 +81,11 @@ export function formatDefenceReport(
 ): string {
   const lines = [`attackers: ${attackers.map((i) => names[i]).join(', ')} (attack ${attack.name})`];
   const excluded: Record<string, number> = {};
+  const other: Record<string, number> = {};
   for (const s of statuses) {
     for (const [reason, n] of Object.entries(s.dropped)) {
       if (reason.startsWith('excluded-')) excluded[reason.slice(9)] = (excluded[reason.slice(9)] ?? 0) + n;
+      else other[reason] = (other[reason] ?? 0) + n;
     }
   }
   const counts = Object.entries(excluded).sort(([a], [b]) => a.localeCompare(b));
@@ -92,6 +94,8 @@ export function formatDefenceReport(
       ? 'excluded by validation: nothing (every update passed)'
       : `excluded by validation: ${counts.map(([r, n]) => `${n} update(s) for ${r}`).join(', ')}`,
   );
+  const drops = Object.entries(other).sort(([a], [b]) => a.localeCompare(b));
+  if (drops.length) lines.push(`other messages dropped: ${drops.map(([r, n]) => `${r} ${n}`).join(', ')}`);
   const honest = statuses.find((_, i) => !attackers.includes(i));
   const last = honest?.lastCommit;
   if (last) {

@@ -70,12 +70,15 @@ export async function runDemo(
     });
     const names = plan.sites.map((_, i) => siteName(i));
     const configs = await writeDemoConfigs(dir, ds, plan, names, o, mergeSettings);
-    for (const [i, cfg] of configs.entries()) {
-      const bootstrap = i === 0 ? [] : sites[0].addrs.slice(0, 1);
+    // Attackers start first: the honest quorum (minPeers) forms only once they are live, so they take part.
+    const order = [...new Set([...attackers, ...configs.keys()])];
+    for (const i of order) {
+      const first = sites.find((s) => s !== undefined);
+      const bootstrap = first ? first.addrs.slice(0, 1) : [];
       // A loaded machine can take over a minute to load tfjs and the data: wait longer than launchSite's default.
       const env = siteEnv(i, attackers, o.attack);
-      const launched = await launchSite(cfg, { bootstrap, env, timeoutMs: 180_000 });
-      sites.push(launched);
+      const launched = await launchSite(configs[i], { bootstrap, env, timeoutMs: 180_000 });
+      sites[i] = launched;
       const role = attackers.includes(i) ? ` ATTACKER (${o.attack!.name})` : '';
       o.say(
         `started ${names[i]}${role} (${plan.sites[i].length} samples) peer ${launched.peerId.slice(0, 16)}… status ${launched.statusUrl}`,
