@@ -111,7 +111,10 @@ export interface Harness {
   dispose(): void;
 }
 
-const DATA_DIR = fileURLToPath(new URL('../../data', import.meta.url));
+// From dist/bench (the table) or from the TypeScript source (the test under vitest).
+const DATA_DIR = fileURLToPath(
+  new URL(import.meta.url.endsWith('.ts') ? '../data' : '../../data', import.meta.url),
+);
 const TRAINING = { batchSize: 32, valFraction: 0.15 }; // the site config defaults
 
 export async function createHarness(o: HarnessOptions): Promise<Harness> {
