@@ -41,6 +41,7 @@ async function main(): Promise<void> {
   const o: StudyOptions = {
     seed,
     epochs: Number(args.epochs),
+    patience: 5,
     attackSteps: Number(args['attack-steps']),
     wrongKeys: 5,
     ks: args.ks!.split(',').map(Number),
@@ -50,10 +51,11 @@ async function main(): Promise<void> {
   const key = studyKey('right', seed);
   const started = Date.now();
   console.log(
-    `backend ${backend.name}; seed ${seed}; scored on the ${evalOn} split; ${o.epochs} epochs (early stop on val, patience 5); ` +
+    `backend ${backend.name}; seed ${seed}; scored on the ${evalOn} split; ${o.epochs} epochs (early stop on val, patience ${o.patience}; Khan 300, patience 50); ` +
       `attack: ${o.attackSteps} steps of Adam 1e-3, batch 32, k ∈ {${o.ks.join(', ')}} per class`,
   );
   printHeader(o.ks);
+  const notes: string[] = [];
   for (const name of args.sets!.split(',')) {
     const t0 = Date.now();
     let sets: {
@@ -86,8 +88,9 @@ async function main(): Promise<void> {
         base,
         about: `${l.ds.rows}×${l.ds.cols}, ${base.numClasses} cl., train/val/test ${l.data.train.rows}/${l.data.val.rows}/${l.data.test.rows}`,
       };
+      const budget = { ...o, epochs: spec.epochs ?? o.epochs, patience: spec.patience ?? o.patience };
       trained = (config, withKey) =>
-        trainModel(config, withKey ? { kind: 'key', key } : null, l.data.train, l.data.val, o);
+        trainModel(config, withKey ? { kind: 'key', key } : null, l.data.train, l.data.val, budget);
     }
     const plainConfig = parseModelConfig({ ...sets.base, seed, inr: null });
     const plain = await accuracyOf(plainConfig, null, await trained(plainConfig, false), sets.eval);
@@ -102,9 +105,16 @@ async function main(): Promise<void> {
       const onVal =
         evalOn === 'val' ? null : await studyLock(config, key, weights, sets.val, { ...o, ks: [] });
       printRow(`${name} (${sets.about})`, lock, plain, rates, result, onVal);
+      if (lock === locks[0])
+        notes.push(
+          `${name}: ${result.attacks.map((a) => `k=${a.k}: ${a.shots} shots, ${a.scored} scored`).join('; ')}`,
+        );
     }
     console.error(`${name}: ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   }
+  console.log(
+    `attacker's samples (k per class, at most half of a class) and rows scored: ${notes.join(' · ')}`,
+  );
   console.log(`total ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 

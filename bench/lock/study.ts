@@ -15,6 +15,8 @@ import {
 export interface StudyOptions {
   seed: number;
   epochs: number;
+  /** Early stopping on the validation loss. */
+  patience: number;
   /** Adam steps of every fine-tune and scratch run (epochs = steps ÷ batches per epoch). */
   attackSteps: number;
   wrongKeys: number;
