@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   const key = studyKey('right', seed);
   const started = Date.now();
   console.log(
-    `backend ${backend.name}; seed ${seed}; scored on the ${evalOn} split; ${o.epochs} epochs (early stop on val, patience ${o.patience}; Khan 300, patience 50); ` +
+    `backend ${backend.name}; seed ${seed}; scored on the ${evalOn} split; ${o.epochs} epochs (early stop on val, patience ${o.patience}; Khan 150, no early stop); ` +
       `attack: ${o.attackSteps} steps of Adam 1e-3, batch 32, k ∈ {${o.ks.join(', ')}} per class`,
   );
   printHeader(o.ks);
@@ -88,7 +88,11 @@ async function main(): Promise<void> {
         base,
         about: `${l.ds.rows}×${l.ds.cols}, ${base.numClasses} cl., train/val/test ${l.data.train.rows}/${l.data.val.rows}/${l.data.test.rows}`,
       };
-      const budget = { ...o, epochs: spec.epochs ?? o.epochs, patience: spec.patience ?? o.patience };
+      const budget = {
+        ...o,
+        epochs: spec.epochs ?? o.epochs,
+        patience: spec.patience === undefined ? o.patience : spec.patience,
+      };
       trained = (config, withKey) =>
         trainModel(config, withKey ? { kind: 'key', key } : null, l.data.train, l.data.val, budget);
     }

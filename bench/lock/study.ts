@@ -16,7 +16,7 @@ export interface StudyOptions {
   seed: number;
   epochs: number;
   /** Early stopping on the validation loss. */
-  patience: number;
+  patience: number | null;
   /** Adam steps of every fine-tune and scratch run (epochs = steps ÷ batches per epoch). */
   attackSteps: number;
   wrongKeys: number;
@@ -59,7 +59,7 @@ export async function trainModel(
       batchSize: 32,
       learningRate: 1e-3,
       seed: o.seed,
-      patience: 5,
+      patience: o.patience,
     });
     return await trainer.getWeights();
   } finally {
