@@ -152,7 +152,7 @@ describe('the shuffle lock', () => {
     expect(maxAbsDiff(y.flat(), want.y.flat())).toBeLessThan(1e-5);
     expect(maxAbsDiff((dx.arraySync() as number[][]).flat(), want.dx.flat())).toBeLessThan(1e-4);
     for (const w of l.trainableWeights) {
-      const got = Array.from(grads[w.read().name].dataSync());
+      const got = Array.from(grads[(w.read() as tf.Variable).name].dataSync());
       expect(maxAbsDiff(got, [want.dw[local(w.originalName)]].flat(3) as number[])).toBeLessThan(1e-4);
     }
   });
