@@ -61,6 +61,10 @@ csvOptions(
   .option('--arch <arch>', 'proteomics or mlp', 'proteomics')
   .option('--inr-layers <names>', 'comma-separated layers that become INRLinear', list)
   .option('--alpha <a>', 'INRLinear mixing weight α', num(R.alpha))
+  .option(
+    '--lock <name>',
+    "model lock: infl (the paper's) or shuffle (key-derived signed input permutations)",
+  )
   .option('--epochs <n>', 'maximum epochs', num(R.epochs), 60)
   .option('--batch-size <n>', 'batch size', num(R.batchSize), 32)
   .option('--lr <x>', 'Adam learning rate', num(R.learningRate), 1e-3)
@@ -82,7 +86,8 @@ csvOptions(
     const ignore: string[] = o.ignore;
     const keep = o.group ? [o.group] : [];
     const progress = createProgress();
-    const inr = o.inrLayers || o.alpha ? { layers: o.inrLayers, alpha: o.alpha } : undefined;
+    const inr =
+      o.inrLayers || o.alpha || o.lock ? { layers: o.inrLayers, alpha: o.alpha, lock: o.lock } : undefined;
     const res = await trainLocal({
       dataPath: o.data,
       keyPath: o.key,

@@ -11,7 +11,8 @@ export { generateModelKey, modelKeyFromBytes, assertKeyMatches } from './key.js'
 export { writeKeyFile, loadKeyFile } from './key-file.js';
 export type { WriteKeyFileOptions } from './key-file.js';
 export { KeyFileError, KeyMismatchError } from './errors.js';
-export { derivePermutation } from './permutation.js';
+export { derivePermutation, deriveSigns } from './permutation.js';
+export { deriveInputShuffle } from './shuffle.js';
 export { inrCoordinates, positionalEncoding } from './encoding.js';
 export { INRLinear } from './inr-linear.js';
-export type { INRLinearArgs } from './inr-linear.js';
+export type { INRLinearArgs, InputShuffle } from './inr-linear.js';

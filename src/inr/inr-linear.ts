@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../core/index.js';
 import { inrCoordinates, positionalEncoding } from './encoding.js';
+import { assertPermutation } from './permutation.js';
 
 export interface INRLinearArgs {
   name?: string;
@@ -20,11 +21,24 @@ export interface INRLinearArgs {
   initGain?: number;
   /** π from the model key (result[i] = π(i)); null means the INR is removed, Δ = 0. */
   permutation: Int32Array | number[] | null;
+  /**
+   * The `shuffle` lock: the layer reads x'_j = s_j · x_{σ(j)} instead of x, σ and s from the model key.
+   * Null (the paper's `infl` lock, or the lock removed): x as it is.
+   */
+  inputShuffle?: InputShuffle | null;
   seed: number;
+}
+
+/** A signed permutation of a layer's inputs: x'_j = signs[j] · x[permutation[j]]. */
+export interface InputShuffle {
+  permutation: Int32Array;
+  signs: Float32Array;
 }
 
 /**
  * y' = α(xW + b) + (1 − α)·deltaScale·Δ with Δ_i = Φθ(γ(c'_i)), c' from the key's permutation (INFL).
+ * Under the shuffle lock x is first replaced by x'_j = s_j · x_{σ(j)} (σ, s from the key; see shuffle.ts):
+ * weights trained with one key read their inputs in an order and with signs no other key reproduces.
  *
  * Weights, all trainable, named under the layer (e.g. `decoder_1/...`): `kernel` [in, units],
  * `bias` [units], then Φθ's dense layers `inr_0/kernel`, `inr_0/bias`, …, `inr_{d−1}/kernel`,
@@ -45,6 +59,8 @@ export class INRLinear extends tf.layers.Layer {
   /** γ(c') row-major [units, 2L]; null when the INR is removed. */
   private readonly encodingValues: Float32Array | null;
   private encoding: tf.Tensor2D | null = null;
+  private readonly shuffleValues: InputShuffle | null;
+  private shuffle: KeptShuffle | null = null;
   private kernel: tf.LayerVariable | null = null;
   private bias: tf.LayerVariable | null = null;
   private inr: { kernel: tf.LayerVariable; bias: tf.LayerVariable }[] = [];
@@ -64,6 +80,7 @@ export class INRLinear extends tf.layers.Layer {
     this.encodingValues = permutation
       ? positionalEncoding(inrCoordinates(permutation, args.units), args.encodingLevels)
       : null;
+    this.shuffleValues = args.inputShuffle ?? null;
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
@@ -92,6 +109,11 @@ export class INRLinear extends tf.layers.Layer {
       ),
       bias: this.addWeight(`inr_${k}/bias`, [to], 'float32', tf.initializers.zeros()),
     }));
+    if (this.shuffleValues) {
+      assertPermutation(this.shuffleValues.permutation, inDim, `${this.name} input shuffle`);
+      if (this.shuffleValues.signs.length !== inDim)
+        throw new InputError('INR_LAYER_ARGS', `${this.name}: ${inDim} input signs needed`);
+    }
     this.inputSpec = [{ minNDim: 2, axes: { [-1]: inDim } }];
     this.built = true;
   }
@@ -105,13 +127,20 @@ export class INRLinear extends tf.layers.Layer {
     return tf.tidy(() => {
       const x = Array.isArray(inputs) ? inputs[0] : inputs;
       const inDim = x.shape[x.shape.length - 1];
-      const flat = x.reshape([-1, inDim]);
+      const flat = this.shuffled(x.reshape([-1, inDim]));
       const linear = tf.add(tf.matMul(flat, this.kernel!.read()), this.bias!.read());
       let y = tf.mul(linear, this.alpha);
       const delta = this.delta();
       if (delta) y = tf.add(y, tf.mul(delta, (1 - this.alpha) * this.deltaScale));
       return y.reshape([...x.shape.slice(0, -1), this.units]);
     });
+  }
+
+  /** x'_j = s_j · x_{σ(j)} under the shuffle lock; x itself otherwise. */
+  private shuffled(x: tf.Tensor): tf.Tensor {
+    if (!this.shuffleValues) return x;
+    this.shuffle ??= keepShuffle(this.shuffleValues);
+    return tf.mul(this.shuffle.gather(x as tf.Tensor2D), this.shuffle.signs);
   }
 
   /** Δ [units] = Φθ(γ(c')), inside the graph so gradients reach θ; null when the INR is removed. */
@@ -145,12 +174,37 @@ export class INRLinear extends tf.layers.Layer {
     if (result.refCountAfterDispose === 0) {
       this.encoding?.dispose();
       this.encoding = null;
+      if (this.shuffle) tf.dispose(this.shuffle.tensors);
+      this.shuffle = null;
     }
     return result;
   }
 }
 
 tf.serialization.registerClass(INRLinear);
+
+interface KeptShuffle {
+  gather: (x: tf.Tensor2D) => tf.Tensor2D;
+  signs: tf.Tensor1D;
+  tensors: tf.Tensor[];
+}
+
+/**
+ * The shuffle's constants, kept across calls, and its column gather. Gather's own gradient needs
+ * UnsortedSegmentSum, which the wasm backend lacks; a permutation's gradient is the inverse permutation.
+ */
+function keepShuffle(v: InputShuffle): KeptShuffle {
+  const inverse = new Int32Array(v.permutation.length);
+  v.permutation.forEach((p, j) => (inverse[p] = j));
+  const forward = tf.keep(tf.tensor1d(v.permutation, 'int32'));
+  const backward = tf.keep(tf.tensor1d(inverse, 'int32'));
+  const signs = tf.keep(tf.tensor1d(v.signs));
+  const gather = tf.customGrad((x) => ({
+    value: tf.gather(x as tf.Tensor2D, forward, 1),
+    gradFunc: (dy) => tf.gather(dy as tf.Tensor2D, backward, 1),
+  })) as (x: tf.Tensor2D) => tf.Tensor2D;
+  return { gather, signs, tensors: [forward, backward, signs] };
+}
 
 /** [fan-in, fan-out] of Φθ's dense layers: 2L → h → … → h → 1, or 2L → 1 when depth is 1. */
 function inrLayerWidths(inputWidth: number, hidden: number, depth: number): [number, number][] {

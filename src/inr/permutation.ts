@@ -11,10 +11,8 @@ const TWO_POW_32 = 2 ** 32;
  * every permutation is equally likely.
  */
 export function derivePermutation(key: Uint8Array, layerName: string, n: number): Int32Array {
-  if (!Number.isInteger(n) || n < 0)
-    throw new InputError('PERMUTATION_SIZE', `permutation size must be a whole number ≥ 0, got ${n}`);
-  const seed = Buffer.from(hkdfSync('sha256', key, HKDF_SALT, Buffer.from(layerName, 'utf8'), 32));
-  const nextWord = wordStream(seed);
+  checkSize(n);
+  const nextWord = keyWords(key, layerName);
   const a = new Int32Array(n);
   for (let i = 0; i < n; i++) a[i] = i;
   for (let i = n - 1; i >= 1; i--) {
@@ -28,6 +26,32 @@ export function derivePermutation(key: Uint8Array, layerName: string, n: number)
     a[j] = t;
   }
   return a;
+}
+
+/**
+ * n signs ±1 for one purpose named by `info`: bit i of the same HKDF-seeded word stream (bit 31 − i%32 of
+ * word ⌊i/32⌋) is 1 → −1, 0 → +1. Each is ±1 with probability ½, independent of the others.
+ */
+export function deriveSigns(key: Uint8Array, info: string, n: number): Float32Array {
+  checkSize(n);
+  const nextWord = keyWords(key, info);
+  const out = new Float32Array(n);
+  let word = 0;
+  for (let i = 0; i < n; i++) {
+    if (i % 32 === 0) word = nextWord();
+    out[i] = (word >>> (31 - (i % 32))) & 1 ? -1 : 1;
+  }
+  return out;
+}
+
+function checkSize(n: number): void {
+  if (!Number.isInteger(n) || n < 0)
+    throw new InputError('PERMUTATION_SIZE', `permutation size must be a whole number ≥ 0, got ${n}`);
+}
+
+/** The word stream for one `info` string: HKDF-SHA256(key, salt "swarmd-infl-v1", info, 32 bytes) seeds it. */
+function keyWords(key: Uint8Array, info: string): () => number {
+  return wordStream(Buffer.from(hkdfSync('sha256', key, HKDF_SALT, Buffer.from(info, 'utf8'), 32)));
 }
 
 /** Big-endian u32 words of SHA-256(seed ‖ u32be 0) ‖ SHA-256(seed ‖ u32be 1) ‖ … */

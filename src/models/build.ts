@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../core/index.js';
-import { INRLinear, derivePermutation, type ModelKey } from '../inr/index.js';
+import { INRLinear, deriveInputShuffle, derivePermutation, type ModelKey } from '../inr/index.js';
 import { inrLayerNames, linearLayerNames, type ModelConfig } from './config.js';
 import { SeededDropout } from './dropout.js';
 import { TfjsTrainer, type Trainer } from './trainer.js';
@@ -67,7 +67,10 @@ function layerFactory(c: ModelConfig, inr: InrMode | null): LayerFactory {
       if (c.inr && inrLayers.has(name)) {
         if (!inr)
           throw new InputError('MODEL_NEEDS_KEY', `layer ${name} is an INR layer: a model key is required`);
-        const permutation = inr.kind === 'key' ? derivePermutation(inr.key.key, name, units) : null;
+        const key = inr.kind === 'key' ? inr.key.key : null;
+        const permutation = key ? derivePermutation(key, name, units) : null;
+        const inDim = x.shape[x.shape.length - 1]!;
+        const inputShuffle = key && c.inr.lock === 'shuffle' ? deriveInputShuffle(key, name, inDim) : null;
         return new INRLinear({
           name,
           units,
@@ -78,6 +81,7 @@ function layerFactory(c: ModelConfig, inr: InrMode | null): LayerFactory {
           deltaScale: c.inr.deltaScale,
           initGain: c.inr.initGain,
           permutation,
+          inputShuffle,
           seed,
         }).apply(x) as tf.SymbolicTensor;
       }

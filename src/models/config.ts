@@ -1,12 +1,17 @@
 import { z } from 'zod';
 import { InputError } from '../core/index.js';
 
+/** The model locks: the paper's INFL Δ alone, or Δ plus a key-derived signed permutation of every INR layer's inputs. */
+export const MODEL_LOCKS = ['infl', 'shuffle'] as const;
+
 /**
  * Which linear layers become INRLinear and how. Φ and L follow the paper (hidden 8, 3 layers; L = 8); the
  * placement (every linear layer) and Φ's init gain (50) are what bench/lock-table measured to lock the
- * model without losing accuracy — see README, "Model lock".
+ * model without losing accuracy — see README, "Model lock". `lock` is recorded in every checkpoint's model
+ * config; a config without it (every checkpoint written before it existed) means `infl`.
  */
 export const InrConfigSchema = z.object({
+  lock: z.enum(MODEL_LOCKS).default('infl'),
   layers: z.union([z.literal('all'), z.array(z.string().min(1)).min(1)]).default('all'),
   alpha: z.number().gt(0).lte(1).default(0.5),
   encodingLevels: z.number().int().min(1).max(16).default(8),

@@ -5,7 +5,13 @@
  */
 export { BACKEND_ORDER, BackendError, parseBackendPreference, selectBackend } from './backend.js';
 export type { BackendInfo, BackendName, BackendPreference } from './backend.js';
-export { ModelConfigSchema, InrConfigSchema, parseModelConfig, linearLayerNames } from './config.js';
+export {
+  MODEL_LOCKS,
+  ModelConfigSchema,
+  InrConfigSchema,
+  parseModelConfig,
+  linearLayerNames,
+} from './config.js';
 export type { ModelConfig, ModelConfigInput, InrConfig } from './config.js';
 export { buildModel, createTrainer } from './build.js';
 export type { InrMode } from './build.js';

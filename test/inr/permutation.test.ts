@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { derivePermutation } from '../../src/inr/index.js';
+import { PYTHON_KEY_WORDS } from '../helpers/python-hkdf.js';
 import { pythonMissing, runPython } from '../helpers/python.js';
 import { skipIfMissing } from '../helpers/skip.js';
 
@@ -8,25 +9,7 @@ const OTHER_KEY = Uint8Array.from({ length: 32 }, (_, i) => (i * 53 + 7) & 0xff)
 
 // Independent reference: HKDF (RFC 5869) written out with hmac, SHA-256 blocks, rejection sampling.
 const PYTHON_PERMUTATION = String.raw`
-import hashlib, hmac, json, struct, sys
-
-def hkdf_sha256(ikm, salt, info, length):
-    prk = hmac.new(salt, ikm, hashlib.sha256).digest()
-    okm, t, i = b"", b"", 1
-    while len(okm) < length:
-        t = hmac.new(prk, t + info + bytes([i]), hashlib.sha256).digest()
-        okm += t
-        i += 1
-    return okm[:length]
-
-def words(seed):
-    j = 0
-    while True:
-        block = hashlib.sha256(seed + struct.pack(">I", j)).digest()
-        for k in range(0, 32, 4):
-            yield struct.unpack(">I", block[k:k + 4])[0]
-        j += 1
-
+${PYTHON_KEY_WORDS}
 def permutation(key, layer, n):
     seed = hkdf_sha256(key, b"swarmd-infl-v1", layer.encode("utf-8"), 32)
     stream = words(seed)
