@@ -344,7 +344,7 @@ describe('round state machine', () => {
       const signed = signedCommit(1, all(), first, STATS_HASH);
       const event: RoundEvent = { type: 'commit-received', signed, recomputedMergedHash: 'e'.repeat(64) };
       expect(swarm.on(second, event, 3100)).toEqual([
-        { type: 'reject-commit', reason: 'merged-hash-mismatch', round: 1 },
+        expect.objectContaining({ type: 'reject-commit', reason: 'merged-hash-mismatch', round: 1 }),
       ]);
       expect(swarm.state(second).phase).toBe('committing');
       expect(swarm.on(second, { type: 'tick' }, 3000 + TIMEOUT)).toEqual([
@@ -353,13 +353,12 @@ describe('round state machine', () => {
     });
 
     it('rejects a commit off the chain, below quorum or from a non-member', () => {
-      const swarm = closedRound();
       const reasons = [
         signedCommit(1, all(), first, 'c'.repeat(64)),
         signedCommit(1, [contributor('peer-a')], first, STATS_HASH),
         signedCommit(1, all(), 'peer-z', STATS_HASH),
       ].map((signed) =>
-        swarm.on(second, { type: 'commit-received', signed, recomputedMergedHash: null }, 3100),
+        closedRound().on(second, { type: 'commit-received', signed, recomputedMergedHash: null }, 3100),
       );
       expect(reasons.flat().map((e) => (e.type === 'reject-commit' ? e.reason : e.type))).toEqual([
         'bad-chain',
@@ -387,9 +386,10 @@ describe('round state machine', () => {
     it('applies a valid commit even while still training', () => {
       const swarm = new Swarm((id) => config(id));
       swarm.connectAll(0);
-      const signed = signedCommit(1, [contributor('peer-a'), contributor('peer-b')], 'peer-a', STATS_HASH);
+      const cs = [first, second].map((p) => contributor(p)).sort((a, b) => (a.peerId < b.peerId ? -1 : 1));
+      const signed = signedCommit(1, cs, first, STATS_HASH);
       const res = swarm.deliverCommit(signed, 500);
-      expect(res['peer-c']).toEqual([{ type: 'apply-commit', signed }]);
+      expect(res[third]).toEqual([{ type: 'apply-commit', signed }]);
     });
 
     it('drops an old or duplicate commit and asks to catch up on a future one', () => {

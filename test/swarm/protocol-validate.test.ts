@@ -4,7 +4,6 @@ import {
   MergeError,
   capSampleWeights,
   fedAvg,
-  fixSampleCounts,
   shapesOf,
   validateRound,
   validateUpdate,
@@ -154,13 +153,17 @@ describe('update validation', () => {
     expect(byMedian.accepted.map((c) => c.peerId)).toEqual(honest.map((c) => c.peerId));
   });
 
-  it('excludes a sample count other than the one fixed at round 0, and a peer absent from round 0', () => {
-    const inflated = { ...honest[0], samples: 1_000_000 };
-    const newcomer = { peerId: 'peer-z', samples: 5, tensors: update(30) };
-    const r = validateRound([inflated, ...honest.slice(1), newcomer], policy);
+  it('excludes a claim above the round-0 count as samples-inflated, and accepts a smaller one', () => {
+    const inflated = { ...honest[0], samples: 101 };
+    const fewer = { ...honest[1], samples: 60 }; // training uses fewer rows than the statistics round counted
+    const r = validateRound([inflated, fewer, ...honest.slice(2)], policy);
     expect(r.excluded).toEqual([
-      { peerId: 'peer-a', reason: 'samples', detail: 'claims 1000000 samples; its count is fixed at 100' },
-      { peerId: 'peer-z', reason: 'samples', detail: 'no sample count fixed at round 0' },
+      { peerId: 'peer-a', reason: 'samples-inflated', detail: 'claims 101 samples; at most 100 (round 0)' },
+    ]);
+    expect(r.accepted.map((c) => [c.peerId, c.samples])).toEqual([
+      ['peer-b', 60],
+      ['peer-c', 102],
+      ['peer-d', 103],
     ]);
     const fractional = validateUpdate(
       { tensors: update(1), samples: 2.5 },
@@ -169,17 +172,34 @@ describe('update validation', () => {
     expect(fractional).toMatchObject({ ok: false, reason: 'samples' });
   });
 
-  it('lets a late joiner in when asked, and fixes its count from its first accepted claim', () => {
-    const late = { peerId: 'peer-z', samples: 70, tensors: update(31) };
-    const r = validateRound([...honest, late], { ...policy, acceptUnfixed: true });
-    expect(r.accepted.map((c) => c.peerId)).toContain('peer-z');
-    const fixed = fixSampleCounts(fixedSamples, [{ peerId: 'peer-a', samples: 5 }, late]);
-    expect(fixed.get('peer-a')).toBe(100); // round 0's count stays
-    expect(fixed.get('peer-z')).toBe(70);
-    const next = validateRound([...honest, { ...late, samples: 7000 }], { ...policy, fixedSamples: fixed });
-    expect(next.excluded).toEqual([
-      { peerId: 'peer-z', reason: 'samples', detail: 'claims 7000 samples; its count is fixed at 70' },
+  it('limits a site absent from round 0 to the largest round-0 count', () => {
+    const late = (samples: number) => ({ peerId: 'peer-z', samples, tensors: update(31) });
+    expect(validateRound([...honest, late(103)], policy).excluded).toEqual([]);
+    expect(validateRound([...honest, late(104)], policy).excluded).toEqual([
+      { peerId: 'peer-z', reason: 'samples-inflated', detail: 'claims 104 samples; at most 103 (round 0)' },
     ]);
+  });
+
+  it('bounds round 1 (no merged model yet) by the distance from the median model, by hand', () => {
+    // One coordinate: honest 1, 2, 3 and an attacker at 1e6.
+    const cs = [1, 2, 3, 1e6].map((v, i) => ({ peerId: `p${i}`, samples: 1, tensors: vector([v]) }));
+    const shapes = shapesOf(vector([0]));
+    // The median of four values is the mean of the middle two: (2 + 3) / 2 = 2.5.
+    const byLimit = validateRound(cs, { reference: null, expectedShapes: shapes, maxUpdateNorm: 2 });
+    expect(byLimit.excluded).toEqual([
+      {
+        peerId: 'p3',
+        reason: 'norm',
+        detail: "‖update − the round's median model‖ = 999997.5 exceeds maxUpdateNorm 2",
+      },
+    ]);
+    expect([...byLimit.reference!.get('w')!.data]).toEqual([2.5]);
+    const byMedian = validateRound(cs, { reference: null, expectedShapes: shapes, normMultiple: 3 });
+    // Distances 1.5, 0.5, 0.5, 999997.5: median 1, so the bound is 3.
+    expect(byMedian.excluded.map((x) => [x.peerId, x.reason])).toEqual([['p3', 'norm']]);
+    const flipped = [1, 2, 3, -30].map((v, i) => ({ peerId: `p${i}`, samples: 1, tensors: vector([v]) }));
+    const flip = validateRound(flipped, { reference: null, expectedShapes: shapes, normMultiple: 3 });
+    expect(flip.excluded.map((x) => x.peerId)).toEqual(['p3']);
   });
 
   it('excludes every entry of a peer that contributes twice', () => {

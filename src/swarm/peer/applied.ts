@@ -32,6 +32,8 @@ export class PeerCommits {
   /** Merged model weights of the last applied training round: the base of the next one. */
   base: NamedTensors | null = null;
   finished = false;
+  /** Sample counts of the round-0 statistics commit, by peer: no site may claim more later. */
+  fixedSamples: ReadonlyMap<string, number> | undefined;
   private last: { round: number; hash: string; prevHash?: string | null } | null = null;
   private readonly recent = new Map<string, SignedCommit>();
   private pinnedModel: string | null = null;
@@ -52,6 +54,7 @@ export class PeerCommits {
     }
     this.last.prevHash = signed.commit.prevHash;
     this.remember(signed);
+    this.noteStats(signed);
     if (r.merged.size > 0 && hashTensors(r.merged) === signed.commit.mergedHash) this.pin(signed, r.merged);
   }
 
@@ -68,6 +71,7 @@ export class PeerCommits {
       return;
     }
     this.remember(signed);
+    this.noteStats(signed);
     this.pin(signed, s.merged);
   }
 
@@ -116,10 +120,13 @@ export class PeerCommits {
       return false;
     }
     this.last = { round: c.round, hash, prevHash: c.prevHash };
-    chain.forEach((s) => this.remember(s));
+    chain.forEach((s) => {
+      this.remember(s);
+      this.noteStats(s);
+    });
     this.pin(signed, merged);
     if (c.kind === 'model') this.base = merged;
-    this.d.book.committed(c.round, hash, c.contributors);
+    this.d.book.committed(c.round, hash, c.contributors, c.excluded ?? []);
     this.d.log.info({ round: c.round, hash, contributors: c.contributors.length }, 'applied a round commit');
     if (this.d.init.maxRounds !== null && c.round >= this.d.init.maxRounds && !this.finished) {
       this.finished = true;
@@ -127,6 +134,11 @@ export class PeerCommits {
     }
     this.d.onApplied(c.round);
     return true;
+  }
+
+  private noteStats(signed: SignedCommit): void {
+    const c = signed.commit;
+    if (c.round === 0) this.fixedSamples = new Map(c.contributors.map((x) => [x.peerId, x.samples]));
   }
 
   private remember(signed: SignedCommit): void {

@@ -1,4 +1,11 @@
-import { aggregatorForAttempt, type Contributor, type RoundState } from '../protocol/index.js';
+import {
+  aggregatorForAttempt,
+  type Contributor,
+  type ExclusionReason,
+  type MemberConduct,
+  type NamedExclusion,
+  type RoundState,
+} from '../protocol/index.js';
 import type { SwarmPeerEvent, SwarmPeerStatus, TrafficChannel } from './types.js';
 
 /*
@@ -9,6 +16,7 @@ export class PeerBook {
   private readonly lastSeen = new Map<string, number>();
   private readonly live = new Set<string>();
   private readonly dropped: Record<string, number> = {};
+  private readonly excluded = new Map<string, Partial<Record<ExclusionReason, number>>>();
   private lastCommit: SwarmPeerStatus['lastCommit'] = null;
   private stalled: { sinceMs: number; reason: string } | null = null;
   private roundStartedAt: number;
@@ -21,6 +29,8 @@ export class PeerBook {
       members: readonly string[];
       now: () => number;
       onEvent?: (e: SwarmPeerEvent) => void;
+      /** An applied commit left this update out (the conduct scores it). */
+      onExcluded?: (x: NamedExclusion) => void;
     },
   ) {
     this.roundStartedAt = o.now();
@@ -66,7 +76,19 @@ export class PeerBook {
     this.stalled = stalled;
   }
 
-  committed(round: number, hash: string, contributors: readonly Contributor[]): void {
+  committed(
+    round: number,
+    hash: string,
+    contributors: readonly Contributor[],
+    excluded: readonly NamedExclusion[] = [],
+  ): void {
+    for (const { peerId, reason } of excluded) {
+      const counts = this.excluded.get(peerId) ?? {};
+      counts[reason] = (counts[reason] ?? 0) + 1;
+      this.excluded.set(peerId, counts);
+      this.emit({ type: 'excluded', peerId, reason });
+    }
+    excluded.forEach((x) => this.o.onExcluded?.(x));
     const atMs = this.o.now();
     const durationMs = Math.max(0, atMs - this.roundStartedAt);
     this.roundStartedAt = atMs;
@@ -80,9 +102,15 @@ export class PeerBook {
     this.emit({ type: 'round-committed', round, durationMs });
   }
 
-  snapshot(state: RoundState, connected: readonly string[], finished: boolean): SwarmPeerStatus {
+  snapshot(
+    state: RoundState,
+    connected: readonly string[],
+    finished: boolean,
+    conduct: readonly MemberConduct[] = [],
+  ): SwarmPeerStatus {
     const now = this.o.now();
     const online = new Set(connected);
+    const conductOf = new Map(conduct.map((m) => [m.peerId, m]));
     return {
       round: state.round,
       phase: finished ? 'idle' : state.phase,
@@ -93,6 +121,9 @@ export class PeerBook {
         self: peerId === this.o.self,
         connected: peerId === this.o.self || online.has(peerId),
         lastSeenMs: peerId === this.o.self ? now : (this.lastSeen.get(peerId) ?? null),
+        excluded: { ...this.excluded.get(peerId) },
+        offences: { ...conductOf.get(peerId)?.offences },
+        ignoredSinceMs: conductOf.get(peerId)?.ignoredSinceMs ?? null,
       })),
       stalledSinceMs: this.stalled?.sinceMs ?? null,
       stalledReason: this.stalled?.reason ?? null,

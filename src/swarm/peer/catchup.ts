@@ -108,6 +108,12 @@ async function mergedTensors(d: CatchUpDeps, signed: SignedCommit, peerId: strin
   return tensors;
 }
 
+/** A catch-up failure that shows the peer's claim to be ahead false (not a timeout or a dropped link). */
+export function isFalseClaim(err: unknown): boolean {
+  const falseClaim = ['CATCH_UP_NO_LOG', 'CATCH_UP_NOT_AHEAD', 'CATCH_UP_BAD_LOG', 'CATCH_UP_BAD_MERGED'];
+  return err instanceof FetchError && falseClaim.includes(err.code);
+}
+
 /**
  * Who is ahead of this peer (from their hellos) and whether to catch up now: at once when a peer is two or
  * more rounds ahead, else once it stayed ahead for `persistMs` (the commit may still be on its way). One
@@ -130,6 +136,11 @@ export class AheadTracker {
         round: committedRound,
         sinceMs: this.ahead.get(peerId)?.sinceMs ?? this.now(),
       });
+  }
+
+  /** Forgets what an ignored member claimed. */
+  forget(peerId: string): void {
+    this.ahead.delete(peerId);
   }
 
   /** The highest round a peer says it committed (-1: none is ahead). */
@@ -158,12 +169,19 @@ export class AheadTracker {
     return due ? best.peerId : undefined;
   }
 
-  async run(peerId: string, task: () => Promise<void>, log: PeerLog): Promise<void> {
+  /** Runs one catch-up; a failure (also reported to `failed`) leaves the peer alone for retryMs. */
+  async run(
+    peerId: string,
+    task: () => Promise<void>,
+    log: PeerLog,
+    failed?: (err: unknown) => void,
+  ): Promise<void> {
     this.busy = true;
     try {
       await task();
       this.retryAt.delete(peerId);
     } catch (err) {
+      failed?.(err);
       log.warn({ peer: peerId, err }, 'catching up failed; will try again');
       this.retryAt.set(peerId, this.now() + this.retryMs);
     } finally {

@@ -2,12 +2,10 @@ import type { Outgoing } from '../net/index.js';
 import {
   MAX_CHUNK_BYTES,
   MAX_GOSSIP_CHUNKS,
-  recomputeMerge,
+  planMerge,
   type Contributor,
-  type Exclusion,
   type HeldUpdates,
   type MergePolicy,
-  type Recomputed,
 } from '../protocol/index.js';
 import type { HeldUpdate } from '../transfer/index.js';
 
@@ -29,20 +27,15 @@ export async function publishUpdate(
 }
 
 /**
- * The aggregator's merge: updates that fail validation (non-finite, wrong shape, out-of-bound norm) are left
- * out — every peer rejects a commit that includes one — and the rest merged if still a quorum.
+ * The aggregator's merge: updates that fail validation (non-finite, wrong shape, inflated sample count,
+ * out-of-bound norm) are left out and named in the commit — every peer recomputes the same list — and the
+ * rest merged if still a quorum.
  */
 export function mergeValid(
   store: HeldUpdates,
   c: { round: number; method: MergePolicy['merge']; kind: 'stats' | 'model'; contributors: Contributor[] },
   policy: MergePolicy,
   minPeers: number,
-): { r: Recomputed; contributors: Contributor[]; excluded: Exclusion[] } {
-  const r = recomputeMerge(store, c, policy);
-  if (r.ok || r.reason !== 'invalid-update') return { r, contributors: c.contributors, excluded: [] };
-  const excluded = r.excluded ?? [];
-  const out = new Set(excluded.map((x) => x.peerId));
-  const contributors = c.contributors.filter((x) => !out.has(x.peerId));
-  if (contributors.length < minPeers) return { r, contributors, excluded };
-  return { r: recomputeMerge(store, { ...c, contributors }, policy), contributors, excluded };
+): ReturnType<typeof planMerge> {
+  return planMerge(store, c, policy, minPeers);
 }

@@ -11,7 +11,8 @@ import {
 } from '../protocol/index.js';
 import { PeerCommits } from './applied.js';
 import { createPeerChannel, MemberLinks, type PeerChannel } from '../net/index.js';
-import { AheadTracker, catchUpFrom } from './catchup.js';
+import { AheadTracker, catchUpFrom, isFalseClaim } from './catchup.js';
+import { PeerConduct } from './conduct.js';
 import { PeerRounds } from './rounds.js';
 import { createFetchHandler, type HeldUpdate, Transfer, UpdateStore } from '../transfer/index.js';
 import { Background } from './background.js';
@@ -47,6 +48,7 @@ class Peer implements SwarmPeer {
   private readonly commits: PeerCommits;
   private readonly rounds: PeerRounds;
   private readonly ahead: AheadTracker;
+  private readonly conduct: PeerConduct;
   private readonly links: MemberLinks;
   private readonly waiters = new RoundWaiters();
   private timer: NodeJS.Timeout | undefined;
@@ -65,11 +67,13 @@ class Peer implements SwarmPeer {
     const spawn = background.spawn.bind(background);
     this.tickMs = c.tickMs ?? 1000;
     this.members = new Set(init.members);
+    const conduct = (this.conduct = new PeerConduct({
+      ...{ self: init.self, now, log, onEvent: c.onEvent, ignoreAfterPoints: init.ignoreAfterPoints },
+      onIgnored: (peerId) => this.onIgnored(peerId),
+    }));
     const book = (this.book = new PeerBook({
-      self: init.self,
-      members: init.members,
-      now,
-      onEvent: c.onEvent,
+      ...{ self: init.self, members: init.members, now, onEvent: c.onEvent },
+      onExcluded: (x) => conduct.offence(x.peerId, 'invalid-update', x.updateHash, x.reason),
     }));
     const store = this.store;
     const topicKey = deriveTopicKey(init.swarmSecret, init.swarmId);
@@ -108,7 +112,7 @@ class Peer implements SwarmPeer {
       spawn,
     });
     this.rounds = new PeerRounds({
-      ...{ init, work: c.work, log, now, book, store, commits: this.commits },
+      ...{ init, work: c.work, log, now, book, store, commits: this.commits, conduct },
       publish: async (m) => this.running && this.channel.publish(m),
       fetchUpdate: (hash, from, round, preferred) => this.transfer.fetchUpdate(hash, from, round, preferred),
       aheadOf: (round) => this.ahead.hasCommitted(round),
@@ -143,7 +147,8 @@ class Peer implements SwarmPeer {
   }
 
   status(): SwarmPeerStatus {
-    return this.book.snapshot(this.rounds.state, this.c.host.connectedPeers(), this.commits.finished);
+    const [state, conduct] = [this.rounds.state, this.conduct.snapshot()];
+    return this.book.snapshot(state, this.c.host.connectedPeers(), this.commits.finished, conduct);
   }
 
   waitForRound(r: number, timeoutMs: number): Promise<void> {
@@ -206,6 +211,7 @@ class Peer implements SwarmPeer {
 
   private onGossip(msg: WireMessage): void {
     if (!this.running) return;
+    if (this.conduct.ignored(msg.from)) return this.book.drop('ignored-member');
     this.book.seen(msg.from);
     // Only a hello makes a peer live for the rounds, after noting its progress: a restarted peer must know
     // it is behind before the state machine starts a round (gossip caches may replay older updates first).
@@ -225,7 +231,7 @@ class Peer implements SwarmPeer {
       case 'chunk':
         return this.transfer.addChunk(msg.body.hash, msg.body.bytes);
       case 'commit':
-        return void this.rounds.onCommit(msg.body);
+        return void this.rounds.onCommit(msg.body, msg.from);
       default:
         return; // heartbeat: a sign of life only
     }
@@ -278,8 +284,15 @@ class Peer implements SwarmPeer {
           : { ok: false, reason: 'missing-updates' },
       apply: (chain: readonly SignedCommit[], m: NamedTensors) => this.rounds.applyChain(chain, m),
     };
-    this.background.spawn('catching up', () =>
-      this.ahead.run(peerId, () => catchUpFrom(deps, peerId), this.c.log),
-    );
+    const claimFailed = (err: unknown) =>
+      isFalseClaim(err) && this.conduct.offence(peerId, 'false-claim', `at ${this.now()}`, `${err}`);
+    const task = () => catchUpFrom(deps, peerId);
+    this.background.spawn('catching up', () => this.ahead.run(peerId, task, this.c.log, claimFailed));
+  }
+
+  /** An ignored member is lost to the rounds: its claims are forgotten and its turns pass to others. */
+  private onIgnored(peerId: string): void {
+    this.ahead.forget(peerId);
+    this.rounds.dispatch({ type: 'peer-lost', peerId });
   }
 }

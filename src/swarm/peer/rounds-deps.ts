@@ -2,6 +2,7 @@ import type { Outgoing } from '../net/index.js';
 import type { HeldUpdate, UpdateStore } from '../transfer/index.js';
 import type { PeerCommits } from './applied.js';
 import type { PeerBook } from './book.js';
+import type { PeerConduct } from './conduct.js';
 import type { PeerLog, RoundWork, SwarmPeerInit } from './types.js';
 
 /** What PeerRounds needs from the peer around it. */
@@ -13,6 +14,7 @@ export interface PeerRoundsDeps {
   book: PeerBook;
   store: UpdateStore;
   commits: PeerCommits;
+  conduct: PeerConduct;
   publish(m: Outgoing): Promise<boolean>;
   fetchUpdate(
     updateHash: string,
@@ -20,7 +22,7 @@ export interface PeerRoundsDeps {
     round: number,
     preferred: string[],
   ): Promise<HeldUpdate>;
-  /** A peer ahead has this round already: do not train it, catch up. */
+  /** A peer says it has this round already: catch up (training goes on until a verified commit arrives). */
   aheadOf(round: number): boolean;
   /** Resolves once this peer has listened long enough to know which members are live. */
   warmedUp(): Promise<void>;

@@ -5,6 +5,7 @@ import {
   createCommit,
   type Effect,
   initialRoundState,
+  namedUpdates,
   recomputeMerge,
   type RoundEvent,
   roundKind,
@@ -12,10 +13,12 @@ import {
   signCommit,
   type MergePolicy,
   type SignedCommit,
+  screenCommit,
   step,
   verifyCommitSignature,
 } from '../protocol/index.js';
 import { untilAborted } from './background.js';
+import { CommitFetches } from './commit-fetch.js';
 import { mergeValid, publishUpdate } from './contribute.js';
 import type { PeerRoundsDeps } from './rounds-deps.js';
 
@@ -37,12 +40,17 @@ export class PeerRounds {
   private training: { round: number; controller: AbortController } | null = null;
   /** Commits being verified now (hash → round). */
   private readonly checking = new Set<string>();
-  private readonly fetching = new Set<string>();
+  private readonly fetches: CommitFetches;
   private readonly mergedByCommit = new Map<string, NamedTensors>();
 
   constructor(private readonly d: PeerRoundsDeps) {
     const { init } = d;
     const last = d.commits.applied();
+    this.fetches = new CommitFetches({
+      ...{ fetchUpdate: d.fetchUpdate, conduct: d.conduct, log: d.log },
+      ...{ pending: () => this.state.pending?.signed, round: () => this.state.round },
+      recheck: () => this.recheckPending(),
+    });
     this.state = initialRoundState({ ...init, merge: init.merge ?? 'fedavg' }, last);
   }
 
@@ -76,11 +84,17 @@ export class PeerRounds {
     this.queue.length = 0;
   }
 
-  /** A signed commit from gossip or from this peer: verify it, recompute its merge, let the machine decide. */
-  async onCommit(signed: SignedCommit): Promise<void> {
+  /**
+   * A signed commit from gossip (`from`: its publisher; undefined: one already admitted, checked again):
+   * admit it (rate, known-bad cache), verify it, screen it (turn, one per aggregator), recompute its merge,
+   * let the machine decide.
+   */
+  async onCommit(signed: SignedCommit, from?: string): Promise<void> {
     const c = signed.commit;
     const hash = commitHash(c);
     if (this.d.commits.finished || this.checking.has(hash)) return;
+    const admission = from === undefined ? 'ok' : this.d.conduct.admitCommit(from, c, hash);
+    if (admission !== 'ok') return this.d.book.drop(admission);
     this.checking.add(hash);
     try {
       await this.checkCommit(signed, hash);
@@ -95,12 +109,13 @@ export class PeerRounds {
   private async checkCommit(signed: SignedCommit, hash: string): Promise<void> {
     const c = signed.commit;
     if (!(await verifyCommitSignature(signed, this.d.init.verify)))
-      return this.reject(c.round, 'bad-signature');
-    if (c.round !== this.state.round) {
-      return this.dispatch({ type: 'commit-received', signed, recomputedMergedHash: null }); // stale or ahead
+      return this.reject(c, hash, 'bad-signature');
+    // Stale, ahead or failing the cheap checks: the machine decides without a merge.
+    if (c.round !== this.state.round || !screenCommit(this.state, c, this.d.now()).ok) {
+      return this.dispatch({ type: 'commit-received', signed, recomputedMergedHash: null });
     }
     const r = recomputeMerge(this.d.store, c, this.policy());
-    if (!r.ok && r.reason !== 'missing-updates') return this.reject(c.round, r.reason, r.detail);
+    if (!r.ok && r.reason !== 'missing-updates') return this.reject(c, hash, r.reason, r.detail);
     if (r.ok) this.mergedByCommit.set(hash, r.merged);
     this.dispatch({ type: 'commit-received', signed, recomputedMergedHash: r.ok ? r.mergedHash : null });
   }
@@ -108,7 +123,7 @@ export class PeerRounds {
   /** A commit waits for updates: once all are held, check it again. */
   recheckPending(): void {
     const p = this.state.pending;
-    if (p !== null && p.signed.commit.contributors.every((x) => this.d.store.get(x.updateHash))) {
+    if (p !== null && namedUpdates(p.signed.commit).every((x) => this.d.store.get(x.updateHash))) {
       this.d.spawn('checking a commit', () => this.onCommit(p.signed));
     }
   }
@@ -129,11 +144,13 @@ export class PeerRounds {
       case 'apply-commit':
         return this.run('applying', () => this.applyVerified(e.signed));
       case 'fetch-update':
-        return this.run('fetching an update', () => this.fetchForCommit(e.updateHash, e.from));
+        return this.run('fetching an update', () => this.fetches.fetch(e.updateHash, e.from));
       case 'reject-commit':
-        return this.reject(e.round, e.reason);
+        return this.reject({ round: e.round, aggregator: e.aggregator }, e.hash, e.reason, e.detail);
       case 'drop':
         book.drop(e.reason);
+        if (e.reason === 'commit-equivocation')
+          this.d.conduct.offence(e.from, 'equivocation', `round ${this.state.round}`);
         return log.debug(
           { reason: e.reason, peer: e.from, round: this.state.round },
           'dropped an update or commit',
@@ -153,9 +170,14 @@ export class PeerRounds {
     this.d.spawn(`${what} (round ${this.state.round})`, task);
   }
 
-  private reject(round: number, reason: string, detail?: string): void {
+  private reject(
+    c: { round: number; aggregator: string },
+    hash: string,
+    reason: string,
+    detail?: string,
+  ): void {
     this.d.book.drop(reason);
-    this.d.log.warn({ round, reason, detail }, 'rejected a commit');
+    this.d.conduct.rejectedCommit(c, hash, reason, detail);
   }
 
   private async train(round: number): Promise<void> {
@@ -164,7 +186,7 @@ export class PeerRounds {
     await this.d.warmedUp();
     if (this.stopped || this.state.round !== round) return;
     if (commits.finished || (init.maxRounds !== null && round > init.maxRounds)) return;
-    if (this.d.aheadOf(round)) return this.d.requestCatchUp();
+    if (this.d.aheadOf(round)) this.d.requestCatchUp(); // a claim alone never stops training
     const controller = new AbortController();
     this.training = { round, controller };
     let result: { tensors: NamedTensors; samples: number; metrics: Record<string, number> };
@@ -207,7 +229,8 @@ export class PeerRounds {
 
   /** The merge rule and validation bounds of this peer's next merge: the last merged model is the reference. */
   policy(): MergePolicy {
-    return { ...this.d.init.mergeOptions, merge: this.state.cfg.merge, reference: this.d.commits.base };
+    const { base: reference, fixedSamples } = this.d.commits;
+    return { ...this.d.init.mergeOptions, merge: this.state.cfg.merge, reference, fixedSamples };
   }
 
   private async aggregate(round: number, attempt: number, signal: AbortSignal): Promise<void> {
@@ -215,11 +238,12 @@ export class PeerRounds {
     const kind = roundKind(round, this.state.cfg.merge);
     const c = { round, ...kind, contributors: counted(this.state) };
     const { r, contributors, excluded } = mergeValid(this.d.store, c, this.policy(), init.minPeers);
-    for (const x of excluded) this.d.book.drop(`excluded-${x.reason}`);
     if (excluded.length > 0) log.warn({ round, excluded }, 'left invalid updates out');
     if (!r.ok) return log.error({ round, reason: r.reason, detail: r.detail }, 'cannot merge the updates');
+    const named = excluded.map(({ peerId, updateHash, reason }) => ({ peerId, updateHash, reason }));
     const commit = createCommit({
       ...{ swarmId: init.swarmId, round, prevHash: this.state.prevHash, contributors, ...kind },
+      ...(named.length > 0 ? { excluded: named } : {}),
       ...{ mergedHash: r.mergedHash, aggregator: init.self, createdAt: Math.floor(this.d.now()) },
     });
     const signed = await untilAborted(signal, signCommit(commit, init.sign));
@@ -232,24 +256,6 @@ export class PeerRounds {
     const { round, contributors } = signed.commit;
     this.d.log.info({ round, contributors: contributors.length }, 'committing the round as aggregator');
     await this.d.publish({ type: 'commit', round, body: signed });
-  }
-
-  private async fetchForCommit(updateHash: string, from: string): Promise<void> {
-    if (this.fetching.has(updateHash)) return;
-    const commit = this.state.pending?.signed.commit;
-    const contributor = commit?.contributors.find((x) => x.updateHash === updateHash)?.peerId ?? from;
-    this.fetching.add(updateHash);
-    try {
-      await this.d.fetchUpdate(updateHash, contributor, commit?.round ?? this.state.round, [from]);
-      this.recheckPending();
-    } catch (err) {
-      const stillNeeded = commit !== undefined && this.state.pending?.signed.commit === commit;
-      const fields = { round: commit?.round, updateHash, err };
-      if (stillNeeded) this.d.log.warn(fields, 'could not fetch an update a commit needs');
-      else this.d.log.debug(fields, 'a fetch for a commit failed after the peer moved on');
-    } finally {
-      this.fetching.delete(updateHash);
-    }
   }
 
   private async applyVerified(signed: SignedCommit): Promise<void> {

@@ -1,6 +1,13 @@
 import type { NamedTensors } from '../../core/index.js';
 import type { PeerLog, SwarmHost, TrafficChannel } from '../net/index.js';
-import type { CommitRecord, MergeMethod, MergePolicy, RoundPhase } from '../protocol/index.js';
+import type {
+  CommitRecord,
+  ExclusionReason,
+  MergeMethod,
+  MergePolicy,
+  Offence,
+  RoundPhase,
+} from '../protocol/index.js';
 
 export type { CommitRecord, PeerLog, TrafficChannel };
 
@@ -39,9 +46,13 @@ export interface SwarmPeerInit {
   /** How model rounds merge (default fedavg); the statistics round always sums. */
   merge?: MergeMethod;
   /** Merge parameters and update validation bounds (see MergePolicy); every member must use the same. */
-  mergeOptions?: Omit<MergePolicy, 'merge' | 'reference'>;
+  mergeOptions?: Omit<MergePolicy, 'merge' | 'reference' | 'fixedSamples'>;
   roundDeadlineMs: number;
   commitTimeoutMs: number;
+  /** How early before its turn a commit is still accepted (default commitTimeoutMs / 2). */
+  turnToleranceMs?: number;
+  /** Offence points at which a member is ignored for the rest of the session (default 10). */
+  ignoreAfterPoints?: number;
   /** Stop training after applying this round (keep serving); null: train forever. */
   maxRounds: number | null;
   /** pskSecret(psk): the topic key is derived from it with deriveTopicKey. */
@@ -75,6 +86,9 @@ export type SwarmPeerEvent =
   /** durationMs: since the previous commit this peer applied (the node times rounds from training start). */
   | { type: 'round-committed'; round: number; durationMs: number }
   | { type: 'dropped'; reason: string }
+  /** A commit this peer applied left this member's update out (every peer counts the same). */
+  | { type: 'excluded'; peerId: string; reason: ExclusionReason }
+  | { type: 'offence'; peerId: string; offence: Offence }
   | { type: 'bytes'; direction: 'in' | 'out'; topic: TrafficChannel; n: number }
   | { type: 'trained'; round: number; metrics: Record<string, number> }
   | { type: 'peer'; peerId: string; connected: boolean };
@@ -91,12 +105,25 @@ export interface SwarmPeerStatus {
     contributors: { peerId: string; samples: number }[];
     atMs: number;
   } | null;
-  members: { peerId: string; self: boolean; connected: boolean; lastSeenMs: number | null }[];
+  members: MemberStatus[];
   stalledSinceMs: number | null;
   stalledReason: string | null;
   dropped: Record<string, number>;
   bytesSent: number;
   bytesReceived: number;
+}
+
+export interface MemberStatus {
+  peerId: string;
+  self: boolean;
+  connected: boolean;
+  lastSeenMs: number | null;
+  /** Updates of this member that applied commits left out, by reason. */
+  excluded: Partial<Record<ExclusionReason, number>>;
+  /** Offences this peer saw it commit, by kind (each piece of evidence once). */
+  offences: Partial<Record<Offence, number>>;
+  /** Since when this peer ignores it (offences reached the threshold); null: heard. */
+  ignoredSinceMs: number | null;
 }
 
 export interface SwarmPeer {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { sortExclusions } from './exclusions.js';
 import type { Contributor, RoundCommit, SignedCommit } from './wire.js';
 
 /*
@@ -12,7 +13,13 @@ const COMMIT_TAG = 'swarmd-commit-v1';
 
 /** Builds a commit with its contributors in peer-ID order, the order canonical bytes and merging use. */
 export function createCommit(fields: RoundCommit): RoundCommit {
-  return { ...fields, contributors: sortContributors(fields.contributors) };
+  const excluded = fields.excluded === undefined ? {} : { excluded: sortExclusions(fields.excluded) };
+  return { ...fields, contributors: sortContributors(fields.contributors), ...excluded };
+}
+
+/** Every update a commit names, merged or excluded: a verifier needs them all to recompute it. */
+export function namedUpdates(c: RoundCommit): { peerId: string; updateHash: string }[] {
+  return [...c.contributors, ...(c.excluded ?? [])];
 }
 
 export function sortContributors(contributors: readonly Contributor[]): Contributor[] {
@@ -28,7 +35,12 @@ export function compareIds(a: string, b: string): number {
 export function canonicalCommitBytes(c: RoundCommit): Uint8Array {
   const contributors = c.contributors.map((x) => [x.peerId, x.updateHash, x.samples]);
   const fields = [COMMIT_TAG, c.swarmId, c.round, c.prevHash, contributors, c.method, c.kind];
-  return new TextEncoder().encode(JSON.stringify([...fields, c.mergedHash, c.aggregator, c.createdAt]));
+  const tail = [c.mergedHash, c.aggregator, c.createdAt];
+  // Exclusions are signed when there are any; without, the bytes (and hashes) are those of older commits.
+  const excluded = (c.excluded ?? []).map((x) => [x.peerId, x.updateHash, x.reason]);
+  return new TextEncoder().encode(
+    JSON.stringify([...fields, ...tail, ...(excluded.length ? [excluded] : [])]),
+  );
 }
 
 /** SHA-256 hex of the canonical bytes: the commit's identity and the next commit's prevHash. */
@@ -61,6 +73,8 @@ export type CommitRejection =
   | 'duplicate-contributor'
   | 'non-member-contributor'
   | 'non-member-aggregator'
+  | 'excluded-contributor'
+  | 'out-of-turn'
   | 'merged-hash-mismatch';
 
 export type CommitCheck = { ok: true } | { ok: false; reason: CommitRejection };
@@ -94,6 +108,11 @@ export function checkCommitStructure(signed: SignedCommit, ctx: CommitStructureC
     if (order > 0) return fail('unsorted-contributors');
   }
   if (c.contributors.some((x) => !ctx.members.has(x.peerId))) return fail('non-member-contributor');
+  // Each named update is a distinct member's, so a commit costs at most one fetch per member to check.
+  const excluded = c.excluded ?? [];
+  if (excluded.some((x) => !ctx.members.has(x.peerId))) return fail('non-member-contributor');
+  const named = new Set(namedUpdates(c).map((x) => x.peerId));
+  if (named.size !== c.contributors.length + excluded.length) return fail('excluded-contributor');
   if (c.contributors.length < ctx.minPeers) return fail('below-quorum');
   return { ok: true };
 }

@@ -11,6 +11,7 @@ export {
   MAX_GOSSIP_MESSAGE_BYTES,
   PeerIdSchema,
   ROUND_PHASES,
+  ExcludedSchema,
   RoundCommitSchema,
   SignedCommitSchema,
   WIRE_VERSION,
@@ -43,7 +44,9 @@ export {
 export type { Contribution, MergeMethod, MergeOptions } from './merge.js';
 export { coordinateMedian, trimCount, trimmedMean } from './coordinate.js';
 export { deltaNorm } from './delta.js';
-export { EXCLUSION_REASONS, fixSampleCounts, shapesOf, validateRound, validateUpdate } from './validate.js';
+export { EXCLUSION_REASONS, shapesOf, validateRound, validateUpdate } from './validate.js';
+export { sameExclusions, sortExclusions } from './exclusions.js';
+export type { NamedExclusion } from './exclusions.js';
 export type {
   Exclusion,
   ExclusionReason,
@@ -62,6 +65,7 @@ export {
   commitHash,
   compareIds,
   createCommit,
+  namedUpdates,
   signCommit,
   sortContributors,
   verifyCommitSignature,
@@ -78,6 +82,10 @@ export type {
 export { ChunkAssembler, ChunkError, sha256Hex, splitIntoChunks } from './chunks.js';
 export type { AddResult, Chunk, ExpectedUpdate, MissingChunk, SplitUpdate } from './chunks.js';
 export { STATS_ROUND, counted, initialRoundState, roundKind, step } from './rounds.js';
+export { DEFAULT_IGNORE_AFTER_POINTS, MemberScores, OFFENCES, RateLimiter, RecentSet } from './conduct.js';
+export type { MemberConduct, Offence } from './conduct.js';
+export { checkTurn, screenCommit, turnToleranceMs } from './turn.js';
+export type { CommitScreen, TurnCheck } from './turn.js';
 export type {
   DropReason,
   Effect,
@@ -87,13 +95,8 @@ export type {
   StepResult,
   Update,
 } from './round-types.js';
-export {
-  commitRecord,
-  commitRecordBytes,
-  commitSummary,
-  decodeCommitRecord,
-  recomputeMerge,
-  verifyLog,
-} from './log.js';
-export type { CommitRecord, HeldUpdates, LogContext, MergePolicy, Recomputed } from './log.js';
+export { commitRecord, commitRecordBytes, commitSummary, decodeCommitRecord, verifyLog } from './log.js';
+export type { CommitRecord, LogContext } from './log.js';
+export { planMerge, recomputeMerge } from './recompute.js';
+export type { HeldUpdates, MergePolicy, Recomputed } from './recompute.js';
 export * from './secagg/index.js';

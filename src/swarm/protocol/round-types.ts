@@ -16,6 +16,8 @@ export interface RoundConfig {
   commitTimeoutMs: number;
   /** How model rounds merge (the statistics round always sums). */
   merge: MergeMethod;
+  /** How early before its turn a commit is still accepted (default commitTimeoutMs / 2; see turn.ts). */
+  turnToleranceMs?: number;
 }
 
 export interface Update {
@@ -46,6 +48,8 @@ export interface RoundState {
   /** A commit waiting for updates this peer must fetch to recompute its merge; it holds back takeover. */
   readonly pending: { signed: SignedCommit; since: number } | null;
   readonly issuedAttempt: number | null;
+  /** The one commit of this round each aggregator may have considered (by hash): a second is equivocation. */
+  readonly commitsBy: ReadonlyMap<string, string>;
 }
 
 export type RoundEvent =
@@ -62,7 +66,13 @@ export type RoundEvent =
   | { type: 'own-commit-signed'; signed: SignedCommit; mergedHash: string };
 
 export type DropReason =
-  'stale-round' | 'future-round' | 'late' | 'non-member' | 'equivocation' | 'duplicate-commit';
+  | 'stale-round'
+  | 'future-round'
+  | 'late'
+  | 'non-member'
+  | 'equivocation'
+  | 'duplicate-commit'
+  | 'commit-equivocation';
 
 export type Effect =
   | { type: 'start-training'; round: number }
@@ -76,7 +86,14 @@ export type Effect =
   /** Apply and checkpoint; abandon local training if it still runs; then raise commit-applied. */
   | { type: 'apply-commit'; signed: SignedCommit }
   | { type: 'fetch-update'; updateHash: string; from: string }
-  | { type: 'reject-commit'; reason: CommitRejection; round: number }
+  | {
+      type: 'reject-commit';
+      reason: CommitRejection;
+      round: number;
+      aggregator: string;
+      hash: string;
+      detail?: string;
+    }
   | { type: 'drop'; reason: DropReason; from: string }
   | { type: 'stalled'; round: number; sinceMs: number }
   /** A commit for a later round: this peer is behind and should fetch the log from `fromRound`. */

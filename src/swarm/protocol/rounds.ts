@@ -4,11 +4,14 @@ import {
   checkCommit,
   checkCommitStructure,
   commitHash,
+  type CommitRejection,
+  namedUpdates,
   sortContributors,
   type Contributor,
   type SignedCommit,
 } from './commit.js';
 import type { MergeMethod } from './merge.js';
+import { screenCommit } from './turn.js';
 import type { RoundPhase } from './wire.js';
 import type {
   DropReason,
@@ -134,6 +137,20 @@ function onCommit(
   if (state.phase === 'applying') {
     return { state, effects: [{ type: 'drop', reason: 'duplicate-commit', from: c.aggregator }] };
   }
+  const screen = screenCommit(state, c, now);
+  if (!screen.ok && screen.reason === 'commit-equivocation') {
+    return { state, effects: [{ type: 'drop', reason: 'commit-equivocation', from: c.aggregator }] };
+  }
+  const hash = commitHash(c);
+  const seen: RoundState = { ...state, commitsBy: new Map(state.commitsBy).set(c.aggregator, hash) };
+  const reject = (reason: CommitRejection, detail?: string): StepResult => {
+    const isPending = seen.pending !== null && commitHash(seen.pending.signed.commit) === hash;
+    const next = isPending ? { ...seen, pending: null } : seen;
+    const { round, aggregator } = c;
+    const effect: Effect = { type: 'reject-commit', reason, round, aggregator, hash, detail };
+    return advance(next, now, [effect]);
+  };
+  if (!screen.ok) return reject('out-of-turn', screen.detail);
   const { cfg } = state;
   const { method } = roundKind(state.round, cfg.merge);
   const ctx = {
@@ -147,19 +164,15 @@ function onCommit(
     recomputed === null
       ? checkCommitStructure(signed, ctx)
       : checkCommit(signed, { ...ctx, recomputedMergedHash: recomputed });
-  if (!check.ok) {
-    const isPending = state.pending !== null && commitHash(state.pending.signed.commit) === commitHash(c);
-    const next = isPending ? { ...state, pending: null } : state;
-    return advance(next, now, [{ type: 'reject-commit', reason: check.reason, round: c.round }]);
-  }
+  if (!check.ok) return reject(check.reason);
   if (recomputed === null) {
-    const fetches: Effect[] = c.contributors
+    const fetches: Effect[] = namedUpdates(c)
       .filter((x) => state.updates.get(x.peerId)?.updateHash !== x.updateHash)
       .map((x) => ({ type: 'fetch-update', updateHash: x.updateHash, from: c.aggregator }));
-    return { state: { ...state, pending: { signed, since: now } }, effects: fetches };
+    return { state: { ...seen, pending: { signed, since: now } }, effects: fetches };
   }
   return {
-    state: { ...state, phase: 'applying', pending: null },
+    state: { ...seen, phase: 'applying', pending: null },
     effects: [{ type: 'apply-commit', signed }],
   };
 }
@@ -246,6 +259,7 @@ function freshRound(round: number, prevHash: string | null, early: ReadonlyMap<s
     early: new Map<string, Update>(),
     pending: null,
     issuedAttempt: null,
+    commitsBy: new Map<string, string>(),
   };
 }
 

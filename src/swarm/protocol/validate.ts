@@ -1,17 +1,17 @@
 import { sortedNames, tensorSize, type NamedTensors } from '../../core/index.js';
 import { compareIds } from './commit.js';
 import { MergeError, type Contribution } from './contributions.js';
+import { coordinateMedian } from './coordinate.js';
 import { deltaNorm } from './delta.js';
+import type { ExclusionReason } from './exclusions.js';
 import { capSampleWeights, type SampleCap } from './sample-cap.js';
+
+export { EXCLUSION_REASONS, type ExclusionReason } from './exclusions.js';
 
 /*
  * Update validation, the same at every peer: a pure function of the round's contributions and the swarm's
  * policy, so an aggregator can name exclusions in its commit and every peer can recompute them identically.
  */
-
-export const EXCLUSION_REASONS = ['duplicate', 'names', 'shape', 'samples', 'non-finite', 'norm'] as const;
-/** Why an update is left out of a merge; a closed set, for commits, /status and metric labels. */
-export type ExclusionReason = (typeof EXCLUSION_REASONS)[number];
 
 export interface Exclusion {
   peerId: string;
@@ -20,13 +20,16 @@ export interface Exclusion {
 }
 
 export interface UpdatePolicy {
-  /** The last merged model; norms are distances from it. null (no model yet): norm bounds are not checked. */
+  /**
+   * The model norms are distances from: the last merged model. validateUpdate skips norm bounds without one;
+   * validateRound then measures from the coordinate-wise median of the round's well-formed updates.
+   */
   reference: NamedTensors | null;
   /** The model's tensor names and shapes. */
   expectedShapes: ReadonlyMap<string, readonly number[]>;
   /** Largest allowed ‖update − reference‖₂. */
   maxUpdateNorm?: number;
-  /** The site's sample count fixed by the round-0 statistics merge: a later claim must equal it. */
+  /** The most samples the site may claim: its count in the round-0 statistics merge (training uses fewer). */
   fixedSamples?: number;
 }
 
@@ -34,12 +37,10 @@ export interface RoundPolicy extends Omit<UpdatePolicy, 'fixedSamples'> {
   /** Exclude an update whose norm exceeds this multiple of the median norm of the round's valid updates. */
   normMultiple?: number;
   /**
-   * Sample counts fixed at round 0 (and, for sites that joined later, by their first accepted update; see
-   * fixSampleCounts), by peer id. A peer missing here is excluded with reason `samples` unless acceptUnfixed.
+   * Sample counts fixed by the round-0 statistics merge, by peer id: a claim above its site's count is
+   * excluded (`samples-inflated`); a site absent from round 0 may claim at most the largest count there.
    */
   fixedSamples?: ReadonlyMap<string, number>;
-  /** Accept the claim of a peer not in fixedSamples (a late joiner; its first accepted claim then fixes it). */
-  acceptUnfixed?: boolean;
   /** Largest share of the total sample weight one site may carry, in (0, 1]; larger claims are lowered. */
   maxSampleWeight?: number;
 }
@@ -54,6 +55,8 @@ export interface RoundValidation {
   excluded: Exclusion[];
   /** Sites whose sample weight was lowered by maxSampleWeight, in peer-id order. */
   capped: SampleCap[];
+  /** What norms were measured from: the policy's reference, or the round's median model (null: none valid). */
+  reference: NamedTensors | null;
 }
 
 /** The names and shapes of a model, for `expectedShapes`. */
@@ -72,8 +75,8 @@ export function validateUpdate(
   const { samples } = update;
   if (!Number.isSafeInteger(samples) || samples <= 0)
     return fail('samples', `claims ${samples} samples; need a positive integer`);
-  if (policy.fixedSamples !== undefined && samples !== policy.fixedSamples)
-    return fail('samples', `claims ${samples} samples; its count is fixed at ${policy.fixedSamples}`);
+  if (policy.fixedSamples !== undefined && samples > policy.fixedSamples)
+    return fail('samples-inflated', `claims ${samples} samples; at most ${policy.fixedSamples} (round 0)`);
   const norm = deltaNorm(update.tensors, policy.reference);
   if (!Number.isFinite(norm)) return fail('non-finite', nonFiniteDetail(update.tensors));
   if (policy.reference === null) return { ok: true, norm: null };
@@ -82,61 +85,64 @@ export function validateUpdate(
   return { ok: true, norm };
 }
 
-/** Validates a round's contributions: per update, then against the round's median norm, then the sample cap. */
+/**
+ * Validates a round's contributions: per update (layout, samples, finite), then the norm bounds measured from
+ * the policy's reference or, before any merged model, from the coordinate-wise median of the well-formed
+ * updates (so round 1 is bounded too), then the sample cap.
+ */
 export function validateRound(contributions: readonly Contribution[], policy: RoundPolicy): RoundValidation {
   checkPolicy(policy);
   const sorted = [...contributions].sort((a, b) => compareIds(a.peerId, b.peerId));
   const excluded: Exclusion[] = [];
-  const passed: { c: Contribution; norm: number | null }[] = [];
+  const formed: Contribution[] = [];
   for (const [i, c] of sorted.entries()) {
     if (sorted[i - 1]?.peerId === c.peerId || sorted[i + 1]?.peerId === c.peerId) {
       excluded.push({ peerId: c.peerId, reason: 'duplicate', detail: 'contributes more than once' });
       continue;
     }
-    const fixed = policy.fixedSamples;
-    if (fixed !== undefined && !fixed.has(c.peerId) && policy.acceptUnfixed !== true) {
-      excluded.push({ peerId: c.peerId, reason: 'samples', detail: 'no sample count fixed at round 0' });
-      continue;
-    }
-    const check = validateUpdate(c, { ...policy, fixedSamples: fixed?.get(c.peerId) });
-    if (check.ok) passed.push({ c, norm: check.norm });
+    const limit = sampleLimit(policy.fixedSamples, c.peerId);
+    const check = validateUpdate(c, { ...policy, reference: null, fixedSamples: limit });
+    if (check.ok) formed.push(c);
     else excluded.push({ peerId: c.peerId, reason: check.reason, detail: check.detail });
+  }
+  const reference = policy.reference ?? (formed.length > 0 ? coordinateMedian(formed) : null);
+  const from = policy.reference === null ? "the round's median model" : 'model';
+  const passed: { c: Contribution; norm: number }[] = [];
+  for (const c of formed) {
+    const norm = deltaNorm(c.tensors, reference);
+    if (policy.maxUpdateNorm !== undefined && norm > policy.maxUpdateNorm) {
+      const detail = `‖update − ${from}‖ = ${norm} exceeds maxUpdateNorm ${policy.maxUpdateNorm}`;
+      excluded.push({ peerId: c.peerId, reason: 'norm', detail });
+    } else passed.push({ c, norm });
   }
   const bound = outlierBound(passed, policy.normMultiple);
   const accepted: Contribution[] = [];
   for (const { c, norm } of passed) {
-    if (bound !== null && norm! > bound.limit) {
+    if (bound !== null && norm > bound.limit) {
       excluded.push({
         peerId: c.peerId,
         reason: 'norm',
-        detail: `‖update − model‖ = ${norm} exceeds ${policy.normMultiple} × the round's median norm ${bound.median}`,
+        detail: `‖update − ${from}‖ = ${norm} exceeds ${policy.normMultiple} × the round's median norm ${bound.median}`,
       });
     } else accepted.push(c);
   }
-  excluded.sort((a, b) => compareIds(a.peerId, b.peerId));
+  excluded.sort((a, b) => compareIds(a.peerId, b.peerId) || compareIds(a.reason, b.reason));
   const { contributions: capped, caps } = capSampleWeights(accepted, policy.maxSampleWeight);
-  return { accepted: capped, excluded, capped: caps };
+  return { accepted: capped, excluded, capped: caps, reference };
 }
 
-/**
- * The sample counts fixed after a commit: each peer keeps the count of its first accepted contribution
- * (round 0's for the founding sites). Derived from the commit chain alone, so every peer holds the same map.
- */
-export function fixSampleCounts(
-  fixed: ReadonlyMap<string, number>,
-  contributors: readonly { peerId: string; samples: number }[],
-): Map<string, number> {
-  const out = new Map(fixed);
-  for (const c of contributors) if (!out.has(c.peerId)) out.set(c.peerId, c.samples);
-  return out;
+/** A site's round-0 count; a site absent from round 0 may claim no more than the largest site there. */
+function sampleLimit(fixed: ReadonlyMap<string, number> | undefined, peerId: string): number | undefined {
+  if (fixed === undefined || fixed.size === 0) return undefined;
+  return fixed.get(peerId) ?? Math.max(...fixed.values());
 }
 
 function outlierBound(
-  passed: readonly { norm: number | null }[],
+  passed: readonly { norm: number }[],
   multiple: number | undefined,
 ): { median: number; limit: number } | null {
-  if (multiple === undefined || passed.length === 0 || passed[0].norm === null) return null;
-  const norms = Float64Array.from(passed, (p) => p.norm!).sort();
+  if (multiple === undefined || passed.length === 0) return null;
+  const norms = Float64Array.from(passed, (p) => p.norm).sort();
   const mid = norms.length >> 1;
   const median = norms.length % 2 === 1 ? norms[mid] : (norms[mid - 1] + norms[mid]) / 2;
   return { median, limit: multiple * median };

@@ -1,6 +1,7 @@
 import { Packr } from 'msgpackr';
 import { z } from 'zod';
 import { SwarmdError } from '../../core/index.js';
+import { EXCLUSION_REASONS } from './exclusions.js';
 import { MERGE_METHODS } from './methods.js';
 
 /*
@@ -35,12 +36,18 @@ const BytesSchema = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expect
 export const ContributorSchema = z
   .object({ peerId: PeerIdSchema, updateHash: HashSchema, samples: CountSchema.positive() })
   .strict();
+/** An update the aggregator left out, and why (every verifier recomputes the same list). */
+export const ExcludedSchema = z
+  .object({ peerId: PeerIdSchema, updateHash: HashSchema, reason: z.enum(EXCLUSION_REASONS) })
+  .strict();
 export const RoundCommitSchema = z
   .object({
     swarmId: SwarmIdSchema,
     round: RoundSchema,
     prevHash: HashSchema.nullable(),
     contributors: z.array(ContributorSchema).min(1).max(4096),
+    /** Absent or empty: nothing was left out (commits from before exclusions were named have none). */
+    excluded: z.array(ExcludedSchema).max(4096).optional(),
     method: z.enum(MERGE_METHODS),
     kind: z.enum(['model', 'stats']),
     mergedHash: HashSchema,

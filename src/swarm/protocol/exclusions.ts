@@ -1,0 +1,50 @@
+/*
+ * The reasons an update is left out of a merge, and the comparison every verifier makes between the
+ * exclusions a commit names and the ones it recomputed: a closed set, so commits, /status and metric labels
+ * agree on the words.
+ */
+export const EXCLUSION_REASONS = [
+  'duplicate',
+  'malformed',
+  'names',
+  'shape',
+  'samples',
+  'samples-inflated',
+  'non-finite',
+  'norm',
+] as const;
+export type ExclusionReason = (typeof EXCLUSION_REASONS)[number];
+
+/** An exclusion as a commit names it (and signs it). */
+export interface NamedExclusion {
+  peerId: string;
+  updateHash: string;
+  reason: ExclusionReason;
+}
+
+/** Sorted by peer id, then reason, then hash: the order a commit carries them in. */
+export function sortExclusions<T extends { peerId: string; reason: string; updateHash?: string }>(
+  xs: readonly T[],
+): T[] {
+  return [...xs].sort(
+    (a, b) =>
+      order(a.peerId, b.peerId) || order(a.reason, b.reason) || order(a.updateHash ?? '', b.updateHash ?? ''),
+  );
+}
+
+/** Code-unit order, as commit.ts's compareIds (not imported: commit.ts imports this file). */
+function order(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** True when both name the same (peer, reason) pairs, as multisets. */
+export function sameExclusions(
+  a: readonly { peerId: string; reason: string }[],
+  b: readonly { peerId: string; reason: string }[],
+): boolean {
+  if (a.length !== b.length) return false;
+  const key = (x: { peerId: string; reason: string }) => `${x.peerId}\0${x.reason}`;
+  const left = a.map(key).sort();
+  const right = b.map(key).sort();
+  return left.every((k, i) => k === right[i]);
+}

@@ -1,0 +1,66 @@
+import { aggregatorOrder } from './aggregator.js';
+import { commitHash, type RoundCommit } from './commit.js';
+import type { RoundState } from './round-types.js';
+
+/*
+ * Whose turn it is to commit, as this peer can check it. Attempt k of a round runs from the close of
+ * collection + k·commitTimeoutMs and belongs to the k-th peer in the rendezvous order; a commit is accepted
+ * from the peer whose turn it is or from one earlier in the order (a slow aggregator may still finish), never
+ * from one whose turn has not come. Each peer measures from its own close, so the tolerance covers the
+ * difference between two peers' close times (clocks are never compared across peers).
+ */
+
+/** Default: half a commit timeout. */
+export function turnToleranceMs(cfg: { commitTimeoutMs: number; turnToleranceMs?: number }): number {
+  return cfg.turnToleranceMs ?? cfg.commitTimeoutMs / 2;
+}
+
+export type TurnCheck = { ok: true } | { ok: false; position: number; allowed: number; detail: string };
+
+/**
+ * Checks that `aggregator` may commit this peer's current round at `now`. Before this peer closed collection
+ * only the first in the order over the live members may (another peer closed earlier); after, the order
+ * frozen at close (plus the aggregator, if this peer did not count it live) and the attempts elapsed decide.
+ */
+export function checkTurn(state: RoundState, aggregator: string, now: number): TurnCheck {
+  const { cfg } = state;
+  const closed = state.closedAt !== null;
+  const pool = closed ? state.aggregators : [...state.live];
+  const order = pool.includes(aggregator)
+    ? closed
+      ? state.aggregators
+      : aggregatorOrder(cfg.swarmId, state.round, pool)
+    : aggregatorOrder(cfg.swarmId, state.round, [...pool, aggregator]);
+  const position = order.indexOf(aggregator);
+  const allowed = closed
+    ? Math.floor((now - state.closedAt! + turnToleranceMs(cfg)) / cfg.commitTimeoutMs)
+    : 0;
+  if (position <= allowed) return { ok: true };
+  const since = closed
+    ? `${now - state.closedAt!} ms after this peer closed the round`
+    : 'before this peer closed the round';
+  return {
+    ok: false,
+    position,
+    allowed,
+    detail: `aggregator ${position + 1} in order of ${order.length} committed ${since}, when turns up to ${allowed + 1} were open`,
+  };
+}
+
+export type CommitScreen =
+  { ok: true } | { ok: false; reason: 'commit-equivocation' | 'out-of-turn'; detail: string };
+
+/**
+ * The cheap checks on a commit of the current round, before anything is fetched or merged: one commit per
+ * aggregator per round (a second, different one is equivocation), and only in its turn (own commits pass).
+ */
+export function screenCommit(state: RoundState, c: RoundCommit, now: number): CommitScreen {
+  if (c.round !== state.round || state.phase === 'applying') return { ok: true };
+  const first = state.commitsBy.get(c.aggregator);
+  if (first !== undefined && first !== commitHash(c)) {
+    return { ok: false, reason: 'commit-equivocation', detail: `a second commit of round ${c.round}` };
+  }
+  if (c.aggregator === state.cfg.self) return { ok: true };
+  const turn = checkTurn(state, c.aggregator, now);
+  return turn.ok ? turn : { ok: false, reason: 'out-of-turn', detail: turn.detail };
+}
