@@ -204,7 +204,7 @@ async function build(
       }),
       log,
       onEvent: (e) => {
-        wireMetrics(metrics)(e);
+        wireMetrics(metrics, memberNames(swarm))(e);
         if (e.type === 'peer') metrics.peersConnected.set(host.connectedPeers().length);
       },
     },

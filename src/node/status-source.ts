@@ -103,8 +103,12 @@ function finishedAfter(rounds: number | null, last: { round: number } | null): n
   return rounds !== null && last !== null && last.round >= rounds ? last.round : null;
 }
 
-/** Turns the swarm peer's events into Prometheus metrics. */
-export function wireMetrics(m: SwarmdMetrics): (e: SwarmPeerEvent) => void {
+/** Turns the swarm peer's events into Prometheus metrics; members are labelled by name where `names` has one. */
+export function wireMetrics(
+  m: SwarmdMetrics,
+  names: ReadonlyMap<string, string> = new Map(),
+): (e: SwarmPeerEvent) => void {
+  const peer = (peerId: string) => names.get(peerId) ?? peerId;
   return (e) => {
     switch (e.type) {
       case 'round-committed':
@@ -113,6 +117,12 @@ export function wireMetrics(m: SwarmdMetrics): (e: SwarmPeerEvent) => void {
         break;
       case 'dropped':
         m.messagesDropped.inc({ reason: e.reason });
+        break;
+      case 'excluded':
+        m.updatesExcluded.inc({ peer: peer(e.peerId), reason: e.reason });
+        break;
+      case 'offence':
+        m.memberOffences.inc({ peer: peer(e.peerId), offence: e.offence });
         break;
       case 'bytes':
         (e.direction === 'out' ? m.bytesSent : m.bytesReceived).inc({ topic: e.topic }, e.n);

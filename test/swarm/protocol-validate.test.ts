@@ -172,12 +172,11 @@ describe('update validation', () => {
     expect(fractional).toMatchObject({ ok: false, reason: 'samples' });
   });
 
-  it('limits a site absent from round 0 to the largest round-0 count', () => {
-    const late = (samples: number) => ({ peerId: 'peer-z', samples, tensors: update(31) });
-    expect(validateRound([...honest, late(103)], policy).excluded).toEqual([]);
-    expect(validateRound([...honest, late(104)], policy).excluded).toEqual([
-      { peerId: 'peer-z', reason: 'samples-inflated', detail: 'claims 104 samples; at most 103 (round 0)' },
-    ]);
+  it('leaves a site absent from round 0 to maxSampleWeight alone', () => {
+    const late = { peerId: 'peer-z', samples: 10_000, tensors: update(31) };
+    expect(validateRound([...honest, late], policy).excluded).toEqual([]);
+    const capped = validateRound([...honest, late], { ...policy, maxSampleWeight: 0.5 });
+    expect(capped.capped.map((c) => c.peerId)).toEqual(['peer-z']);
   });
 
   it('bounds round 1 (no merged model yet) by the distance from the median model, by hand', () => {

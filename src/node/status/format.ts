@@ -17,6 +17,7 @@ export function formatStatusTable(s: StatusSnapshot, nowMs: number): string {
   ];
   const lines = rows.map(([k, v]) => k.padEnd(LABEL_WIDTH) + v);
   lines.push(...memberLines(s.members, s.aggregator, nowMs));
+  lines.push(...conductLines(s.members, nowMs));
   const tail: [string, string][] = [
     ['last commit', formatCommit(s.lastCommit, nowMs)],
     ['stalled', s.stalledSinceMs === null ? 'no' : formatStall(s, nowMs)],
@@ -66,6 +67,23 @@ function memberLines(members: MemberStatus[], aggregator: string | null, nowMs: 
     const seen = m.self ? '-' : formatAgo(m.lastSeenMs, nowMs);
     const name = nameWidth > 0 ? `${(m.name ?? '?').padEnd(nameWidth)}  ` : '';
     return `  ${name}${m.peerId.padEnd(idWidth)}  ${role.padEnd(10)}  ${(m.connected ? 'connected' : 'down').padEnd(9)}  ${seen}`;
+  });
+}
+
+/** Members whose updates were left out or who misbehaved, by name, with the reasons. */
+function conductLines(members: MemberStatus[], nowMs: number): string[] {
+  const counts = (r: Record<string, number>) =>
+    Object.keys(r)
+      .sort()
+      .map((k) => `${k} ${r[k]}`);
+  return members.flatMap((m) => {
+    const excluded = counts(m.excluded).map((x) => `excluded ${x}`);
+    const all = [...excluded, ...counts(m.offences)];
+    if (all.length === 0) return [];
+    const ignored = m.ignoredSinceMs === null ? '' : `; ignored since ${formatAgo(m.ignoredSinceMs, nowMs)}`;
+    return [
+      `${'misbehaved'.padEnd(LABEL_WIDTH)}${memberLabel(members, m.peerId)}: ${all.join(', ')}${ignored}`,
+    ];
   });
 }
 

@@ -9,6 +9,8 @@ export interface SwarmdMetrics {
   bytesReceived: Counter<'topic'>;
   peersConnected: Gauge;
   messagesDropped: Counter<'reason'>;
+  updatesExcluded: Counter<'peer' | 'reason'>;
+  memberOffences: Counter<'peer' | 'offence'>;
   trainLoss: Gauge;
   valAccuracy: Gauge;
   checkpointWrites: Counter;
@@ -56,6 +58,18 @@ export function createMetrics(): SwarmdMetrics {
       name: 'swarmd_messages_dropped_total',
       help: 'Messages refused or discarded, by reason',
       labelNames: ['reason'] as const,
+      registers,
+    }),
+    updatesExcluded: new Counter({
+      name: 'swarmd_updates_excluded_total',
+      help: 'Updates applied commits left out, by member (name where the swarm config gives one) and reason',
+      labelNames: ['peer', 'reason'] as const,
+      registers,
+    }),
+    memberOffences: new Counter({
+      name: 'swarmd_member_offences_total',
+      help: 'Misbehaviour seen from members (each piece of evidence once), by member and offence',
+      labelNames: ['peer', 'offence'] as const,
       registers,
     }),
     trainLoss: new Gauge({

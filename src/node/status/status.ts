@@ -11,6 +11,12 @@ export const memberStatusSchema = z.object({
   connected: z.boolean(),
   /** Wall-clock ms of the last message or heartbeat seen from this member; null if never seen. */
   lastSeenMs: msSchema.nullable(),
+  /** Updates of this member that applied commits left out, by reason (`non-finite`, `norm`, …). */
+  excluded: z.record(z.string(), z.number().int().nonnegative()).default({}),
+  /** Misbehaviour this site saw from the member, by offence (`out-of-turn`, `false-claim`, …). */
+  offences: z.record(z.string(), z.number().int().nonnegative()).default({}),
+  /** Since when this site ignores the member (its offences reached the threshold); null: heard. */
+  ignoredSinceMs: msSchema.nullable().default(null),
 });
 
 export const contributorSchema = z.object({

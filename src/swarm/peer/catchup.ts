@@ -123,6 +123,7 @@ export class AheadTracker {
   private readonly ahead = new Map<string, { round: number; sinceMs: number }>();
   private readonly retryAt = new Map<string, number>();
   private busy = false;
+  private current: Promise<void> | null = null;
 
   constructor(
     private readonly now: () => number,
@@ -169,8 +170,27 @@ export class AheadTracker {
     return due ? best.peerId : undefined;
   }
 
+  /** Resolves when the catch-up in progress (if any) ends, or when `bound()` resolves. */
+  settled(bound: () => Promise<void>): Promise<void> {
+    return this.current === null ? Promise.resolve() : Promise.race([this.current, bound()]);
+  }
+
   /** Runs one catch-up; a failure (also reported to `failed`) leaves the peer alone for retryMs. */
-  async run(
+  run(
+    peerId: string,
+    task: () => Promise<void>,
+    log: PeerLog,
+    failed?: (err: unknown) => void,
+  ): Promise<void> {
+    const run = this.attempt(peerId, task, log, failed);
+    this.current = run;
+    void run.finally(() => {
+      if (this.current === run) this.current = null;
+    });
+    return run;
+  }
+
+  private async attempt(
     peerId: string,
     task: () => Promise<void>,
     log: PeerLog,

@@ -118,6 +118,10 @@ class Peer implements SwarmPeer {
       aheadOf: (round) => this.ahead.hasCommitted(round),
       warmedUp: () => this.warmedUp(),
       requestCatchUp: () => this.maybeCatchUp(true),
+      catchUp: () => {
+        this.maybeCatchUp(true);
+        return this.ahead.settled(() => this.background.sleep(Math.max(5000, 5 * this.tickMs)));
+      },
       spawn,
     });
   }
@@ -270,11 +274,7 @@ class Peer implements SwarmPeer {
     const peerId = this.ahead.candidate(mine, AHEAD_AFTER_TICKS * this.tickMs, force);
     if (peerId === undefined) return;
     const deps = {
-      ...this.init,
-      members: this.members,
-      transfer: this.transfer,
-      book: this.book,
-      log: this.c.log,
+      ...{ ...this.init, members: this.members, transfer: this.transfer, book: this.book, log: this.c.log },
       applied: () => this.commits.applied(),
       merge: this.rounds.state.cfg.merge,
       // The merge can be recomputed only on top of the model it started from (this peer's head).

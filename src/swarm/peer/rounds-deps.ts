@@ -27,6 +27,8 @@ export interface PeerRoundsDeps {
   /** Resolves once this peer has listened long enough to know which members are live. */
   warmedUp(): Promise<void>;
   requestCatchUp(): void;
+  /** Catches up now; resolves when that attempt ends (bounded): a claim is checked, never just believed. */
+  catchUp(): Promise<void>;
   /** Runs round work in the background, tracked and ended by the peer's stop(). */
   spawn(what: string, task: (signal: AbortSignal) => Promise<unknown>): void;
 }

@@ -186,7 +186,9 @@ export class PeerRounds {
     await this.d.warmedUp();
     if (this.stopped || this.state.round !== round) return;
     if (commits.finished || (init.maxRounds !== null && round > init.maxRounds)) return;
-    if (this.d.aheadOf(round)) this.d.requestCatchUp(); // a claim alone never stops training
+    // A peer claims this round is committed: check the claim by catching up; a false one does not stop training.
+    if (this.d.aheadOf(round)) await this.d.catchUp();
+    if (this.stopped || this.state.round !== round) return;
     const controller = new AbortController();
     this.training = { round, controller };
     let result: { tensors: NamedTensors; samples: number; metrics: Record<string, number> };

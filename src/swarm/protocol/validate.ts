@@ -38,7 +38,8 @@ export interface RoundPolicy extends Omit<UpdatePolicy, 'fixedSamples'> {
   normMultiple?: number;
   /**
    * Sample counts fixed by the round-0 statistics merge, by peer id: a claim above its site's count is
-   * excluded (`samples-inflated`); a site absent from round 0 may claim at most the largest count there.
+   * excluded (`samples-inflated`). A site absent from round 0 (a late joiner) has no fixed count: only
+   * maxSampleWeight bounds it.
    */
   fixedSamples?: ReadonlyMap<string, number>;
   /** Largest share of the total sample weight one site may carry, in (0, 1]; larger claims are lowered. */
@@ -100,7 +101,7 @@ export function validateRound(contributions: readonly Contribution[], policy: Ro
       excluded.push({ peerId: c.peerId, reason: 'duplicate', detail: 'contributes more than once' });
       continue;
     }
-    const limit = sampleLimit(policy.fixedSamples, c.peerId);
+    const limit = policy.fixedSamples?.get(c.peerId);
     const check = validateUpdate(c, { ...policy, reference: null, fixedSamples: limit });
     if (check.ok) formed.push(c);
     else excluded.push({ peerId: c.peerId, reason: check.reason, detail: check.detail });
@@ -129,12 +130,6 @@ export function validateRound(contributions: readonly Contribution[], policy: Ro
   excluded.sort((a, b) => compareIds(a.peerId, b.peerId) || compareIds(a.reason, b.reason));
   const { contributions: capped, caps } = capSampleWeights(accepted, policy.maxSampleWeight);
   return { accepted: capped, excluded, capped: caps, reference };
-}
-
-/** A site's round-0 count; a site absent from round 0 may claim no more than the largest site there. */
-function sampleLimit(fixed: ReadonlyMap<string, number> | undefined, peerId: string): number | undefined {
-  if (fixed === undefined || fixed.size === 0) return undefined;
-  return fixed.get(peerId) ?? Math.max(...fixed.values());
 }
 
 function outlierBound(
