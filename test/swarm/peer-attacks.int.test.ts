@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { hashTensors } from '../../src/core/index.js';
 import type { SwarmPeerInit } from '../../src/swarm/index.js';
-import { TestSwarm, initialWeights, stopAll, type Site } from './peer-harness.js';
+import { TestSwarm, initialWeights, stopAll, type Site, type WorkHooks } from './peer-harness.js';
 
 afterEach(stopAll);
 
@@ -20,9 +20,10 @@ async function runAttack(
   poison: (w: Float32Array) => Float32Array,
   from: number,
   mergeOptions: SwarmPeerInit['mergeOptions'] = {},
+  more: Pick<WorkHooks, 'samples'> = {},
 ): Promise<Site[]> {
   const swarm = await TestSwarm.create(3, { minPeers: 2, maxRounds: 2, size: SIZE });
-  const attack = { poison: (round: number, w: Float32Array) => (round >= from ? poison(w) : w) };
+  const attack = { poison: (round: number, w: Float32Array) => (round >= from ? poison(w) : w), ...more };
   const hooks = swarm.keys.map((_, k) => (k === ATTACKER ? attack : {}));
   const sites = await swarm.startAll({ hooks, init: { mergeOptions } });
   const honest = sites.filter((s) => s.k !== ATTACKER);
@@ -48,10 +49,30 @@ describe('swarm peer under attack by one member', () => {
     await runAttack((w) => w.map((x, i) => (i === 7 ? NaN : x)), 1);
   });
 
+  it('leaves an update scaled ×1e6 out from round 1 on, measured from the median model before any merge', async () => {
+    const honest = await runAttack((w) => w.map((x) => x * 1e6), 1, { maxUpdateNorm: 10 });
+    for (const s of honest) {
+      const c1 = s.work.applied[1].commit;
+      expect(c1.excluded).toEqual([
+        { peerId: s.peer.status().members[ATTACKER].peerId, updateHash: expect.any(String), reason: 'norm' },
+      ]);
+      expect(s.peer.status().members[ATTACKER].excluded).toEqual({ norm: 2 });
+    }
+  });
+
+  it('leaves out an update that claims more samples than its site counted in round 0', async () => {
+    const inflate = { samples: (round: number, n: number) => (round >= 1 ? 1_000_000 : n) };
+    const honest = await runAttack((w) => w, 1, {}, inflate);
+    for (const s of honest) {
+      const attacker = s.peer.status().members[ATTACKER];
+      expect(s.work.applied[1].commit.excluded?.map((x) => x.reason)).toEqual(['samples-inflated']);
+      expect(attacker.excluded).toEqual({ 'samples-inflated': 2 });
+      expect(attacker.offences).toEqual({ 'invalid-update': 2 });
+    }
+  });
+
   it('leaves an update scaled ×1e6 out once maxUpdateNorm bounds its distance from the model', async () => {
-    // Round 1 has no merged model to measure from, so the bound applies from round 2.
     const honest = await runAttack((w) => w.map((x) => x * 1e6), 2, { maxUpdateNorm: 10 });
-    const aggregatorOf2 = honest.find((s) => s.work.applied[2].commit.aggregator === s.peerId);
-    if (aggregatorOf2) expect(aggregatorOf2.peer.status().dropped['excluded-norm']).toBe(1);
+    for (const s of honest) expect(s.peer.status().members[ATTACKER].excluded).toEqual({ norm: 1 });
   });
 });

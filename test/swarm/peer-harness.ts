@@ -42,6 +42,8 @@ export interface WorkHooks {
   afterApply?(round: number): void;
   /** Rewrites the weights this site sends (an attacking member). */
   poison?(round: number, w: Float32Array): Float32Array;
+  /** Rewrites the sample count this site claims for a training round (an inflating member). */
+  samples?(round: number, honest: number): number;
 }
 
 /** Site k's deterministic work and its round log (kept across a restart by passing the same object). */
@@ -76,7 +78,8 @@ export class TestWork implements RoundWork, RoundLog {
     const w = this.hooks.poison?.(round, honest) ?? honest;
     this.trained.push(round);
     const tensors: NamedTensors = new Map([['w', { shape: [this.size], data: w }]]);
-    return { tensors, samples: this.k + 10, metrics: { trainLoss: 1 / round, localValAccuracy: 0.5 } };
+    const samples = this.hooks.samples?.(round, this.k + 10) ?? this.k + 10;
+    return { tensors, samples, metrics: { trainLoss: 1 / round, localValAccuracy: 0.5 } };
   }
 
   async append(chain: CommitRecord[]): Promise<void> {

@@ -201,8 +201,9 @@ describe('exclusions named in the commit', () => {
 describe('member conduct', () => {
   it('counts each piece of evidence once and ignores a member at the threshold', () => {
     const scores = new MemberScores(3);
-    expect(scores.record('x', 'out-of-turn', 'round 1', 10)).toBe(false);
-    expect(scores.record('x', 'out-of-turn', 'round 1', 11)).toBe(false); // the same evidence again
+    expect(scores.record('x', 'equivocation', 'round 1', 10)).toBe(false);
+    expect(scores.record('x', 'equivocation', 'round 1', 11)).toBe(false); // the same evidence again
+    expect(scores.record('x', 'out-of-turn', 'round 1', 11)).toBe(false); // shown, no points
     expect(scores.record('x', 'invalid-update', 'hash-1', 12)).toBe(false);
     expect(scores.record('y', 'false-claim', 'at 5', 13)).toBe(false);
     expect(scores.ignored('x')).toBe(false);
@@ -213,7 +214,7 @@ describe('member conduct', () => {
       {
         peerId: 'x',
         points: 4,
-        offences: { 'out-of-turn': 1, 'invalid-update': 1, 'forged-commit': 2 },
+        offences: { equivocation: 1, 'out-of-turn': 1, 'invalid-update': 1, 'forged-commit': 2 },
         ignoredSinceMs: 14,
       },
       { peerId: 'y', points: 1, offences: { 'false-claim': 1 }, ignoredSinceMs: null },

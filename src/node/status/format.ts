@@ -72,7 +72,7 @@ function memberLines(members: MemberStatus[], aggregator: string | null, nowMs: 
 
 /** Members whose updates were left out or who misbehaved, by name, with the reasons. */
 function conductLines(members: MemberStatus[], nowMs: number): string[] {
-  const counts = (r: Record<string, number>) =>
+  const counts = (r: Record<string, number> = {}) =>
     Object.keys(r)
       .sort()
       .map((k) => `${k} ${r[k]}`);
@@ -80,7 +80,8 @@ function conductLines(members: MemberStatus[], nowMs: number): string[] {
     const excluded = counts(m.excluded).map((x) => `excluded ${x}`);
     const all = [...excluded, ...counts(m.offences)];
     if (all.length === 0) return [];
-    const ignored = m.ignoredSinceMs === null ? '' : `; ignored since ${formatAgo(m.ignoredSinceMs, nowMs)}`;
+    const ignored =
+      (m.ignoredSinceMs ?? null) === null ? '' : `; ignored since ${formatAgo(m.ignoredSinceMs!, nowMs)}`;
     return [
       `${'misbehaved'.padEnd(LABEL_WIDTH)}${memberLabel(members, m.peerId)}: ${all.join(', ')}${ignored}`,
     ];

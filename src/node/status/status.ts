@@ -12,11 +12,11 @@ export const memberStatusSchema = z.object({
   /** Wall-clock ms of the last message or heartbeat seen from this member; null if never seen. */
   lastSeenMs: msSchema.nullable(),
   /** Updates of this member that applied commits left out, by reason (`non-finite`, `norm`, …). */
-  excluded: z.record(z.string(), z.number().int().nonnegative()).default({}),
+  excluded: z.record(z.string(), z.number().int().nonnegative()).optional(),
   /** Misbehaviour this site saw from the member, by offence (`out-of-turn`, `false-claim`, …). */
-  offences: z.record(z.string(), z.number().int().nonnegative()).default({}),
+  offences: z.record(z.string(), z.number().int().nonnegative()).optional(),
   /** Since when this site ignores the member (its offences reached the threshold); null: heard. */
-  ignoredSinceMs: msSchema.nullable().default(null),
+  ignoredSinceMs: msSchema.nullable().optional(),
 });
 
 export const contributorSchema = z.object({

@@ -108,10 +108,14 @@ async function mergedTensors(d: CatchUpDeps, signed: SignedCommit, peerId: strin
   return tensors;
 }
 
-/** A catch-up failure that shows the peer's claim to be ahead false (not a timeout or a dropped link). */
-export function isFalseClaim(err: unknown): boolean {
-  const falseClaim = ['CATCH_UP_NO_LOG', 'CATCH_UP_NOT_AHEAD', 'CATCH_UP_BAD_LOG', 'CATCH_UP_BAD_MERGED'];
-  return err instanceof FetchError && falseClaim.includes(err.code);
+/**
+ * A catch-up failure that shows a claim to be ahead false: the peer claimed two or more rounds past this
+ * peer's head and served no log, or none past the head. Not a timeout, a dropped link or a broken chain (a
+ * fork between honest peers), and not a claim of one round (a commit may be in flight).
+ */
+export function isFalseClaim(err: unknown, claimed: number, mine: number): boolean {
+  const falseClaim = ['CATCH_UP_NO_LOG', 'CATCH_UP_NOT_AHEAD'];
+  return err instanceof FetchError && falseClaim.includes(err.code) && claimed > mine + 1;
 }
 
 /**
@@ -137,6 +141,11 @@ export class AheadTracker {
         round: committedRound,
         sinceMs: this.ahead.get(peerId)?.sinceMs ?? this.now(),
       });
+  }
+
+  /** The round `peerId` last claimed to have committed (-1: none ahead). */
+  claimOf(peerId: string): number {
+    return this.ahead.get(peerId)?.round ?? -1;
   }
 
   /** Forgets what an ignored member claimed. */

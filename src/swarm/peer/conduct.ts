@@ -50,6 +50,11 @@ export class PeerConduct {
     this.d.onIgnored(peerId);
   }
 
+  /** A claim to be ahead that its log did not back (each failed check counts). */
+  falseClaim(peerId: string, err: unknown): void {
+    this.offence(peerId, 'false-claim', `${this.d.now()}`, err instanceof Error ? err.message : String(err));
+  }
+
   ignored(peerId: string): boolean {
     return this.scores.ignored(peerId);
   }

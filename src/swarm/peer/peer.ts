@@ -284,10 +284,10 @@ class Peer implements SwarmPeer {
           : { ok: false, reason: 'missing-updates' },
       apply: (chain: readonly SignedCommit[], m: NamedTensors) => this.rounds.applyChain(chain, m),
     };
-    const claimFailed = (err: unknown) =>
-      isFalseClaim(err) && this.conduct.offence(peerId, 'false-claim', `at ${this.now()}`, `${err}`);
-    const task = () => catchUpFrom(deps, peerId);
-    this.background.spawn('catching up', () => this.ahead.run(peerId, task, this.c.log, claimFailed));
+    const claimed = this.ahead.claimOf(peerId);
+    const failed = (err: unknown) => isFalseClaim(err, claimed, mine) && this.conduct.falseClaim(peerId, err);
+    const run = () => this.ahead.run(peerId, () => catchUpFrom(deps, peerId), this.c.log, failed);
+    this.background.spawn('catching up', run);
   }
 
   /** An ignored member is lost to the rounds: its claims are forgotten and its turns pass to others. */

@@ -15,8 +15,21 @@ export const OFFENCES = [
 ] as const;
 export type Offence = (typeof OFFENCES)[number];
 
-/** Points at which a member is ignored; every offence counts 1 (an honest member's rare slip is far below). */
+/** Points at which a member is ignored (an honest member's rare slip stays far below). */
 export const DEFAULT_IGNORE_AFTER_POINTS = 10;
+
+/**
+ * Points per offence. A commit out of turn is shown but costs nothing: an honest peer whose view of who is
+ * live differs (a missed hello) commits out of turn too; the one commit a round it gets is the bound.
+ */
+const POINTS: Record<Offence, number> = {
+  'invalid-update': 1,
+  'forged-commit': 1,
+  'out-of-turn': 0,
+  equivocation: 1,
+  'false-claim': 1,
+  'unfetchable-commit': 1,
+};
 
 export interface MemberConduct {
   peerId: string;
@@ -42,7 +55,7 @@ export class MemberScores {
     m.keys.add(k);
     if (m.keys.size > KEYS_PER_MEMBER) m.keys.delete(m.keys.values().next().value!);
     m.offences[offence] = (m.offences[offence] ?? 0) + 1;
-    m.points++;
+    m.points += POINTS[offence];
     if (m.ignoredSinceMs !== null || m.points < this.ignoreAfterPoints) return false;
     m.ignoredSinceMs = now;
     return true;

@@ -20,18 +20,16 @@ export type TurnCheck = { ok: true } | { ok: false; position: number; allowed: n
 /**
  * Checks that `aggregator` may commit this peer's current round at `now`. Before this peer closed collection
  * only the first in the order over the live members may (another peer closed earlier); after, the order
- * frozen at close (plus the aggregator, if this peer did not count it live) and the attempts elapsed decide.
+ * frozen at close and the attempts elapsed decide.
  */
 export function checkTurn(state: RoundState, aggregator: string, now: number): TurnCheck {
   const { cfg } = state;
   const closed = state.closedAt !== null;
-  const pool = closed ? state.aggregators : [...state.live];
-  const order = pool.includes(aggregator)
-    ? closed
-      ? state.aggregators
-      : aggregatorOrder(cfg.swarmId, state.round, pool)
-    : aggregatorOrder(cfg.swarmId, state.round, [...pool, aggregator]);
-  const position = order.indexOf(aggregator);
+  const order = closed ? state.aggregators : aggregatorOrder(cfg.swarmId, state.round, [...state.live]);
+  // A member this peer does not count live gets a turn only after every live one had theirs: it cannot
+  // rank itself first by commit alone.
+  const ranked = order.indexOf(aggregator);
+  const position = ranked >= 0 ? ranked : order.length;
   const allowed = closed
     ? Math.floor((now - state.closedAt! + turnToleranceMs(cfg)) / cfg.commitTimeoutMs)
     : 0;
