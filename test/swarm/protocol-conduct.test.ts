@@ -96,25 +96,34 @@ describe('commit turns', () => {
     expect(screenCommit(s, commit(second), 3000 + TIMEOUT).ok).toBe(true);
   });
 
-  it('rejects an out-of-turn commit in the state machine and considers one commit per aggregator a round', () => {
+  it('holds a commit until its turn, considers one commit per aggregator a round, rejects one never due', () => {
     const s = roundState(third);
     const early = { commit: commit(second), signature: new Uint8Array(64) };
     const r = step(s, { type: 'commit-received', signed: early, recomputedMergedHash: null }, 3100);
-    expect(r.effects).toEqual([
-      expect.objectContaining({ type: 'reject-commit', reason: 'out-of-turn', aggregator: second }),
+    expect(r.effects).toEqual([{ type: 'drop', reason: 'early-commit', from: second }]);
+    // Its turn opens at 3000 + 5000 − 2500: then it is checked again.
+    expect(step(r.state, { type: 'tick' }, 5499).effects).toEqual([]);
+    expect(step(r.state, { type: 'tick' }, 5500).effects).toEqual([
+      { type: 'recheck-commit', signed: early },
     ]);
-    // The same aggregator's second, different commit of the round is equivocation, even in its turn.
+    // The same aggregator's second, different commit of the round is equivocation.
     const again = { commit: commit(second, { createdAt: 2 }), signature: new Uint8Array(64) };
-    const r2 = step(r.state, { type: 'commit-received', signed: again, recomputedMergedHash: null }, 9000);
+    const r2 = step(r.state, { type: 'commit-received', signed: again, recomputedMergedHash: null }, 3200);
     expect(r2.effects).toEqual([{ type: 'drop', reason: 'commit-equivocation', from: second }]);
-    // The first aggregator's commit is still welcome.
+    // The first aggregator's commit is applied; the held one never had its turn.
     const good = { commit: commit(first), signature: new Uint8Array(64) };
-    const r3 = step(
-      r2.state,
-      { type: 'commit-received', signed: good, recomputedMergedHash: good.commit.mergedHash },
-      9000,
-    );
+    const ready = {
+      type: 'commit-received' as const,
+      signed: good,
+      recomputedMergedHash: good.commit.mergedHash,
+    };
+    const r3 = step(r2.state, ready, 3300);
     expect(r3.effects).toEqual([{ type: 'apply-commit', signed: good }]);
+    const r4 = step(r3.state, { type: 'commit-applied', round: 1, hash: commitHash(good.commit) }, 3400);
+    expect(r4.effects).toContainEqual(
+      expect.objectContaining({ type: 'reject-commit', reason: 'out-of-turn', aggregator: second }),
+    );
+    expect(r4.state.heldCommits.size).toBe(0);
   });
 });
 

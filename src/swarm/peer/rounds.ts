@@ -141,6 +141,8 @@ export class PeerRounds {
         return this.run('publishing a commit', () => this.publishCommit(e.signed));
       case 'withhold-commit':
         return log.info({ round: e.round }, 'not committing: the round moved on or another commit is in');
+      case 'recheck-commit':
+        return this.run('checking a commit', () => this.onCommit(e.signed));
       case 'apply-commit':
         return this.run('applying', () => this.applyVerified(e.signed));
       case 'fetch-update':

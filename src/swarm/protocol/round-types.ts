@@ -50,6 +50,8 @@ export interface RoundState {
   readonly issuedAttempt: number | null;
   /** The one commit of this round each aggregator may have considered (by hash): a second is equivocation. */
   readonly commitsBy: ReadonlyMap<string, string>;
+  /** Commits that came before their aggregator's turn, by aggregator: checked when the turn comes. */
+  readonly heldCommits: ReadonlyMap<string, SignedCommit>;
 }
 
 export type RoundEvent =
@@ -72,7 +74,9 @@ export type DropReason =
   | 'non-member'
   | 'equivocation'
   | 'duplicate-commit'
-  | 'commit-equivocation';
+  | 'commit-equivocation'
+  /** Not dropped: held until its aggregator's turn (counted with the drops to be visible). */
+  | 'early-commit';
 
 export type Effect =
   | { type: 'start-training'; round: number }
@@ -83,6 +87,8 @@ export type Effect =
   | { type: 'publish-commit'; signed: SignedCommit }
   /** The signed commit came too late (the round moved on, or another commit is being applied or fetched). */
   | { type: 'withhold-commit'; round: number }
+  /** A held commit's turn came: check it again (signature, merge) and raise commit-received. */
+  | { type: 'recheck-commit'; signed: SignedCommit }
   /** Apply and checkpoint; abandon local training if it still runs; then raise commit-applied. */
   | { type: 'apply-commit'; signed: SignedCommit }
   | { type: 'fetch-update'; updateHash: string; from: string }

@@ -11,7 +11,7 @@ import {
   type SignedCommit,
 } from './commit.js';
 import type { MergeMethod } from './merge.js';
-import { screenCommit } from './turn.js';
+import { holdCommit, rejectHeld, releaseDue, screenCommit } from './turn.js';
 import type { RoundPhase } from './wire.js';
 import type {
   DropReason,
@@ -81,7 +81,7 @@ export function step(state: RoundState, event: RoundEvent, now: number): StepRes
           ...freshRound(event.round + 1, event.hash, event.round === state.round ? state.early : new Map()),
         },
         now,
-        [],
+        rejectHeld(state),
       );
   }
 }
@@ -150,7 +150,10 @@ function onCommit(
     const effect: Effect = { type: 'reject-commit', reason, round, aggregator, hash, detail };
     return advance(next, now, [effect]);
   };
-  if (!screen.ok) return reject('out-of-turn', screen.detail);
+  if (!screen.ok) {
+    const early: Effect = { type: 'drop', reason: 'early-commit', from: c.aggregator };
+    return { state: holdCommit(seen, signed), effects: [early] };
+  }
   const { cfg } = state;
   const { method } = roundKind(state.round, cfg.merge);
   const ctx = {
@@ -208,7 +211,7 @@ function advance(state: RoundState, now: number, effects: Effect[]): StepResult 
     }
   }
   if (s.phase === 'committing') s = maybeAggregate(s, now, effects);
-  return { state: s, effects };
+  return { state: releaseDue(s, now, effects), effects };
 }
 
 function close(s: RoundState, phase: 'committing' | 'stalled', closedAt: number): RoundState {
@@ -260,6 +263,7 @@ function freshRound(round: number, prevHash: string | null, early: ReadonlyMap<s
     pending: null,
     issuedAttempt: null,
     commitsBy: new Map<string, string>(),
+    heldCommits: new Map<string, SignedCommit>(),
   };
 }
 

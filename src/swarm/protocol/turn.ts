@@ -1,6 +1,7 @@
 import { aggregatorOrder } from './aggregator.js';
 import { commitHash, type RoundCommit } from './commit.js';
-import type { RoundState } from './round-types.js';
+import type { Effect, RoundState } from './round-types.js';
+import type { SignedCommit } from './wire.js';
 
 /*
  * Whose turn it is to commit, as this peer can check it. Attempt k of a round runs from the close of
@@ -50,7 +51,8 @@ export type CommitScreen =
 
 /**
  * The cheap checks on a commit of the current round, before anything is fetched or merged: one commit per
- * aggregator per round (a second, different one is equivocation), and only in its turn (own commits pass).
+ * aggregator per round (a second, different one is equivocation), and only in its turn (own commits pass;
+ * one that comes early is held until its turn, and rejected if the round is committed before).
  */
 export function screenCommit(state: RoundState, c: RoundCommit, now: number): CommitScreen {
   if (c.round !== state.round || state.phase === 'applying') return { ok: true };
@@ -58,7 +60,38 @@ export function screenCommit(state: RoundState, c: RoundCommit, now: number): Co
   if (first !== undefined && first !== commitHash(c)) {
     return { ok: false, reason: 'commit-equivocation', detail: `a second commit of round ${c.round}` };
   }
-  if (c.aggregator === state.cfg.self) return { ok: true };
+  // Own commits were issued in this peer's turn; a non-member's fails the structure check.
+  if (c.aggregator === state.cfg.self || !state.members.has(c.aggregator)) return { ok: true };
   const turn = checkTurn(state, c.aggregator, now);
   return turn.ok ? turn : { ok: false, reason: 'out-of-turn', detail: turn.detail };
+}
+
+/** Holds a commit that came before its turn (the first one per aggregator; screenCommit saw to that). */
+export function holdCommit(state: RoundState, signed: SignedCommit): RoundState {
+  const held = new Map(state.heldCommits).set(signed.commit.aggregator, signed);
+  return { ...state, heldCommits: held };
+}
+
+/** Held commits whose turn has come, released for a recheck. */
+export function releaseDue(state: RoundState, now: number, effects: Effect[]): RoundState {
+  if (state.heldCommits.size === 0) return state;
+  const held = new Map(state.heldCommits);
+  for (const [aggregator, signed] of held) {
+    if (!screenCommit(state, signed.commit, now).ok) continue;
+    held.delete(aggregator);
+    effects.push({ type: 'recheck-commit', signed });
+  }
+  return held.size === state.heldCommits.size ? state : { ...state, heldCommits: held };
+}
+
+/** The round was committed by another: the commits still held never had their turn. */
+export function rejectHeld(state: RoundState): Effect[] {
+  return [...state.heldCommits.values()].map(({ commit: c }) => ({
+    type: 'reject-commit',
+    reason: 'out-of-turn',
+    round: c.round,
+    aggregator: c.aggregator,
+    hash: commitHash(c),
+    detail: 'its turn had not come when the round was committed',
+  }));
 }
