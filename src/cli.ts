@@ -4,7 +4,7 @@ import './core/polyfill.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { TRAINING_RANGES as R, describeRange, parseInRange, type NumberRange } from './core/index.js';
 import { inr, models, node } from './cli/parts.js';
-import { createProgress, formatScores, reportBackend, reportFailure } from './cli/report.js';
+import { createProgress, formatScores, printBackend, reportBackend, reportFailure } from './cli/report.js';
 
 /** `swarmd demo`'s own numbers (its epochs and seed follow TRAINING_RANGES); sites are named site-a … site-z. */
 const DEMO_RANGES = {
@@ -82,7 +82,6 @@ csvOptions(
   .action(async (o) => {
     const { trainLocal } = await node();
     const { describeSuspectColumns, parseFeatureTransform } = await models();
-    const backend = await reportBackend(o.backend);
     const ignore: string[] = o.ignore;
     const keep = o.group ? [o.group] : [];
     const progress = createProgress();
@@ -103,7 +102,8 @@ csvOptions(
         seed: o.seed,
         patience: o.patience,
       },
-      backend: backend.name,
+      backend: o.backend,
+      onBackend: printBackend,
       onEpoch: progress,
       onPrepared: ({ samples: n, suspectColumns }) => {
         if (suspectColumns.length > 0)

@@ -7,9 +7,13 @@ import { models, node } from './parts.js';
 export async function reportBackend(pref: string): Promise<BackendInfo> {
   const { parseBackendPreference, selectBackend } = await models();
   const info = await selectBackend(parseBackendPreference(pref));
+  printBackend(info);
+  return info;
+}
+
+export function printBackend(info: BackendInfo): void {
   const skipped = info.skipped.map((s) => `${s.name} unavailable`).join(', ');
   console.error(`backend: ${info.name} on ${info.device}${skipped ? ` (${skipped})` : ''}`);
-  return info;
 }
 
 /** A redrawn bar on a terminal; one line per epoch otherwise (logs, CI). */

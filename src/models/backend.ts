@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { SwarmdError, errorLine } from '../core/index.js';
+import { useFastMatMulGradient } from './wasm-matmul.js';
 import { installWebGpu } from './webgpu.js';
 
 /**
@@ -44,6 +45,7 @@ const loaders: Record<BackendName, Loader> = {
   },
   wasm: async () => {
     await import('@tensorflow/tfjs-backend-wasm');
+    useFastMatMulGradient();
     return { tfjsName: 'wasm', device: 'CPU (wasm, 1 thread)' };
   },
   cpu: async () => ({ tfjsName: 'cpu', device: 'CPU (JavaScript)' }),

@@ -3,6 +3,7 @@ import { InputError } from '../core/index.js';
 import { INRLinear, deriveInputShuffle, derivePermutation, type ModelKey } from '../inr/index.js';
 import { inrLayerNames, linearLayerNames, type ModelConfig } from './config.js';
 import { SeededDropout } from './dropout.js';
+import { LayerNorm } from './layer-norm.js';
 import { TfjsTrainer, type Trainer } from './trainer.js';
 
 /**
@@ -36,7 +37,7 @@ function proteomicsBody(c: ModelConfig, f: LayerFactory, input: tf.SymbolicTenso
   let h = f.linear('embed', c.embedDim, input);
   for (let b = 1; b <= c.blocks; b++) {
     let r = f.linear(`block${b}_fc1`, c.embedDim, h);
-    r = tf.layers.layerNormalization({ name: `block${b}_norm` }).apply(r) as tf.SymbolicTensor;
+    r = new LayerNorm({ name: `block${b}_norm` }).apply(r) as tf.SymbolicTensor;
     r = tf.layers.reLU({ name: `block${b}_relu` }).apply(r) as tf.SymbolicTensor;
     r = f.dropout(`block${b}_dropout`, r);
     r = f.linear(`block${b}_fc2`, c.embedDim, r);

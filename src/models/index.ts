@@ -45,5 +45,7 @@ export { accuracy, argmaxRows, binaryAuroc, macroAuroc, macroF1 } from './metric
 export { TfjsTrainer } from './trainer.js';
 export type { EpochInfo, LabeledData, Trainer, TrainOptions, TrainResult } from './trainer.js';
 export { getNamedWeights, setNamedWeights } from './weights.js';
+export { startTrainingWorker } from './worker-trainer.js';
+export type { TrainingWorker, TrainingWorkerOptions } from './worker-trainer.js';
 export { assertSplitsFilled, labeledRows, prepareData, score, splitSubset } from './pipeline.js';
 export type { PreparedData, Scores, SplitOptions } from './pipeline.js';

@@ -19,8 +19,8 @@ export interface TrainOptions {
   /** Stop after this many epochs without a lower validation loss and restore the best; null: never. */
   patience: number | null;
   onEpoch?: (info: EpochInfo) => void;
-  /** Checked between epochs: a daemon shutting down abandons the round's training. */
-  signal?: AbortSignal;
+  /** Checked between batches: a daemon shutting down abandons the round's training (an AbortSignal fits). */
+  signal?: { readonly aborted: boolean };
 }
 
 export interface EpochInfo {
@@ -77,7 +77,6 @@ export class TfjsTrainer implements Trainer {
     let best = { loss: Infinity, epoch: 0, weights: null as tf.Tensor[] | null };
     try {
       for (let epoch = 1; epoch <= opts.epochs; epoch++) {
-        if (opts.signal?.aborted) throw new SwarmdError('TRAIN_ABORTED', 'training was aborted');
         const loss = await this.trainEpoch(train, opts, rng);
         const v = valData ? await this.lossAndAccuracy(valData) : null;
         const info = {
@@ -152,6 +151,10 @@ export class TfjsTrainer implements Trainer {
     const order = shuffled(d.rows, rng);
     let total: tf.Tensor = tf.scalar(0);
     for (let start = 0; start < d.rows; start += opts.batchSize) {
+      if (opts.signal?.aborted) {
+        total.dispose();
+        throw new SwarmdError('TRAIN_ABORTED', 'training was aborted');
+      }
       const idx = order.slice(start, start + opts.batchSize);
       const next = tf.tidy(() => {
         const [xb, yb] = batchTensors(d, idx, this.numClasses);

@@ -32,24 +32,44 @@ export async function getNamedWeights(model: tf.LayersModel): Promise<NamedTenso
   return out;
 }
 
-/** Loads weights by name; every model weight must be present with the same shape. */
-export function setNamedWeights(model: tf.LayersModel, tensors: NamedTensors): void {
-  const entries = weightEntries(model);
-  const missing = entries.filter((e) => !tensors.has(e.name)).map((e) => e.name);
+/** Name and shape of every weight of `model`, in order: what a trainer in another thread checks against. */
+export function weightShapes(model: tf.LayersModel): WeightShape[] {
+  return weightEntries(model).map(({ name, variable }) => ({
+    name,
+    shape: [...(variable.shape as number[])],
+  }));
+}
+
+export interface WeightShape {
+  name: string;
+  shape: number[];
+}
+
+/** Every weight of the model must be present in `tensors` with the same shape. */
+export function checkWeights(expected: WeightShape[], tensors: NamedTensors): void {
+  const missing = expected.filter((e) => !tensors.has(e.name)).map((e) => e.name);
   if (missing.length > 0) {
     throw new InputError(
       'WEIGHTS_MISSING',
       `the checkpoint lacks ${missing.length} weight(s) of this model (${missing.slice(0, 5).join(', ')}): was it trained with another model config?`,
     );
   }
-  for (const { name, variable } of entries) {
+  for (const { name, shape } of expected) {
     const t = tensors.get(name)!;
-    if (t.shape.join('x') !== variable.shape.join('x')) {
+    if (t.shape.join('x') !== shape.join('x')) {
       throw new InputError(
         'WEIGHTS_SHAPE',
-        `weight ${name} has shape [${t.shape}] in the checkpoint but [${variable.shape}] in the model`,
+        `weight ${name} has shape [${t.shape}] in the checkpoint but [${shape}] in the model`,
       );
     }
+  }
+}
+
+/** Loads weights by name; every model weight must be present with the same shape. */
+export function setNamedWeights(model: tf.LayersModel, tensors: NamedTensors): void {
+  checkWeights(weightShapes(model), tensors);
+  for (const { name, variable } of weightEntries(model)) {
+    const t = tensors.get(name)!;
     const value = tf.tensor(t.data, t.shape, 'float32');
     variable.write(value); // the variable takes a reference to the data; the tensor itself must go
     value.dispose();

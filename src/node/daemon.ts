@@ -4,7 +4,7 @@ import {
   describeSuspectColumns,
   parseBackendPreference,
   parseModelConfig,
-  selectBackend,
+  startTrainingWorker,
   standardizerFromJSON,
   type FeatureTransform,
   type Standardizer,
@@ -88,7 +88,11 @@ async function build(
   stack: (() => Promise<void> | void)[],
   stop: () => Promise<void>,
 ): Promise<Daemon> {
-  const backend = await selectBackend(parseBackendPreference(site.backend));
+  // Training runs in a thread of its own, which selects the backend: this thread stays free for the network
+  // and /status while a round trains.
+  const engine = await startTrainingWorker(parseBackendPreference(site.backend));
+  stack.push(() => engine.close());
+  const backend = engine.backend;
   log.info(
     { backend: backend.name, device: backend.device, skipped: backend.skipped.map((s) => s.name) },
     'tfjs backend selected',
@@ -146,6 +150,7 @@ async function build(
     data,
     model,
     key,
+    trainer: await engine.createTrainer(model, { kind: 'key', key }),
     training: site.training,
     backend: backend.name,
     standardizer: resume.standardizer,
@@ -219,6 +224,7 @@ async function build(
       peer,
       host,
       backend: backend.name,
+      backendDevice: backend.device,
       swarmId: swarm.swarmId,
       history,
       disk,

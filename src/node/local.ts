@@ -1,6 +1,6 @@
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { assertKeyMatches, loadKeyFile } from '../inr/index.js';
+import { assertKeyMatches, loadKeyFile, type ModelKey } from '../inr/index.js';
 import {
   alignColumns,
   applyStandardizer,
@@ -8,12 +8,15 @@ import {
   assertTransformable,
   createTrainer,
   loadCsv,
+  parseBackendPreference,
   parseModelConfig,
   prepareData,
   score,
   standardizerFromJSON,
   standardizerToJSON,
+  startTrainingWorker,
   suspectIdColumns,
+  type BackendInfo,
   type CsvOptions,
   type Dataset,
   type EpochInfo,
@@ -22,6 +25,7 @@ import {
   type Scores,
   type SplitOptions,
   type SuspectColumn,
+  type TrainingWorker,
   type TrainOptions,
 } from '../models/index.js';
 import { makeCheckpoint, openCheckpoint, openStore } from '../storage/index.js';
@@ -37,7 +41,10 @@ export interface TrainLocalOptions {
   transform?: FeatureTransform;
   model: Partial<ModelConfigInput>;
   train: Omit<TrainOptions, 'onEpoch'>;
+  /** A backend preference (`auto` or a name), selected in the training thread. */
   backend: string;
+  /** Called once the training thread has selected its backend. */
+  onBackend?: (info: BackendInfo) => void;
   onEpoch?: (info: EpochInfo) => void;
   /** Called once the rows are split, before training starts. */
   onPrepared?: (info: { samples: SplitSizes; suspectColumns: SuspectColumn[] }) => void;
@@ -62,6 +69,21 @@ export interface TrainLocalResult {
 /** `swarmd train`: one site, its own data, a checkpoint in LevelDB. */
 export async function trainLocal(o: TrainLocalOptions): Promise<TrainLocalResult> {
   const key = await loadKeyFile(o.keyPath);
+  // Training runs in a thread of its own, as the daemon's does (one code path for both).
+  const engine = await startTrainingWorker(parseBackendPreference(o.backend));
+  o.onBackend?.(engine.backend);
+  try {
+    return await trainWith(engine, key, o);
+  } finally {
+    await engine.close();
+  }
+}
+
+async function trainWith(
+  engine: TrainingWorker,
+  key: ModelKey,
+  o: TrainLocalOptions,
+): Promise<TrainLocalResult> {
   const ds = await loadCsv(o.dataPath, o.csv);
   const transform = o.transform ?? 'none';
   assertTransformable(ds, transform, o.dataPath);
@@ -69,7 +91,7 @@ export async function trainLocal(o: TrainLocalOptions): Promise<TrainLocalResult
   const samples = { train: data.train.rows, val: data.val.rows, test: data.test.rows };
   o.onPrepared?.({ samples, suspectColumns: suspectIdColumns(ds) });
   const config = parseModelConfig({ ...o.model, inputDim: ds.cols, numClasses: ds.classNames.length });
-  const trainer = createTrainer(config, { kind: 'key', key });
+  const trainer = await engine.createTrainer(config, { kind: 'key', key });
   try {
     const fit = await trainer.fit(data.train, data.val, { ...o.train, onEpoch: o.onEpoch });
     const test = data.test.rows > 0 ? await score(trainer, data.test) : null;
@@ -86,7 +108,7 @@ export async function trainLocal(o: TrainLocalOptions): Promise<TrainLocalResult
       metrics: { ...(test ? prefixed('test', test) : {}), ...prefixed('val', val), bestEpoch: fit.bestEpoch },
       dataHash: ds.sourceHash,
       dataFile: basename(o.dataPath),
-      backend: o.backend,
+      backend: engine.backend.name,
     });
     const store = await openStore(o.outPath, { key });
     try {

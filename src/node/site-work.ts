@@ -2,7 +2,6 @@ import { encodeTensors, type NamedTensors } from '../core/index.js';
 import type { ModelKey } from '../inr/index.js';
 import {
   computeFeatureStats,
-  createTrainer,
   labeledRows,
   score,
   standardizerFromStats,
@@ -23,6 +22,8 @@ export interface SiteWorkInit {
   data: SiteData;
   model: ModelConfig;
   key: ModelKey;
+  /** The model this site trains (in the training thread: startTrainingWorker). */
+  trainer: Trainer;
   training: { epochsPerRound: number; batchSize: number; learningRate: number; seed: number };
   backend: string;
   /** Restored from the store on resume (round ≥ 0 applied before). */
@@ -38,7 +39,7 @@ export class SiteWork implements RoundWork {
   private standardizer: Standardizer | null;
   private sets: { train: LabeledData; val: LabeledData } | null = null;
   constructor(private readonly o: SiteWorkInit) {
-    this.trainer = createTrainer(o.model, { kind: 'key', key: o.key });
+    this.trainer = o.trainer;
     this.standardizer = o.standardizer;
   }
 

@@ -62,6 +62,7 @@ export function statusSource(o: {
   peer: SwarmPeer;
   host: SwarmHost;
   backend: string;
+  backendDevice: string;
   swarmId: string;
   history: RoundHistory;
   disk: { readonly dataDirBytes: number | null };
@@ -77,6 +78,7 @@ export function statusSource(o: {
         peerId: o.host.peerId,
         listenAddrs: o.host.addrs(),
         backend: o.backend,
+        backendDevice: o.backendDevice,
         swarmId: o.swarmId,
         members: s.members.map((m) => ({ ...m, name: o.names.get(m.peerId) ?? null })),
         membersLive: s.members.filter((m) => m.self || m.connected).length,

@@ -66,7 +66,7 @@ function table(head, rows, empty) {
 function wrap(node) { var td = el('td'); td.appendChild(node); return td; }
 function fill(id, node) { var e = $(id); e.replaceChildren(node); }
 function render(s) {
-  $('peer').textContent = s.peerId; $('swarm').textContent = s.swarmId; $('backend').textContent = s.backend;
+  $('peer').textContent = s.peerId; $('swarm').textContent = s.swarmId; $('backend').textContent = s.backend + (s.backendDevice ? ' on ' + s.backendDevice : '');
   $('round').textContent = s.finishedAfterRound != null ? 'finished after round ' + s.finishedAfterRound : s.round + (s.roundsTotal != null ? ' of ' + s.roundsTotal : ''); $('phase').textContent = s.phase; $('phase').className = 'phase ' + s.phase;
   $('aggregator').textContent = s.aggregator ? label(s, s.aggregator) : s.finishedAfterRound != null ? '- (finished)' : '- (picked when a round closes)';
   var stall = $('stall');

@@ -9,7 +9,10 @@ export function formatStatusTable(s: StatusSnapshot, nowMs: number): string {
     ['peer', s.peerId],
     ['listen', s.listenAddrs.length > 0 ? s.listenAddrs.join(', ') : 'not listening'],
     ['swarm', s.swarmId],
-    ['backend', `${s.backend} (swarmd ${s.version}, up ${formatDuration(nowMs - s.startedAtMs)})`],
+    [
+      'backend',
+      `${s.backend}${s.backendDevice ? ` on ${s.backendDevice}` : ''} (swarmd ${s.version}, up ${formatDuration(nowMs - s.startedAtMs)})`,
+    ],
     ['round', formatRound(s)],
     ['accuracy', formatAccuracy(s)],
     ['aggregator', formatAggregator(s)],

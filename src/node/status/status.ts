@@ -49,6 +49,8 @@ export const statusSnapshotSchema = z.object({
   peerId: z.string().min(1),
   listenAddrs: z.array(z.string()),
   backend: z.string(),
+  /** What the backend computes on: the WebGPU adapter's name, or the CPU (absent from older daemons). */
+  backendDevice: z.string().optional(),
   swarmId: z.string(),
   members: z.array(memberStatusSchema),
   membersLive: z.number().int().nonnegative(),
