@@ -1,8 +1,9 @@
 // Training throughput of swarmd's default proteomics model (INR in every linear layer) through the product's
-// training path (TfjsTrainer.fit) in each tfjs backend that loads here, side by side in one run with PyTorch
-// on the identical architecture and batch sizes (bench/torch_train_speed.py; Debian python3-torch).
+// training path (a model in the training worker thread, as the daemon and `swarmd train` run it), the same
+// loop in this thread and a bare tfjs-layers fit(), in each tfjs backend that loads here, side by side in one
+// run with PyTorch on the identical architecture and batch sizes (bench/torch_train_speed.py; python3-torch).
 //   node dist/bench/train-speed.js [--shape 3556x11,9101x15] [--batch 32,256] [--backends wasm,cpu]
-//                                  [--torch cpu1,cpuN,cuda]
+//                                  [--torch cpu1,cpuN,cuda] [--samples 2048] [--repeats 3]
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -13,6 +14,7 @@ import { modelKeyFromBytes } from '../src/inr/index.js';
 import {
   BACKEND_ORDER,
   TfjsTrainer,
+  startTrainingWorker,
   buildModel,
   parseModelConfig,
   selectBackend,
@@ -27,6 +29,8 @@ export interface SpeedOptions {
   torch: string[];
   /** Samples per timed measurement (at least 8 batches). */
   samples: number;
+  /** Timed measurements per cell; the fastest is reported (a shared machine's load only ever slows one). */
+  repeats: number;
   python: string;
   /** Show a row for a backend that does not load (when asked for by name), rather than leave it out. */
   showUnavailable: boolean;
@@ -45,37 +49,53 @@ export const DEFAULT_SPEED: SpeedOptions = {
   backends: [...BACKEND_ORDER],
   torch: ['cpu1', 'cpuN'],
   samples: 2048,
+  repeats: 3,
   python: '/usr/bin/python3',
   showUnavailable: false,
 };
 
+type TfjsPath = 'worker' | 'thread' | 'layers';
+
+const PATH_LABEL: Record<TfjsPath, string> = {
+  worker: 'swarmd training (worker thread, as the daemon)',
+  thread: 'swarmd training loop in this thread',
+  layers: 'bare tfjs-layers fit()',
+};
+
 /**
  * samples/s after a warm-up epoch (kernels compiled, Adam's slots made): through the product's training path
- * (TfjsTrainer.fit), or through a bare tfjs-layers model.fit() of the same model, for comparison.
+ * (a model in the training worker thread, timed from this thread: data copies and messages included), the
+ * same loop (TfjsTrainer) in this thread, or a bare tfjs-layers model.fit() of the same model.
  */
 async function tfjsSpeed(
-  path: 'swarmd' | 'layers',
-  inputDim: number,
-  numClasses: number,
+  path: TfjsPath,
+  backend: BackendName,
+  shape: { inputDim: number; numClasses: number },
   batch: number,
-  samples: number,
+  { samples, repeats }: SpeedOptions,
 ): Promise<number> {
+  const { inputDim, numClasses } = shape;
   const config = parseModelConfig({ inputDim, numClasses });
-  const key = modelKeyFromBytes(new Uint8Array(32).fill(7));
-  const model = buildModel(config, { kind: 'key', key });
+  const inr = { kind: 'key' as const, key: modelKeyFromBytes(new Uint8Array(32).fill(7)) };
   const rows = batch * 8;
   const x = Float32Array.from({ length: rows * inputDim }, (_, i) => Math.sin(i * 12.9898) * 2);
   const y = Int32Array.from({ length: rows }, (_, i) => i % numClasses);
   const epochs = Math.max(1, Math.round(samples / rows));
+  const data = { x, rows, cols: inputDim, y };
+  const opts = { batchSize: batch, learningRate: 1e-3, seed: 1, patience: null };
   let fit: (epochs: number) => Promise<unknown>;
-  let dispose: () => void;
-  if (path === 'swarmd') {
-    const trainer = new TfjsTrainer(model, numClasses);
-    const data = { x, rows, cols: inputDim, y };
-    const opts = { batchSize: batch, learningRate: 1e-3, seed: 1, patience: null };
+  let dispose: () => Promise<void> | void;
+  if (path === 'worker') {
+    const worker = await startTrainingWorker(backend);
+    const trainer = await worker.createTrainer(config, inr);
+    fit = (n) => trainer.fit(data, null, { ...opts, epochs: n });
+    dispose = () => worker.close();
+  } else if (path === 'thread') {
+    const trainer = new TfjsTrainer(buildModel(config, inr), numClasses);
     fit = (n) => trainer.fit(data, null, { ...opts, epochs: n });
     dispose = () => trainer.dispose();
   } else {
+    const model = buildModel(config, inr);
     model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
     const xs = tf.tensor2d(x, [rows, inputDim]);
     const ys = tf.oneHot(tf.tensor1d(y, 'int32'), numClasses).toFloat();
@@ -87,11 +107,15 @@ async function tfjsSpeed(
   }
   try {
     await fit(1);
-    const t0 = performance.now();
-    await fit(epochs);
-    return (rows * epochs) / ((performance.now() - t0) / 1000);
+    let best = 0;
+    for (let i = 0; i < repeats; i++) {
+      const t0 = performance.now();
+      await fit(epochs);
+      best = Math.max(best, (rows * epochs) / ((performance.now() - t0) / 1000));
+    }
+    return best;
   } finally {
-    dispose();
+    await dispose();
   }
 }
 
@@ -103,6 +127,7 @@ function torchRow(engine: string, o: SpeedOptions, inputDim: number, numClasses:
     numClasses,
     batchSizes: o.batchSizes,
     samples: o.samples * 2,
+    repeats: o.repeats,
     threads,
     device: engine === 'cuda' ? 'cuda' : 'cpu',
     alpha: 0.5,
@@ -134,11 +159,12 @@ async function tfjsRows(backend: BackendName, o: SpeedOptions, d: number, k: num
     return o.showUnavailable ? [{ engine: `tfjs ${backend}`, speeds: [], error: errorLine(err) }] : [];
   }
   const rows: Row[] = [];
-  for (const path of ['swarmd', 'layers'] as const) {
+  for (const path of ['worker', 'thread', 'layers'] as const) {
     const speeds: number[] = [];
-    for (const b of o.batchSizes) speeds.push(await tfjsSpeed(path, d, k, b, o.samples));
-    const how = path === 'swarmd' ? 'swarmd training loop' : 'bare tfjs-layers fit()';
-    rows.push({ engine: `tfjs ${backend} (${device}), ${how}`, speeds });
+    for (const b of o.batchSizes) {
+      speeds.push(await tfjsSpeed(path, backend, { inputDim: d, numClasses: k }, b, o));
+    }
+    rows.push({ engine: `tfjs ${backend} (${device}), ${PATH_LABEL[path]}`, speeds });
   }
   return rows;
 }
@@ -165,18 +191,20 @@ export async function runTrainSpeed(o: SpeedOptions = DEFAULT_SPEED): Promise<vo
       console.log(`| ${r.engine} | ${cells.join(' | ')} |`);
     }
     const tfjs = rows.slice(0, tfjsCount).filter((r) => !r.error);
-    for (let i = 0; i + 1 < tfjs.length; i += 2) {
-      const ratios = o.batchSizes.map(
-        (b, j) => `${(tfjs[i + 1].speeds[j]! / tfjs[i].speeds[j]!).toFixed(2)}× at batch ${b}`,
+    const ratio = (a: Row, b: Row, digits: number) =>
+      o.batchSizes.map((batch, j) => `${(a.speeds[j]! / b.speeds[j]!).toFixed(digits)} at batch ${batch}`);
+    for (let i = 0; i + 2 < tfjs.length; i += 3) {
+      const name = tfjs[i].engine.split(' (')[0];
+      console.log(
+        `  ${name}: bare fit() ÷ swarmd (worker thread) ${ratio(tfjs[i + 2], tfjs[i], 2).join(', ')}`,
       );
-      console.log(`  ${tfjs[i].engine.split(' (')[0]}: bare fit() ÷ swarmd loop ${ratios.join(', ')}`);
     }
     for (const t of rows.slice(tfjsCount).filter((r) => !r.error)) {
-      for (const r of rows.slice(0, tfjsCount).filter((r) => !r.error)) {
-        const ratios = o.batchSizes.map(
-          (b, i) => `${(r.speeds[i]! / t.speeds[i]!).toFixed(3)} at batch ${b}`,
-        );
-        console.log(`  ${r.engine.replace(/ \(.*\)/, '')} ÷ ${t.engine}: ${ratios.join(', ')}`);
+      for (let i = 0; i + 2 < tfjs.length; i += 3) {
+        for (const r of [tfjs[i], tfjs[i + 2]]) {
+          const what = r.engine.replace(/ \(.*\),/, ',');
+          console.log(`  ${what} ÷ ${t.engine}: ${ratio(r, t, 3).join(', ')}`);
+        }
       }
     }
   }
@@ -191,6 +219,7 @@ function parseCli(argv: string[]): SpeedOptions {
       backends: { type: 'string' },
       torch: { type: 'string' },
       samples: { type: 'string' },
+      repeats: { type: 'string' },
       python: { type: 'string' },
     },
   });
@@ -205,6 +234,7 @@ function parseCli(argv: string[]): SpeedOptions {
     backends: (list(values.backends) as BackendName[] | undefined) ?? DEFAULT_SPEED.backends,
     torch: list(values.torch) ?? DEFAULT_SPEED.torch,
     samples: values.samples ? Number(values.samples) : DEFAULT_SPEED.samples,
+    repeats: values.repeats ? Number(values.repeats) : DEFAULT_SPEED.repeats,
     python: values.python ?? DEFAULT_SPEED.python,
     showUnavailable: values.backends !== undefined,
   };

@@ -20,8 +20,10 @@ npm run build >/dev/null
 banner="import { createRequire as __cr } from 'node:module'; import { fileURLToPath as __fu } from 'node:url';"
 banner+=" import { dirname as __dn } from 'node:path'; const require = __cr(import.meta.url);"
 banner+=" const __filename = __fu(import.meta.url); const __dirname = __dn(__filename);"
-npx esbuild dist/bench/train-speed.js dist/bench/tcga-train.js --bundle --platform=node --format=esm \
-  --target=node20 --outdir="$G/app" --log-level=warning --banner:js="$banner" \
+# The training worker thread is a bundle of its own beside them (train-worker.js, found next to the caller).
+npx esbuild dist/bench/train-speed.js dist/bench/tcga-train.js dist/src/models/train-worker.js --bundle \
+  --platform=node --format=esm --target=node20 --outdir="$G/app" --entry-names='[name]' --log-level=warning \
+  --banner:js="$banner" \
   --external:webgpu --external:@tensorflow/tfjs-node --external:@tensorflow/tfjs-node-gpu
 cp node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm "$G/app/"
 cp node_modules/webgpu/package.json node_modules/webgpu/index.js "$G/app/node_modules/webgpu/"
