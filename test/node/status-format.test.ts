@@ -110,6 +110,8 @@ describe('formatStatusTable', () => {
     const text = formatStatusTable(fresh, NOW);
     expect(text).toContain('listen      not listening\n');
     expect(text).toContain('backend     tensorflow (swarmd 0.1.0, up 2s)\n');
+    const onGpu = formatStatusTable({ ...fresh, backend: 'webgpu', backendDevice: 'nvidia hopper' }, NOW);
+    expect(onGpu).toContain('backend     webgpu on nvidia hopper (swarmd 0.1.0, up 2s)\n');
     expect(text).toContain('aggregator  - (picked when a round closes)\n');
     expect(text).toContain('accuracy    none yet (measured after the first round)\n');
     expect(text).toContain('members     0 of 0 live\n  (no members configured: check the swarm config)\n');
