@@ -88,8 +88,7 @@ async function build(
   stack: (() => Promise<void> | void)[],
   stop: () => Promise<void>,
 ): Promise<Daemon> {
-  // Training runs in a thread of its own, which selects the backend: this thread stays free for the network
-  // and /status while a round trains.
+  // Training runs in a thread of its own (it selects the backend): this one stays free for network and /status.
   const engine = await startTrainingWorker(parseBackendPreference(site.backend));
   stack.push(() => engine.close());
   const backend = engine.backend;

@@ -2,6 +2,7 @@ import { encodeTensors, type NamedTensors } from '../core/index.js';
 import type { ModelKey } from '../inr/index.js';
 import {
   computeFeatureStats,
+  createTrainer,
   labeledRows,
   score,
   standardizerFromStats,
@@ -22,8 +23,8 @@ export interface SiteWorkInit {
   data: SiteData;
   model: ModelConfig;
   key: ModelKey;
-  /** The model this site trains (in the training thread: startTrainingWorker). */
-  trainer: Trainer;
+  /** The model this site trains: the daemon's lives in the training thread (default: one in this thread). */
+  trainer?: Trainer;
   training: { epochsPerRound: number; batchSize: number; learningRate: number; seed: number };
   backend: string;
   /** Restored from the store on resume (round ≥ 0 applied before). */
@@ -39,7 +40,7 @@ export class SiteWork implements RoundWork {
   private standardizer: Standardizer | null;
   private sets: { train: LabeledData; val: LabeledData } | null = null;
   constructor(private readonly o: SiteWorkInit) {
-    this.trainer = o.trainer;
+    this.trainer = o.trainer ?? createTrainer(o.model, { kind: 'key', key: o.key });
     this.standardizer = o.standardizer;
   }
 
