@@ -2,7 +2,13 @@
 // The polyfill must load before anything imports libp2p (Promise.withResolvers is Node 22+).
 import './core/polyfill.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { TRAINING_RANGES as R, describeRange, parseInRange, type NumberRange } from './core/index.js';
+import {
+  TRAINING_DEFAULTS as D,
+  TRAINING_RANGES as R,
+  describeRange,
+  parseInRange,
+  type NumberRange,
+} from './core/index.js';
 import { inr, models, node } from './cli/parts.js';
 import { createProgress, formatScores, printBackend, reportBackend, reportFailure } from './cli/report.js';
 
@@ -65,17 +71,22 @@ csvOptions(
     '--lock <name>',
     "model lock: infl (the paper's) or shuffle (key-derived signed input permutations)",
   )
-  .option('--epochs <n>', 'maximum epochs', num(R.epochs), 60)
-  .option('--batch-size <n>', 'batch size', num(R.batchSize), 32)
-  .option('--lr <x>', 'Adam learning rate', num(R.learningRate), 1e-3)
-  .option('--patience <n>', 'early stopping patience on validation loss', num(R.patience), 10)
+  .option('--epochs <n>', 'maximum epochs', num(R.epochs), D.epochs)
+  .option('--batch-size <n>', 'batch size', num(R.batchSize), D.batchSize)
+  .option('--lr <x>', 'Adam learning rate', num(R.learningRate), D.learningRate)
+  .option('--patience <n>', 'early stopping patience on validation loss', num(R.patience), D.patience)
   .option(
     '--test-fraction <f>',
     'held-out test fraction (0: train on every row but the validation split)',
     num(R.testFraction),
     0,
   )
-  .option('--val-fraction <f>', 'validation fraction carved from training rows', num(R.fraction), 0.15)
+  .option(
+    '--val-fraction <f>',
+    'validation fraction carved from training rows',
+    num(R.fraction),
+    D.valFraction,
+  )
   .option('--seed <n>', 'seed for splits, init and dropout', num(R.seed), 42)
   .option('--transform <name>', 'value transform before standardisation: none or log1p (counts)', 'none')
   .addOption(backendOption())

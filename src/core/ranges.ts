@@ -18,3 +18,17 @@ export const TRAINING_RANGES = {
   /** INRLinear's α (InrConfigSchema's bounds). */
   alpha: { min: 0, max: 1, minExclusive: true },
 } satisfies Record<string, NumberRange>;
+
+/**
+ * Training defaults: `swarmd train`'s flags, and for batch size and learning rate a site's `training`
+ * section. Chosen for data in general with `npm run table:baselines` on validation splits (README, "Accuracy
+ * against baselines").
+ */
+export const TRAINING_DEFAULTS = {
+  epochs: 60,
+  batchSize: 32,
+  learningRate: 1e-3,
+  patience: 10,
+  epochsPerRound: 2,
+  valFraction: 0.15,
+} as const;

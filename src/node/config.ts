@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { InputError, TRAINING_RANGES, rangeSchema } from '../core/index.js';
+import { InputError, TRAINING_DEFAULTS, TRAINING_RANGES, rangeSchema } from '../core/index.js';
 import { FeatureTransformSchema, InrConfigSchema } from '../models/index.js';
 import { MODEL_MERGE_METHODS } from '../swarm/index.js';
 
@@ -45,10 +45,10 @@ export const SiteConfigSchema = z
       .default({}),
     training: z
       .object({
-        epochsPerRound: rangeSchema(TRAINING_RANGES.epochs).default(2),
-        batchSize: rangeSchema(TRAINING_RANGES.batchSize).default(32),
-        learningRate: rangeSchema(TRAINING_RANGES.learningRate).default(1e-3),
-        valFraction: rangeSchema(TRAINING_RANGES.fraction).default(0.15),
+        epochsPerRound: rangeSchema(TRAINING_RANGES.epochs).default(TRAINING_DEFAULTS.epochsPerRound),
+        batchSize: rangeSchema(TRAINING_RANGES.batchSize).default(TRAINING_DEFAULTS.batchSize),
+        learningRate: rangeSchema(TRAINING_RANGES.learningRate).default(TRAINING_DEFAULTS.learningRate),
+        valFraction: rangeSchema(TRAINING_RANGES.fraction).default(TRAINING_DEFAULTS.valFraction),
         seed: rangeSchema(TRAINING_RANGES.seed).default(42),
       })
       .strict()

@@ -1,0 +1,69 @@
+import { createHash } from 'node:crypto';
+import { TRAINING_DEFAULTS } from '../../src/core/index.js';
+import { modelKeyFromBytes, type ModelKey } from '../../src/inr/index.js';
+import {
+  createTrainer,
+  parseModelConfig,
+  score,
+  type Dataset,
+  type ModelConfig,
+  type ModelConfigInput,
+  type PreparedData,
+} from '../../src/models/index.js';
+
+/** Training settings the table may shorten (the unit test does); everything else is swarmd's default. */
+export interface SwarmdSettings {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  patience: number;
+  epochsPerRound: number;
+  /** Model config overrides (tuning sweeps); empty: the defaults of ModelConfigSchema. */
+  model: Partial<ModelConfigInput>;
+}
+
+export const SWARMD_DEFAULTS: SwarmdSettings = { ...TRAINING_DEFAULTS, model: {} };
+
+/** A model key derived from the seed, so the table regenerates exactly. */
+export function benchKey(seed: number): ModelKey {
+  return modelKeyFromBytes(createHash('sha256').update(`baselines table ${seed}`).digest());
+}
+
+/** The model `swarmd train` builds for `ds` (INR lock on, default architecture), seeded. */
+export function benchModel(ds: Dataset, seed: number, s: SwarmdSettings): ModelConfig {
+  return parseModelConfig({ ...s.model, inputDim: ds.cols, numClasses: ds.classNames.length, seed });
+}
+
+export interface CentralisedResult {
+  test: number;
+  val: number;
+  bestEpoch: number;
+  epochs: number;
+}
+
+/**
+ * What `swarmd train` does between loading and writing the checkpoint (node/local.ts trainLocal): the INR
+ * model with the key, fitted on the training rows with early stopping on the validation rows, scored.
+ */
+export async function trainCentralised(
+  ds: Dataset,
+  data: PreparedData,
+  seed: number,
+  s: SwarmdSettings,
+): Promise<CentralisedResult> {
+  const trainer = createTrainer(benchModel(ds, seed, s), { kind: 'key', key: benchKey(seed) });
+  try {
+    const fit = await trainer.fit(data.train, data.val, {
+      epochs: s.epochs,
+      batchSize: s.batchSize,
+      learningRate: s.learningRate,
+      patience: s.patience,
+      seed,
+    });
+    const test = data.test.rows > 0 ? (await score(trainer, data.test)).accuracy : NaN;
+    const val = (await score(trainer, data.val)).accuracy;
+    return { test, val, bestEpoch: fit.bestEpoch, epochs: fit.history.length };
+  } finally {
+    trainer.dispose();
+  }
+}
