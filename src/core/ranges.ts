@@ -25,10 +25,10 @@ export const TRAINING_RANGES = {
  * against baselines").
  */
 export const TRAINING_DEFAULTS = {
-  epochs: 60,
+  epochs: 200,
   batchSize: 32,
-  learningRate: 1e-3,
-  patience: 10,
+  learningRate: 3e-3,
+  patience: 20,
   epochsPerRound: 2,
   valFraction: 0.15,
 } as const;

@@ -42,7 +42,7 @@ describe('site config training ranges', () => {
     expect(await load('{}')).toEqual({
       epochsPerRound: 2,
       batchSize: 32,
-      learningRate: 1e-3,
+      learningRate: 3e-3,
       valFraction: 0.15,
       seed: 42,
     });
