@@ -2,13 +2,8 @@
 // The polyfill must load before anything imports libp2p (Promise.withResolvers is Node 22+).
 import './core/polyfill.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import {
-  TRAINING_DEFAULTS as D,
-  TRAINING_RANGES as R,
-  describeRange,
-  parseInRange,
-  type NumberRange,
-} from './core/index.js';
+import { TRAINING_DEFAULTS as D, TRAINING_RANGES as R, describeRange } from './core/index.js';
+import { parseInRange, type NumberRange } from './core/index.js';
 import { inr, models, node } from './cli/parts.js';
 import { createProgress, formatScores, printBackend, reportBackend, reportFailure } from './cli/report.js';
 
@@ -81,12 +76,7 @@ csvOptions(
     num(R.testFraction),
     0,
   )
-  .option(
-    '--val-fraction <f>',
-    'validation fraction carved from training rows',
-    num(R.fraction),
-    D.valFraction,
-  )
+  .option('--val-fraction <f>', 'validation fraction carved from training rows', num(R.fraction), 0.15)
   .option('--seed <n>', 'seed for splits, init and dropout', num(R.seed), 42)
   .option('--transform <name>', 'value transform before standardisation: none or log1p (counts)', 'none')
   .addOption(backendOption())
