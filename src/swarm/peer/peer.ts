@@ -2,7 +2,6 @@ import { SwarmdError, type NamedTensors } from '../../core/index.js';
 import {
   deriveTopicKey,
   MAX_GOSSIP_CHUNKS,
-  recomputeMerge,
   roundKind,
   type Recomputed,
   type SignedCommit,
@@ -17,6 +16,7 @@ import { createFetchHandler, type HeldUpdate, Transfer, UpdateStore } from '../t
 import { Background } from './background.js';
 import { PeerBook } from './book.js';
 import { RoundWaiters } from './waiters.js';
+import { createSecureAggregation, type SecureAggregation } from './secure-round.js';
 import type { SwarmPeer, SwarmPeerComponents, SwarmPeerInit, SwarmPeerStatus } from './types.js';
 
 /*
@@ -49,6 +49,7 @@ class Peer implements SwarmPeer {
   private readonly ahead: AheadTracker;
   private readonly links: MemberLinks;
   private readonly waiters = new RoundWaiters();
+  private readonly secure: SecureAggregation | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly background: Background;
   private startedAt = 0;
@@ -107,8 +108,15 @@ class Peer implements SwarmPeer {
       log,
       spawn,
     });
+    this.secure = createSecureAggregation({
+      ...{ init, store, book, log, now, spawn },
+      publish: async (m) => this.running && this.channel.publish(m),
+      currentRound: () => this.rounds.state.round,
+      live: () => this.rounds.state.live,
+      onProgress: () => this.rounds.recheckPending(),
+    });
     this.rounds = new PeerRounds({
-      ...{ init, work: c.work, log, now, book, store, commits: this.commits },
+      ...{ init, work: c.work, log, now, book, store, commits: this.commits, secure: this.secure },
       publish: async (m) => this.running && this.channel.publish(m),
       fetchUpdate: (hash, from, round, preferred) => this.transfer.fetchUpdate(hash, from, round, preferred),
       aheadOf: (round) => this.ahead.hasCommitted(round),
@@ -226,6 +234,8 @@ class Peer implements SwarmPeer {
         return this.transfer.addChunk(msg.body.hash, msg.body.bytes);
       case 'commit':
         return void this.rounds.onCommit(msg.body);
+      case 'secagg':
+        return this.secure?.onMessage(msg);
       default:
         return; // heartbeat: a sign of life only
     }
@@ -274,7 +284,7 @@ class Peer implements SwarmPeer {
       // The merge can be recomputed only on top of the model it started from (this peer's head).
       recompute: (s: SignedCommit): Recomputed =>
         s.commit.prevHash === this.commits.applied()?.hash
-          ? recomputeMerge(this.store, s.commit, this.rounds.policy())
+          ? this.rounds.recompute(s.commit)
           : { ok: false, reason: 'missing-updates' },
       apply: (chain: readonly SignedCommit[], m: NamedTensors) => this.rounds.applyChain(chain, m),
     };

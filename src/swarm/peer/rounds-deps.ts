@@ -2,6 +2,7 @@ import type { Outgoing } from '../net/index.js';
 import type { HeldUpdate, UpdateStore } from '../transfer/index.js';
 import type { PeerCommits } from './applied.js';
 import type { PeerBook } from './book.js';
+import type { SecureAggregation } from './secure-round.js';
 import type { PeerLog, RoundWork, SwarmPeerInit } from './types.js';
 
 /** What PeerRounds needs from the peer around it. */
@@ -25,6 +26,8 @@ export interface PeerRoundsDeps {
   /** Resolves once this peer has listened long enough to know which members are live. */
   warmedUp(): Promise<void>;
   requestCatchUp(): void;
+  /** The secure-aggregation path (aggregation: secure); absent: every round is plain. */
+  secure?: SecureAggregation;
   /** Runs round work in the background, tracked and ended by the peer's stop(). */
   spawn(what: string, task: (signal: AbortSignal) => Promise<unknown>): void;
 }

@@ -1,4 +1,4 @@
-import { encodeTensors, type NamedTensors } from '../../core/index.js';
+import { type NamedTensors } from '../../core/index.js';
 import {
   commitHash,
   counted,
@@ -11,6 +11,8 @@ import {
   type RoundState,
   signCommit,
   type MergePolicy,
+  type Recomputed,
+  type RoundCommit,
   type SignedCommit,
   step,
   verifyCommitSignature,
@@ -18,6 +20,7 @@ import {
 import { untilAborted } from './background.js';
 import { mergeValid, publishUpdate } from './contribute.js';
 import type { PeerRoundsDeps } from './rounds-deps.js';
+import { contributionBytes } from './secure-round.js';
 
 /*
  * Drives the pure round state machine: feeds it events one at a time (a queue, so an effect that raises an
@@ -99,7 +102,7 @@ export class PeerRounds {
     if (c.round !== this.state.round) {
       return this.dispatch({ type: 'commit-received', signed, recomputedMergedHash: null }); // stale or ahead
     }
-    const r = recomputeMerge(this.d.store, c, this.policy());
+    const r = this.recompute(c);
     if (!r.ok && r.reason !== 'missing-updates') return this.reject(c.round, r.reason, r.detail);
     if (r.ok) this.mergedByCommit.set(hash, r.merged);
     this.dispatch({ type: 'commit-received', signed, recomputedMergedHash: r.ok ? r.mergedHash : null });
@@ -165,6 +168,7 @@ export class PeerRounds {
     if (this.stopped || this.state.round !== round) return;
     if (commits.finished || (init.maxRounds !== null && round > init.maxRounds)) return;
     if (this.d.aheadOf(round)) return this.d.requestCatchUp();
+    this.d.secure?.startRound(round);
     const controller = new AbortController();
     this.training = { round, controller };
     let result: { tensors: NamedTensors; samples: number; metrics: Record<string, number> };
@@ -193,7 +197,9 @@ export class PeerRounds {
       samples: result.samples,
       baseCommitHash: this.state.prevHash,
     };
-    const m = this.d.store.holdBytes(encodeTensors(result.tensors), fields, init.self, round);
+    const bytes = await contributionBytes(this.d.secure, round, result, controller.signal);
+    if (bytes === null || controller.signal.aborted || this.state.round !== round) return;
+    const m = this.d.store.holdBytes(bytes, fields, init.self, round);
     this.dispatch({ type: 'local-update-ready', round, updateHash: m.updateHash, samples: m.samples });
   }
 
@@ -210,11 +216,20 @@ export class PeerRounds {
     return { ...this.d.init.mergeOptions, merge: this.state.cfg.merge, reference: this.d.commits.base };
   }
 
+  /** The merge a commit names, recomputed from what this peer holds (unmasked in a secure round). */
+  recompute(c: RoundCommit): Recomputed {
+    const { secure } = this.d;
+    return secure?.covers(c.round) ? secure.recompute(c) : recomputeMerge(this.d.store, c, this.policy());
+  }
+
   private async aggregate(round: number, attempt: number, signal: AbortSignal): Promise<void> {
     const { init, log } = this.d;
     const kind = roundKind(round, this.state.cfg.merge);
     const c = { round, ...kind, contributors: counted(this.state) };
-    const { r, contributors, excluded } = mergeValid(this.d.store, c, this.policy(), init.minPeers);
+    const { secure } = this.d;
+    const { r, contributors, excluded } = secure?.covers(round)
+      ? await secure.aggregate(round, c.contributors, signal)
+      : mergeValid(this.d.store, c, this.policy(), init.minPeers);
     for (const x of excluded) this.d.book.drop(`excluded-${x.reason}`);
     if (excluded.length > 0) log.warn({ round, excluded }, 'left invalid updates out');
     if (!r.ok) return log.error({ round, reason: r.reason, detail: r.detail }, 'cannot merge the updates');
