@@ -16,7 +16,7 @@ import { createFetchHandler, type HeldUpdate, Transfer, UpdateStore } from '../t
 import { Background } from './background.js';
 import { PeerBook } from './book.js';
 import { RoundWaiters } from './waiters.js';
-import { createSecureAggregation, type SecureAggregation } from './secure-round.js';
+import { createSecureAggregation, type SecureAggregation } from './secure.js';
 import type { SwarmPeer, SwarmPeerComponents, SwarmPeerInit, SwarmPeerStatus } from './types.js';
 
 /*

@@ -20,7 +20,7 @@ import {
 import { untilAborted } from './background.js';
 import { mergeValid, publishUpdate } from './contribute.js';
 import type { PeerRoundsDeps } from './rounds-deps.js';
-import { contributionBytes } from './secure-round.js';
+import { contributionBytes } from './secure.js';
 
 /*
  * Drives the pure round state machine: feeds it events one at a time (a queue, so an effect that raises an
@@ -226,9 +226,8 @@ export class PeerRounds {
     const { init, log } = this.d;
     const kind = roundKind(round, this.state.cfg.merge);
     const c = { round, ...kind, contributors: counted(this.state) };
-    const { secure } = this.d;
-    const { r, contributors, excluded } = secure?.covers(round)
-      ? await secure.aggregate(round, c.contributors, signal)
+    const { r, contributors, excluded } = this.d.secure?.covers(round)
+      ? await this.d.secure.aggregate(round, c.contributors, signal)
       : mergeValid(this.d.store, c, this.policy(), init.minPeers);
     for (const x of excluded) this.d.book.drop(`excluded-${x.reason}`);
     if (excluded.length > 0) log.warn({ round, excluded }, 'left invalid updates out');

@@ -14,6 +14,7 @@ import {
   type Recomputed,
   type TensorLayout,
 } from '../protocol/index.js';
+import type { SecureExclusion } from './secure-deps.js';
 import type { SecureRoundState } from './secure-state.js';
 
 /*
@@ -83,4 +84,31 @@ export function screenPayload(
     return `masked vector of ${p.elements} residues with another layout than the model's`;
   }
   return p;
+}
+
+/** Counted updates that are masked vectors of this round's roster and one layout (the model's, if known). */
+export function screenSenders(
+  store: HeldUpdates,
+  rosterHash: string,
+  layout: readonly TensorLayout[] | null,
+  counted: readonly Contributor[],
+  excluded: SecureExclusion[],
+): Contributor[] {
+  return counted.filter((x) => {
+    const p = screenPayload(store.get(x.updateHash)!.bytes, rosterHash, layout);
+    if (typeof p === 'string') excluded.push({ peerId: x.peerId, reason: 'secagg', detail: p });
+    else layout ??= p.layout;
+    return typeof p !== 'string';
+  });
+}
+
+/** The contributors an unmask request names (samples from the manifests held; 1 stands in until held). */
+export function contributorsOf(
+  store: HeldUpdates,
+  senders: readonly { peerId: string; maskedHash: string }[],
+): Contributor[] {
+  return senders.map((x) => ({
+    ...{ peerId: x.peerId, updateHash: x.maskedHash },
+    samples: store.get(x.maskedHash)?.manifest.samples ?? 1,
+  }));
 }

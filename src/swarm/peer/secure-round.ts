@@ -1,10 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { encodeTensors, type NamedTensors } from '../../core/index.js';
+import type { NamedTensors } from '../../core/index.js';
 import {
   advertBytes,
-  aggregatorOrder,
   createAdvert,
-  dealShares,
   DEFAULT_FIXED_POINT,
   encodeMaskedPayload,
   encodeUpdate,
@@ -19,77 +17,16 @@ import {
   type TensorLayout,
   type WireMessage,
 } from '../protocol/index.js';
-import type { Outgoing } from '../net/index.js';
-import type { UpdateStore } from '../transfer/index.js';
-import type { PeerBook } from './book.js';
-import { recomputeSecure, screenPayload } from './secure-merge.js';
-import { buildRound, SecureRoundState, type SecureParams } from './secure-state.js';
-import type { PeerLog, SwarmPeerInit } from './types.js';
+import { contributorsOf, recomputeSecure, screenSenders } from './secure-merge.js';
+import { Progress } from './secure-wait.js';
+import { buildRound, SecureRoundState, type SignedAdvert } from './secure-state.js';
+import type { SecureExclusion, SecureRoundDeps, UnmaskSender } from './secure-deps.js';
 
-/*
- * The secure round (aggregation: secure), beside the plain path and driven by it at four points: training
- * starts (advertise keys), an update is ready (mask it), this peer aggregates (request the unmasking and wait
- * for the shares), a commit is checked (recompute the unmasked merge). Per round: signed adverts → the roster
- * (published by the first advertiser in the round's rendezvous order) → shares dealt, sealed pairwise →
- * masked vectors as ordinary chunked updates → the aggregator's unmask request → revealed shares → every peer
- * unmasks the same sum and checks the commit's merged hash. Round 0 (feature statistics) stays plain.
- */
-export interface SecureRoundDeps {
-  init: SwarmPeerInit & { secure: SecureParams };
-  store: UpdateStore;
-  book: PeerBook;
-  log: PeerLog;
-  now(): number;
-  publish(m: Outgoing): Promise<boolean>;
-  spawn(what: string, task: (signal: AbortSignal) => Promise<unknown>): void;
-  /** The round this peer is in and the members it hears from. */
-  currentRound(): number;
-  live(): ReadonlySet<string>;
-  /** Something a waiting commit may need arrived (revealed shares): check it again. */
-  onProgress(): void;
-}
-
-const POLL_MS = 200;
-
-/** The secure path when the swarm config asks for it (init.secure), else undefined. */
-export function createSecureAggregation(
-  d: Omit<SecureRoundDeps, 'init'> & { init: SwarmPeerInit },
-): SecureAggregation | undefined {
-  const { secure } = d.init;
-  if (secure === undefined) return undefined;
-  const params = { ...secure, minRoster: Math.max(3, d.init.minPeers) };
-  return new SecureAggregation({ ...d, init: { ...d.init, secure: params } });
-}
-
-/** What this peer sends as its update: the masked vector in a secure round (null: it sits the round out). */
-export async function contributionBytes(
-  secure: SecureAggregation | undefined,
-  round: number,
-  result: { tensors: NamedTensors; samples: number },
-  signal: AbortSignal,
-): Promise<Uint8Array | null> {
-  if (!secure?.covers(round)) return encodeTensors(result.tensors);
-  try {
-    return await secure.mask(round, result.tensors, result.samples, signal);
-  } catch (err) {
-    if (err instanceof SecAggError) return null; // the reason is in status already
-    throw err;
-  }
-}
-
-/** A masked vector the aggregator leaves out before unmasking (another roster, wrong length, malformed). */
-type UnmaskSender = { peerId: string; maskedHash: string };
-
-export interface SecureExclusion {
-  peerId: string;
-  reason: 'secagg';
-  detail: string;
-}
-
+/* The secure round's protocol steps; secure.ts says how it fits into a round. */
 export class SecureAggregation {
   private readonly rounds = new Map<number, SecureRoundState>();
   private readonly layouts = new Map<number, TensorLayout[]>();
-  private readonly waiters = new Set<() => void>();
+  private readonly progress: Progress;
   private readonly fixedPoint = DEFAULT_FIXED_POINT;
   /** round/peer of revealers already reported for a wrong share. */
   private readonly rejected = new Set<string>();
@@ -98,7 +35,9 @@ export class SecureAggregation {
   /** This module set the peer's stalled reason, so a new round clears it. */
   private abandoned = false;
 
-  constructor(private readonly d: SecureRoundDeps) {}
+  constructor(private readonly d: SecureRoundDeps) {
+    this.progress = new Progress(d.now);
+  }
 
   /** Secure rounds are the model rounds; round 0 merges feature statistics in the clear. */
   covers(round: number): boolean {
@@ -142,7 +81,7 @@ export class SecureAggregation {
     signal: AbortSignal,
   ): Promise<Uint8Array> {
     const st = this.state(round);
-    const ready = await this.until(
+    const ready = await this.progress.until(
       () =>
         st?.roster != null &&
         (!st.onRoster() || st.dealersOfMine().every((d) => st.held.has(d) || st.badDealers.has(d))),
@@ -183,12 +122,15 @@ export class SecureAggregation {
     let senders: Contributor[];
     if (st.unmask !== null) {
       // Another aggregator asked already: survivors reveal once, for that sender set only.
-      senders = st.unmask.senders.map((x) => {
-        const samples = this.d.store.get(x.maskedHash)?.manifest.samples ?? 1;
-        return { peerId: x.peerId, updateHash: x.maskedHash, samples };
-      });
+      senders = contributorsOf(this.d.store, st.unmask.senders);
     } else {
-      senders = this.screen(st, round, counted, excluded);
+      senders = screenSenders(
+        this.d.store,
+        st.roster.hash,
+        this.layouts.get(round) ?? null,
+        counted,
+        excluded,
+      );
       if (senders.length < st.roster.round.threshold) {
         const why = `${senders.length} masked vectors, fewer than the threshold ${st.roster.round.threshold}`;
         return { r: this.fail(round, why), contributors: senders, excluded };
@@ -199,25 +141,13 @@ export class SecureAggregation {
     const c = { round, method: 'fedavg', kind: 'model' as const, contributors: senders };
     let r: Recomputed = { ok: false, reason: 'missing-updates' };
     const turnEnd = this.d.now() + 0.8 * this.d.init.commitTimeoutMs;
-    await this.until(() => (r = this.recompute(c)).ok || r.reason !== 'missing-updates', turnEnd, signal);
+    await this.progress.until(
+      () => (r = this.recompute(c)).ok || r.reason !== 'missing-updates',
+      turnEnd,
+      signal,
+    );
     if (!r.ok) this.fail(round, `cannot unmask the sum: ${r.detail ?? r.reason}`);
     return { r, contributors: senders, excluded };
-  }
-
-  /** Counted updates that are masked vectors of this round's roster and the model's layout. */
-  private screen(
-    st: SecureRoundState,
-    round: number,
-    counted: Contributor[],
-    excluded: SecureExclusion[],
-  ): Contributor[] {
-    let layout = this.layouts.get(round) ?? null;
-    return counted.filter((x) => {
-      const p = screenPayload(this.d.store.get(x.updateHash)!.bytes, st.roster!.hash, layout);
-      if (typeof p === 'string') excluded.push({ peerId: x.peerId, reason: 'secagg', detail: p });
-      else layout ??= p.layout;
-      return typeof p !== 'string';
-    });
   }
 
   /** The merge a commit of a secure round names, from what this peer holds. */
@@ -267,23 +197,14 @@ export class SecureAggregation {
         if (!st.reveals.has(from)) st.reveals.set(from, body.shares);
         break;
     }
-    this.notify();
+    this.progress.notify();
+    this.d.onProgress();
   }
 
   private dealOwn(round: number, st: SecureRoundState): void {
-    if (st.keys === null || !st.onRoster()) return;
-    const dealt = dealShares(
-      st.roster!.round,
-      this.d.init.self,
-      st.keys,
-      (n) => new Uint8Array(randomBytes(n)),
-    );
-    const shares = [...dealt.envelopes].map(([holder, envelope]) => ({
-      holder,
-      envelope,
-      ...dealt.commitments.get(holder)!,
-    }));
-    this.d.spawn(`dealing shares (round ${round})`, () => this.send(round, { step: 'shares', shares }));
+    const shares = st.dealOwn((n) => new Uint8Array(randomBytes(n)));
+    if (shares)
+      this.d.spawn(`dealing shares (round ${round})`, () => this.send(round, { step: 'shares', shares }));
   }
 
   /**
@@ -294,32 +215,23 @@ export class SecureAggregation {
   private onUnmaskRequest(round: number, st: SecureRoundState, from: string, senders: UnmaskSender[]): void {
     const roster = st.roster?.round;
     if (st.unmask !== null || roster === undefined) return;
+    st.acceptUnmask(from, senders);
     const ids = senders.map((x) => x.peerId);
-    const onRoster = (id: string) => roster.roster.some((a) => a.peerId === id);
-    if (!onRoster(from) || !ids.every(onRoster) || new Set(ids).size !== ids.length) {
-      throw new SecAggError('SECAGG_ROSTER', `unmask request from ${from} names peers off the roster`);
-    }
-    if (ids.length < roster.threshold) {
-      throw new SecAggError(
-        'SECAGG_TOO_FEW',
-        `unmask request for ${ids.length} senders, below the threshold`,
-      );
-    }
-    st.unmask = { senders, from };
     if (st.onRoster()) {
       st.revealed = true;
       const shares = revealShares(roster, st.held, ids);
       this.d.spawn(`revealing shares (round ${round})`, () => this.send(round, { step: 'reveal', shares }));
     }
     this.d.spawn(`watching the unmasking (round ${round})`, async (signal) => {
-      const contributors = senders.map((x) => ({
-        ...{ peerId: x.peerId, updateHash: x.maskedHash },
-        samples: this.d.store.get(x.maskedHash)?.manifest.samples ?? 1,
-      }));
-      const c = { round, method: 'fedavg', kind: 'model' as const, contributors };
+      const c = {
+        round,
+        method: 'fedavg',
+        kind: 'model' as const,
+        contributors: contributorsOf(this.d.store, senders),
+      };
       const turnEnd = this.d.now() + this.d.init.commitTimeoutMs;
       const done = () => this.d.currentRound() !== round || this.recompute(c).ok;
-      if (!(await this.until(done, turnEnd, signal)) && !signal.aborted) {
+      if (!(await this.progress.until(done, turnEnd, signal)) && !signal.aborted) {
         const { detail, reason } = this.recompute(c) as { detail?: string; reason: string };
         this.abandon(round, 'SECAGG_TOO_FEW', `the sum cannot be unmasked: ${detail ?? reason}`);
       }
@@ -336,21 +248,14 @@ export class SecureAggregation {
   private async publishRosterWhenReady(round: number, signal: AbortSignal): Promise<void> {
     const st = this.state(round)!;
     const setupEnd = this.d.now() + this.d.init.roundDeadlineMs / 4;
-    const self = this.d.init.self;
-    let adverts: string[] = [];
-    const leader = () => {
-      const live = this.d.live();
-      adverts = [...st.adverts.keys()].filter((p) => live.has(p));
-      const all = [...live].every((p) => st.adverts.has(p));
-      return (
-        st.roster !== null ||
-        ((all || this.d.now() >= setupEnd) &&
-          aggregatorOrder(this.d.init.swarmId, round, adverts)[0] === self)
-      );
+    let roster: SignedAdvert[] | null = null;
+    const ready = () => {
+      roster = st.rosterToPublish(this.d.live(), this.d.now() >= setupEnd);
+      return st.roster !== null || roster !== null;
     };
-    if (!(await this.until(leader, this.d.now() + this.d.init.roundDeadlineMs, signal)) || st.roster !== null)
+    const deadline = this.d.now() + this.d.init.roundDeadlineMs;
+    if (!(await this.progress.until(ready, deadline, signal)) || roster === null || st.roster !== null)
       return;
-    const roster = adverts.map((p) => st.adverts.get(p)!);
     try {
       const threshold = buildRound(st.ctx, roster, this.d.init.secure).threshold;
       await this.send(round, { step: 'roster', adverts: roster, threshold });
@@ -367,12 +272,10 @@ export class SecureAggregation {
       if (r < current) [this.rounds, this.layouts].forEach((m) => m.delete(r));
     }
     for (const key of this.merged.keys()) if (Number(key.split('|')[0]) < current) this.merged.delete(key);
-    let st = this.rounds.get(round);
-    if (st === undefined)
-      this.rounds.set(
-        round,
-        (st = new SecureRoundState({ swarmId: this.d.init.swarmId, round }, this.d.init.self)),
-      );
+    const st =
+      this.rounds.get(round) ??
+      new SecureRoundState({ swarmId: this.d.init.swarmId, round }, this.d.init.self);
+    this.rounds.set(round, st);
     return st;
   }
 
@@ -388,30 +291,5 @@ export class SecureAggregation {
   private fail(round: number, why: string): Recomputed {
     const e = this.abandon(round, 'SECAGG_TOO_FEW', why);
     return { ok: false, reason: 'merge-failed', detail: e.message };
-  }
-
-  private notify(): void {
-    for (const w of [...this.waiters]) w();
-    this.d.onProgress();
-  }
-
-  /** Resolves true once `cond()` holds, false at `deadlineMs` or on abort; re-checked on every message. */
-  private async until(cond: () => boolean, deadlineMs: number, signal: AbortSignal): Promise<boolean> {
-    for (;;) {
-      if (cond()) return true;
-      const left = deadlineMs - this.d.now();
-      if (left <= 0 || signal.aborted) return false;
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          this.waiters.delete(done);
-          signal.removeEventListener('abort', done);
-          resolve();
-        };
-        const timer = setTimeout(done, Math.min(left, POLL_MS));
-        this.waiters.add(done);
-        signal.addEventListener('abort', done, { once: true });
-      });
-    }
   }
 }

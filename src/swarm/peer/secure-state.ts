@@ -5,6 +5,7 @@ import {
   chooseGraphDegree,
   chooseThreshold,
   createSecureRound,
+  dealShares,
   holdersOf,
   maskGraph,
   openShares,
@@ -12,6 +13,7 @@ import {
   SecAggError,
   type Advert,
   type HeldShares,
+  type RandomBytes,
   type RevealedShare,
   type RoundContext,
   type RoundKeys,
@@ -119,6 +121,45 @@ export class SecureRoundState {
       if (!(err instanceof SecAggError)) throw err;
       this.badDealers.set(from, err.message);
     }
+  }
+
+  /** Records the round's sender set; throws SecAggError if the request is not one to reveal for. */
+  acceptUnmask(from: string, senders: { peerId: string; maskedHash: string }[]): void {
+    const roster = this.roster!.round;
+    const ids = senders.map((x) => x.peerId);
+    const onRoster = (id: string) => roster.roster.some((a) => a.peerId === id);
+    if (!onRoster(from) || !ids.every(onRoster) || new Set(ids).size !== ids.length) {
+      throw new SecAggError('SECAGG_ROSTER', `unmask request from ${from} names peers off the roster`);
+    }
+    if (ids.length < roster.threshold) {
+      throw new SecAggError(
+        'SECAGG_TOO_FEW',
+        `unmask request for ${ids.length} senders, below the threshold`,
+      );
+    }
+    this.unmask = { senders, from };
+  }
+
+  /**
+   * The roster this peer should publish now, or null: it publishes when it is the first live advertiser in
+   * the round's rendezvous order and every live member advertised (or set-up time is over).
+   */
+  rosterToPublish(live: ReadonlySet<string>, setupOver: boolean): SignedAdvert[] | null {
+    if (this.roster !== null) return null;
+    const ids = [...this.adverts.keys()].filter((p) => live.has(p));
+    const all = [...live].every((p) => this.adverts.has(p));
+    const first = aggregatorOrder(this.ctx.swarmId, this.ctx.round, ids)[0];
+    return (all || setupOver) && first === this.self ? ids.map((p) => this.adverts.get(p)!) : null;
+  }
+
+  /** This peer's shares message: its secrets split among its holders, sealed to each (null: not dealing). */
+  dealOwn(random: RandomBytes): Step<'shares'>['shares'] | null {
+    if (this.keys === null || !this.onRoster()) return null;
+    const dealt = dealShares(this.roster!.round, this.self, this.keys, random);
+    return [...dealt.envelopes].map(([holder, envelope]) => ({
+      ...{ holder, envelope },
+      ...dealt.commitments.get(holder)!,
+    }));
   }
 
   onRoster(): boolean {
