@@ -178,6 +178,7 @@ export class SecureAggregation {
 
   private async handle(from: string, round: number, body: SecAggMessageBody): Promise<void> {
     const st = this.state(round);
+    this.d.log.debug({ round, peer: from, step: body.step, held: st !== undefined }, 'secure-round message');
     if (st === undefined) return;
     const { verify } = this.d.init;
     switch (body.step) {
@@ -247,10 +248,10 @@ export class SecureAggregation {
   /** The first advertiser in the round's order publishes the roster once every live member advertised. */
   private async publishRosterWhenReady(round: number, signal: AbortSignal): Promise<void> {
     const st = this.state(round)!;
-    const setupEnd = this.d.now() + this.d.init.roundDeadlineMs / 4;
+    const setupEnd = this.d.now() + this.d.init.roundDeadlineMs / 2;
     let roster: SignedAdvert[] | null = null;
     const ready = () => {
-      roster = st.rosterToPublish(this.d.live(), this.d.now() >= setupEnd);
+      roster = st.rosterToPublish(this.d.live(), this.d.now() >= setupEnd, this.d.init.secure.minRoster);
       return st.roster !== null || roster !== null;
     };
     const deadline = this.d.now() + this.d.init.roundDeadlineMs;

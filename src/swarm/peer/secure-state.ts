@@ -144,9 +144,10 @@ export class SecureRoundState {
    * The roster this peer should publish now, or null: it publishes when it is the first live advertiser in
    * the round's rendezvous order and every live member advertised (or set-up time is over).
    */
-  rosterToPublish(live: ReadonlySet<string>, setupOver: boolean): SignedAdvert[] | null {
+  rosterToPublish(live: ReadonlySet<string>, setupOver: boolean, minRoster: number): SignedAdvert[] | null {
     if (this.roster !== null) return null;
     const ids = [...this.adverts.keys()].filter((p) => live.has(p));
+    if (ids.length < minRoster) return null; // wait for more, until the round's deadline
     const all = [...live].every((p) => this.adverts.has(p));
     const first = aggregatorOrder(this.ctx.swarmId, this.ctx.round, ids)[0];
     return (all || setupOver) && first === this.self ? ids.map((p) => this.adverts.get(p)!) : null;
