@@ -3,14 +3,7 @@ import { hashTensors, type NamedTensors } from '../../src/core/index.js';
 import { decodeMaskedPayload, type SwarmHost, type WireMessage } from '../../src/swarm/index.js';
 import { pythonMissing, runPython } from '../helpers/python.js';
 import { waitFor } from '../helpers/wait.js';
-import {
-  TestSwarm,
-  TestWork,
-  initialWeights,
-  stopAll,
-  type Site,
-  type SwarmOptions,
-} from './peer-harness.js';
+import { TestSwarm, TestWork, initialWeights, stopAll, type Site, type WorkHooks } from './peer-harness.js';
 import { silentInUnmasking, tapHost, type Tap } from './secure-tap.js';
 
 afterEach(stopAll);
@@ -20,6 +13,8 @@ afterEach(stopAll);
  * (k+1)·0.01) with k+10 samples (TestWork), so every expected merge below is computed here or in numpy from
  * those numbers, not by the code under test.
  */
+/** Longer than the plain tests' deadlines: set-up and unmasking add steps, and CI cores are shared. */
+const TIMES = { roundDeadlineMs: 20_000, commitTimeoutMs: 4000 };
 const SECURE = { secure: { dropoutFraction: 0.34, graphDegree: 'all' as const } };
 
 function roundOneUpdate(size: number, k: number): Float32Array {
@@ -41,7 +36,7 @@ async function startSecure(
   swarm: TestSwarm,
   taps: (Tap | undefined)[] = [],
   works: (TestWork | undefined)[] = [],
-  hooks: Parameters<TestSwarm['start']>[1]['hooks'][] = [],
+  hooks: WorkHooks[] = [],
 ): Promise<Site[]> {
   const hosts: SwarmHost[] = [];
   for (let k = 0; k < swarm.keys.length; k++) {
@@ -71,9 +66,6 @@ const contributorsOf = (s: Site) =>
   roundOne(s)!
     .commit.contributors.map((c) => c.peerId)
     .sort();
-const sentBy = (id: string, type: WireMessage['type']) => (m: WireMessage) =>
-  m.from === id && m.round === 1 && m.type === type;
-
 function expectMerged(sites: Site[], expected: Float32Array): void {
   for (const s of sites) {
     const a = roundOne(s)!;
@@ -87,7 +79,10 @@ function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const n = a.length;
   let ma = 0;
   let mb = 0;
-  for (let i = 0; i < n; i++) ((ma += a[i] / n), (mb += b[i] / n));
+  for (let i = 0; i < n; i++) {
+    ma += a[i] / n;
+    mb += b[i] / n;
+  }
   let sab = 0;
   let saa = 0;
   let sbb = 0;
@@ -114,10 +109,24 @@ describe('secure rounds between real peers', () => {
   it('commits the FedAvg of the quantised updates (numpy), and a curious member holds nothing correlated', async (ctx) => {
     ctx.skip(pythonMissing('numpy') !== undefined, pythonMissing('numpy'));
     const size = 100_000; // |r| of unrelated vectors is about 1/√size ≈ 0.003
-    const swarm = await TestSwarm.create(3, { maxRounds: 1, size });
+    const swarm = await TestSwarm.create(3, { maxRounds: 1, size, ...TIMES });
     const heard: WireMessage[] = [];
-    const sites = await startSecure(swarm, [{ onIn: (m) => void heard.push(m) }]);
-    await Promise.all(sites.map((s) => s.peer.waitForRound(1, 60_000)));
+    const chunks = new Map<string, Uint8Array>(); // chunk hash → bytes, from gossip or a direct fetch
+    const manifests = new Map<string, string[]>(); // update hash → its chunk hashes
+    const curious: Tap = {
+      onIn: (m) => {
+        heard.push(m);
+        if (m.type === 'chunk') chunks.set(m.body.hash, m.body.bytes);
+        if (m.type === 'update-manifest') manifests.set(m.body.updateHash, m.body.chunkHashes);
+      },
+      onResponse: (m) => {
+        if (m.type !== 'fetch-response') return;
+        if (m.body.kind === 'chunk') chunks.set(m.body.hash, m.body.bytes);
+        if (m.body.kind === 'update') manifests.set(m.body.manifest.updateHash, m.body.manifest.chunkHashes);
+      },
+    };
+    const sites = await startSecure(swarm, [curious]);
+    await Promise.all(sites.map((s) => s.peer.waitForRound(1, 90_000)));
 
     const updates = [0, 1, 2].map((k) => Array.from(roundOneUpdate(size, k)));
     const want = runPython<number[]>(NUMPY_FEDAVG, { updates, samples: [10, 11, 12] });
@@ -127,9 +136,9 @@ describe('secure rounds between real peers', () => {
     // Site 0 is curious: the bytes it received for site k (its masked update) against k's true update.
     for (const k of [1, 2]) {
       const id = sites[k].peerId;
-      const chunks = heard.filter(sentBy(id, 'chunk')) as Extract<WireMessage, { type: 'chunk' }>[];
-      expect(chunks).toHaveLength(1);
-      const masked = decodeMaskedPayload(chunks[0].body.bytes).residues.subarray(1);
+      const { updateHash } = roundOne(sites[0])!.commit.contributors.find((c) => c.peerId === id)!;
+      const bytes = Buffer.concat(manifests.get(updateHash)!.map((h) => chunks.get(h)!));
+      const masked = decodeMaskedPayload(bytes).residues.subarray(1);
       const signed = Float64Array.from(masked, (r) => (r >= 2 ** 51 ? r - 2 ** 52 : r));
       const r = pearson(signed, roundOneUpdate(size, k));
       expect(Math.abs(r)).toBeLessThan(0.01);
@@ -137,10 +146,10 @@ describe('secure rounds between real peers', () => {
       const other = heard.filter((m) => m.from === id && m.round === 1 && m.type === 'secagg');
       expect(other.length).toBeGreaterThan(0);
     }
-  }, 120_000);
+  }, 150_000);
 
   it('commits with the site that stopped after sending its masked vector', async () => {
-    const swarm = await TestSwarm.create(3, { maxRounds: 1, size: 100, minPeers: 2 });
+    const swarm = await TestSwarm.create(3, { maxRounds: 1, size: 100, minPeers: 2, ...TIMES });
     const got = [new Set<string>(), new Set<string>()];
     const taps: Tap[] = [0, 1].map((k) => ({
       onIn: (m: WireMessage) => void got[k].add(`${m.from}/${m.round}/${m.type}`),
@@ -158,7 +167,7 @@ describe('secure rounds between real peers', () => {
   }, 90_000);
 
   it('commits without the site that stopped before sending, its masks rebuilt from its key shares', async () => {
-    const swarm = await TestSwarm.create(3, { maxRounds: 1, size: 100, minPeers: 2 });
+    const swarm = await TestSwarm.create(3, { maxRounds: 1, size: 100, minPeers: 2, ...TIMES });
     let dealt = false;
     const tap: Tap = {
       onOut: (m) => {
@@ -178,7 +187,7 @@ describe('secure rounds between real peers', () => {
 
   it('abandons the round with a stated reason and writes nothing when fewer than t survive', async () => {
     // 4 sites, t = 3: sites 2 and 3 send their masked vectors, then take no part in unmasking.
-    const swarm = await TestSwarm.create(4, { maxRounds: 1, size: 100, minPeers: 3 });
+    const swarm = await TestSwarm.create(4, { maxRounds: 1, size: 100, minPeers: 3, ...TIMES });
     const silent: Tap = { onOut: silentInUnmasking };
     const sites = await startSecure(swarm, [undefined, undefined, silent, silent]);
     await waitFor(
@@ -198,7 +207,7 @@ describe('secure rounds between real peers', () => {
   }, 90_000);
 
   it('ignores a revealed share unlike its commitment, and names the revealer', async () => {
-    const swarm = await TestSwarm.create(3, { maxRounds: 1, size: 100 });
+    const swarm = await TestSwarm.create(3, { maxRounds: 1, size: 100, ...TIMES });
     const lying: Tap = {
       onOut: (m) => {
         if (m.type !== 'secagg' || m.body.step !== 'reveal') return m;
@@ -223,7 +232,7 @@ describe('secure rounds between real peers', () => {
   }, 90_000);
 
   it('leaves out a masked vector of the wrong length and unmasks the others', async () => {
-    const swarm = await TestSwarm.create(3, { maxRounds: 1, size: 100, minPeers: 2 });
+    const swarm = await TestSwarm.create(3, { maxRounds: 1, size: 100, minPeers: 2, ...TIMES });
     const longer = new (class extends TestWork {
       override async train(round: number, base: NamedTensors | null, signal: AbortSignal) {
         const r = await super.train(round, base, signal);

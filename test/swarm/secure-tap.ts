@@ -20,6 +20,8 @@ import { SWARM, type TestSwarm } from './peer-harness.js';
 export interface Tap {
   /** Each message this host received, decoded, with its raw sealed size. */
   onIn?(msg: WireMessage, topic: SwarmTopic): void;
+  /** Each direct response this host received (chunks and updates it fetched), decoded. */
+  onResponse?(msg: WireMessage): void;
   /** What to send instead of `msg`: the message itself, a rewritten one, or null to drop it. */
   onOut?(msg: WireMessage, topic: SwarmTopic): WireMessage | null;
 }
@@ -44,6 +46,12 @@ export function tapHost(swarm: TestSwarm, tap: Tap): (h: SwarmHost) => SwarmHost
       if (out === null) return;
       if (out === msg) return h.publish(topic, bytes);
       return h.publish(topic, seal(key, topicName(SWARM, topic), encodeMessage({ ...out, v: WIRE_VERSION })));
+    },
+    request: async (peerId, bytes, options) => {
+      const res = await h.request(peerId, bytes, options);
+      const r = decodeMessage(res, { swarmId: SWARM, members, maxBytes: 64 << 20 });
+      if (r.ok) tap.onResponse?.(r.msg);
+      return res;
     },
     onMessage: (topic, handler) =>
       h.onMessage(topic, (bytes, from) => {
