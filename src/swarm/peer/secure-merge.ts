@@ -10,10 +10,13 @@ import {
   type Contributor,
   type FixedPointParams,
   type HeldUpdates,
+  type SecureRound,
+  sortContributors,
   type MaskedPayload,
   type Recomputed,
   type TensorLayout,
 } from '../protocol/index.js';
+import type { UpdateStore } from '../transfer/index.js';
 import type { SecureExclusion } from './secure-deps.js';
 import type { SecureRoundState } from './secure-state.js';
 
@@ -111,4 +114,21 @@ export function contributorsOf(
     ...{ peerId: x.peerId, updateHash: x.maskedHash },
     samples: store.get(x.maskedHash)?.manifest.samples ?? 1,
   }));
+}
+
+/** The counted updates and every other masked vector of `round` held from a roster member, in peer-ID order. */
+export function heldContributors(
+  store: UpdateStore,
+  round: number,
+  self: string,
+  counted: readonly Contributor[],
+  roster: SecureRound,
+): Contributor[] {
+  const all = new Map(counted.map((x) => [x.peerId, x]));
+  for (const u of store.heldIn([round], self)) {
+    const { updateHash, samples, kind } = u.manifest;
+    if (kind === 'model' && !all.has(u.from)) all.set(u.from, { peerId: u.from, updateHash, samples });
+  }
+  const onRoster = new Set(roster.roster.map((a) => a.peerId));
+  return sortContributors([...all.values()].filter((x) => onRoster.has(x.peerId)));
 }

@@ -17,7 +17,7 @@ import {
   type TensorLayout,
   type WireMessage,
 } from '../protocol/index.js';
-import { contributorsOf, recomputeSecure, screenSenders } from './secure-merge.js';
+import { contributorsOf, heldContributors, recomputeSecure, screenSenders } from './secure-merge.js';
 import { Progress } from './secure-wait.js';
 import { buildRound, SecureRoundState, type SignedAdvert } from './secure-state.js';
 import type { SecureExclusion, SecureRoundDeps, UnmaskSender } from './secure-deps.js';
@@ -124,13 +124,11 @@ export class SecureAggregation {
       // Another aggregator asked already: survivors reveal once, for that sender set only.
       senders = contributorsOf(this.d.store, st.unmask.senders);
     } else {
-      senders = screenSenders(
-        this.d.store,
-        st.roster.hash,
-        this.layouts.get(round) ?? null,
-        counted,
-        excluded,
-      );
+      // Every masked vector held, late ones too: two aggregators that closed at different times then still
+      // name the same senders, and survivors (who reveal for one sender set only) can serve both.
+      const held = heldContributors(this.d.store, round, this.d.init.self, counted, st.roster.round);
+      const layout = this.layouts.get(round) ?? null;
+      senders = screenSenders(this.d.store, st.roster.hash, layout, held, excluded);
       if (senders.length < st.roster.round.threshold) {
         const why = `${senders.length} masked vectors, fewer than the threshold ${st.roster.round.threshold}`;
         return { r: this.fail(round, why), contributors: senders, excluded };
