@@ -264,9 +264,7 @@ program
   .option('--merge <method>', 'model merge: fedavg, median, trimmed-mean', 'fedavg')
   .option('--attack <name>', 'sites attack: nan, signflip, scale, alie, ipm, gaussian, labelflip, inflate')
   .option('--attackers <f>', 'how many sites (the last ones) run --attack', num(DEMO_RANGES.sites), 1)
-  .addOption(
-    new Option('--aggregation <mode>', 'plain, or secure (masked updates)').choices(['plain', 'secure']),
-  )
+  .addOption(new Option('--aggregation <mode>', 'plain or secure').choices(['plain', 'secure']))
   .action(
     async (o: {
       sites: number;

@@ -155,13 +155,15 @@ export class SecureAggregation {
     if (cached !== undefined) return cached;
     const r = recomputeSecure(this.rounds.get(c.round), this.d.store, c, this.fixedPoint);
     if (r.ok) this.merged.set(key, r);
-    for (const peer of r.rejectedRevealers ?? []) {
-      if (this.rejected.has(`${c.round}/${peer}`)) continue;
-      this.rejected.add(`${c.round}/${peer}`);
-      this.d.book.drop('secagg-bad-reveal');
-      this.d.log.warn({ round: c.round, peer }, 'a member revealed a share unlike its commitment: ignored');
-    }
+    for (const peer of r.rejectedRevealers ?? []) this.reportBadReveal(c.round, peer);
     return r;
+  }
+
+  private reportBadReveal(round: number, peer: string): void {
+    if (this.rejected.has(`${round}/${peer}`)) return;
+    this.rejected.add(`${round}/${peer}`);
+    this.d.book.drop('secagg-bad-reveal');
+    this.d.log.warn({ round, peer }, 'a member revealed a share unlike its commitment: ignored');
   }
 
   onMessage(msg: Extract<WireMessage, { type: 'secagg' }>): void {
@@ -194,6 +196,7 @@ export class SecureAggregation {
         break;
       case 'reveal':
         if (!st.reveals.has(from)) st.reveals.set(from, body.shares);
+        if (st.badReveal(from)) this.reportBadReveal(round, from);
         break;
     }
     this.progress.notify();
@@ -266,11 +269,13 @@ export class SecureAggregation {
 
   private state(round: number): SecureRoundState | undefined {
     const current = this.d.currentRound();
-    if (round < current || round > current + 1 || !this.covers(round)) return undefined;
+    // The round just committed stays one round longer, so a late revealed share is still checked and named.
+    if (round < current - 1 || round > current + 1 || !this.covers(round)) return undefined;
     for (const r of this.rounds.keys()) {
-      if (r < current) [this.rounds, this.layouts].forEach((m) => m.delete(r));
+      if (r < current - 1) [this.rounds, this.layouts].forEach((m) => m.delete(r));
     }
-    for (const key of this.merged.keys()) if (Number(key.split('|')[0]) < current) this.merged.delete(key);
+    for (const key of this.merged.keys())
+      if (Number(key.split('|')[0]) < current - 1) this.merged.delete(key);
     const st =
       this.rounds.get(round) ??
       new SecureRoundState({ swarmId: this.d.init.swarmId, round }, this.d.init.self);

@@ -10,6 +10,7 @@ import {
   maskGraph,
   openShares,
   rosterHash,
+  shareCommitment,
   SecAggError,
   type Advert,
   type HeldShares,
@@ -161,6 +162,19 @@ export class SecureRoundState {
       ...{ holder, envelope },
       ...dealt.commitments.get(holder)!,
     }));
+  }
+
+  /** True when a share `revealer` revealed differs from its dealer's commitment (checked as it arrives). */
+  badReveal(revealer: string): boolean {
+    const round = this.roster?.round;
+    return (this.reveals.get(revealer) ?? []).some((s) => {
+      const expected = this.commitments.get(s.dealer)?.get(revealer)?.[s.kind];
+      return (
+        round !== undefined &&
+        expected !== undefined &&
+        expected !== shareCommitment(round, s.kind, s.dealer, revealer, s.y)
+      );
+    });
   }
 
   onRoster(): boolean {

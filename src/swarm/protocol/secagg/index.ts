@@ -33,7 +33,7 @@ export { chooseGraphDegree, chooseThreshold, maskGraph } from './threshold.js';
 export type { ThresholdChoice } from './threshold.js';
 export { advertBytes, createAdvert, createSecureRound, holdersOf } from './roster.js';
 export type { Advert, SecureRound, SecureRoundOptions } from './roster.js';
-export { dealShares, openShares, revealShares } from './shares.js';
+export { dealShares, openShares, revealShares, shareCommitment } from './shares.js';
 export type { DealtShares, HeldShares, RevealedShare, ShareCommitments, ShareKind } from './shares.js';
 export { maskUpdate } from './mask.js';
 export {
