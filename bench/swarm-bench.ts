@@ -41,7 +41,11 @@ export interface SwarmBenchOptions {
   rounds?: number[];
   /** fedAvg timing runs per size (after one warm-up). */
   mergeRuns?: number;
+  /** Run the rounds with aggregation: secure (masked updates), as a swarm config with defaults would. */
+  secure?: boolean;
 }
+
+const SECURE_DEFAULTS = { dropoutFraction: 0.34, graphDegree: 'all' as const };
 
 const SWARM_ID = 'bench';
 /** The peer's default tick (hello, repair and liveness timers), as the daemon runs it. */
@@ -296,6 +300,7 @@ function startPeers(
   clock: RoundClock,
   initial: NamedTensors,
   incidents: Incidents,
+  secure: boolean,
 ): Site[] {
   const { hosts, keys, members, psk } = swarm;
   const log = incidents.log();
@@ -306,6 +311,7 @@ function startPeers(
       ...{ swarmId: SWARM_ID, self: members[k], members, minPeers: hosts.length, maxRounds: size.rounds },
       ...{ roundDeadlineMs: size.roundDeadlineMs, commitTimeoutMs: size.commitTimeoutMs, resume: null },
       ...{ swarmSecret: pskSecret(psk), sign: signWith(keys[k]), verify: verifyFromPeerId },
+      ...(secure ? { secure: SECURE_DEFAULTS } : {}),
     };
     const onEvent = (e: SwarmPeerEvent) => {
       if (e.type === 'bytes' && e.direction === 'out') sentBy[e.topic] += e.n;
@@ -326,7 +332,7 @@ interface SizePlan {
   waitMs: number;
 }
 
-async function runSize(peers: number, size: SizePlan): Promise<Omit<SizeResult, 'mergeMs'>> {
+async function runSize(peers: number, size: SizePlan, secure = false): Promise<Omit<SizeResult, 'mergeMs'>> {
   const initial = makeModel(size.sizeMb * 1e6);
   const updateBytes = encodeTensors(initial).length;
   const keys = await Promise.all(Array.from({ length: peers }, () => generateIdentity()));
@@ -355,7 +361,7 @@ async function runSize(peers: number, size: SizePlan): Promise<Omit<SizeResult, 
   try {
     await startHosts(swarm, meter, incidents);
     incidents.recording = true;
-    sites = startPeers(swarm, size, clock, initial, incidents);
+    sites = startPeers(swarm, size, clock, initial, incidents, secure);
     await Promise.all(sites.map((s, k) => meter.owner.run(k, () => s.peer.start()))); // its direct fetches may dial
     await Promise.all(sites.map((s) => s.peer.waitForRound(size.rounds, size.waitMs)));
   } catch (err) {
@@ -501,7 +507,7 @@ export async function runSwarmBench(options: SwarmBenchOptions = {}): Promise<vo
   const rounds = options.rounds ?? [5, 3, 1];
   const plans = sizes.map((sizeMb, i) => plan(sizeMb, rounds[i] ?? 1));
   console.log(
-    `\n## Swarm round cost: ${peers} swarm peers in this one process (2 cores), TCP on 127.0.0.1 + PSK + noise + yamux, gossipsub, FedAvg`,
+    `\n## Swarm round cost: ${peers} swarm peers in this one process (2 cores), TCP on 127.0.0.1 + PSK + noise + yamux, gossipsub, ${options.secure ? 'secure aggregation (masked FedAvg)' : 'FedAvg'}`,
   );
   console.log(
     `  chunk ${MAX_CHUNK_BYTES} B, tick ${TICK_MS} ms, minPeers ${peers}; per size: rounds (after the statistics round 0), roundDeadlineMs / commitTimeoutMs:`,
@@ -514,7 +520,8 @@ export async function runSwarmBench(options: SwarmBenchOptions = {}): Promise<vo
     timeMerge(sizeMb, peers, options.mergeRuns ?? (sizeMb >= 100 ? 3 : 7)),
   );
   const results: SizeResult[] = [];
-  for (const [i, p] of plans.entries()) results.push({ ...(await runSize(peers, p)), mergeMs: mergeMs[i] });
+  for (const [i, p] of plans.entries())
+    results.push({ ...(await runSize(peers, p, options.secure)), mergeMs: mergeMs[i] });
   console.log(
     '\n  size   | rounds | round wall | train (5, serial) | overhead | ovh/train | overhead ms/MB | CPU/wall',
   );

@@ -265,12 +265,14 @@ program
   .option('--merge <method>', 'model merge: fedavg, median, trimmed-mean', 'fedavg')
   .option('--attack <name>', 'sites attack: nan, signflip, scale, alie, ipm, gaussian, labelflip, inflate')
   .option('--attackers <f>', 'how many sites (the last ones) run --attack', num(DEMO_RANGES.sites), 1)
+  .addOption(new Option('--aggregation <mode>', 'plain or secure').choices(['plain', 'secure']))
   .action(
     async (o: {
       sites: number;
       rounds: number;
       epochsPerRound: number;
       seed: number;
+      aggregation?: 'plain' | 'secure';
       keepRunning?: boolean;
       merge: string;
       attack?: string;

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { InputError, TRAINING_DEFAULTS, TRAINING_RANGES, rangeSchema } from '../core/index.js';
 import { FeatureTransformSchema, InrConfigSchema } from '../models/index.js';
 import { MODEL_MERGE_METHODS } from '../swarm/index.js';
+import { AggregationSchema, checkAggregation, SecureAggregationSchema } from './aggregation-config.js';
 
 /** One site: where its data, key and database are, how it listens, and how it trains each round. */
 export const SiteConfigSchema = z
@@ -123,6 +124,9 @@ export const SwarmConfigSchema = z
     /** How model rounds merge: FedAvg, or a rule that one bad member cannot steer (see RobustMergeKeys). */
     merge: z.enum(MODEL_MERGE_METHODS).default('fedavg'),
     ...RobustMergeKeys,
+    /** plain, or secure: members see only pairwise-masked updates (see aggregation-config.ts). */
+    aggregation: AggregationSchema,
+    secure: SecureAggregationSchema,
     /** Data preparation every site applies before the shared standardisation (recorded in checkpoints). */
     preprocess: z
       .object({ transform: FeatureTransformSchema.default('none') })
@@ -141,6 +145,7 @@ export const SwarmConfigSchema = z
   .strict()
   .refine((c) => c.minPeers <= c.members.length, { message: 'minPeers exceeds the number of members' })
   .superRefine(checkMergeKeys)
+  .superRefine(checkAggregation)
   .refine((c) => new Set(c.members.map((m) => m.peerId)).size === c.members.length, {
     message: 'a peer id is listed twice',
   });

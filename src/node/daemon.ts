@@ -187,6 +187,7 @@ async function build(
       },
       roundDeadlineMs: swarm.roundDeadlineMs,
       commitTimeoutMs: swarm.commitTimeoutMs,
+      ...(swarm.aggregation === 'secure' ? { secure: swarm.secure } : {}),
       maxRounds: swarm.rounds,
       swarmSecret: pskSecret(psk),
       sign: signWith(identity),

@@ -30,6 +30,8 @@ export interface DemoOptions {
   rounds: number;
   epochsPerRound: number;
   seed: number;
+  /** plain (default) or secure: the sites see only each other's masked updates. */
+  aggregation?: 'plain' | 'secure';
   /** Keep the daemons running after the table until this promise resolves (e.g. Ctrl-C), for the dashboard. */
   holdOpen?: Promise<void>;
   /** How model rounds merge (default fedavg). */
@@ -121,6 +123,7 @@ function writeDemoConfigs(
       rounds: o.rounds,
       roundDeadlineMs: 120_000,
       commitTimeoutMs: 15_000,
+      aggregation: o.aggregation ?? 'plain',
       model: { seed: o.seed },
     },
     site: (i) => ({

@@ -39,6 +39,7 @@ const TOPIC_OF: Record<WireMessageType, SwarmTopic | 'direct'> = {
   hello: 'control',
   heartbeat: 'control',
   commit: 'control',
+  secagg: 'control',
   'update-manifest': 'updates',
   stats: 'updates',
   chunk: 'updates',

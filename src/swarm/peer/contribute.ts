@@ -6,8 +6,12 @@ import {
   type Contributor,
   type HeldUpdates,
   type MergePolicy,
+  type NamedExclusion,
+  type Recomputed,
 } from '../protocol/index.js';
 import type { HeldUpdate } from '../transfer/index.js';
+import type { PeerBook } from './book.js';
+import type { SecureAggregation } from './secure-round.js';
 
 /** Announces an update, then (one that fits gossip) its chunks; stops when `current()` turns false. */
 export async function publishUpdate(
@@ -27,15 +31,24 @@ export async function publishUpdate(
 }
 
 /**
- * The aggregator's merge: updates that fail validation (non-finite, wrong shape, inflated sample count,
+ * The aggregator's merge. Plain: updates that fail validation (non-finite, wrong shape, inflated sample count,
  * out-of-bound norm) are left out and named in the commit — every peer recomputes the same list — and the
- * rest merged if still a quorum.
+ * rest merged if still a quorum. Secure: the masked sum; a masked vector that cannot be unmasked is no
+ * verdict a verifier could recompute, so it is counted here, not named in the commit.
  */
-export function mergeValid(
-  store: HeldUpdates,
+export async function mergeForCommit(
+  d: { store: HeldUpdates; book: PeerBook; secure?: SecureAggregation },
   c: { round: number; method: MergePolicy['merge']; kind: 'stats' | 'model'; contributors: Contributor[] },
   policy: MergePolicy,
   minPeers: number,
-): ReturnType<typeof planMerge> {
-  return planMerge(store, c, policy, minPeers);
+  signal: AbortSignal,
+): Promise<{ r: Recomputed; contributors: Contributor[]; excluded: NamedExclusion[] }> {
+  if (d.secure?.covers(c.round) !== true) {
+    const { r, contributors, excluded } = planMerge(d.store, c, policy, minPeers);
+    const named = excluded.map(({ peerId, updateHash, reason }) => ({ peerId, updateHash, reason }));
+    return { r, contributors, excluded: named };
+  }
+  const { r, contributors, excluded } = await d.secure.aggregate(c.round, c.contributors, signal);
+  for (const x of excluded) d.book.drop(`excluded-${x.reason}`);
+  return { r, contributors, excluded: [] };
 }

@@ -10,6 +10,7 @@ export type {
   PeerLog,
   RoundLog,
   RoundWork,
+  SecureAggregationInit,
   SwarmPeer,
   SwarmPeerComponents,
   SwarmPeerEvent,

@@ -2,7 +2,6 @@ import { SwarmdError, type NamedTensors } from '../../core/index.js';
 import {
   deriveTopicKey,
   MAX_GOSSIP_CHUNKS,
-  recomputeMerge,
   roundKind,
   type Recomputed,
   type SignedCommit,
@@ -10,7 +9,7 @@ import {
   type WireMessage,
 } from '../protocol/index.js';
 import { PeerCommits } from './applied.js';
-import { createPeerChannel, MemberLinks, type PeerChannel } from '../net/index.js';
+import { createPeerChannel, MemberLinks, type Outgoing, type PeerChannel } from '../net/index.js';
 import { AheadTracker, catchUpFrom, isFalseClaim } from './catchup.js';
 import { PeerConduct } from './conduct.js';
 import { PeerRounds } from './rounds.js';
@@ -18,6 +17,7 @@ import { createFetchHandler, type HeldUpdate, Transfer, UpdateStore } from '../t
 import { Background } from './background.js';
 import { PeerBook } from './book.js';
 import { RoundWaiters } from './waiters.js';
+import { createSecureAggregation, type SecureAggregation } from './secure.js';
 import type { SwarmPeer, SwarmPeerComponents, SwarmPeerInit, SwarmPeerStatus } from './types.js';
 
 /*
@@ -51,6 +51,7 @@ class Peer implements SwarmPeer {
   private readonly conduct: PeerConduct;
   private readonly links: MemberLinks;
   private readonly waiters = new RoundWaiters();
+  private readonly secure: SecureAggregation | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly background: Background;
   private startedAt = 0;
@@ -92,28 +93,22 @@ class Peer implements SwarmPeer {
     });
     const onApplied = (round: number) => this.waiters.applied(round);
     this.commits = new PeerCommits({
-      init,
-      work: c.work,
-      roundLog: c.roundLog,
-      store,
-      book,
-      log,
-      now,
+      ...{ init, work: c.work, roundLog: c.roundLog, store, book, log, now },
       onApplied,
     });
     this.ahead = new AheadTracker(now, RETRY_CATCH_UP_TICKS * this.tickMs);
-    this.links = new MemberLinks({
-      host,
-      self: init.self,
-      members: this.members,
-      now,
-      retryMs: 5 * this.tickMs,
-      log,
-      spawn,
+    const retryMs = 5 * this.tickMs;
+    this.links = new MemberLinks({ host, self: init.self, members: this.members, now, retryMs, log, spawn });
+    const publish = async (m: Outgoing) => this.running && this.channel.publish(m);
+    this.secure = createSecureAggregation({
+      ...{ init, store, book, log, now, spawn, publish },
+      currentRound: () => this.rounds.state.round,
+      live: () => this.rounds.state.live,
+      onProgress: () => this.rounds.recheckPending(),
     });
     this.rounds = new PeerRounds({
-      ...{ init, work: c.work, log, now, book, store, commits: this.commits, conduct },
-      publish: async (m) => this.running && this.channel.publish(m),
+      ...{ init, work: c.work, log, now, book, store, commits: this.commits, conduct, secure: this.secure },
+      publish,
       fetchUpdate: (hash, from, round, preferred) => this.transfer.fetchUpdate(hash, from, round, preferred),
       aheadOf: (round) => this.ahead.hasCommitted(round),
       warmedUp: () => this.warmedUp(),
@@ -236,6 +231,8 @@ class Peer implements SwarmPeer {
         return this.transfer.addChunk(msg.body.hash, msg.body.bytes);
       case 'commit':
         return void this.rounds.onCommit(msg.body, msg.from);
+      case 'secagg':
+        return this.secure?.onMessage(msg);
       default:
         return; // heartbeat: a sign of life only
     }
@@ -280,7 +277,7 @@ class Peer implements SwarmPeer {
       // The merge can be recomputed only on top of the model it started from (this peer's head).
       recompute: (s: SignedCommit): Recomputed =>
         s.commit.prevHash === this.commits.applied()?.hash
-          ? recomputeMerge(this.store, s.commit, this.rounds.policy())
+          ? this.rounds.recompute(s.commit)
           : { ok: false, reason: 'missing-updates' },
       apply: (chain: readonly SignedCommit[], m: NamedTensors) => this.rounds.applyChain(chain, m),
     };

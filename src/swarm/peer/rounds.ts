@@ -1,4 +1,4 @@
-import { encodeTensors, type NamedTensors } from '../../core/index.js';
+import { type NamedTensors } from '../../core/index.js';
 import {
   commitHash,
   counted,
@@ -12,6 +12,8 @@ import {
   type RoundState,
   signCommit,
   type MergePolicy,
+  type Recomputed,
+  type RoundCommit,
   type SignedCommit,
   screenCommit,
   step,
@@ -19,8 +21,10 @@ import {
 } from '../protocol/index.js';
 import { untilAborted } from './background.js';
 import { CommitFetches } from './commit-fetch.js';
-import { mergeValid, publishUpdate } from './contribute.js';
+import { mergeForCommit, publishUpdate } from './contribute.js';
+import { noteDrop, noteRejected, noteStalled } from './notes.js';
 import type { PeerRoundsDeps } from './rounds-deps.js';
+import { contributionBytes } from './secure.js';
 
 /*
  * Drives the pure round state machine: feeds it events one at a time (a queue, so an effect that raises an
@@ -109,13 +113,13 @@ export class PeerRounds {
   private async checkCommit(signed: SignedCommit, hash: string): Promise<void> {
     const c = signed.commit;
     if (!(await verifyCommitSignature(signed, this.d.init.verify)))
-      return this.reject(c, hash, 'bad-signature');
+      return noteRejected(this.d, c, hash, 'bad-signature');
     // Stale, ahead or failing the cheap checks: the machine decides without a merge.
     if (c.round !== this.state.round || !screenCommit(this.state, c, this.d.now()).ok) {
       return this.dispatch({ type: 'commit-received', signed, recomputedMergedHash: null });
     }
-    const r = recomputeMerge(this.d.store, c, this.policy());
-    if (!r.ok && r.reason !== 'missing-updates') return this.reject(c, hash, r.reason, r.detail);
+    const r = this.recompute(c);
+    if (!r.ok && r.reason !== 'missing-updates') return noteRejected(this.d, c, hash, r.reason, r.detail);
     if (r.ok) this.mergedByCommit.set(hash, r.merged);
     this.dispatch({ type: 'commit-received', signed, recomputedMergedHash: r.ok ? r.mergedHash : null });
   }
@@ -129,7 +133,7 @@ export class PeerRounds {
   }
 
   private perform(e: Effect): void {
-    const { book, log } = this.d;
+    const { log } = this.d;
     switch (e.type) {
       case 'start-training':
         return this.run('training', () => this.train(e.round));
@@ -148,21 +152,11 @@ export class PeerRounds {
       case 'fetch-update':
         return this.run('fetching an update', () => this.fetches.fetch(e.updateHash, e.from));
       case 'reject-commit':
-        return this.reject({ round: e.round, aggregator: e.aggregator }, e.hash, e.reason, e.detail);
+        return noteRejected(this.d, { round: e.round, aggregator: e.aggregator }, e.hash, e.reason, e.detail);
       case 'drop':
-        book.drop(e.reason);
-        if (e.reason === 'commit-equivocation')
-          this.d.conduct.offence(e.from, 'equivocation', `round ${this.state.round}`);
-        return log.debug(
-          { reason: e.reason, peer: e.from, round: this.state.round },
-          'dropped an update or commit',
-        );
-      case 'stalled': {
-        const got = counted(this.state).length;
-        const reason = `round ${e.round} closed with ${got} of the ${this.d.init.minPeers} updates it needs`;
-        book.setStalled({ sinceMs: e.sinceMs, reason });
-        return log.warn({ round: e.round, updates: got, minPeers: this.d.init.minPeers }, 'round stalled');
-      }
+        return noteDrop(this.d, e, this.state.round);
+      case 'stalled':
+        return noteStalled(this.d, e, counted(this.state).length);
       case 'catch-up':
         return this.d.requestCatchUp();
     }
@@ -170,16 +164,6 @@ export class PeerRounds {
 
   private run(what: string, task: (signal: AbortSignal) => Promise<void>): void {
     this.d.spawn(`${what} (round ${this.state.round})`, task);
-  }
-
-  private reject(
-    c: { round: number; aggregator: string },
-    hash: string,
-    reason: string,
-    detail?: string,
-  ): void {
-    this.d.book.drop(reason);
-    this.d.conduct.rejectedCommit(c, hash, reason, detail);
   }
 
   private async train(round: number): Promise<void> {
@@ -191,6 +175,7 @@ export class PeerRounds {
     // A peer claims this round is committed: check the claim by catching up; a false one does not stop training.
     if (this.d.aheadOf(round)) await this.d.catchUp();
     if (this.stopped || this.state.round !== round) return;
+    this.d.secure?.startRound(round);
     const controller = new AbortController();
     this.training = { round, controller };
     let result: { tensors: NamedTensors; samples: number; metrics: Record<string, number> };
@@ -219,7 +204,9 @@ export class PeerRounds {
       samples: result.samples,
       baseCommitHash: this.state.prevHash,
     };
-    const m = this.d.store.holdBytes(encodeTensors(result.tensors), fields, init.self, round);
+    const bytes = await contributionBytes(this.d.secure, round, result, controller.signal);
+    if (bytes === null || controller.signal.aborted || this.state.round !== round) return;
+    const m = this.d.store.holdBytes(bytes, fields, init.self, round);
     this.dispatch({ type: 'local-update-ready', round, updateHash: m.updateHash, samples: m.samples });
   }
 
@@ -237,17 +224,28 @@ export class PeerRounds {
     return { ...this.d.init.mergeOptions, merge: this.state.cfg.merge, reference, fixedSamples };
   }
 
+  /** The merge a commit names, recomputed from what this peer holds (unmasked in a secure round). */
+  recompute(c: RoundCommit): Recomputed {
+    const { secure } = this.d;
+    return secure?.covers(c.round) ? secure.recompute(c) : recomputeMerge(this.d.store, c, this.policy());
+  }
+
   private async aggregate(round: number, attempt: number, signal: AbortSignal): Promise<void> {
     const { init, log } = this.d;
     const kind = roundKind(round, this.state.cfg.merge);
     const c = { round, ...kind, contributors: counted(this.state) };
-    const { r, contributors, excluded } = mergeValid(this.d.store, c, this.policy(), init.minPeers);
+    const { r, contributors, excluded } = await mergeForCommit(
+      this.d,
+      c,
+      this.policy(),
+      init.minPeers,
+      signal,
+    );
     if (excluded.length > 0) log.warn({ round, excluded }, 'left invalid updates out');
     if (!r.ok) return log.error({ round, reason: r.reason, detail: r.detail }, 'cannot merge the updates');
-    const named = excluded.map(({ peerId, updateHash, reason }) => ({ peerId, updateHash, reason }));
     const commit = createCommit({
       ...{ swarmId: init.swarmId, round, prevHash: this.state.prevHash, contributors, ...kind },
-      ...(named.length > 0 ? { excluded: named } : {}),
+      ...(excluded.length > 0 ? { excluded } : {}),
       ...{ mergedHash: r.mergedHash, aggregator: init.self, createdAt: Math.floor(this.d.now()) },
     });
     const signed = await untilAborted(signal, signCommit(commit, init.sign));

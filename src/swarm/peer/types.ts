@@ -53,6 +53,8 @@ export interface SwarmPeerInit {
   turnToleranceMs?: number;
   /** Offence points at which a member is ignored for the rest of the session (default 10). */
   ignoreAfterPoints?: number;
+  /** aggregation: secure (members see only pairwise-masked updates, see secure-round.ts); absent: plain. */
+  secure?: SecureAggregationInit;
   /** Stop training after applying this round (keep serving); null: train forever. */
   maxRounds: number | null;
   /** pskSecret(psk): the topic key is derived from it with deriveTopicKey. */
@@ -67,6 +69,13 @@ export interface SwarmPeerInit {
    * start can.
    */
   resumeStats?: { bytes: Uint8Array; merged: NamedTensors } | null;
+}
+
+export interface SecureAggregationInit {
+  /** Share of each secret's holders that may drop out after set-up; fixes the threshold t. */
+  dropoutFraction: number;
+  /** SecAgg+ degree k, `auto` (O(log n)) or `all` (every pair masks). */
+  graphDegree: number | 'auto' | 'all';
 }
 
 export interface SwarmPeerComponents {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { SwarmdError } from '../../core/index.js';
 import { EXCLUSION_REASONS } from './exclusions.js';
 import { MERGE_METHODS } from './methods.js';
+import { SecAggMessageBodySchema } from './secagg/messages.js';
 
 /*
  * Wire messages (gossip payloads and direct request/response), msgpack-encoded and validated with zod once,
@@ -129,6 +130,8 @@ export const WireMessageSchema = z.discriminatedUnion('type', [
   envelope('commit', SignedCommitSchema),
   envelope('fetch-request', FetchRequestBody),
   envelope('fetch-response', FetchResponseBody),
+  /** Secure aggregation set-up and unmasking (aggregation: secure); masked vectors travel as updates. */
+  envelope('secagg', SecAggMessageBodySchema),
 ]);
 
 export type WireMessage = z.infer<typeof WireMessageSchema>;

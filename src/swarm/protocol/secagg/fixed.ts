@@ -144,7 +144,8 @@ export function residuesFromBytes(bytes: Uint8Array, elements: number): Float64A
   if (bytes.length !== elements * 8) {
     throw new SecAggError('SECAGG_WIRE', `masked vector of ${bytes.length} bytes, expected ${elements * 8}`);
   }
-  const words = new Uint32Array(littleEndian(bytes.slice()).buffer);
+  // A copy with its own aligned buffer: Buffer#slice would be a view into a larger, shared buffer.
+  const words = new Uint32Array(littleEndian(new Uint8Array(bytes)).buffer);
   const out = new Float64Array(elements);
   for (let i = 0; i < elements; i++) {
     const hi = words[2 * i + 1];

@@ -33,13 +33,23 @@ export { chooseGraphDegree, chooseThreshold, maskGraph } from './threshold.js';
 export type { ThresholdChoice } from './threshold.js';
 export { advertBytes, createAdvert, createSecureRound, holdersOf } from './roster.js';
 export type { Advert, SecureRound, SecureRoundOptions } from './roster.js';
-export { dealShares, openShares, revealShares } from './shares.js';
+export { dealShares, openShares, revealShares, shareCommitment } from './shares.js';
 export type { DealtShares, HeldShares, RevealedShare, ShareCommitments, ShareKind } from './shares.js';
 export { maskUpdate } from './mask.js';
+export {
+  decodeMaskedPayload,
+  encodeMaskedPayload,
+  flattenTensors,
+  rosterHash,
+  sameLayout,
+  unflattenMean,
+} from './payload.js';
+export type { MaskedPayload, TensorLayout } from './payload.js';
 export { unmask, wrongLengthSenders } from './unmask.js';
 export type { UnmaskInput, UnmaskResult } from './unmask.js';
 export {
   SecAggAdvertBodySchema,
+  SecAggMessageBodySchema,
   SecAggRevealBodySchema,
   SecAggRosterBodySchema,
   SecAggSharesBodySchema,
@@ -47,6 +57,7 @@ export {
 } from './messages.js';
 export type {
   SecAggAdvertBody,
+  SecAggMessageBody,
   SecAggRevealBody,
   SecAggRosterBody,
   SecAggSharesBody,

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { HashSchema, PeerIdSchema } from '../wire.js';
 import { SHARE_VALUE_BYTES } from './shamir.js';
 
 /*
@@ -8,6 +7,9 @@ import { SHARE_VALUE_BYTES } from './shamir.js';
  * → masked update (an ordinary update: chunks of residuesToBytes) → unmask request (aggregator) → reveal
  * (each sender). Byte fields are exact lengths, so a malformed one is refused where it enters.
  */
+// Own copies of two wire field schemas: wire.ts imports this file, so importing wire.ts here would be a cycle.
+const HashSchema = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex SHA-256');
+const PeerIdSchema = z.string().min(1).max(128);
 const bytesOf = (length: number) =>
   z.custom<Uint8Array>((v) => v instanceof Uint8Array && v.length === length, `expected ${length} bytes`);
 const SignatureSchema = z.custom<Uint8Array>(
@@ -81,6 +83,16 @@ export const SecAggRevealBodySchema = z
   })
   .strict();
 
+/** One wire type `secagg` carries every step; `step` says which body follows. */
+export const SecAggMessageBodySchema = z.discriminatedUnion('step', [
+  SecAggAdvertBodySchema.extend({ step: z.literal('advert') }).strict(),
+  SecAggRosterBodySchema.extend({ step: z.literal('roster') }).strict(),
+  SecAggSharesBodySchema.extend({ step: z.literal('shares') }).strict(),
+  SecAggUnmaskRequestBodySchema.extend({ step: z.literal('unmask') }).strict(),
+  SecAggRevealBodySchema.extend({ step: z.literal('reveal') }).strict(),
+]);
+
+export type SecAggMessageBody = z.infer<typeof SecAggMessageBodySchema>;
 export type SecAggAdvertBody = z.infer<typeof SecAggAdvertBodySchema>;
 export type SecAggRosterBody = z.infer<typeof SecAggRosterBodySchema>;
 export type SecAggSharesBody = z.infer<typeof SecAggSharesBodySchema>;

@@ -1,0 +1,134 @@
+import { hashTensors } from '../../core/index.js';
+import {
+  decodeMaskedPayload,
+  decodeSum,
+  roundKind,
+  sameLayout,
+  SecAggError,
+  unflattenMean,
+  unmask,
+  type Contributor,
+  type FixedPointParams,
+  type HeldUpdates,
+  type SecureRound,
+  sortContributors,
+  type MaskedPayload,
+  type Recomputed,
+  type TensorLayout,
+} from '../protocol/index.js';
+import type { UpdateStore } from '../transfer/index.js';
+import type { SecureExclusion } from './secure-deps.js';
+import type { SecureRoundState } from './secure-state.js';
+
+/*
+ * The merge of a secure round, the same at every peer: the masked vectors the commit names, unmasked with
+ * the revealed shares this peer holds, decoded to the FedAvg of the contributors' quantised updates. Too few
+ * revealed shares yet reads as `missing-updates` (more may arrive); anything else wrong rejects the commit.
+ */
+export function recomputeSecure(
+  st: SecureRoundState | undefined,
+  store: HeldUpdates,
+  c: { round: number; method: string; kind: 'stats' | 'model'; contributors: readonly Contributor[] },
+  fixedPoint: FixedPointParams,
+): Recomputed & { rejectedRevealers?: string[] } {
+  const expected = roundKind(c.round, 'fedavg');
+  if (c.kind !== expected.kind || c.method !== expected.method) return { ok: false, reason: 'wrong-kind' };
+  if (st?.roster == null) return { ok: false, reason: 'missing-updates', detail: 'no roster for the round' };
+  const roster = st.roster;
+  const masked = new Map<string, Float64Array>();
+  let layout: TensorLayout[] | null = null;
+  for (const x of c.contributors) {
+    const u = store.get(x.updateHash);
+    if (u === undefined) return { ok: false, reason: 'missing-updates' };
+    if (u.manifest.samples !== x.samples) return { ok: false, reason: 'samples-mismatch' };
+    const p = screenPayload(u.bytes, roster.hash, layout);
+    if (typeof p === 'string') return { ok: false, reason: 'bad-update', detail: `${x.peerId}: ${p}` };
+    layout = p.layout;
+    masked.set(x.peerId, p.residues);
+  }
+  try {
+    const input = {
+      masked,
+      reveals: st.reveals,
+      commitments: st.commitments,
+      elements: masked.values().next().value!.length,
+    };
+    const { sum, rejectedRevealers } = unmask(roster.round, input);
+    const decoded = decodeSum(sum, fixedPoint);
+    const samples = c.contributors.reduce((s, x) => s + x.samples, 0);
+    if (decoded.samples !== samples) {
+      const detail = `the masked vectors sum to ${decoded.samples} samples, their manifests to ${samples}`;
+      return { ok: false, reason: 'samples-mismatch', detail };
+    }
+    const merged = unflattenMean(layout!, decoded.mean);
+    return { ok: true, merged, mergedHash: hashTensors(merged), rejectedRevealers };
+  } catch (err) {
+    if (!(err instanceof SecAggError)) throw err;
+    const reason = err.code === 'SECAGG_TOO_FEW' ? 'missing-updates' : 'merge-failed';
+    return { ok: false, reason, detail: err.message };
+  }
+}
+
+/** The masked vector in `bytes`, or why it cannot take part: another roster, another layout, malformed. */
+export function screenPayload(
+  bytes: Uint8Array,
+  rosterHash: string,
+  layout: readonly TensorLayout[] | null,
+): MaskedPayload | string {
+  let p: MaskedPayload;
+  try {
+    p = decodeMaskedPayload(bytes);
+  } catch (err) {
+    if (!(err instanceof SecAggError)) throw err;
+    return err.message;
+  }
+  if (p.rosterHash !== rosterHash) return 'masked against another roster';
+  if (layout !== null && !sameLayout(layout, p.layout)) {
+    return `masked vector of ${p.elements} residues with another layout than the model's`;
+  }
+  return p;
+}
+
+/** Counted updates that are masked vectors of this round's roster and one layout (the model's, if known). */
+export function screenSenders(
+  store: HeldUpdates,
+  rosterHash: string,
+  layout: readonly TensorLayout[] | null,
+  counted: readonly Contributor[],
+  excluded: SecureExclusion[],
+): Contributor[] {
+  return counted.filter((x) => {
+    const p = screenPayload(store.get(x.updateHash)!.bytes, rosterHash, layout);
+    if (typeof p === 'string') excluded.push({ peerId: x.peerId, reason: 'secagg', detail: p });
+    else layout ??= p.layout;
+    return typeof p !== 'string';
+  });
+}
+
+/** The contributors an unmask request names (samples from the manifests held; 1 stands in until held). */
+export function contributorsOf(
+  store: HeldUpdates,
+  senders: readonly { peerId: string; maskedHash: string }[],
+): Contributor[] {
+  return senders.map((x) => ({
+    ...{ peerId: x.peerId, updateHash: x.maskedHash },
+    samples: store.get(x.maskedHash)?.manifest.samples ?? 1,
+  }));
+}
+
+/** The counted updates and every other masked vector of `round` held from a roster member, in peer-ID order. */
+export function heldContributors(
+  store: UpdateStore,
+  round: number,
+  self: string,
+  counted: readonly Contributor[],
+  roster: SecureRound,
+): Contributor[] {
+  const all = new Map(counted.map((x) => [x.peerId, x]));
+  for (const u of store.heldIn([round], self)) {
+    const { updateHash, samples, kind } = u.manifest;
+    if (kind === 'model' && !all.has(u.from)) all.set(u.from, { peerId: u.from, updateHash, samples });
+  }
+  const onRoster = new Set(roster.roster.map((a) => a.peerId));
+  return sortContributors([...all.values()].filter((x) => onRoster.has(x.peerId)));
+}

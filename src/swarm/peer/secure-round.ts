@@ -1,0 +1,299 @@
+import { randomBytes } from 'node:crypto';
+import type { NamedTensors } from '../../core/index.js';
+import {
+  advertBytes,
+  createAdvert,
+  DEFAULT_FIXED_POINT,
+  encodeMaskedPayload,
+  encodeUpdate,
+  flattenTensors,
+  generateRoundKeys,
+  maskUpdate,
+  revealShares,
+  SecAggError,
+  type Contributor,
+  type Recomputed,
+  type SecAggMessageBody,
+  type TensorLayout,
+  type WireMessage,
+} from '../protocol/index.js';
+import { contributorsOf, heldContributors, recomputeSecure, screenSenders } from './secure-merge.js';
+import { Progress } from './secure-wait.js';
+import { buildRound, SecureRoundState, type SignedAdvert } from './secure-state.js';
+import type { SecureExclusion, SecureRoundDeps, UnmaskSender } from './secure-deps.js';
+
+/* The secure round's protocol steps; secure.ts says how it fits into a round. */
+export class SecureAggregation {
+  private readonly rounds = new Map<number, SecureRoundState>();
+  private readonly layouts = new Map<number, TensorLayout[]>();
+  private readonly progress: Progress;
+  private readonly fixedPoint = DEFAULT_FIXED_POINT;
+  /** round/peer of revealers already reported for a wrong share. */
+  private readonly rejected = new Set<string>();
+  /** Unmasked merges by round and contributors: every check of one commit unmasks once. */
+  private readonly merged = new Map<string, Recomputed>();
+  /** This module set the peer's stalled reason, so a new round clears it. */
+  private abandoned = false;
+
+  constructor(private readonly d: SecureRoundDeps) {
+    this.progress = new Progress(d.now);
+  }
+
+  /** Secure rounds are the model rounds; round 0 merges feature statistics in the clear. */
+  covers(round: number): boolean {
+    return round > 0;
+  }
+
+  /** Training of `round` starts: in a secure round, advertise keys and help fix the roster. */
+  startRound(round: number): void {
+    if (this.covers(round))
+      this.d.spawn(`advertising round keys (round ${round})`, () => this.advertise(round));
+  }
+
+  /** Publishes fresh ephemeral keys, signed with the identity key. */
+  private async advertise(round: number): Promise<void> {
+    const st = this.state(round);
+    if (st === undefined || st.keys !== null) return;
+    if (this.abandoned) this.d.book.setStalled(null);
+    this.abandoned = false;
+    const self = this.d.init.self;
+    st.keys = generateRoundKeys((n) => new Uint8Array(randomBytes(n)));
+    const advert = createAdvert(st.ctx, self, st.keys);
+    const signature = await this.d.init.sign(advertBytes(st.ctx, advert));
+    const { maskPublicKey, channelPublicKey, selfSeedCommitment } = advert;
+    await this.send(round, {
+      step: 'advert',
+      maskPublicKey,
+      channelPublicKey,
+      selfSeedCommitment,
+      signature,
+    });
+    this.d.spawn(`fixing the secure roster (round ${round})`, (signal) =>
+      this.publishRosterWhenReady(round, signal),
+    );
+  }
+
+  /** The masked vector to send as this peer's update; SecAggError when it cannot take part this round. */
+  async mask(
+    round: number,
+    tensors: NamedTensors,
+    samples: number,
+    signal: AbortSignal,
+  ): Promise<Uint8Array> {
+    const st = this.state(round);
+    const ready = await this.progress.until(
+      () =>
+        st?.roster != null &&
+        (!st.onRoster() || st.dealersOfMine().every((d) => st.held.has(d) || st.badDealers.has(d))),
+      this.d.now() + this.d.init.roundDeadlineMs,
+      signal,
+    );
+    if (st === undefined || !ready)
+      throw this.abandon(round, 'SECAGG_ROSTER', 'no roster and shares arrived in time');
+    if (!st.onRoster())
+      throw this.abandon(round, 'SECAGG_ROSTER', 'this site is not on the roster (it advertised late)');
+    const bad = [...st.badDealers].map(([id, why]) => `${id}: ${why}`);
+    if (bad.length > 0) throw this.abandon(round, 'SECAGG_SHARE', `bad shares from ${bad.join('; ')}`);
+    const { layout, values } = flattenTensors(tensors);
+    this.layouts.set(round, layout);
+    const masked = maskUpdate(
+      st.roster!.round,
+      this.d.init.self,
+      st.keys!,
+      encodeUpdate(values, samples, this.fixedPoint),
+    );
+    return encodeMaskedPayload(st.roster!.hash, layout, masked);
+  }
+
+  /**
+   * This peer's aggregator turn: fix the sender set (masked vectors of the roster's shape only), ask every
+   * survivor for its shares, and wait until the sum unmasks or the turn runs out.
+   */
+  async aggregate(
+    round: number,
+    counted: Contributor[],
+    signal: AbortSignal,
+  ): Promise<{ r: Recomputed; contributors: Contributor[]; excluded: SecureExclusion[] }> {
+    const st = this.state(round);
+    if (st?.roster == null) {
+      return { r: this.fail(round, 'no roster was fixed'), contributors: counted, excluded: [] };
+    }
+    const excluded: SecureExclusion[] = [];
+    let senders: Contributor[];
+    if (st.unmask !== null) {
+      // Another aggregator asked already: survivors reveal once, for that sender set only.
+      senders = contributorsOf(this.d.store, st.unmask.senders);
+    } else {
+      // Every masked vector held, late ones too: two aggregators that closed at different times then still
+      // name the same senders, and survivors (who reveal for one sender set only) can serve both.
+      const held = heldContributors(this.d.store, round, this.d.init.self, counted, st.roster.round);
+      const layout = this.layouts.get(round) ?? null;
+      senders = screenSenders(this.d.store, st.roster.hash, layout, held, excluded);
+      if (senders.length < st.roster.round.threshold) {
+        const why = `${senders.length} masked vectors, fewer than the threshold ${st.roster.round.threshold}`;
+        return { r: this.fail(round, why), contributors: senders, excluded };
+      }
+      const named = senders.map((x) => ({ peerId: x.peerId, maskedHash: x.updateHash }));
+      await this.send(round, { step: 'unmask', senders: named });
+    }
+    const c = { round, method: 'fedavg', kind: 'model' as const, contributors: senders };
+    let r: Recomputed = { ok: false, reason: 'missing-updates' };
+    const turnEnd = this.d.now() + 0.8 * this.d.init.commitTimeoutMs;
+    await this.progress.until(
+      () => (r = this.recompute(c)).ok || r.reason !== 'missing-updates',
+      turnEnd,
+      signal,
+    );
+    if (!r.ok) this.fail(round, `cannot unmask the sum: ${r.detail ?? r.reason}`);
+    return { r, contributors: senders, excluded };
+  }
+
+  /** The merge a commit of a secure round names, from what this peer holds. */
+  recompute(c: Parameters<typeof recomputeSecure>[2]): Recomputed {
+    const key = [c.round, ...c.contributors.map((x) => `${x.peerId}:${x.updateHash}:${x.samples}`)].join('|');
+    const cached = this.merged.get(key);
+    if (cached !== undefined) return cached;
+    const r = recomputeSecure(this.rounds.get(c.round), this.d.store, c, this.fixedPoint);
+    if (r.ok) this.merged.set(key, r);
+    for (const peer of r.rejectedRevealers ?? []) this.reportBadReveal(c.round, peer);
+    return r;
+  }
+
+  private reportBadReveal(round: number, peer: string): void {
+    if (this.rejected.has(`${round}/${peer}`)) return;
+    this.rejected.add(`${round}/${peer}`);
+    this.d.book.drop('secagg-bad-reveal');
+    this.d.log.warn({ round, peer }, 'a member revealed a share unlike its commitment: ignored');
+  }
+
+  onMessage(msg: Extract<WireMessage, { type: 'secagg' }>): void {
+    void this.handle(msg.from, msg.round, msg.body).catch((err: unknown) => {
+      this.d.book.drop('secagg-invalid');
+      this.d.log.warn(
+        { round: msg.round, peer: msg.from, step: msg.body.step, err },
+        'refused a secure-round message',
+      );
+    });
+  }
+
+  private async handle(from: string, round: number, body: SecAggMessageBody): Promise<void> {
+    const st = this.state(round);
+    this.d.log.debug({ round, peer: from, step: body.step, held: st !== undefined }, 'secure-round message');
+    if (st === undefined) return;
+    const { verify } = this.d.init;
+    switch (body.step) {
+      case 'advert':
+        await st.addAdvert(from, body, verify);
+        break;
+      case 'roster':
+        if (await st.setRoster(from, body, this.d.init.secure, verify)) this.dealOwn(round, st);
+        break;
+      case 'shares':
+        st.addShares(from, body);
+        break;
+      case 'unmask':
+        this.onUnmaskRequest(round, st, from, body.senders);
+        break;
+      case 'reveal':
+        if (!st.reveals.has(from)) st.reveals.set(from, body.shares);
+        if (st.badReveal(from)) this.reportBadReveal(round, from);
+        break;
+    }
+    this.progress.notify();
+    this.d.onProgress();
+  }
+
+  private dealOwn(round: number, st: SecureRoundState): void {
+    const shares = st.dealOwn((n) => new Uint8Array(randomBytes(n)));
+    if (shares)
+      this.d.spawn(`dealing shares (round ${round})`, () => this.send(round, { step: 'shares', shares }));
+  }
+
+  /**
+   * The first valid request of the round fixes the sender set; this peer reveals once, for it only, so it
+   * never reveals both shares of one dealer. A round that cannot be unmasked by the end of the turn is
+   * reported in status here too, not only at the aggregator.
+   */
+  private onUnmaskRequest(round: number, st: SecureRoundState, from: string, senders: UnmaskSender[]): void {
+    const roster = st.roster?.round;
+    if (st.unmask !== null || roster === undefined) return;
+    st.acceptUnmask(from, senders);
+    const ids = senders.map((x) => x.peerId);
+    if (st.onRoster()) {
+      st.revealed = true;
+      const shares = revealShares(roster, st.held, ids);
+      this.d.spawn(`revealing shares (round ${round})`, () => this.send(round, { step: 'reveal', shares }));
+    }
+    this.d.spawn(`watching the unmasking (round ${round})`, async (signal) => {
+      const c = {
+        round,
+        method: 'fedavg',
+        kind: 'model' as const,
+        contributors: contributorsOf(this.d.store, senders),
+      };
+      const turnEnd = this.d.now() + this.d.init.commitTimeoutMs;
+      const done = () => this.d.currentRound() !== round || this.recompute(c).ok;
+      if (!(await this.progress.until(done, turnEnd, signal)) && !signal.aborted) {
+        const { detail, reason } = this.recompute(c) as { detail?: string; reason: string };
+        this.abandon(round, 'SECAGG_TOO_FEW', `the sum cannot be unmasked: ${detail ?? reason}`);
+      }
+    });
+  }
+
+  /** Publishes and handles its own message (gossip does not deliver it back). */
+  private async send(round: number, body: SecAggMessageBody): Promise<void> {
+    await this.handle(this.d.init.self, round, body);
+    await this.d.publish({ type: 'secagg', round, body });
+  }
+
+  /** The first advertiser in the round's order publishes the roster once every live member advertised. */
+  private async publishRosterWhenReady(round: number, signal: AbortSignal): Promise<void> {
+    const st = this.state(round)!;
+    const setupEnd = this.d.now() + this.d.init.roundDeadlineMs / 2;
+    let roster: SignedAdvert[] | null = null;
+    const ready = () => {
+      roster = st.rosterToPublish(this.d.live(), this.d.now() >= setupEnd, this.d.init.secure.minRoster);
+      return st.roster !== null || roster !== null;
+    };
+    const deadline = this.d.now() + this.d.init.roundDeadlineMs;
+    if (!(await this.progress.until(ready, deadline, signal)) || roster === null || st.roster !== null)
+      return;
+    try {
+      const threshold = buildRound(st.ctx, roster, this.d.init.secure).threshold;
+      await this.send(round, { step: 'roster', adverts: roster, threshold });
+    } catch (err) {
+      if (!(err instanceof SecAggError)) throw err;
+      this.abandon(round, err.code, err.message);
+    }
+  }
+
+  private state(round: number): SecureRoundState | undefined {
+    const current = this.d.currentRound();
+    // The round just committed stays one round longer, so a late revealed share is still checked and named.
+    if (round < current - 1 || round > current + 1 || !this.covers(round)) return undefined;
+    for (const r of this.rounds.keys()) {
+      if (r < current - 1) [this.rounds, this.layouts].forEach((m) => m.delete(r));
+    }
+    for (const key of this.merged.keys())
+      if (Number(key.split('|')[0]) < current - 1) this.merged.delete(key);
+    const st =
+      this.rounds.get(round) ??
+      new SecureRoundState({ swarmId: this.d.init.swarmId, round }, this.d.init.self);
+    this.rounds.set(round, st);
+    return st;
+  }
+
+  /** Says in status why the round cannot finish securely; returns the error to throw. */
+  private abandon(round: number, code: string, why: string): SecAggError {
+    const reason = `secure round ${round} abandoned: ${why}`;
+    this.abandoned = true;
+    this.d.book.setStalled({ sinceMs: this.d.now(), reason });
+    this.d.log.warn({ round, reason }, 'secure round cannot go on');
+    return new SecAggError(code, reason);
+  }
+
+  private fail(round: number, why: string): Recomputed {
+    const e = this.abandon(round, 'SECAGG_TOO_FEW', why);
+    return { ok: false, reason: 'merge-failed', detail: e.message };
+  }
+}

@@ -1,0 +1,69 @@
+import {
+  decodeMessage,
+  deriveTopicKey,
+  encodeMessage,
+  open,
+  pskSecret,
+  seal,
+  topicName,
+  WIRE_VERSION,
+  type SwarmHost,
+  type SwarmTopic,
+  type WireMessage,
+} from '../../src/swarm/index.js';
+import { SWARM, type TestSwarm } from './peer-harness.js';
+
+/*
+ * A tap on a test site's host for the secure-round tests: every gossip message it receives or sends, decoded
+ * (what a curious member holds), and a hook that may rewrite or drop what it sends (a lying or dead member).
+ */
+export interface Tap {
+  /** Each message this host received, decoded, with its raw sealed size. */
+  onIn?(msg: WireMessage, topic: SwarmTopic): void;
+  /** Each direct response this host received (chunks and updates it fetched), decoded. */
+  onResponse?(msg: WireMessage): void;
+  /** What to send instead of `msg`: the message itself, a rewritten one, or null to drop it. */
+  onOut?(msg: WireMessage, topic: SwarmTopic): WireMessage | null;
+}
+
+export function tapHost(swarm: TestSwarm, tap: Tap): (h: SwarmHost) => SwarmHost {
+  const key = deriveTopicKey(pskSecret(swarm.psk), SWARM);
+  const members = new Set(swarm.members);
+  const decode = (topic: SwarmTopic, bytes: Uint8Array) => {
+    const r = decodeMessage(open(key, topicName(SWARM, topic), bytes), {
+      swarmId: SWARM,
+      members,
+      maxBytes: 8 << 20,
+    });
+    return r.ok ? r.msg : undefined;
+  };
+  return (h) => ({
+    ...h,
+    publish: async (topic, bytes) => {
+      const msg = decode(topic, bytes);
+      if (msg === undefined || tap.onOut === undefined) return h.publish(topic, bytes);
+      const out = tap.onOut(msg, topic);
+      if (out === null) return;
+      if (out === msg) return h.publish(topic, bytes);
+      return h.publish(topic, seal(key, topicName(SWARM, topic), encodeMessage({ ...out, v: WIRE_VERSION })));
+    },
+    request: async (peerId, bytes, options) => {
+      const res = await h.request(peerId, bytes, options);
+      const r = decodeMessage(res, { swarmId: SWARM, members, maxBytes: 64 << 20 });
+      if (r.ok) tap.onResponse?.(r.msg);
+      return res;
+    },
+    onMessage: (topic, handler) =>
+      h.onMessage(topic, (bytes, from) => {
+        const msg = decode(topic, bytes);
+        if (msg !== undefined) tap.onIn?.(msg, topic);
+        handler(bytes, from);
+      }),
+  });
+}
+
+/** Drops this member's part in unmasking (its unmask requests and revealed shares): dead after sending. */
+export function silentInUnmasking(msg: WireMessage): WireMessage | null {
+  const step = msg.type === 'secagg' ? msg.body.step : null;
+  return step === 'reveal' || step === 'unmask' ? null : msg;
+}
