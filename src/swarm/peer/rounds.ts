@@ -66,6 +66,7 @@ export class PeerRounds {
         const r = step(this.state, e, this.d.now());
         this.state = r.state;
         if (wasStalled && this.state.phase !== 'stalled') this.d.book.setStalled(null);
+        this.d.book.quorum(this.state);
         r.effects.forEach((effect) => this.perform(effect));
       }
     } finally {
