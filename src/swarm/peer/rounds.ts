@@ -1,8 +1,9 @@
-import { encodeTensors, type NamedTensors } from '../../core/index.js';
+import type { NamedTensors } from '../../core/index.js';
 import {
   commitHash,
   counted,
   createCommit,
+  encodeContribution,
   type Effect,
   initialRoundState,
   namedUpdates,
@@ -220,7 +221,7 @@ export class PeerRounds {
       samples: result.samples,
       baseCommitHash: this.state.prevHash,
     };
-    const m = this.d.store.holdBytes(encodeTensors(result.tensors), fields, init.self, round);
+    const m = this.d.store.holdBytes(encodeContribution(init.self, result.tensors), fields, init.self, round);
     this.dispatch({ type: 'local-update-ready', round, updateHash: m.updateHash, samples: m.samples });
   }
 
