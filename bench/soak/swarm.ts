@@ -82,7 +82,7 @@ export async function createSoakSwarm(o: {
       stringify({
         ...{ site: name, dataDir: join(dir, 'db', name), keyFile: 'site.key', swarmConfig: 'swarm.yaml' },
         ...{ data: { path: data }, listen: ['/ip4/127.0.0.1/tcp/0'], http: { host: '127.0.0.1', port: 0 } },
-        ...{ training: { epochsPerRound: 1 }, log: { level: 'warn', pretty: false } },
+        ...{ training: { epochsPerRound: 1 }, log: { level: 'warn', pretty: false }, backend: 'cpu' },
       }),
     );
     await addMember(swarmPath, name, (await initSite({ configPath: config })).peerId);
