@@ -9,7 +9,7 @@ import {
   type SwarmHost,
 } from '../../src/swarm/index.js';
 import { FuzzMessages } from './fuzz-messages.js';
-import { checkLogs, createRng, createSoakSwarm, sleep, until } from './swarm.js';
+import { checkLogs, createRng, createSoakSwarm, finishTogether, sleep, until } from './swarm.js';
 
 /*
  * The fuzz soak: two honest sites (real daemons) and one member that sends `messages` mutated and random
@@ -38,6 +38,8 @@ export interface FuzzSoakResult {
   commitsAfter: number;
   /** What the honest sites counted as dropped, by reason (summed over both). */
   dropped: Record<string, number>;
+  /** The round every honest site ran to after the flood (their logs are compared up to it). */
+  finalRound: number;
   logVerdicts: string[];
   durationMs: number;
 }
@@ -141,7 +143,10 @@ export async function runFuzzSoak(o: FuzzSoakOptions): Promise<FuzzSoakResult> {
     }
     await host.stop();
     host = null;
-    await swarm.stopAll();
+    const finalRound = await finishTogether(swarm, 300_000).catch((err: Error) => {
+      problems.push(err.message);
+      return -1;
+    });
     const logs = await checkLogs(swarm);
     if (!logs.ok) problems.push(`round logs: ${logs.verdicts.join(' | ')} (equal: ${logs.equal})`);
     return {
@@ -153,6 +158,7 @@ export async function runFuzzSoak(o: FuzzSoakOptions): Promise<FuzzSoakResult> {
       commitsDuring: during - before,
       commitsAfter: after - during,
       dropped,
+      finalRound,
       logVerdicts: logs.verdicts,
       durationMs: Date.now() - started,
     };

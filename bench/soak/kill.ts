@@ -3,7 +3,7 @@ import { hashTensors } from '../../src/core/index.js';
 import { loadSiteConfig } from '../../src/node/index.js';
 import { openStore, readCheckpointFile } from '../../src/storage/index.js';
 import { identityFromBytes, peerIdOf } from '../../src/swarm/index.js';
-import { checkLogs, createRng, createSoakSwarm, sleep, until } from './swarm.js';
+import { checkLogs, createRng, createSoakSwarm, finishTogether, sleep, until } from './swarm.js';
 
 /*
  * The kill soak: a 3-site swarm of real daemons; `kills` times, after a random delay (so at a random phase of
@@ -83,20 +83,10 @@ export async function runKillSoak(o: KillSoakOptions): Promise<KillSoakResult> {
       if (problems.length > 0) break;
     }
     // Every site runs to one last round, then stops: their logs and final models are compared.
-    await swarm.stopAll();
-    const heads = await Promise.all(swarm.configs.map(headRound));
-    const finalRound = Math.max(...heads) + 2;
-    await swarm.setSwarmKey('rounds', finalRound);
-    for (let i = 0; i < SITES; i++) await swarm.launch(i);
-    await until(
-      async () =>
-        (await Promise.all([0, 1, 2].map((i) => swarm.status(i)))).every(
-          (s) => s.finishedAfterRound === finalRound,
-        ),
-      300_000,
-      `every site finishing round ${finalRound}`,
-    ).catch((err: Error) => problems.push(err.message));
-    await swarm.stopAll();
+    const finalRound = await finishTogether(swarm, 300_000).catch((err: Error) => {
+      problems.push(err.message);
+      return -1;
+    });
     const logs = await checkLogs(swarm);
     if (!logs.ok) problems.push(`round logs: ${logs.verdicts.join(' | ')} (equal: ${logs.equal})`);
     const idsNow = await Promise.all(swarm.configs.map(storedPeerId));
@@ -127,15 +117,6 @@ export async function runKillSoak(o: KillSoakOptions): Promise<KillSoakResult> {
     throw err;
   } finally {
     await swarm.stopAll(5000);
-  }
-}
-
-async function headRound(config: string): Promise<number> {
-  const store = await openStore((await loadSiteConfig(config)).dataDir, { mustExist: true });
-  try {
-    return (await store.lastLogEntry())?.round ?? -1;
-  } finally {
-    await store.close();
   }
 }
 

@@ -137,6 +137,36 @@ export { createRng };
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Stops every site, sets the swarm's last round to the highest head + 2, starts them all again and waits
+ * until each has applied that round: then their logs can be compared end to end (a fork left by a stop in
+ * the middle of a round is repaired on the way). Returns the last round.
+ */
+export async function finishTogether(swarm: SoakSwarm, timeoutMs: number): Promise<number> {
+  await swarm.stopAll();
+  const heads = await Promise.all(swarm.configs.map(headRound));
+  const finalRound = Math.max(...heads) + 2;
+  await swarm.setSwarmKey('rounds', finalRound);
+  for (let i = 0; i < swarm.configs.length; i++) await swarm.launch(i);
+  const all = () => Promise.all(swarm.configs.map((_, i) => swarm.status(i)));
+  await until(
+    async () => (await all()).every((s) => s.finishedAfterRound === finalRound),
+    timeoutMs,
+    `every site finishing round ${finalRound}`,
+  );
+  await swarm.stopAll();
+  return finalRound;
+}
+
+async function headRound(config: string): Promise<number> {
+  const store = await openStore((await loadSiteConfig(config)).dataDir, { mustExist: true });
+  try {
+    return (await store.lastLogEntry())?.round ?? -1;
+  } finally {
+    await store.close();
+  }
+}
+
 export interface LogCheck {
   /** Every site's `swarmd log verify` verdict. */
   verdicts: string[];
