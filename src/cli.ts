@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { TRAINING_DEFAULTS as D, TRAINING_RANGES as R, describeRange } from './core/index.js';
 import { parseInRange, type NumberRange } from './core/index.js';
 import { inr, models, node } from './cli/parts.js';
+import { addLogCommand } from './cli/log-command.js';
 import { createProgress, formatScores, printBackend, reportBackend, reportFailure } from './cli/report.js';
 
 /** `swarmd demo`'s own numbers (its epochs and seed follow TRAINING_RANGES); sites are named site-a … site-z. */
@@ -241,6 +242,8 @@ program
     await daemon.stop();
     logger.info({}, 'stopped cleanly');
   });
+
+addLogCommand(program);
 
 program
   .command('status')

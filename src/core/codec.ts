@@ -34,7 +34,7 @@ export function decodeTensors(bytes: Uint8Array): NamedTensors {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLen = view.getUint32(4, true);
   if (8 + headerLen > bytes.length) throw bad('header runs past the end');
-  let header: { name: string; shape: number[] }[];
+  let header: unknown;
   try {
     header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLen)));
   } catch {
@@ -43,9 +43,12 @@ export function decodeTensors(bytes: Uint8Array): NamedTensors {
   if (!Array.isArray(header)) throw bad('header is not a list');
   const out: NamedTensors = new Map();
   let offset = 8 + headerLen;
-  for (const { name, shape } of header) {
+  for (const entry of header) {
+    if (typeof entry !== 'object' || entry === null) throw bad('bad tensor entry');
+    const { name, shape } = entry as { name?: unknown; shape?: unknown };
     if (
       typeof name !== 'string' ||
+      out.has(name) ||
       !Array.isArray(shape) ||
       !shape.every((d) => Number.isInteger(d) && d >= 0)
     ) {

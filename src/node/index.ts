@@ -12,6 +12,8 @@ export type {
   TrainLocalResult,
 } from './local.js';
 export { migrateCheckpoints } from './migrate.js';
+export { verifySiteLog } from './log-verify.js';
+export type { LogVerdict } from './log-verify.js';
 export type { MigrateOptions } from './migrate.js';
 export { startDaemon } from './daemon.js';
 export type { Daemon, DaemonOptions } from './daemon.js';

@@ -89,6 +89,7 @@ export function statusSource(o: {
         phase: s.phase,
         aggregator: s.aggregator,
         lastCommit: s.lastCommit,
+        waitingForPeers: s.waitingForPeers,
         stalledSinceMs: s.stalledSinceMs,
         stalledReason: s.stalledReason,
         history: o.history.list(),

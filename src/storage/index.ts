@@ -10,7 +10,13 @@ export { openStore } from './store.js';
 export type { Store, StoreInit } from './store.js';
 export { LogChainError, createRoundLog } from './round-log.js';
 export type { DecodeCommit, LogCheck, RoundLog } from './round-log.js';
-export { exportCheckpointFile, openCheckpoint, readCheckpointFile } from './file.js';
+export {
+  decodeCheckpointFile,
+  encodeCheckpointFile,
+  exportCheckpointFile,
+  openCheckpoint,
+  readCheckpointFile,
+} from './file.js';
 export { migrateCheckpointFile, migrateStore } from './migrate.js';
 export { directoryBytes, removeStaleExports } from './disk.js';
 export { CheckpointManifestSchema, makeCheckpoint } from './manifest.js';

@@ -21,14 +21,19 @@ export const unjson = <T>(b: Bytes) => JSON.parse(new TextDecoder().decode(b)) a
  */
 export async function openLevel(path: string, mustExist: boolean): Promise<Db> {
   if (mustExist && !(await isFile(join(path, 'CURRENT')))) throw notSwarmd(path, 'no LevelDB files there');
+  try {
+    // Owner-only: the database holds the peer's private identity key. Created before the Level object:
+    // it opens itself on the next tick, and LevelDB would create the folder world-readable (0755).
+    if (!mustExist) await mkdir(path, { recursive: true, mode: PRIVATE_DIR_MODE });
+  } catch (err) {
+    throw openError(path, err);
+  }
   const db = new Level<string, Bytes>(path, {
     keyEncoding: 'utf8',
     valueEncoding: 'view',
     createIfMissing: !mustExist,
   });
   try {
-    // Owner-only: the database holds the peer's private identity key.
-    if (!mustExist) await mkdir(path, { recursive: true, mode: PRIVATE_DIR_MODE });
     await db.open();
   } catch (err) {
     throw openError(path, err);

@@ -13,7 +13,7 @@ export function formatStatusTable(s: StatusSnapshot, nowMs: number): string {
       'backend',
       `${s.backend}${s.backendDevice ? ` on ${s.backendDevice}` : ''} (swarmd ${s.version}, up ${formatDuration(nowMs - s.startedAtMs)})`,
     ],
-    ['round', formatRound(s)],
+    ['round', formatRound(s, nowMs)],
     ['accuracy', formatAccuracy(s)],
     ['aggregator', formatAggregator(s)],
     ['members', `${s.membersLive} of ${s.membersTotal} live`],
@@ -32,10 +32,19 @@ export function formatStatusTable(s: StatusSnapshot, nowMs: number): string {
   return lines.join('\n') + '\n';
 }
 
-function formatRound(s: StatusSnapshot): string {
+function formatRound(s: StatusSnapshot, nowMs: number): string {
   if (s.finishedAfterRound !== null)
     return `finished after round ${s.finishedAfterRound} (no more training; serving peers)`;
-  return `${s.round}${s.roundsTotal === null ? '' : ` of ${s.roundsTotal}`} (${s.phase})`;
+  const w = s.waitingForPeers;
+  const phase = w
+    ? `waiting for peers: ${w.online} of minPeers ${w.minPeers} online since ${formatClock(w.sinceMs)}, ${formatAgo(w.sinceMs, nowMs)}`
+    : s.phase;
+  return `${s.round}${s.roundsTotal === null ? '' : ` of ${s.roundsTotal}`} (${phase})`;
+}
+
+/** A wall-clock time as the operator's logs show it: ISO 8601 UTC to the second. */
+function formatClock(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** The newest accuracy this site measured, and on what: its own validation rows, never other sites' data. */
@@ -94,8 +103,9 @@ function conductLines(members: MemberStatus[], nowMs: number): string[] {
 function formatCommit(c: LastCommit | null, nowMs: number): string {
   if (c === null) return 'none yet';
   const samples = c.contributors.reduce((sum, x) => sum + x.samples, 0);
+  const resumed = c.resumed === true ? ' (resumed from the database at start)' : '';
   return (
-    `round ${c.round}, ${formatAgo(c.atMs, nowMs)}, ${c.contributors.length} contributors, ` +
+    `round ${c.round}, ${formatAgo(c.atMs, nowMs)}${resumed}, ${c.contributors.length} contributors, ` +
     `${samples} samples, hash ${c.hash}`
   );
 }

@@ -29,6 +29,15 @@ export const lastCommitSchema = z.object({
   hash: z.string().min(1),
   contributors: z.array(contributorSchema),
   atMs: msSchema,
+  /** The commit a restarted site resumed from its database (atMs: when its aggregator created it). */
+  resumed: z.boolean().optional(),
+});
+
+/** The round cannot start: fewer than minPeers members (this site included) online, since sinceMs. */
+export const waitingForPeersSchema = z.object({
+  online: z.number().int().nonnegative(),
+  minPeers: z.number().int().positive(),
+  sinceMs: msSchema,
 });
 
 export const roundHistoryEntrySchema = z.object({
@@ -63,6 +72,8 @@ export const statusSnapshotSchema = z.object({
   phase: z.enum(ROUND_PHASES),
   aggregator: z.string().nullable(),
   lastCommit: lastCommitSchema.nullable(),
+  /** Absent from an older daemon's snapshot. */
+  waitingForPeers: waitingForPeersSchema.nullable().optional(),
   stalledSinceMs: msSchema.nullable(),
   stalledReason: z.string().nullable(),
   history: z.array(roundHistoryEntrySchema),

@@ -35,7 +35,8 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 /** A message as the peer builds it; the channel fills in version, swarm and sender. */
 export type Outgoing = DistributiveOmit<WireMessage, 'v' | 'swarmId' | 'from'>;
 
-const TOPIC_OF: Record<WireMessageType, SwarmTopic | 'direct'> = {
+/** Where each message type travels: its gossip topic, or the direct fetch protocol. */
+export const TOPIC_OF: Readonly<Record<WireMessageType, SwarmTopic | 'direct'>> = {
   hello: 'control',
   heartbeat: 'control',
   commit: 'control',

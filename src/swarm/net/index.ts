@@ -34,6 +34,7 @@ export {
 } from './identity.js';
 export { createSwarmPsk, parsePskFile, pskSecret, readPskFile, writePskFile, PskError } from './psk.js';
 export {
+  TOPIC_OF,
   createPeerChannel,
   type Outgoing,
   type PeerChannel,

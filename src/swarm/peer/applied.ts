@@ -48,6 +48,8 @@ export class PeerCommits {
     this.base = r.round > 0 ? r.merged : null;
     this.finished = d.init.maxRounds !== null && r.round >= d.init.maxRounds;
     const signed = decodeCommitRecord(r.bytes, d.init.swarmId, new Set(d.init.members));
+    const c = signed?.commit;
+    d.book.resumed(r.round, r.hash, c?.contributors ?? [], c?.createdAt ?? d.now());
     if (signed === undefined || commitHash(signed.commit) !== r.hash) {
       d.log.warn({ round: r.round }, 'the resumed commit does not decode to its hash; it will not be served');
       return;

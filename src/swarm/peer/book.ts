@@ -19,6 +19,7 @@ export class PeerBook {
   private readonly excluded = new Map<string, Partial<Record<ExclusionReason, number>>>();
   private lastCommit: SwarmPeerStatus['lastCommit'] = null;
   private stalled: { sinceMs: number; reason: string } | null = null;
+  private waiting: SwarmPeerStatus['waitingForPeers'] = null;
   private roundStartedAt: number;
   private sent = 0;
   private received = 0;
@@ -76,6 +77,19 @@ export class PeerBook {
     this.stalled = stalled;
   }
 
+  /**
+   * Notes, after every state change, whether the round waits for quorum to start (idle with fewer live
+   * members than minPeers) and since when: a lone restarted site says so instead of just "idle".
+   */
+  quorum(state: RoundState): void {
+    const online = state.live.size;
+    const { minPeers } = state.cfg;
+    if (state.phase !== 'idle' || online >= minPeers) this.waiting = null;
+    else if (this.waiting?.online !== online) {
+      this.waiting = { online, minPeers, sinceMs: this.waiting?.sinceMs ?? this.o.now() };
+    }
+  }
+
   committed(
     round: number,
     hash: string,
@@ -93,13 +107,13 @@ export class PeerBook {
     const durationMs = Math.max(0, atMs - this.roundStartedAt);
     this.roundStartedAt = atMs;
     this.stalled = null;
-    this.lastCommit = {
-      round,
-      hash,
-      contributors: contributors.map((c) => ({ peerId: c.peerId, samples: c.samples })),
-      atMs,
-    };
+    this.lastCommit = commitStatus(round, hash, contributors, atMs, false);
     this.emit({ type: 'round-committed', round, durationMs });
+  }
+
+  /** The commit a restarted peer resumed from (its time: when the aggregator created it). */
+  resumed(round: number, hash: string, contributors: readonly Contributor[], createdAtMs: number): void {
+    this.lastCommit = commitStatus(round, hash, contributors, createdAtMs, true);
   }
 
   snapshot(
@@ -125,6 +139,7 @@ export class PeerBook {
         offences: { ...conductOf.get(peerId)?.offences },
         ignoredSinceMs: conductOf.get(peerId)?.ignoredSinceMs ?? null,
       })),
+      waitingForPeers: finished ? null : this.waiting,
       stalledSinceMs: this.stalled?.sinceMs ?? null,
       stalledReason: this.stalled?.reason ?? null,
       dropped: { ...this.dropped },
@@ -136,6 +151,17 @@ export class PeerBook {
   private emit(e: SwarmPeerEvent): void {
     this.o.onEvent?.(e);
   }
+}
+
+function commitStatus(
+  round: number,
+  hash: string,
+  contributors: readonly Contributor[],
+  atMs: number,
+  resumed: boolean,
+): NonNullable<SwarmPeerStatus['lastCommit']> {
+  const who = contributors.map((c) => ({ peerId: c.peerId, samples: c.samples }));
+  return { round, hash, contributors: who, atMs, resumed };
 }
 
 /** The peer whose commit turn it is: attempt k runs from closedAt + k·commitTimeoutMs. */

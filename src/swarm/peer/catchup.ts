@@ -158,9 +158,10 @@ export class AheadTracker {
     return Math.max(-1, ...[...this.ahead.values()].map((a) => a.round));
   }
 
-  /** True when some peer has committed `round` already. */
+  /** True when some peer says it committed `round` already, and has not failed to show it since. */
   hasCommitted(round: number): boolean {
-    return [...this.ahead.values()].some((a) => a.round >= round);
+    const now = this.now();
+    return [...this.ahead].some(([p, a]) => a.round >= round && (this.retryAt.get(p) ?? 0) <= now);
   }
 
   /** The peer to catch up from now, if any; `force` skips the wait for a commit that may still come. */
@@ -212,6 +213,9 @@ export class AheadTracker {
     } catch (err) {
       failed?.(err);
       log.warn({ peer: peerId, err }, 'catching up failed; will try again');
+      // A claim the peer could not back with a log no longer holds this peer back: a member that says it
+      // is far ahead (lying, or broken) must not stop the others from training. Its next hello renews it.
+      this.ahead.delete(peerId);
       this.retryAt.set(peerId, this.now() + this.retryMs);
     } finally {
       this.busy = false;

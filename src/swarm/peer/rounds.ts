@@ -1,4 +1,4 @@
-import { type NamedTensors } from '../../core/index.js';
+import type { NamedTensors } from '../../core/index.js';
 import {
   commitHash,
   counted,
@@ -70,6 +70,7 @@ export class PeerRounds {
         const r = step(this.state, e, this.d.now());
         this.state = r.state;
         if (wasStalled && this.state.phase !== 'stalled') this.d.book.setStalled(null);
+        this.d.book.quorum(this.state);
         r.effects.forEach((effect) => this.perform(effect));
       }
     } finally {
@@ -204,7 +205,7 @@ export class PeerRounds {
       samples: result.samples,
       baseCommitHash: this.state.prevHash,
     };
-    const bytes = await contributionBytes(this.d.secure, round, result, controller.signal);
+    const bytes = await contributionBytes(this.d.secure, init.self, round, result, controller.signal);
     if (bytes === null || controller.signal.aborted || this.state.round !== round) return;
     const m = this.d.store.holdBytes(bytes, fields, init.self, round);
     this.dispatch({ type: 'local-update-ready', round, updateHash: m.updateHash, samples: m.samples });

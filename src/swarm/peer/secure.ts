@@ -1,5 +1,5 @@
-import { encodeTensors, type NamedTensors } from '../../core/index.js';
-import { SecAggError } from '../protocol/index.js';
+import type { NamedTensors } from '../../core/index.js';
+import { encodeContribution, SecAggError } from '../protocol/index.js';
 import type { SecureRoundDeps } from './secure-deps.js';
 import type { SwarmPeerInit } from './types.js';
 import { SecureAggregation } from './secure-round.js';
@@ -28,11 +28,12 @@ export function createSecureAggregation(
 /** What this peer sends as its update: the masked vector in a secure round (null: it sits the round out). */
 export async function contributionBytes(
   secure: SecureAggregation | undefined,
+  self: string,
   round: number,
   result: { tensors: NamedTensors; samples: number },
   signal: AbortSignal,
 ): Promise<Uint8Array | null> {
-  if (!secure?.covers(round)) return encodeTensors(result.tensors);
+  if (!secure?.covers(round)) return encodeContribution(self, result.tensors);
   try {
     return await secure.mask(round, result.tensors, result.samples, signal);
   } catch (err) {

@@ -113,7 +113,11 @@ export interface SwarmPeerStatus {
     hash: string;
     contributors: { peerId: string; samples: number }[];
     atMs: number;
+    /** True for the commit a restarted peer resumed from its round log (atMs: when it was created). */
+    resumed: boolean;
   } | null;
+  /** The round waits to start: fewer than minPeers members (self included) are online, since sinceMs. */
+  waitingForPeers: { online: number; minPeers: number; sinceMs: number } | null;
   members: MemberStatus[];
   stalledSinceMs: number | null;
   stalledReason: string | null;

@@ -99,4 +99,6 @@ export { commitRecord, commitRecordBytes, commitSummary, decodeCommitRecord, ver
 export type { CommitRecord, LogContext } from './log.js';
 export { planMerge, recomputeMerge } from './recompute.js';
 export type { HeldUpdates, MergePolicy, Recomputed } from './recompute.js';
+export { encodeContribution, readContribution } from './update-bytes.js';
+export type { ReadContribution } from './update-bytes.js';
 export * from './secagg/index.js';

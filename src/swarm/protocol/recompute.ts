@@ -1,9 +1,10 @@
-import { decodeTensors, hashTensors, type NamedTensors } from '../../core/index.js';
+import { hashTensors, type NamedTensors } from '../../core/index.js';
 import { compareIds, type Contributor } from './commit.js';
 import { sameExclusions, sortExclusions, type NamedExclusion } from './exclusions.js';
 import { mergeByMethod, type Contribution, type MergeMethod } from './merge.js';
 import { roundKind } from './rounds.js';
 import { shapesOf, validateRound, type Exclusion, type RoundValidation } from './validate.js';
+import { readContribution } from './update-bytes.js';
 import type { UpdateManifest } from './wire.js';
 
 /*
@@ -127,16 +128,11 @@ function heldContributions(
   const contributions: Contribution[] = [];
   const malformed: Exclusion[] = [];
   for (const { x, u } of held) {
-    try {
-      contributions.push({
-        peerId: x.peerId,
-        samples: u!.manifest.samples,
-        tensors: decodeTensors(u!.bytes),
-      });
-    } catch (err) {
-      if (c.kind === 'stats') return { ok: false, reason: 'bad-update', detail: (err as Error).message };
-      malformed.push({ peerId: x.peerId, reason: 'malformed', detail: (err as Error).message });
-    }
+    // The bytes name their sender: identical weights from two sites still hash apart (see update-bytes).
+    const r = readContribution(u!.bytes, x.peerId);
+    if (r.ok) contributions.push({ peerId: x.peerId, samples: u!.manifest.samples, tensors: r.tensors });
+    else if (c.kind === 'stats') return { ok: false, reason: 'bad-update', detail: r.detail };
+    else malformed.push({ peerId: x.peerId, reason: 'malformed', detail: r.detail });
   }
   return { ok: true, contributions, malformed };
 }

@@ -197,7 +197,7 @@ export function decodeMessage(bytes: Uint8Array, ctx: DecodeContext): DecodeResu
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return reject('malformed', 'not a map');
   const { v, type } = raw as { v?: unknown; type?: unknown };
   if (v !== WIRE_VERSION) {
-    return reject(typeof v === 'number' ? 'unknown-version' : 'malformed', `v=${String(v)}`);
+    return reject(typeof v === 'number' ? 'unknown-version' : 'malformed', `v=${describeValue(v)}`);
   }
   if (typeof type === 'string' && !MESSAGE_TYPES.has(type)) return reject('unknown-type', type.slice(0, 64));
   const parsed = WireMessageSchema.safeParse(raw);
@@ -216,6 +216,11 @@ export function decodeMessage(bytes: Uint8Array, ctx: DecodeContext): DecodeResu
 function isConsistent(msg: WireMessage): boolean {
   if (msg.type !== 'commit') return true;
   return msg.body.commit.swarmId === msg.swarmId && msg.body.commit.round === msg.round;
+}
+
+/** A value from untrusted input, for a detail: objects can make String() throw (a toString that is not one). */
+function describeValue(v: unknown): string {
+  return typeof v === 'number' || typeof v === 'string' ? String(v).slice(0, 32) : typeof v;
 }
 
 function reject(reason: DecodeRejection, detail?: string): DecodeResult {
