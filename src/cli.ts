@@ -1,31 +1,19 @@
 #!/usr/bin/env node
 // The polyfill must load before anything imports libp2p (Promise.withResolvers is Node 22+).
 import './core/polyfill.js';
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { TRAINING_DEFAULTS as D, TRAINING_RANGES as R, describeRange } from './core/index.js';
-import { parseInRange, type NumberRange } from './core/index.js';
+import { Command, Option } from 'commander';
+import { TRAINING_DEFAULTS as D, TRAINING_RANGES as R } from './core/index.js';
 import { inr, models, node } from './cli/parts.js';
+import { addDemoCommand } from './cli/demo-command.js';
 import { addLogCommand } from './cli/log-command.js';
+import { num } from './cli/options.js';
 import { createProgress, formatScores, printBackend, reportBackend, reportFailure } from './cli/report.js';
-
-/** `swarmd demo`'s own numbers (its epochs and seed follow TRAINING_RANGES); sites are named site-a … site-z. */
-const DEMO_RANGES = {
-  sites: { min: 1, max: 26, integer: true },
-  rounds: { min: 1, max: 1000, integer: true },
-} satisfies Record<string, NumberRange>;
 
 type InitFlags = { config: string; newKey?: boolean; newPsk?: string | boolean; addToSwarm?: boolean };
 
 const program = new Command('swarmd')
   .description('Decentralized swarm-learning peer with key-locked (INFL) models')
   .version('0.1.0');
-
-/** A numeric flag's parser: the value must lie in `range`, or commander exits 1 naming the flag and range. */
-const num = (range: NumberRange) => (text: string) => {
-  const v = parseInRange(text, range);
-  if (v === undefined) throw new InvalidArgumentError(`Allowed: ${describeRange(range)}.`);
-  return v;
-};
 
 const csvOptions = (cmd: Command) =>
   cmd
@@ -257,39 +245,7 @@ program
     console.log(o.json ? JSON.stringify(s, null, 2) : formatStatusTable(s, Date.now()));
   });
 
-program
-  .command('demo')
-  .description('run a swarm of sites on this machine on the bundled TCGA data and print the result table')
-  .option('--sites <n>', 'number of sites', num(DEMO_RANGES.sites), 3)
-  .option('--rounds <n>', 'swarm rounds', num(DEMO_RANGES.rounds), 6)
-  .option('--epochs-per-round <n>', 'local epochs per round', num(R.epochs), 2)
-  .option('--seed <n>', 'seed for the split and the models', num(R.seed), 42)
-  .option('--keep-running', 'keep the sites (and the dashboard) up after the table until Ctrl-C')
-  .option('--merge <method>', 'model merge: fedavg, median, trimmed-mean', 'fedavg')
-  .option('--attack <name>', 'sites attack: nan, signflip, scale, alie, ipm, gaussian, labelflip, inflate')
-  .option('--attackers <f>', 'how many sites (the last ones) run --attack', num(DEMO_RANGES.sites), 1)
-  .addOption(new Option('--aggregation <mode>', 'plain or secure').choices(['plain', 'secure']))
-  .action(
-    async (o: {
-      sites: number;
-      rounds: number;
-      epochsPerRound: number;
-      seed: number;
-      aggregation?: 'plain' | 'secure';
-      keepRunning?: boolean;
-      merge: string;
-      attack?: string;
-      attackers: number;
-    }) => {
-      const holdOpen = o.keepRunning
-        ? new Promise<void>((resolve) => process.once('SIGINT', () => resolve()))
-        : undefined;
-      const { runDemo, parseDemoDefence } = await node();
-      const defence = parseDemoDefence(o); // before the backend line: a bad --attack or --merge ends it here
-      await reportBackend('auto'); // for the baselines trained in this process; each site reports its own
-      await runDemo({ ...o, ...defence, holdOpen, say: (line) => console.log(line) });
-    },
-  );
+addDemoCommand(program);
 
 function list(value: string): string[] {
   return value
