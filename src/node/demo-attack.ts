@@ -70,8 +70,8 @@ export function demoMergeSettings(
 }
 
 /**
- * Which sites attacked, and what was left out: counted by each round's aggregator (any site, the attacker's
- * daemon included: only its update is patched) and checked by every site when it recomputes the commit.
+ * Which sites attacked, and what was left out: the exclusions the applied commits named (every site checks
+ * them when it recomputes the commit), as an honest site counts them per member.
  */
 export function formatDefenceReport(
   attack: DemoAttack,
@@ -82,11 +82,16 @@ export function formatDefenceReport(
   const lines = [`attackers: ${attackers.map((i) => names[i]).join(', ')} (attack ${attack.name})`];
   const excluded: Record<string, number> = {};
   const other: Record<string, number> = {};
+  const add = (to: Record<string, number>, reason: string, n: number) => (to[reason] = (to[reason] ?? 0) + n);
   for (const s of statuses) {
     for (const [reason, n] of Object.entries(s.dropped)) {
-      if (reason.startsWith('excluded-')) excluded[reason.slice(9)] = (excluded[reason.slice(9)] ?? 0) + n;
-      else other[reason] = (other[reason] ?? 0) + n;
+      if (!reason.startsWith('excluded-')) add(other, reason, n);
     }
+  }
+  // Every site applies the same commits, which name what they left out: one honest site's count is the swarm's.
+  const honest = statuses.find((_, i) => !attackers.includes(i));
+  for (const m of honest?.members ?? []) {
+    for (const [reason, n] of Object.entries(m.excluded ?? {})) add(excluded, reason, n);
   }
   const counts = Object.entries(excluded).sort(([a], [b]) => a.localeCompare(b));
   lines.push(
@@ -96,7 +101,6 @@ export function formatDefenceReport(
   );
   const drops = Object.entries(other).sort(([a], [b]) => a.localeCompare(b));
   if (drops.length) lines.push(`other messages dropped: ${drops.map(([r, n]) => `${r} ${n}`).join(', ')}`);
-  const honest = statuses.find((_, i) => !attackers.includes(i));
   const last = honest?.lastCommit;
   if (last) {
     const byPeer = new Map(statuses.map((s, i) => [s.peerId, names[i]]));

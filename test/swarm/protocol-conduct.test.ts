@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { encodeTensors, hashTensors, type NamedTensors } from '../../src/core/index.js';
+import { hashTensors, type NamedTensors } from '../../src/core/index.js';
 import {
+  encodeContribution,
   MemberScores,
   RateLimiter,
   RecentSet,
@@ -131,7 +132,7 @@ describe('commit turns', () => {
 function held(updates: { peerId: string; samples: number; tensors: NamedTensors }[]) {
   const byHash = new Map<string, { manifest: UpdateManifest; bytes: Uint8Array }>();
   const contributors: Contributor[] = updates.map((u) => {
-    const bytes = encodeTensors(u.tensors);
+    const bytes = encodeContribution(u.peerId, u.tensors);
     const updateHash = createHash('sha256').update(bytes).digest('hex');
     const manifest = {
       ...{ kind: 'model' as const, updateHash, samples: u.samples, sizeBytes: bytes.length },
