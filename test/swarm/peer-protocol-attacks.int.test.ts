@@ -182,6 +182,11 @@ describe('swarm peer under attack on the round protocol', () => {
     const honest = sites.slice(0, 2);
     const attackerId = swarm.members[attackerK];
     await Promise.all(honest.map((s) => s.peer.waitForRound(4, 40_000)));
+    // Rounds can finish before the ignored member's next hello arrives: wait (bounded) for one to be dropped.
+    await waitFor(() => honest.every((s) => (s.peer.status().dropped['ignored-member'] ?? 0) > 0), {
+      timeoutMs: 15_000,
+      what: "the ignored member's next message to be dropped at both honest sites",
+    });
     for (const s of honest) {
       const m = offencesOf(s, attackerId);
       expect(m.offences).toEqual({ 'invalid-update': 2 });
