@@ -83,9 +83,11 @@ export function formatDefenceReport(
   const excluded: Record<string, number> = {};
   const other: Record<string, number> = {};
   const add = (to: Record<string, number>, reason: string, n: number) => (to[reason] = (to[reason] ?? 0) + n);
+  // Masked vectors an aggregator could not unmask (aggregation: secure) are counted where they were dropped.
   for (const s of statuses) {
     for (const [reason, n] of Object.entries(s.dropped)) {
-      if (!reason.startsWith('excluded-')) add(other, reason, n);
+      if (reason.startsWith('excluded-')) add(excluded, reason.slice('excluded-'.length), n);
+      else add(other, reason, n);
     }
   }
   // Every site applies the same commits, which name what they left out: one honest site's count is the swarm's.
