@@ -86,7 +86,8 @@ export function formatDefenceReport(
   // Masked vectors an aggregator could not unmask (aggregation: secure) are counted where they were dropped.
   for (const s of statuses) {
     for (const [reason, n] of Object.entries(s.dropped)) {
-      if (reason.startsWith('excluded-')) add(excluded, reason.slice('excluded-'.length), n);
+      // Not a prefix match: `excluded-contributor` is a rejected commit, not an excluded update.
+      if (reason === 'excluded-secagg') add(excluded, 'secagg', n);
       else add(other, reason, n);
     }
   }
