@@ -233,6 +233,11 @@ export class PeerRounds {
 
   private async aggregate(round: number, attempt: number, signal: AbortSignal): Promise<void> {
     const { init, log } = this.d;
+    // A member says this round is committed (a restarted peer missed the commit, or it is on its way):
+    // committing it again would fork the log. Check the claim by catching up; commit only once it failed.
+    if (this.d.aheadOf(round)) await this.d.catchUp();
+    if (this.stopped || this.state.round !== round) return;
+    if (this.d.aheadOf(round)) return log.info({ round, attempt }, 'not committing: catching up first');
     const kind = roundKind(round, this.state.cfg.merge);
     const c = { round, ...kind, contributors: counted(this.state) };
     const { r, contributors, excluded } = await mergeForCommit(
