@@ -117,8 +117,63 @@ describe('swarm peer faults', () => {
     expect(back.work.log.map((e) => e.round)).toEqual([0, 1, 2]);
     expect(back.work.log.map((e) => e.hash)).toEqual(agreed);
     expect(back.warnings).toContainEqual({
-      fields: expect.objectContaining({ round: 1, hash: orphan.hash }),
-      msg: 'the last applied commit is not on the swarm chain; replacing it',
+      fields: expect.objectContaining({ round: 1, head: orphan.hash, replaced: 1 }),
+      msg: 'the last applied commits are not on the swarm chain; replacing them',
+    });
+  });
+
+  it('rejoins the swarm chain after a fork two rounds deep: its own rounds 1 and 2 are replaced', async () => {
+    // A swarm whose rendezvous order puts the same peer first in rounds 1 and 2 (a third of all swarms).
+    let swarm = await TestSwarm.create(3, { minPeers: 2, maxRounds: 3 });
+    const first = (s: TestSwarm, r: number) => aggregatorOrder(SWARM, r, s.members)[0];
+    for (let i = 0; i < 40 && first(swarm, 1) !== first(swarm, 2); i++)
+      swarm = await TestSwarm.create(3, { minPeers: 2, maxRounds: 3 });
+    expect(first(swarm, 1)).toBe(first(swarm, 2));
+    const forker = swarm.members.indexOf(first(swarm, 1));
+    const key = deriveTopicKey(pskSecret(swarm.psk), SWARM);
+    const control = topicName(SWARM, 'control');
+    const members = new Set(swarm.members);
+    // Its commits of rounds 1 and 2 never leave, nor its hellos once it committed: the others go on alone
+    // and commit rounds 1 and 2 of their own, without ever learning of its chain.
+    const cut = (h: SwarmHost): SwarmHost => ({
+      ...h,
+      publish: async (topic, bytes) => {
+        if (topic === 'control') {
+          const r = decodeMessage(open(key, control, bytes), { swarmId: SWARM, members, maxBytes: 1 << 20 });
+          if (r.ok && r.msg.type === 'commit' && r.msg.round <= 2) return;
+          if (r.ok && r.msg.type === 'hello' && (r.msg.body.committedRound ?? -1) >= 1) return;
+        }
+        return h.publish(topic, bytes);
+      },
+    });
+    let died: () => void = () => {};
+    const dead = new Promise<void>((resolve) => (died = resolve));
+    const sites = await swarm.startAll({
+      wraps: swarm.keys.map((_, k) => (k === forker ? cut : (h: SwarmHost) => h)),
+      hooks: swarm.keys.map((_, k) => (k === forker ? { afterApply: (r) => r === 2 && died() } : {})),
+    });
+    await dead;
+    const victim = sites[forker];
+    await victim.peer.stop();
+    await victim.host.stop();
+    const own = victim.work.log.filter((e) => e.round >= 1).map((e) => e.hash);
+    expect(own).toHaveLength(2);
+
+    const others = sites.filter((s) => s.k !== forker);
+    await Promise.all(others.map((s) => s.peer.waitForRound(3, 60_000)));
+    const agreed = others[0].work.log.map((e) => e.hash);
+    expect(others[1].work.log.map((e) => e.hash)).toEqual(agreed);
+    for (const h of own) expect(agreed).not.toContain(h);
+
+    const last = victim.work.applied[victim.work.applied.length - 1];
+    expect(last.round).toBe(2);
+    const back = await swarm.start(forker, { work: victim.work.restarted(), init: { resume: { ...last } } });
+    await back.peer.waitForRound(3, 60_000);
+    expect(back.work.log.map((e) => e.round)).toEqual([0, 1, 2, 3]);
+    expect(back.work.log.map((e) => e.hash)).toEqual(agreed);
+    expect(back.warnings).toContainEqual({
+      fields: expect.objectContaining({ round: 1, head: own[1], replaced: 2 }),
+      msg: 'the last applied commits are not on the swarm chain; replacing them',
     });
   });
 

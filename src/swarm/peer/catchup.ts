@@ -1,5 +1,12 @@
 import { decodeTensors, hashTensors, type NamedTensors } from '../../core/index.js';
-import { verifyLog, type MergeMethod, type Recomputed, type SignedCommit } from '../protocol/index.js';
+import {
+  commitHash,
+  verifyLog,
+  type CommitRecord,
+  type MergeMethod,
+  type Recomputed,
+  type SignedCommit,
+} from '../protocol/index.js';
 import type { PeerBook } from './book.js';
 import { FetchError, type Transfer } from '../transfer/index.js';
 import type { PeerLog } from './types.js';
@@ -19,13 +26,18 @@ export interface CatchUpDeps {
   transfer: Transfer;
   book: PeerBook;
   log: PeerLog;
-  /** The head of this peer's chain; prevHash is undefined when its commit is not known here. */
-  applied(): { round: number; hash: string; prevHash?: string | null } | null;
+  /** The head of this peer's chain. */
+  applied(): { round: number; hash: string } | null;
+  /** This peer's own round log from `fromRound` on. */
+  readOwn(fromRound: number): Promise<CommitRecord[]>;
   /** The commit's merge recomputed from updates this peer holds (it may hold them when one round behind). */
   recompute(signed: SignedCommit): Recomputed;
   /** Logs and applies a verified chain segment with its last commit's merged tensors; false if not applied. */
   apply(chain: readonly SignedCommit[], merged: NamedTensors): Promise<boolean>;
 }
+
+/** How many of its own latest rounds a peer gives up to rejoin the swarm's chain after a fork. */
+export const MAX_FORK_DEPTH = 16;
 
 /** Brings this peer up to `peerId`'s latest commit; throws FetchError when that peer cannot help. */
 export async function catchUpFrom(d: CatchUpDeps, peerId: string): Promise<void> {
@@ -33,22 +45,20 @@ export async function catchUpFrom(d: CatchUpDeps, peerId: string): Promise<void>
   let fromRound = last === null ? 0 : last.round + 1;
   let commits = await fetchLog(d, peerId, fromRound);
   let check = await verifyLog(commits, { ...d, fromRound, prevHash: last?.hash ?? null });
-  // This peer's head may be a commit the swarm never saw (its aggregator stopped right after applying it):
-  // then the swarm's chain forks one round earlier, and its own commit of that round replaces ours.
-  if (
-    !check.ok &&
-    check.reason === 'bad-chain' &&
-    check.round === fromRound &&
-    last?.prevHash !== undefined
-  ) {
-    fromRound = last.round;
-    commits = await fetchLog(d, peerId, fromRound);
-    check = await verifyLog(commits, { ...d, fromRound, prevHash: last.prevHash });
-    if (check.ok)
-      d.log.warn(
-        { round: last.round, hash: last.hash },
-        'the last applied commit is not on the swarm chain; replacing it',
-      );
+  // This peer's latest commits may not be the swarm's (its aggregator stopped right after applying its own,
+  // or a slow aggregator's commit won here and the next one's elsewhere): the chains fork at some round
+  // not long ago, and the swarm's chain from there replaces this peer's.
+  if (!check.ok && check.reason === 'bad-chain' && check.round === fromRound && last !== null) {
+    const fork = await forkPoint(d, peerId, last.round);
+    if (fork !== null) {
+      ({ fromRound, commits } = fork);
+      check = await verifyLog(commits, { ...d, fromRound, prevHash: fork.prevHash });
+      if (check.ok)
+        d.log.warn(
+          { round: fromRound, head: last.hash, replaced: last.round - fromRound + 1 },
+          'the last applied commits are not on the swarm chain; replacing them',
+        );
+    }
   }
   if (!check.ok) {
     d.book.drop(check.reason);
@@ -68,6 +78,30 @@ export async function catchUpFrom(d: CatchUpDeps, peerId: string): Promise<void>
     await d.apply(chain, await mergedTensors(d, chain[chain.length - 1], peerId));
   }
   d.log.info({ peer: peerId, round: latest.commit.round }, 'caught up with the swarm');
+}
+
+/**
+ * The first round where this peer's log and `peerId`'s differ, at most MAX_FORK_DEPTH rounds back, with the
+ * peer's log from there and the hash both chains share before it; null when no such round is found.
+ */
+async function forkPoint(
+  d: CatchUpDeps,
+  peerId: string,
+  head: number,
+): Promise<{ fromRound: number; commits: SignedCommit[]; prevHash: string | null } | null> {
+  const start = Math.max(0, head - MAX_FORK_DEPTH + 1);
+  const [theirs, ours] = await Promise.all([fetchLog(d, peerId, start), d.readOwn(start)]);
+  const mine = new Map(ours.map((e) => [e.round, e]));
+  for (const signed of theirs) {
+    const own = mine.get(signed.commit.round);
+    if (own === undefined || signed.commit.round > head) return null;
+    if (own.hash === commitHash(signed.commit)) continue;
+    // The chains agree up to here: the commit before this one is shared (or there is none, at round 0).
+    if (own.prevHash !== signed.commit.prevHash) return null;
+    const fromRound = signed.commit.round;
+    return { fromRound, commits: theirs.filter((x) => x.commit.round >= fromRound), prevHash: own.prevHash };
+  }
+  return null;
 }
 
 async function fetchLog(d: CatchUpDeps, peerId: string, fromRound: number): Promise<SignedCommit[]> {

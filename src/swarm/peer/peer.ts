@@ -273,6 +273,7 @@ class Peer implements SwarmPeer {
     const deps = {
       ...{ ...this.init, members: this.members, transfer: this.transfer, book: this.book, log: this.c.log },
       applied: () => this.commits.applied(),
+      readOwn: (from: number) => this.c.roundLog.read(from),
       merge: this.rounds.state.cfg.merge,
       // The merge can be recomputed only on top of the model it started from (this peer's head).
       recompute: (s: SignedCommit): Recomputed =>
