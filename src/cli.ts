@@ -240,7 +240,8 @@ program
   .option('--token <token>', 'bearer token (or SWARMD_TOKEN)')
   .option('--json', 'print the raw JSON')
   .action(async (o: { url: string; token?: string; json?: boolean }) => {
-    const { fetchStatus, formatStatusTable } = await node();
+    // Only the status client: loading tfjs and libp2p for an HTTP GET took seconds on a busy machine.
+    const { fetchStatus, formatStatusTable } = await import('./node/status/format.js');
     const s = await fetchStatus(o.url, { token: o.token ?? process.env.SWARMD_TOKEN, timeoutMs: 5000 });
     console.log(o.json ? JSON.stringify(s, null, 2) : formatStatusTable(s, Date.now()));
   });

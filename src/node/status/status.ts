@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ROUND_PHASES } from '../../swarm/index.js';
+import { ROUND_PHASES } from '../../swarm/protocol/index.js';
 
 const msSchema = z.number().int().nonnegative();
 
