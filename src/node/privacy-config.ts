@@ -89,8 +89,7 @@ export function privacyPlan(c: PrivacyFields & { privacy: PrivacyConfig }, coord
   const fractionalBits = DEFAULT_FIXED_POINT.fractionalBits;
   const sigma = accountedNoiseMultiplier({ ...p, coordinates, fractionalBits });
   const maxEpsilon = p.maxEpsilon ?? null;
-  const roundsAllowed =
-    maxEpsilon === null ? null : roundsWithin({ sigma, delta: p.delta, maxEpsilon });
+  const roundsAllowed = maxEpsilon === null ? null : roundsWithin({ sigma, delta: p.delta, maxEpsilon });
   return { mechanism, sigma, delta: p.delta, maxEpsilon, roundsAllowed };
 }
 

@@ -29,7 +29,10 @@ export function privateWork(
       const r = await work.train(round, base, signal);
       const p = privatizeUpdate(start, r.tensors, o.plan.mechanism, o.random ?? csprng);
       const { clipNorm } = o.plan.mechanism;
-      o.log.info({ round, updateNorm: p.updateNorm, clipNorm }, 'clipped the update and added noise (privacy)');
+      o.log.info(
+        { round, updateNorm: p.updateNorm, clipNorm },
+        'clipped the update and added noise (privacy)',
+      );
       return { tensors: p.tensors, samples: 1, metrics: { ...r.metrics, updateNorm: p.updateNorm } };
     },
   };

@@ -96,9 +96,19 @@ describe('privacy accountant (Gaussian mechanism, RDP composition)', () => {
 
   it('charges fixed-point rounding as extra sensitivity √d·2^−f', () => {
     // C = 1, d = 10^4, f = 10: Δ = 1 + 100/1024, σ_eff = σ/Δ.
-    const s = accountedNoiseMultiplier({ noiseMultiplier: 1, clipNorm: 1, coordinates: 1e4, fractionalBits: 10 });
+    const s = accountedNoiseMultiplier({
+      noiseMultiplier: 1,
+      clipNorm: 1,
+      coordinates: 1e4,
+      fractionalBits: 10,
+    });
     expect(s).toBeCloseTo(1 / (1 + 100 / 1024), 12);
-    const none = accountedNoiseMultiplier({ noiseMultiplier: 0.7, clipNorm: 2, coordinates: 0, fractionalBits: 20 });
+    const none = accountedNoiseMultiplier({
+      noiseMultiplier: 0.7,
+      clipNorm: 2,
+      coordinates: 0,
+      fractionalBits: 20,
+    });
     expect(none).toBe(0.7);
   });
 

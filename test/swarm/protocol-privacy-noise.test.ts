@@ -87,6 +87,8 @@ describe('distributed Gaussian mechanism', () => {
     expect(() => privatizeUpdate(start, tensors({ a: [1, 2, 3] }), p, zeros)).toThrow(/differ/);
     expect(() => privatizeUpdate(start, tensors({ a: [1, 2] }), p, zeros)).toThrow(/differ/);
     expect(() => privatizeUpdate(start, start, { ...p, clipNorm: 0 }, zeros)).toThrow(/clipNorm/);
-    expect(() => privatizeUpdate(start, start, { ...p, minContributors: 0 }, zeros)).toThrow(/minContributors/);
+    expect(() => privatizeUpdate(start, start, { ...p, minContributors: 0 }, zeros)).toThrow(
+      /minContributors/,
+    );
   });
 });

@@ -17,6 +17,12 @@ export {
 export { createMetrics, type SwarmdMetrics } from './metrics.js';
 export { createStatusServer, isLoopback, type StatusServer, type StatusServerInit } from './server.js';
 export { dashboardHtml, DASHBOARD_POLL_MS, PLOT_COLOURS } from './dashboard.js';
-export { fetchStatus, formatAgo, formatPrivacy, formatStatusTable, type FetchStatusOptions } from './format.js';
+export {
+  fetchStatus,
+  formatAgo,
+  formatPrivacy,
+  formatStatusTable,
+  type FetchStatusOptions,
+} from './format.js';
 export { createLogger, redactPaths, type LogLevel, type LoggerInit } from './logger.js';
 export { StatusFetchError, StatusServerError } from './errors.js';

@@ -79,7 +79,10 @@ function bisect(lo: number, hi: number, fits: (r: number) => boolean): number {
 
 function checkAccounting(sigma: number, delta: number): void {
   if (!(sigma > 0) || !Number.isFinite(sigma)) {
-    throw new PrivacyError('PRIVACY_PARAMS', `the noise multiplier must be a finite number > 0, got ${sigma}`);
+    throw new PrivacyError(
+      'PRIVACY_PARAMS',
+      `the noise multiplier must be a finite number > 0, got ${sigma}`,
+    );
   }
   if (!(delta > 0 && delta < 1)) {
     throw new PrivacyError('PRIVACY_PARAMS', `delta must be in (0, 1), got ${delta}`);

@@ -58,7 +58,7 @@ export function privatizeUpdate(
   checkMechanism(p);
   const names = sortedNames(trained);
   if (names.length !== start.size) {
-    throw new PrivacyError('PRIVACY_SHAPE', 'the trained tensors differ from the round\'s start weights');
+    throw new PrivacyError('PRIVACY_SHAPE', "the trained tensors differ from the round's start weights");
   }
   let squares = 0;
   for (const name of names) {
