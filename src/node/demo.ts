@@ -90,9 +90,12 @@ export async function runDemo(
       );
     }
     o.say(`dashboard (while the demo runs): ${sites[0].statusUrl}/`);
-    await followRounds(sites, o);
+    const rounds = await followRounds(sites, o); // fewer than o.rounds where a privacy budget ran out
     const key = await loadKeyFile(join(dir, 'site.key'));
-    const rows = await resultTable(ds, plan, key, join(dir, 'db', `${names[0]}.latest.swck`), o);
+    const rows = await resultTable(ds, plan, key, join(dir, 'db', `${names[0]}.latest.swck`), {
+      ...o,
+      rounds,
+    });
     o.say(formatDemoTable(rows, plan.test.length));
     const statuses = await Promise.all(sites.map((s) => fetchStatus(s.statusUrl, { timeoutMs: 10_000 })));
     const defence = o.attack ? formatDefenceReport(o.attack, names, attackers, statuses) : null;
@@ -140,7 +143,7 @@ function writeDemoConfigs(
 }
 
 /** Polls every site's /status and prints a line whenever the swarm's committed round advances. */
-async function followRounds(sites: LaunchedSite[], o: DemoOptions): Promise<void> {
+async function followRounds(sites: LaunchedSite[], o: DemoOptions): Promise<number> {
   const deadline = Date.now() + o.rounds * 240_000 + 120_000;
   let shown = -1;
   for (;;) {
@@ -166,7 +169,7 @@ async function followRounds(sites: LaunchedSite[], o: DemoOptions): Promise<void
       shown = done;
     }
     // A privacy budget (maxEpsilon) may end training before o.rounds.
-    if (done >= o.rounds || all.every((s) => s.finishedAfterRound !== null)) return;
+    if (done >= o.rounds || all.every((s) => s.finishedAfterRound !== null)) return done;
     await new Promise((r) => setTimeout(r, 1000));
   }
 }

@@ -81,7 +81,7 @@ export const statusSnapshotSchema = z.object({
   membersLive: z.number().int().nonnegative(),
   membersTotal: z.number().int().nonnegative(),
   round: z.number().int().nonnegative(),
-  /** Rounds the swarm config asks for (null: run until stopped). */
+  /** Rounds this site trains: the swarm config's, fewer where a privacy budget runs out first (null: until stopped). */
   roundsTotal: z.number().int().positive().nullable().default(null),
   /** The last round, once it is committed and applied here: the daemon no longer trains, it only serves. */
   finishedAfterRound: z.number().int().positive().nullable().default(null),
