@@ -4,6 +4,8 @@ import {
   DEFAULT_FIXED_POINT,
   epsilonSpent,
   roundsWithin,
+  fixedPointRange,
+  siteNoiseStd,
   type DistributedGaussian,
 } from '../swarm/index.js';
 import type { SecureAggregationConfig } from './aggregation-config.js';
@@ -50,6 +52,14 @@ export function checkPrivacy(c: PrivacyFields, ctx: z.RefinementCtx): void {
     return issue(
       'privacy needs aggregation: secure: with plain aggregation every member receives each update with ' +
         "only its site's share of the noise, which protects nothing; set aggregation: secure",
+    );
+  }
+  const std = siteNoiseStd({ ...p, minContributors: minContributors(c) });
+  const room = fixedPointRange(DEFAULT_FIXED_POINT).maxAbsValue / 2; // half for the weights themselves
+  if (8 * std > room) {
+    issue(
+      `each site's noise (std noiseMultiplier·clipNorm/√minPeers = ${std.toPrecision(3)}) would leave the ` +
+        `secure fixed-point range (±${Math.floor(2 * room)}) at 8 std: lower clipNorm or noiseMultiplier`,
     );
   }
   const sigma = p.noiseMultiplier; // before rounding is charged (the model size is not known here)

@@ -53,6 +53,16 @@ describe('swarm config: privacy', () => {
     expect(problems({ ...secure, privacy: { ...privacy, epsilon: 3 } })[0]).toMatch(/Unrecognized key/);
   });
 
+  it('refuses noise that would leave the fixed-point range of the secure sum', () => {
+    // ±2047.99…: std 1000·0.5/√3 = 288.7, 8 std = 2309 > 1024.
+    expect(
+      problems({ aggregation: 'secure', privacy: { ...privacy, noiseMultiplier: 1000, clipNorm: 0.5 } }),
+    ).toEqual([
+      "privacy: each site's noise (std noiseMultiplier·clipNorm/√minPeers = 289) would leave the secure " +
+        'fixed-point range (±2047) at 8 std: lower clipNorm or noiseMultiplier',
+    ]);
+  });
+
   it('refuses a maxEpsilon that not even one round fits in', () => {
     const one = epsilonSpent({ sigma: 1, delta: 1e-5, rounds: 1 }).epsilon;
     expect(problems({ aggregation: 'secure', privacy: { ...privacy, maxEpsilon: one * 0.9 } })).toEqual([
