@@ -199,6 +199,7 @@ describe('dashboard in headless Chromium', () => {
   });
 
   it('shows no privacy field where it is off, and the ε spent once a poll sees it', async () => {
+    current = healthy;
     const { page } = await open();
     await rendered(page);
     expect(await page.isVisible('#privacy-box')).toBe(false);
