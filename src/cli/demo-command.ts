@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { TRAINING_RANGES as R, type NumberRange } from '../core/index.js';
+import { InputError, TRAINING_RANGES as R, type NumberRange } from '../core/index.js';
 import { num } from './options.js';
 import { node } from './parts.js';
 import { reportBackend } from './report.js';
@@ -8,6 +8,10 @@ import { reportBackend } from './report.js';
 const DEMO_RANGES = {
   sites: { min: 1, max: 26, integer: true },
   rounds: { min: 1, max: 1000, integer: true },
+  dpNoise: { min: 0, max: 1000, minExclusive: true },
+  dpClip: { min: 0, max: 1e6, minExclusive: true },
+  dpDelta: { min: 0, max: 0.01, minExclusive: true },
+  dpMaxEpsilon: { min: 0, max: 1e6, minExclusive: true },
 } satisfies Record<string, NumberRange>;
 
 /** `swarmd demo`: a swarm of sites on this machine on the bundled TCGA data, and the result table. */
@@ -24,6 +28,23 @@ export function addDemoCommand(program: Command): void {
     .option('--attack <name>', 'sites attack: nan, signflip, scale, alie, ipm, gaussian, labelflip, inflate')
     .option('--attackers <f>', 'how many sites (the last ones) run --attack', num(DEMO_RANGES.sites), 1)
     .addOption(new Option('--aggregation <mode>', 'plain or secure').choices(['plain', 'secure']))
+    .option(
+      '--dp-noise <sigma>',
+      'differential privacy (needs --aggregation secure): noise multiplier σ',
+      num(DEMO_RANGES.dpNoise),
+    )
+    .option(
+      '--dp-clip <C>',
+      'differential privacy: L2 clip norm of a site update',
+      num(DEMO_RANGES.dpClip),
+      1,
+    )
+    .option('--dp-delta <delta>', 'differential privacy: δ', num(DEMO_RANGES.dpDelta), 1e-5)
+    .option(
+      '--dp-max-epsilon <eps>',
+      'differential privacy: stop before ε exceeds this',
+      num(DEMO_RANGES.dpMaxEpsilon),
+    )
     .action(
       async (o: {
         sites: number;
@@ -35,14 +56,42 @@ export function addDemoCommand(program: Command): void {
         merge: string;
         attack?: string;
         attackers: number;
+        dpNoise?: number;
+        dpClip: number;
+        dpDelta: number;
+        dpMaxEpsilon?: number;
       }) => {
         const holdOpen = o.keepRunning
           ? new Promise<void>((resolve) => process.once('SIGINT', () => resolve()))
           : undefined;
         const { runDemo, parseDemoDefence } = await node();
         const defence = parseDemoDefence(o); // before the backend line: a bad --attack or --merge ends it here
+        const privacy = demoPrivacy(o);
         await reportBackend('auto'); // for the baselines trained in this process; each site reports its own
-        await runDemo({ ...o, ...defence, holdOpen, say: (line) => console.log(line) });
+        await runDemo({ ...o, ...defence, privacy, holdOpen, say: (line) => console.log(line) });
       },
     );
+}
+
+/** The swarm config's `privacy` from the --dp-* flags (undefined without --dp-noise). */
+function demoPrivacy(o: {
+  aggregation?: string;
+  dpNoise?: number;
+  dpClip: number;
+  dpDelta: number;
+  dpMaxEpsilon?: number;
+}) {
+  if (o.dpNoise === undefined) {
+    if (o.dpMaxEpsilon !== undefined) throw new InputError('DEMO_DP', '--dp-max-epsilon needs --dp-noise');
+    return undefined;
+  }
+  if (o.aggregation !== 'secure') {
+    throw new InputError(
+      'DEMO_DP',
+      '--dp-noise needs --aggregation secure: with plain aggregation every site sees each update with only ' +
+        "its sender's share of the noise",
+    );
+  }
+  const max = o.dpMaxEpsilon === undefined ? {} : { maxEpsilon: o.dpMaxEpsilon };
+  return { clipNorm: o.dpClip, noiseMultiplier: o.dpNoise, delta: o.dpDelta, ...max };
 }

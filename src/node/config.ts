@@ -6,6 +6,7 @@ import { InputError, TRAINING_DEFAULTS, TRAINING_RANGES, rangeSchema } from '../
 import { FeatureTransformSchema, InrConfigSchema } from '../models/index.js';
 import { MODEL_MERGE_METHODS } from '../swarm/index.js';
 import { AggregationSchema, checkAggregation, SecureAggregationSchema } from './aggregation-config.js';
+import { checkPrivacy, PrivacySchema } from './privacy-config.js';
 
 /** One site: where its data, key and database are, how it listens, and how it trains each round. */
 export const SiteConfigSchema = z
@@ -127,6 +128,8 @@ export const SwarmConfigSchema = z
     /** plain, or secure: members see only pairwise-masked updates (see aggregation-config.ts). */
     aggregation: AggregationSchema,
     secure: SecureAggregationSchema,
+    /** Optional distributed differential privacy on top of aggregation: secure (see privacy-config.ts). */
+    privacy: PrivacySchema.optional(),
     /** Data preparation every site applies before the shared standardisation (recorded in checkpoints). */
     preprocess: z
       .object({ transform: FeatureTransformSchema.default('none') })
@@ -146,6 +149,7 @@ export const SwarmConfigSchema = z
   .refine((c) => c.minPeers <= c.members.length, { message: 'minPeers exceeds the number of members' })
   .superRefine(checkMergeKeys)
   .superRefine(checkAggregation)
+  .superRefine(checkPrivacy)
   .refine((c) => new Set(c.members.map((m) => m.peerId)).size === c.members.length, {
     message: 'a peer id is listed twice',
   });

@@ -35,6 +35,7 @@ import { explainListenFailure } from './listen-error.js';
 import { loadSiteData } from './site-data.js';
 import { siteRoundLog } from './site-log.js';
 import { createSiteWork } from './attack-work.js';
+import { sitePrivacy } from './private-work.js';
 import {
   createLogger,
   createMetrics,
@@ -92,10 +93,8 @@ async function build(
   const engine = await startTrainingWorker(parseBackendPreference(site.backend));
   stack.push(() => engine.close());
   const backend = engine.backend;
-  log.info(
-    { backend: backend.name, device: backend.device, skipped: backend.skipped.map((s) => s.name) },
-    'tfjs backend selected',
-  );
+  const skipped = backend.skipped.map((s) => s.name);
+  log.info({ backend: backend.name, device: backend.device, skipped }, 'tfjs backend selected');
   log.info(
     { site: effectiveConfig(site), swarm: { ...swarm, members: swarm.members.length } },
     'effective config',
@@ -159,6 +158,7 @@ async function build(
   // Honest unless `swarmd demo --attack` set SWARMD_DEMO_ATTACK for this site (refused outside the demo).
   const work = createSiteWork(workInit, { env: process.env, swarmId: swarm.swarmId, log });
   stack.push(() => work.dispose());
+  const privacy = await sitePrivacy(swarm, work, log); // swarm config `privacy`: DP on top of secure
   const host: SwarmHost = await createSwarmHost({
     privateKey: identity,
     listen: site.listen,
@@ -188,7 +188,7 @@ async function build(
       roundDeadlineMs: swarm.roundDeadlineMs,
       commitTimeoutMs: swarm.commitTimeoutMs,
       ...(swarm.aggregation === 'secure' ? { secure: swarm.secure } : {}),
-      maxRounds: swarm.rounds,
+      maxRounds: privacy.maxRounds,
       swarmSecret: pskSecret(psk),
       sign: signWith(identity),
       verify: verifyFromPeerId,
@@ -196,10 +196,10 @@ async function build(
       resumeStats: resume.stats,
     },
     {
-      host,
-      work,
+      ...{ host, work: privacy.work },
       roundLog: siteRoundLog({
         ...{ log: roundLog, work, exportPath: site.exportCheckpoint!, history, key },
+        roundMetrics: privacy.roundMetrics,
         onApplied: (round, durationMs) => {
           disk.refresh();
           if (round === 0) return; // the statistics round writes no checkpoint and trains nothing
@@ -226,10 +226,8 @@ async function build(
       backend: backend.name,
       backendDevice: backend.device,
       swarmId: swarm.swarmId,
-      history,
-      disk,
-      names: memberNames(swarm),
-      rounds: swarm.rounds,
+      ...{ history, disk, names: memberNames(swarm) },
+      ...{ rounds: privacy.maxRounds, privacy: privacy.plan },
     }),
     metrics,
     log,

@@ -17,7 +17,8 @@ import {
   type DemoAttack,
   type DemoMerge,
 } from './demo-attack.js';
-import { fetchStatus } from './status/index.js';
+import { fetchStatus, formatPrivacy, type StatusSnapshot } from './status/index.js';
+import type { PrivacyConfig } from './privacy-config.js';
 import { writeSwarmDir } from './swarm-dir.js';
 import { DEMO_SWARM_ID } from './attack-work.js';
 
@@ -32,6 +33,8 @@ export interface DemoOptions {
   seed: number;
   /** plain (default) or secure: the sites see only each other's masked updates. */
   aggregation?: 'plain' | 'secure';
+  /** The swarm config's `privacy` (distributed DP; needs aggregation secure): ε is printed with the table. */
+  privacy?: PrivacyConfig;
   /** Keep the daemons running after the table until this promise resolves (e.g. Ctrl-C), for the dashboard. */
   holdOpen?: Promise<void>;
   /** How model rounds merge (default fedavg). */
@@ -87,13 +90,18 @@ export async function runDemo(
       );
     }
     o.say(`dashboard (while the demo runs): ${sites[0].statusUrl}/`);
-    await followRounds(sites, o);
+    const rounds = await followRounds(sites, o); // fewer than o.rounds where a privacy budget ran out
     const key = await loadKeyFile(join(dir, 'site.key'));
-    const rows = await resultTable(ds, plan, key, join(dir, 'db', `${names[0]}.latest.swck`), o);
+    const rows = await resultTable(ds, plan, key, join(dir, 'db', `${names[0]}.latest.swck`), {
+      ...o,
+      rounds,
+    });
     o.say(formatDemoTable(rows, plan.test.length));
     const statuses = await Promise.all(sites.map((s) => fetchStatus(s.statusUrl, { timeoutMs: 10_000 })));
     const defence = o.attack ? formatDefenceReport(o.attack, names, attackers, statuses) : null;
     if (defence) o.say(defence);
+    const privacy = statuses[0].privacy;
+    if (privacy) o.say(`differential privacy (site level, every site): ${formatPrivacy(privacy)}`);
     if (o.holdOpen) {
       o.say(`the sites keep running: dashboard ${sites[0].statusUrl}/ — Ctrl-C stops everything`);
       await o.holdOpen;
@@ -124,6 +132,7 @@ function writeDemoConfigs(
       roundDeadlineMs: 120_000,
       commitTimeoutMs: 15_000,
       aggregation: o.aggregation ?? 'plain',
+      ...(o.privacy ? { privacy: o.privacy } : {}),
       model: { seed: o.seed },
     },
     site: (i) => ({
@@ -134,7 +143,7 @@ function writeDemoConfigs(
 }
 
 /** Polls every site's /status and prints a line whenever the swarm's committed round advances. */
-async function followRounds(sites: LaunchedSite[], o: DemoOptions): Promise<void> {
+async function followRounds(sites: LaunchedSite[], o: DemoOptions): Promise<number> {
   const deadline = Date.now() + o.rounds * 240_000 + 120_000;
   let shown = -1;
   for (;;) {
@@ -155,13 +164,18 @@ async function followRounds(sites: LaunchedSite[], o: DemoOptions): Promise<void
       o.say(
         done === 0
           ? 'round 0: shared preprocessing statistics merged'
-          : `round ${done}/${o.rounds} committed${accText}`,
+          : `round ${done}/${o.rounds} committed${accText}${epsilonText(all[0])}`,
       );
       shown = done;
     }
-    if (done >= o.rounds) return;
+    // A privacy budget (maxEpsilon) may end training before o.rounds.
+    if (done >= o.rounds || all.every((s) => s.finishedAfterRound !== null)) return done;
     await new Promise((r) => setTimeout(r, 1000));
   }
+}
+
+function epsilonText(s: StatusSnapshot): string {
+  return s.privacy ? `, ε ${s.privacy.epsilon.toFixed(2)} (δ ${s.privacy.delta})` : '';
 }
 
 async function resultTable(ds: Dataset, plan: SitePlan, key: ModelKey, db: string, o: DemoOptions) {

@@ -1,5 +1,5 @@
 import type { ModelKey } from '../inr/index.js';
-import { exportCheckpointFile, type RoundLog as StoredLog } from '../storage/index.js';
+import { exportCheckpointFile, type Checkpoint, type RoundLog as StoredLog } from '../storage/index.js';
 import type { CommitRecord, RoundLog } from '../swarm/index.js';
 import type { RoundHistory } from './status-source.js';
 import type { SiteWork } from './site-work.js';
@@ -18,6 +18,8 @@ export function siteRoundLog(o: {
   onApplied?: (round: number, durationMs: number) => void;
   /** The model key the exported file is sealed under. */
   key: ModelKey;
+  /** Numbers recorded with a model round's checkpoint beside its accuracy (privacy: the ε spent). */
+  roundMetrics?: (round: number) => Record<string, number>;
 }): RoundLog {
   return {
     async read(fromRound) {
@@ -26,11 +28,22 @@ export function siteRoundLog(o: {
     },
     async append(chain, merged) {
       const last = chain[chain.length - 1];
-      const payload = await o.work.recordFor(last.round, merged, last.hash);
+      const payload = withMetrics(await o.work.recordFor(last.round, merged, last.hash), o.roundMetrics);
       const durationMs = o.history.applied(last.round, payload.checkpoint?.manifest.metrics ?? {});
       await o.log.append(chain, { ...payload, meta: { ...payload.meta, history: o.history.list() } });
       if (payload.checkpoint) await exportCheckpointFile(payload.checkpoint, o.exportPath, o.key);
       o.onApplied?.(last.round, durationMs);
     },
   };
+}
+
+function withMetrics<P extends { checkpoint?: Checkpoint }>(
+  payload: P,
+  roundMetrics?: (round: number) => Record<string, number>,
+): P {
+  const cp = payload.checkpoint;
+  if (cp === undefined || roundMetrics === undefined) return payload;
+  if (cp.manifest.round === null) return payload;
+  const metrics = { ...cp.manifest.metrics, ...roundMetrics(cp.manifest.round) };
+  return { ...payload, checkpoint: { ...cp, manifest: { ...cp.manifest, metrics } } };
 }

@@ -74,6 +74,11 @@ export class SiteWork implements RoundWork {
     return { tensors: await this.trainer.getWeights(), samples: sets.train.rows, metrics };
   }
 
+  /** The weights the trainer holds now (before a round: what it will train from). */
+  weights(): Promise<NamedTensors> {
+    return this.trainer.getWeights();
+  }
+
   /**
    * What the round log stores with a commit: the shared preprocessing and merged statistics (round 0, kept
    * so this site can serve them to a late joiner after a restart), or the merged model's checkpoint.

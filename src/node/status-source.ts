@@ -1,4 +1,5 @@
 import type { SwarmHost, SwarmPeer, SwarmPeerEvent } from '../swarm/index.js';
+import { privacyStatus, type PrivacyPlan } from './privacy-config.js';
 import type { RoundHistoryEntry, StatusSnapshot, StatusSource, SwarmdMetrics } from './status/index.js';
 
 const VERSION = '0.1.0';
@@ -69,6 +70,8 @@ export function statusSource(o: {
   /** Peer id → name, from the swarm config's members (the swarm peer knows ids only). */
   names: ReadonlyMap<string, string>;
   rounds: number | null;
+  /** Swarm config `privacy` (null: off): ε is computed from the last applied commit's round. */
+  privacy?: PrivacyPlan | null;
 }): StatusSource {
   const startedAtMs = Date.now();
   return {
@@ -97,6 +100,7 @@ export function statusSource(o: {
         startedAtMs,
         version: VERSION,
         dataDirBytes: o.disk.dataDirBytes,
+        privacy: o.privacy ? privacyStatus(o.privacy, s.lastCommit?.round ?? null) : null,
       };
     },
   };

@@ -103,6 +103,8 @@ describe.concurrent('numeric flags are checked where they enter, with the allowe
     ['demo', '--sites', '0', /'--sites <n>' argument '0'.*whole number from 1 to 26/],
     ['demo', '--sites', 'abc', /'--sites <n>' argument 'abc'.*whole number from 1 to 26/],
     ['demo', '--rounds', '1.5', /'--rounds <n>' argument '1.5'.*whole number from 1 to 1000/],
+    ['demo', '--dp-noise', '0', /'--dp-noise <sigma>' argument '0'.*above 0/],
+    ['demo', '--dp-delta', '0.5', /'--dp-delta <delta>' argument '0.5'.*at most 0.01/],
   ];
   for (const [command, flag, value, pattern] of cases) {
     it(`${command} refuses ${flag} ${value}`, async () => {
@@ -113,6 +115,11 @@ describe.concurrent('numeric flags are checked where they enter, with the allowe
 });
 
 describe.concurrent('expected failures are one line that says what to do', () => {
+  it('demo --dp-noise without --aggregation secure', async () => {
+    const r = await swarmdAsync(['demo', '--dp-noise', '1'], { timeoutMs: 60_000 });
+    expectOneLineError(r, /--dp-noise needs --aggregation secure: with plain aggregation/);
+  });
+
   it('a CSV with a header and two rows is too few to split', async () => {
     const path = join(root, 'two-rows.csv');
     const two = [csv[0], csv[1], csv.find((l) => l.endsWith(',1'))!];

@@ -198,6 +198,20 @@ describe('dashboard in headless Chromium', () => {
     expect(await page.textContent('#aggregator')).toBe('- (finished)');
   });
 
+  it('shows no privacy field where it is off, and the ε spent once a poll sees it', async () => {
+    current = healthy;
+    const { page } = await open();
+    await rendered(page);
+    expect(await page.isVisible('#privacy-box')).toBe(false);
+    const privacy = {
+      ...{ epsilon: 7.0812, delta: 1e-5, maxEpsilon: 8, roundsCounted: 2, roundsAllowed: 2 },
+      ...{ budgetReached: true, noiseMultiplier: 1, clipNorm: 0.5, minContributors: 3 },
+    };
+    current = { ...healthy, round: 3, roundsTotal: 2, finishedAfterRound: 2, aggregator: null, privacy };
+    await page.waitForSelector('#privacy-box', { state: 'visible', timeout: 10_000 });
+    expect(await page.textContent('#privacy')).toBe('ε 7.08 (δ 0.00001) of budget 8, reached');
+  });
+
   it('says what is missing when nothing has happened yet', async () => {
     current = empty;
     const { page } = await open();

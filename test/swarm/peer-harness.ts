@@ -233,7 +233,14 @@ export class TestSwarm {
   /** Starts site k's peer on `host` (created if absent); `init` overrides, e.g. resume. */
   async start(
     k: number,
-    opts: { host?: SwarmHost; work?: TestWork; hooks?: WorkHooks; init?: Partial<SwarmPeerInit> } = {},
+    opts: {
+      host?: SwarmHost;
+      work?: TestWork;
+      hooks?: WorkHooks;
+      init?: Partial<SwarmPeerInit>;
+      /** What the peer drives instead of the work itself (a wrapper around it); the work stays the round log. */
+      roundWork?: (work: TestWork) => RoundWork;
+    } = {},
   ): Promise<Site> {
     const host = opts.host ?? (await this.host(k));
     const work = opts.work ?? new TestWork(k, this.o.size, this.members, opts.hooks);
@@ -256,7 +263,7 @@ export class TestSwarm {
     };
     const peer = createSwarmPeer(init, {
       host,
-      work,
+      work: opts.roundWork?.(work) ?? work,
       roundLog: work,
       log,
       tickMs: this.o.tickMs,

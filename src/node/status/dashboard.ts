@@ -32,6 +32,7 @@ const BODY = `
   <span><span class="k">round</span><span id="round">…</span></span>
   <span><span class="k">phase</span><span id="phase" class="phase">…</span></span>
   <span><span class="k">aggregator</span><span id="aggregator" class="mono">…</span></span>
+  <span id="privacy-box" hidden><span class="k">privacy</span><span id="privacy">…</span></span>
 </header>
 <div id="stall" class="banner" role="alert"></div>
 <div id="error" class="banner" role="alert"></div>
@@ -68,6 +69,8 @@ function fill(id, node) { var e = $(id); e.replaceChildren(node); }
 function render(s) {
   $('peer').textContent = s.peerId; $('swarm').textContent = s.swarmId; $('backend').textContent = s.backend + (s.backendDevice ? ' on ' + s.backendDevice : '');
   $('round').textContent = s.finishedAfterRound != null ? 'finished after round ' + s.finishedAfterRound : s.round + (s.roundsTotal != null ? ' of ' + s.roundsTotal : ''); $('phase').textContent = s.phase; $('phase').className = 'phase ' + s.phase;
+  var p = s.privacy; $('privacy-box').hidden = !p;
+  if (p) $('privacy').textContent = 'ε ' + p.epsilon.toFixed(2) + ' (δ ' + p.delta + ')' + (p.maxEpsilon != null ? ' of budget ' + p.maxEpsilon + (p.budgetReached ? ', reached' : '') : '');
   $('aggregator').textContent = s.aggregator ? label(s, s.aggregator) : s.finishedAfterRound != null ? '- (finished)' : '- (picked when a round closes)';
   var stall = $('stall');
   stall.className = s.stalledSinceMs != null ? 'banner on' : 'banner';

@@ -1,5 +1,11 @@
 import { StatusFetchError } from './errors.js';
-import { statusSnapshotSchema, type LastCommit, type MemberStatus, type StatusSnapshot } from './status.js';
+import {
+  statusSnapshotSchema,
+  type LastCommit,
+  type MemberStatus,
+  type PrivacyStatus,
+  type StatusSnapshot,
+} from './status.js';
 
 const LABEL_WIDTH = 12;
 
@@ -18,6 +24,7 @@ export function formatStatusTable(s: StatusSnapshot, nowMs: number): string {
     ['aggregator', formatAggregator(s)],
     ['members', `${s.membersLive} of ${s.membersTotal} live`],
   ];
+  if (s.privacy) rows.splice(6, 0, ['privacy', formatPrivacy(s.privacy)]);
   const lines = rows.map(([k, v]) => k.padEnd(LABEL_WIDTH) + v);
   lines.push(...memberLines(s.members, s.aggregator, nowMs));
   lines.push(...conductLines(s.members, nowMs));
@@ -33,8 +40,10 @@ export function formatStatusTable(s: StatusSnapshot, nowMs: number): string {
 }
 
 function formatRound(s: StatusSnapshot, nowMs: number): string {
-  if (s.finishedAfterRound !== null)
-    return `finished after round ${s.finishedAfterRound} (no more training; serving peers)`;
+  if (s.finishedAfterRound !== null) {
+    const why = s.privacy?.budgetReached ? `: privacy budget ε=${s.privacy.epsilon.toFixed(2)} reached` : '';
+    return `finished after round ${s.finishedAfterRound}${why} (no more training; serving peers)`;
+  }
   const w = s.waitingForPeers;
   const phase = w
     ? `waiting for peers: ${w.online} of minPeers ${w.minPeers} online since ${formatClock(w.sinceMs)}, ${formatAgo(w.sinceMs, nowMs)}`
@@ -57,6 +66,19 @@ function formatAccuracy(s: StatusSnapshot): string {
   if (local)
     return `${pct(local.valAccuracy)} (local model of round ${local.round}, this site's validation split)`;
   return 'none yet (measured after the first round)';
+}
+
+/** "ε = 2.31 spent (δ = 1e-5) after 4 rounds, budget 8 (10 rounds); σ 1, clip 0.5, noise shared by ≥ 3 sites". */
+export function formatPrivacy(p: PrivacyStatus): string {
+  const rounds = `${p.roundsCounted} round${p.roundsCounted === 1 ? '' : 's'}`;
+  const budget =
+    p.maxEpsilon === null
+      ? 'no budget set'
+      : `budget ${p.maxEpsilon} (${p.roundsAllowed} rounds)${p.budgetReached ? ' reached' : ''}`;
+  return (
+    `ε = ${p.epsilon.toFixed(2)} spent (δ = ${p.delta}) after ${rounds}, ${budget}; σ ${p.noiseMultiplier}, ` +
+    `clip ${p.clipNorm}, noise shared by ≥ ${p.minContributors} sites`
+  );
 }
 
 function formatAggregator(s: StatusSnapshot): string {

@@ -9,6 +9,7 @@ export {
   statusSnapshotSchema,
   type LastCommit,
   type MemberStatus,
+  type PrivacyStatus,
   type RoundHistoryEntry,
   type StatusSnapshot,
   type StatusSource,
@@ -16,6 +17,12 @@ export {
 export { createMetrics, type SwarmdMetrics } from './metrics.js';
 export { createStatusServer, isLoopback, type StatusServer, type StatusServerInit } from './server.js';
 export { dashboardHtml, DASHBOARD_POLL_MS, PLOT_COLOURS } from './dashboard.js';
-export { fetchStatus, formatAgo, formatStatusTable, type FetchStatusOptions } from './format.js';
+export {
+  fetchStatus,
+  formatAgo,
+  formatPrivacy,
+  formatStatusTable,
+  type FetchStatusOptions,
+} from './format.js';
 export { createLogger, redactPaths, type LogLevel, type LoggerInit } from './logger.js';
 export { StatusFetchError, StatusServerError } from './errors.js';

@@ -50,6 +50,22 @@ export const roundHistoryEntrySchema = z.object({
   atMs: msSchema,
 });
 
+/** Differential privacy (swarm config `privacy`): the ε spent so far, the same at every peer. */
+export const privacyStatusSchema = z.object({
+  epsilon: z.number().nonnegative(),
+  delta: z.number().positive(),
+  maxEpsilon: z.number().positive().nullable(),
+  /** Model rounds committed so far, each counted as one release of this site's update. */
+  roundsCounted: z.number().int().nonnegative(),
+  /** Rounds maxEpsilon allows (null: no maxEpsilon); this site stops training after them. */
+  roundsAllowed: z.number().int().nonnegative().nullable(),
+  budgetReached: z.boolean(),
+  noiseMultiplier: z.number().positive(),
+  clipNorm: z.number().positive(),
+  /** m: each site adds 1/m of the noise variance (the fewest contributors an accepted merge has). */
+  minContributors: z.number().int().positive(),
+});
+
 /**
  * What `GET /status` serves and `swarmd status` prints. It holds identifiers and counters only: there is
  * no field a key, PSK or token could travel in.
@@ -65,7 +81,7 @@ export const statusSnapshotSchema = z.object({
   membersLive: z.number().int().nonnegative(),
   membersTotal: z.number().int().nonnegative(),
   round: z.number().int().nonnegative(),
-  /** Rounds the swarm config asks for (null: run until stopped). */
+  /** Rounds this site trains: the swarm config's, fewer where a privacy budget runs out first (null: until stopped). */
   roundsTotal: z.number().int().positive().nullable().default(null),
   /** The last round, once it is committed and applied here: the daemon no longer trains, it only serves. */
   finishedAfterRound: z.number().int().positive().nullable().default(null),
@@ -83,12 +99,15 @@ export const statusSnapshotSchema = z.object({
   version: z.string(),
   /** Bytes the site's database folder takes (checkpoints within `keepCheckpoints`); null until measured. */
   dataDirBytes: z.number().int().nonnegative().nullable().optional(),
+  /** null: privacy off; absent from an older daemon's snapshot. */
+  privacy: privacyStatusSchema.nullable().optional(),
 });
 
 export type MemberStatus = z.infer<typeof memberStatusSchema>;
 export type LastCommit = z.infer<typeof lastCommitSchema>;
 export type RoundHistoryEntry = z.infer<typeof roundHistoryEntrySchema>;
 export type StatusSnapshot = z.infer<typeof statusSnapshotSchema>;
+export type PrivacyStatus = z.infer<typeof privacyStatusSchema>;
 
 /** The seam between the daemon and the status server: whatever knows the state answers `status()`. */
 export interface StatusSource {

@@ -102,3 +102,4 @@ export type { HeldUpdates, MergePolicy, Recomputed } from './recompute.js';
 export { encodeContribution, readContribution } from './update-bytes.js';
 export type { ReadContribution } from './update-bytes.js';
 export * from './secagg/index.js';
+export * from './privacy/index.js';

@@ -1,0 +1,94 @@
+import { sortedNames, type NamedTensors } from '../../../core/index.js';
+import { PrivacyError } from './errors.js';
+import type { RandomBytes } from '../secagg/index.js';
+import { standardNormals } from './gaussian.js';
+
+/*
+ * Distributed Gaussian mechanism over secure aggregation (DP-FedAvg, McMahan et al. 2018, with the noise
+ * split across sites). The unit of privacy is one site's contribution to one round. Each site clips its
+ * update (trained weights − the round's start weights, every tensor flattened into one vector) to L2 norm
+ * ≤ C and adds N(0, (σC)²/m) per coordinate, m being the fewest contributors any accepted merge of the swarm
+ * has. The masked sum of n ≥ m sites then carries noise of variance n/m · (σC)² ≥ (σC)² per coordinate:
+ * the Gaussian mechanism with noise multiplier σ on a sum of sensitivity C, whoever dropped out.
+ */
+export interface DistributedGaussian {
+  clipNorm: number;
+  noiseMultiplier: number;
+  /** The fewest contributors an accepted merge has (secure threshold and quorum); each adds 1/m of the variance. */
+  minContributors: number;
+}
+
+/** Standard deviation of one site's noise per coordinate: σ·C/√m. */
+export function siteNoiseStd(p: DistributedGaussian): number {
+  return (p.noiseMultiplier * p.clipNorm) / Math.sqrt(p.minContributors);
+}
+
+/**
+ * The noise multiplier the accountant uses, with rounding charged to the sensitivity. A site's noised
+ * weights are rounded twice before they are masked: to float32 (error ≤ 2^−22 per coordinate while
+ * |w| < 8) and to the fixed-point grid 2^−f (error ≤ 2^−(f+1)). That rounding depends on the site's data, so
+ * it is counted as extra sensitivity: ≤ 2^−f per coordinate (for f ≤ 21), √d·2^−f in L2, so
+ * Δ = C + √d·2^−f and σ_eff = σ·C/Δ. This is the conventional engineering treatment, not an exact analysis
+ * of rounding after continuous noise (that is the distributed discrete Gaussian, Kairouz, Liu & Steinke
+ * 2021); at f = 20 it changes σ by √d·10^−6/C, e.g. 0.01 % for d = 10^4 and C = 1.
+ */
+export function accountedNoiseMultiplier(
+  p: Omit<DistributedGaussian, 'minContributors'> & { coordinates: number; fractionalBits: number },
+): number {
+  const sensitivity = p.clipNorm + Math.sqrt(p.coordinates) * 2 ** -p.fractionalBits;
+  return (p.noiseMultiplier * p.clipNorm) / sensitivity;
+}
+
+export interface PrivatizedUpdate {
+  /** start + clipped update + noise, what the site masks and sends. */
+  tensors: NamedTensors;
+  /** ‖trained − start‖₂ before clipping (operators tune C from it). */
+  updateNorm: number;
+  /** The factor the update was scaled by: min(1, C / norm). */
+  clipFactor: number;
+}
+
+/** Clips the round's update to ‖·‖₂ ≤ C and adds this site's share of the noise, with `random` as source. */
+export function privatizeUpdate(
+  start: NamedTensors,
+  trained: NamedTensors,
+  p: DistributedGaussian,
+  random: RandomBytes,
+): PrivatizedUpdate {
+  checkMechanism(p);
+  const names = sortedNames(trained);
+  if (names.length !== start.size) {
+    throw new PrivacyError('PRIVACY_SHAPE', "the trained tensors differ from the round's start weights");
+  }
+  let squares = 0;
+  for (const name of names) {
+    const t = trained.get(name)!;
+    const s = start.get(name);
+    if (s === undefined || s.data.length !== t.data.length) {
+      throw new PrivacyError('PRIVACY_SHAPE', `tensor ${name} differs from the round's start weights`);
+    }
+    for (let i = 0; i < t.data.length; i++) squares += (t.data[i] - s.data[i]) ** 2;
+  }
+  const updateNorm = Math.sqrt(squares);
+  const clipFactor = updateNorm > p.clipNorm ? p.clipNorm / updateNorm : 1;
+  const std = siteNoiseStd(p);
+  const tensors: NamedTensors = new Map();
+  for (const name of names) {
+    const t = trained.get(name)!;
+    const s = start.get(name)!.data;
+    const noise = standardNormals(t.data.length, random);
+    const data = Float32Array.from(t.data, (w, i) => s[i] + clipFactor * (w - s[i]) + std * noise[i]);
+    tensors.set(name, { shape: [...t.shape], data });
+  }
+  return { tensors, updateNorm, clipFactor };
+}
+
+function checkMechanism(p: DistributedGaussian): void {
+  const ok = p.clipNorm > 0 && p.noiseMultiplier > 0 && Number.isInteger(p.minContributors);
+  if (!ok || p.minContributors < 1 || !Number.isFinite(p.clipNorm * p.noiseMultiplier)) {
+    throw new PrivacyError(
+      'PRIVACY_PARAMS',
+      `clipNorm and noiseMultiplier must be finite and > 0, minContributors an integer ≥ 1 (got ${JSON.stringify(p)})`,
+    );
+  }
+}
