@@ -3,6 +3,7 @@ import '../src/core/polyfill.js';
 import { runCheckpointBench } from './checkpoint-bench.js';
 import { runMergeBench } from './merge-bench.js';
 import { runSecAggBench } from './secagg-bench.js';
+import { runSecureSwarmBench } from './secure-swarm-bench.js';
 import { runSwarmBench } from './swarm-bench.js';
 import { runTrainSpeed } from './train-speed.js';
 
@@ -10,4 +11,5 @@ await runTrainSpeed();
 await runSwarmBench();
 await runMergeBench();
 runSecAggBench();
+await runSecureSwarmBench();
 await runCheckpointBench();

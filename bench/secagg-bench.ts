@@ -17,6 +17,7 @@ import {
   generateRoundKeys,
   maskUpdate,
   openShares,
+  residueBytes,
   residuesToBytes,
   revealShares,
   unmask,
@@ -105,7 +106,7 @@ function benchSize(n: number): string {
     64 + // signed advert
     [...dealt[0].envelopes.values()].reduce((s, e) => s + e.length, 0) +
     dealt[0].commitments.size * 2 * 32;
-  const maskedBytes = residuesToBytes(masked[0]).length;
+  const maskedBytes = residuesToBytes(masked[0], residueBytes(DEFAULT_FIXED_POINT)).length;
   const plainBytes = ELEMENTS * 4;
   return [
     String(n).padStart(3),
@@ -132,7 +133,7 @@ export function runSecAggBench(sizes: number[] = [5, 10]): void {
     '  CPU ms (user + system). set-up, encode+mask: per contributor (median); unmask: once per peer, incl. decode;',
   );
   console.log(
-    '  fedAvg: plain merge of the same n updates. Masked: 8 B per residue mod 2^52 (+1 for samples) vs 4 B float32.',
+    `  fedAvg: plain merge of the same n updates. Masked: ${residueBytes(DEFAULT_FIXED_POINT)} B per residue (52 bits; +1 for samples) vs 4 B float32.`,
   );
 }
 

@@ -53,7 +53,7 @@ const TICK_MS = 1000;
 const CHANNELS: TrafficChannel[] = ['updates', 'control', 'direct'];
 
 /** Deadlines: the daemon's defaults (120 s / 20 s, src/node/config.ts), longer where 5 in-process peers need it. */
-function plan(sizeMb: number, rounds: number): SizePlan {
+export function plan(sizeMb: number, rounds: number): SizePlan {
   const roundDeadlineMs = Math.max(120_000, sizeMb * 3_000);
   const commitTimeoutMs = Math.max(20_000, sizeMb * 600);
   return {
@@ -65,7 +65,7 @@ function plan(sizeMb: number, rounds: number): SizePlan {
   };
 }
 
-interface RoundSample {
+export interface RoundSample {
   wallMs: number;
   /** Time some peer spent inside train() (one JS thread: the peers' trainings run one after another). */
   trainMs: number;
@@ -78,8 +78,10 @@ interface RoundSample {
   cpuMs: number;
 }
 
-interface SizeResult {
+export interface SizeResult {
   sizeMb: number;
+  /** When every peer had applied round r (performance.now()). */
+  appliedAt: Map<number, number>;
   updateBytes: number;
   rounds: RoundSample[];
   /** fedAvg of `peers` contributions, median ms. */
@@ -172,8 +174,10 @@ class BenchWork implements RoundWork, RoundLog {
     private readonly clock: RoundClock,
   ) {}
 
+  /** Round 0 fixes each site's sample count (a later claim above it is excluded), so it names the same. */
   async stats() {
-    return { tensors: new Map([['count', { shape: [1], data: Float32Array.of(1) }]]), samples: 1 };
+    const samples = 100 + this.k;
+    return { tensors: new Map([['count', { shape: [1], data: Float32Array.of(samples) }]]), samples };
   }
 
   async train(round: number, base: NamedTensors | null, signal: AbortSignal) {
@@ -181,7 +185,7 @@ class BenchWork implements RoundWork, RoundLog {
     const start = performance.now();
     const tensors = addDelta(base ?? this.initial, (this.k + 1) * 1e-3);
     this.clock.trained(round, start, performance.now());
-    return { tensors, samples: 100 + this.k, metrics: {} };
+    return { tensors, samples: (await this.stats()).samples, metrics: {} };
   }
 
   async append(chain: CommitRecord[]) {
@@ -247,6 +251,9 @@ class Incidents {
   /** Off while meshing and stopping: disconnects then are not round costs. */
   recording = false;
 
+  /** Every debug line of every peer goes here too (the secure bench times the round's steps from them). */
+  constructor(private readonly onDebug?: (fields: object, msg?: string) => void) {}
+
   add(what: string, n = 1): void {
     if (this.recording) this.counts.set(what, (this.counts.get(what) ?? 0) + n);
   }
@@ -256,7 +263,8 @@ class Incidents {
       const reason = (fields as { reason?: unknown }).reason;
       this.add(`${level}: ${msg ?? ''}${reason === undefined ? '' : ` (${String(reason)})`}`);
     };
-    return { debug: () => {}, info: () => {}, warn: note('warn'), error: note('error') };
+    const debug = (fields: object, msg?: string) => this.onDebug?.(fields, msg);
+    return { debug, info: () => {}, warn: note('warn'), error: note('error') };
   }
 }
 
@@ -324,7 +332,7 @@ function startPeers(
   });
 }
 
-interface SizePlan {
+export interface SizePlan {
   sizeMb: number;
   rounds: number;
   roundDeadlineMs: number;
@@ -332,12 +340,17 @@ interface SizePlan {
   waitMs: number;
 }
 
-async function runSize(peers: number, size: SizePlan, secure = false): Promise<Omit<SizeResult, 'mergeMs'>> {
+export async function runSize(
+  peers: number,
+  size: SizePlan,
+  secure = false,
+  onDebug?: (fields: object, msg?: string) => void,
+): Promise<Omit<SizeResult, 'mergeMs'>> {
   const initial = makeModel(size.sizeMb * 1e6);
   const updateBytes = encodeTensors(initial).length;
   const keys = await Promise.all(Array.from({ length: peers }, () => generateIdentity()));
   const swarm: Swarm = { hosts: [], keys, members: keys.map(peerIdOf), psk: createSwarmPsk() };
-  const incidents = new Incidents();
+  const incidents = new Incidents(onDebug);
   const meter = new WireMeter();
   const snapshots = new Map<number, Snapshot>();
   let sites: Site[] = [];
@@ -386,6 +399,7 @@ async function runSize(peers: number, size: SizePlan, secure = false): Promise<O
     sizeMb: size.sizeMb,
     updateBytes,
     rounds: roundSamples(clock, snapshots, size.rounds),
+    appliedAt: clock.allAppliedAt,
     peakRssMb: peakRss / 2 ** 20,
     notes,
   };
@@ -432,7 +446,7 @@ function timeMerge(sizeMb: number, peers: number, runs: number): number {
 
 // ---- numbers and the table ----
 
-function median(xs: number[]): number {
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0
     ? NaN

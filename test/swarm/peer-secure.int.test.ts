@@ -138,7 +138,7 @@ describe('secure rounds between real peers', () => {
       const id = sites[k].peerId;
       const { updateHash } = roundOne(sites[0])!.commit.contributors.find((c) => c.peerId === id)!;
       const bytes = Buffer.concat(manifests.get(updateHash)!.map((h) => chunks.get(h)!));
-      const masked = decodeMaskedPayload(bytes).residues.subarray(1);
+      const masked = decodeMaskedPayload(bytes, 7).residues.subarray(1);
       const signed = Float64Array.from(masked, (r) => (r >= 2 ** 51 ? r - 2 ** 52 : r));
       const r = pearson(signed, roundOneUpdate(size, k));
       expect(Math.abs(r)).toBeLessThan(0.01);

@@ -7,6 +7,7 @@ import {
   decodeSum,
   encodeUpdate,
   fixedPointRange,
+  residueBytes,
   residuesFromBytes,
   residuesToBytes,
   splitSecret,
@@ -52,16 +53,39 @@ describe('fixed-point encoding mod 2^52', () => {
     expect(() => decodeSum(Float64Array.from([M - 5, 1]), params)).toThrow(/not fully unmasked/);
   });
 
-  it('round-trips the wire form and rejects wrong lengths and residues ≥ 2^52', () => {
+  it('round-trips the wire form (7 bytes per 52-bit residue) and rejects wrong lengths and residues ≥ 2^52', () => {
+    expect(residueBytes(params)).toBe(7);
     const v = Float64Array.from([0, 1, M - 1, 2 ** 32, 123456789012345]);
-    const bytes = residuesToBytes(v);
-    expect(bytes.length).toBe(40);
-    expect(Buffer.from(bytes.subarray(16, 24)).readBigUInt64LE()).toBe(BigInt(M - 1));
-    expect([...residuesFromBytes(bytes, 5)]).toEqual([...v]);
-    expect(() => residuesFromBytes(bytes, 4)).toThrow(/expected 32/);
+    const bytes = residuesToBytes(v, 7);
+    expect(bytes.length).toBe(35);
+    expect(Buffer.from(bytes.subarray(14, 21)).readUIntLE(0, 6)).toBe((M - 1) % 2 ** 48);
+    expect(bytes[20]).toBe(0x0f);
+    expect([...residuesFromBytes(bytes, 5, 7)]).toEqual([...v]);
+    expect(() => residuesFromBytes(bytes, 4, 7)).toThrow(/expected 28/);
     const bad = bytes.slice();
-    bad[7] = 0x10;
-    expect(() => residuesFromBytes(bad, 5)).toThrow(/element 0 is not below 2\^52/);
+    bad[6] = 0x10;
+    expect(() => residuesFromBytes(bad, 5, 7)).toThrow(/element 0 is not below 2\^52/);
+  });
+
+  it('narrows the wire to the range: |x| ≤ 1, f = 8, 100 samples fit 1 + 8 + 7 bits in 2 bytes, exactly', () => {
+    // |Σ s·q| ≤ 256 · 100 = 25600 < 2^15: 16 bits with the sign, so residues travel mod 2^16.
+    const narrow = { fractionalBits: 8, maxTotalSamples: 100, maxAbsValue: 1 };
+    expect(residueBytes(narrow)).toBe(2);
+    const a = encodeUpdate([0.5, -1, 0.25], 60, narrow);
+    const b = encodeUpdate([-0.25, 1, -1], 40, narrow);
+    // Masked with a uniform pad mod 2^52 that cancels: only the low 16 bits travel.
+    const pad = Float64Array.from([M - 12345, 2 ** 40 + 7, 99, M - 1]);
+    addInto(a, pad);
+    addInto(
+      b,
+      Float64Array.from(pad, (p) => (M - p) % M),
+    );
+    const sum = residuesFromBytes(residuesToBytes(a, 2), 4, 2);
+    addInto(sum, residuesFromBytes(residuesToBytes(b, 2), 4, 2));
+    const { samples, mean } = decodeSum(sum, narrow);
+    expect(samples).toBe(100);
+    expect([...mean]).toEqual([(60 * 0.5 - 40 * 0.25) / 100, (-60 + 40) / 100, (60 * 0.25 - 40) / 100]);
+    expect(() => encodeUpdate([1.01], 1, narrow)).toThrow(/outside ±1/);
   });
 });
 

@@ -1,5 +1,6 @@
 import { hashTensors } from '../../core/index.js';
 import {
+  checkRevealed,
   decodeMaskedPayload,
   decodeSum,
   roundKind,
@@ -15,6 +16,7 @@ import {
   type MaskedPayload,
   type Recomputed,
   type TensorLayout,
+  residueBytes,
 } from '../protocol/index.js';
 import type { UpdateStore } from '../transfer/index.js';
 import type { SecureExclusion } from './secure-deps.js';
@@ -41,12 +43,17 @@ export function recomputeSecure(
     const u = store.get(x.updateHash);
     if (u === undefined) return { ok: false, reason: 'missing-updates' };
     if (u.manifest.samples !== x.samples) return { ok: false, reason: 'samples-mismatch' };
-    const p = screenPayload(u.bytes, roster.hash, layout);
-    if (typeof p === 'string') return { ok: false, reason: 'bad-update', detail: `${x.peerId}: ${p}` };
-    layout = p.layout;
-    masked.set(x.peerId, p.residues);
   }
   try {
+    // Cheap first: while reveals are still arriving, no vector is decoded (this runs on every message).
+    const senders = c.contributors.map((x) => x.peerId);
+    checkRevealed(roster.round, senders, { reveals: st.reveals, commitments: st.commitments });
+    for (const x of c.contributors) {
+      const p = screenPayload(store.get(x.updateHash)!.bytes, roster.hash, layout, fixedPoint);
+      if (typeof p === 'string') return { ok: false, reason: 'bad-update', detail: `${x.peerId}: ${p}` };
+      layout = p.layout;
+      masked.set(x.peerId, p.residues);
+    }
     const input = {
       masked,
       reveals: st.reveals,
@@ -74,10 +81,11 @@ export function screenPayload(
   bytes: Uint8Array,
   rosterHash: string,
   layout: readonly TensorLayout[] | null,
+  fixedPoint: FixedPointParams,
 ): MaskedPayload | string {
   let p: MaskedPayload;
   try {
-    p = decodeMaskedPayload(bytes);
+    p = decodeMaskedPayload(bytes, residueBytes(fixedPoint));
   } catch (err) {
     if (!(err instanceof SecAggError)) throw err;
     return err.message;
@@ -96,9 +104,10 @@ export function screenSenders(
   layout: readonly TensorLayout[] | null,
   counted: readonly Contributor[],
   excluded: SecureExclusion[],
+  fixedPoint: FixedPointParams,
 ): Contributor[] {
   return counted.filter((x) => {
-    const p = screenPayload(store.get(x.updateHash)!.bytes, rosterHash, layout);
+    const p = screenPayload(store.get(x.updateHash)!.bytes, rosterHash, layout, fixedPoint);
     if (typeof p === 'string') excluded.push({ peerId: x.peerId, reason: 'secagg', detail: p });
     else layout ??= p.layout;
     return typeof p !== 'string';

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { NamedTensors } from '../../core/index.js';
 import {
   advertBytes,
@@ -9,34 +10,33 @@ import {
   flattenTensors,
   generateRoundKeys,
   maskUpdate,
+  residueBytes,
   revealShares,
   SecAggError,
   type Contributor,
   type Recomputed,
   type SecAggMessageBody,
-  type TensorLayout,
   type WireMessage,
 } from '../protocol/index.js';
 import { contributorsOf, heldContributors, recomputeSecure, screenSenders } from './secure-merge.js';
 import { Progress } from './secure-wait.js';
-import { buildRound, SecureRoundState, type SignedAdvert } from './secure-state.js';
+import { buildRound, type SecureRoundState, type SignedAdvert } from './secure-state.js';
+import { SecureRounds } from './secure-rounds.js';
 import type { SecureExclusion, SecureRoundDeps, UnmaskSender } from './secure-deps.js';
 
 /* The secure round's protocol steps; secure.ts says how it fits into a round. */
 export class SecureAggregation {
-  private readonly rounds = new Map<number, SecureRoundState>();
-  private readonly layouts = new Map<number, TensorLayout[]>();
+  private readonly rounds: SecureRounds;
   private readonly progress: Progress;
   private readonly fixedPoint = DEFAULT_FIXED_POINT;
   /** round/peer of revealers already reported for a wrong share. */
   private readonly rejected = new Set<string>();
-  /** Unmasked merges by round and contributors: every check of one commit unmasks once. */
-  private readonly merged = new Map<string, Recomputed>();
   /** This module set the peer's stalled reason, so a new round clears it. */
   private abandoned = false;
 
   constructor(private readonly d: SecureRoundDeps) {
     this.progress = new Progress(d.now);
+    this.rounds = new SecureRounds(d.init.swarmId, d.init.self);
   }
 
   /** Secure rounds are the model rounds; round 0 merges feature statistics in the clear. */
@@ -94,15 +94,14 @@ export class SecureAggregation {
       throw this.abandon(round, 'SECAGG_ROSTER', 'this site is not on the roster (it advertised late)');
     const bad = [...st.badDealers].map(([id, why]) => `${id}: ${why}`);
     if (bad.length > 0) throw this.abandon(round, 'SECAGG_SHARE', `bad shares from ${bad.join('; ')}`);
+    const started = performance.now();
     const { layout, values } = flattenTensors(tensors);
-    this.layouts.set(round, layout);
-    const masked = maskUpdate(
-      st.roster!.round,
-      this.d.init.self,
-      st.keys!,
-      encodeUpdate(values, samples, this.fixedPoint),
-    );
-    return encodeMaskedPayload(st.roster!.hash, layout, masked);
+    this.rounds.layouts.set(round, layout);
+    const encoded = encodeUpdate(values, samples, this.fixedPoint);
+    const masked = maskUpdate(st.roster!.round, this.d.init.self, st.keys!, encoded);
+    const bytes = encodeMaskedPayload(st.roster!.hash, layout, masked, residueBytes(this.fixedPoint));
+    this.d.log.debug({ round, maskMs: performance.now() - started }, "masked this peer's update");
+    return bytes;
   }
 
   /**
@@ -127,8 +126,8 @@ export class SecureAggregation {
       // Every masked vector held, late ones too: two aggregators that closed at different times then still
       // name the same senders, and survivors (who reveal for one sender set only) can serve both.
       const held = heldContributors(this.d.store, round, this.d.init.self, counted, st.roster.round);
-      const layout = this.layouts.get(round) ?? null;
-      senders = screenSenders(this.d.store, st.roster.hash, layout, held, excluded);
+      const layout = this.rounds.layouts.get(round) ?? null;
+      senders = screenSenders(this.d.store, st.roster.hash, layout, held, excluded, this.fixedPoint);
       if (senders.length < st.roster.round.threshold) {
         const why = `${senders.length} masked vectors, fewer than the threshold ${st.roster.round.threshold}`;
         return { r: this.fail(round, why), contributors: senders, excluded };
@@ -150,13 +149,14 @@ export class SecureAggregation {
 
   /** The merge a commit of a secure round names, from what this peer holds. */
   recompute(c: Parameters<typeof recomputeSecure>[2]): Recomputed {
-    const key = [c.round, ...c.contributors.map((x) => `${x.peerId}:${x.updateHash}:${x.samples}`)].join('|');
-    const cached = this.merged.get(key);
-    if (cached !== undefined) return cached;
-    const r = recomputeSecure(this.rounds.get(c.round), this.d.store, c, this.fixedPoint);
-    if (r.ok) this.merged.set(key, r);
-    for (const peer of r.rejectedRevealers ?? []) this.reportBadReveal(c.round, peer);
-    return r;
+    return this.rounds.mergeOnce(c, () => {
+      const started = performance.now();
+      const r = recomputeSecure(this.rounds.peek(c.round), this.d.store, c, this.fixedPoint);
+      if (r.ok)
+        this.d.log.debug({ round: c.round, unmaskMs: performance.now() - started }, 'unmasked the sum');
+      for (const peer of r.rejectedRevealers ?? []) this.reportBadReveal(c.round, peer);
+      return r;
+    });
   }
 
   private reportBadReveal(round: number, peer: string): void {
@@ -268,19 +268,7 @@ export class SecureAggregation {
   }
 
   private state(round: number): SecureRoundState | undefined {
-    const current = this.d.currentRound();
-    // The round just committed stays one round longer, so a late revealed share is still checked and named.
-    if (round < current - 1 || round > current + 1 || !this.covers(round)) return undefined;
-    for (const r of this.rounds.keys()) {
-      if (r < current - 1) [this.rounds, this.layouts].forEach((m) => m.delete(r));
-    }
-    for (const key of this.merged.keys())
-      if (Number(key.split('|')[0]) < current - 1) this.merged.delete(key);
-    const st =
-      this.rounds.get(round) ??
-      new SecureRoundState({ swarmId: this.d.init.swarmId, round }, this.d.init.self);
-    this.rounds.set(round, st);
-    return st;
+    return this.covers(round) ? this.rounds.get(round, this.d.currentRound()) : undefined;
   }
 
   /** Says in status why the round cannot finish securely; returns the error to throw. */

@@ -23,6 +23,8 @@ export interface FixedPointParams {
   fractionalBits: number;
   /** Upper bound on the samples of all contributors of a round together. */
   maxTotalSamples: number;
+  /** Largest |x| a contributor encodes; below the 52-bit bound it narrows the wire (residueBytes). */
+  maxAbsValue?: number;
 }
 
 export const DEFAULT_FIXED_POINT: FixedPointParams = { fractionalBits: 20, maxTotalSamples: 2 ** 20 };
@@ -40,11 +42,12 @@ export function fixedPointRange(params: FixedPointParams): FixedPointRange {
   return { maxAbsValue: qMax / 2 ** params.fractionalBits, maxError: 2 ** -(params.fractionalBits + 1) };
 }
 
-function maxQuantised({ fractionalBits: f, maxTotalSamples: s }: FixedPointParams): number {
+function maxQuantised({ fractionalBits: f, maxTotalSamples: s, maxAbsValue }: FixedPointParams): number {
   if (!Number.isInteger(f) || f < 0 || !Number.isSafeInteger(s) || s < 1) {
     throw new SecAggError('SECAGG_PARAMS', 'fractionalBits must be an integer ≥ 0, maxTotalSamples ≥ 1');
   }
-  const qMax = Math.floor((HALF - 1) / s);
+  const bound = maxAbsValue === undefined ? Infinity : Math.floor(maxAbsValue * 2 ** f);
+  const qMax = Math.min(bound, Math.floor((HALF - 1) / s));
   if (qMax < 2 ** f) {
     throw new SecAggError(
       'SECAGG_PARAMS',
@@ -95,7 +98,7 @@ export interface DecodedSum {
 /** Decodes an unmasked sum back to the sample-weighted mean of the quantised updates. */
 export function decodeSum(sum: Float64Array, params: FixedPointParams): DecodedSum {
   maxQuantised(params);
-  const samples = sum[0];
+  const samples = sum[0] % wireModulus(residueBytes(params));
   if (sum.length < 1 || !(samples >= 1 && samples <= params.maxTotalSamples)) {
     throw new SecAggError(
       'SECAGG_SAMPLES',
@@ -105,9 +108,10 @@ export function decodeSum(sum: Float64Array, params: FixedPointParams): DecodedS
   }
   const divisor = samples * 2 ** params.fractionalBits;
   const mean = new Float64Array(sum.length - 1);
+  const wire = wireModulus(residueBytes(params));
   for (let j = 0; j < mean.length; j++) {
-    const r = sum[j + 1];
-    mean[j] = (r >= HALF ? r - MODULUS : r) / divisor;
+    const r = sum[j + 1] % wire;
+    mean[j] = (r >= wire / 2 ? r - wire : r) / divisor;
   }
   return { samples, mean };
 }
@@ -127,34 +131,69 @@ export function checkSameLength(a: Float64Array, b: Float64Array): void {
   }
 }
 
-/** Wire form: little-endian u64 per residue (upper 12 bits zero), 8 bytes per element. */
-export function residuesToBytes(v: Float64Array): Uint8Array {
-  const words = new Uint32Array(v.length * 2);
-  for (let i = 0; i < v.length; i++) {
-    const r = v[i];
-    const hi = Math.floor(r / 4294967296);
-    words[2 * i] = r - hi * 4294967296;
-    words[2 * i + 1] = hi;
-  }
-  return littleEndian(new Uint8Array(words.buffer));
+/**
+ * Bytes per residue on the wire: the fewest whole bytes that hold every decodable sum (|Σ| ≤ qMax · S, plus a
+ * sign bit), at most 7 (52 bits). A masked vector travels mod 2^(8 · bytes) (mod 2^52 at 7): the low bits of
+ * a uniform mask are uniform, so every residue is still a one-time pad, and since 2^(8 · bytes) divides 2^52
+ * the sum reduced mod 2^(8 · bytes) is the true sum, which fits. Defaults: 52 bits → 7 bytes (not 8).
+ */
+export function residueBytes(params: FixedPointParams): number {
+  const bits = 1 + Math.ceil(Math.log2(maxQuantised(params) * params.maxTotalSamples + 1));
+  return Math.min(Math.ceil(MODULUS_BITS / 8), Math.ceil(bits / 8));
 }
 
-/** Parses the wire form; SECAGG_WIRE if the length is not `elements` or a residue is ≥ 2^52. */
-export function residuesFromBytes(bytes: Uint8Array, elements: number): Float64Array {
-  if (bytes.length !== elements * 8) {
-    throw new SecAggError('SECAGG_WIRE', `masked vector of ${bytes.length} bytes, expected ${elements * 8}`);
-  }
-  // A copy with its own aligned buffer: Buffer#slice would be a view into a larger, shared buffer.
-  const words = new Uint32Array(littleEndian(new Uint8Array(bytes)).buffer);
-  const out = new Float64Array(elements);
-  for (let i = 0; i < elements; i++) {
-    const hi = words[2 * i + 1];
-    if (hi >= 2 ** (MODULUS_BITS - 32)) {
-      throw new SecAggError('SECAGG_WIRE', `masked vector element ${i} is not below 2^52`);
-    }
-    out[i] = hi * 4294967296 + words[2 * i];
+/** The wire modulus 2^bits for `width` bytes per residue. */
+function wireModulus(width: number): number {
+  return 2 ** Math.min(MODULUS_BITS, 8 * width);
+}
+
+/** Wire form: each residue mod 2^(8 · width), little-endian in `width` bytes (1..7). */
+export function residuesToBytes(v: Float64Array, width: number): Uint8Array {
+  checkWidth(width);
+  const wire = wireModulus(width);
+  const out = new Uint8Array(v.length * width);
+  const view = new DataView(out.buffer);
+  for (let i = 0, at = 0; i < v.length; i++, at += width) {
+    const r = v[i] % wire;
+    const lo = r % 4294967296;
+    if (width >= 4) view.setUint32(at, lo, true);
+    else for (let b = 0; b < width; b++) out[at + b] = (lo >>> (8 * b)) & 255;
+    for (let b = 4, hi = (r - lo) / 4294967296; b < width; b++, hi >>>= 8) out[at + b] = hi & 255;
   }
   return out;
+}
+
+/** Parses the wire form; SECAGG_WIRE if the length is not `elements` · `width` or a residue is ≥ 2^52. */
+export function residuesFromBytes(bytes: Uint8Array, elements: number, width: number): Float64Array {
+  checkWidth(width);
+  if (bytes.length !== elements * width) {
+    throw new SecAggError(
+      'SECAGG_WIRE',
+      `masked vector of ${bytes.length} bytes, expected ${elements * width} (${width} per residue)`,
+    );
+  }
+  const wire = wireModulus(width);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out = new Float64Array(elements);
+  for (let i = 0, at = 0; i < elements; i++, at += width) {
+    let lo = 0;
+    if (width >= 4) lo = view.getUint32(at, true);
+    else for (let b = 0; b < width; b++) lo += bytes[at + b] * BYTE_WEIGHT[b];
+    let hi = 0;
+    for (let b = 4; b < width; b++) hi += bytes[at + b] * BYTE_WEIGHT[b - 4];
+    const r = hi * 4294967296 + lo;
+    if (r >= wire) throw new SecAggError('SECAGG_WIRE', `masked vector element ${i} is not below 2^52`);
+    out[i] = r;
+  }
+  return out;
+}
+
+const BYTE_WEIGHT = [1, 256, 65536, 16777216];
+
+function checkWidth(width: number): void {
+  if (!Number.isInteger(width) || width < 1 || width > Math.ceil(MODULUS_BITS / 8)) {
+    throw new SecAggError('SECAGG_PARAMS', `${width} bytes per residue: must be 1..7`);
+  }
 }
 
 const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;

@@ -21,6 +21,7 @@ export {
   encodeUpdate,
   fixedPointRange,
   residuesFromBytes,
+  residueBytes,
   residuesToBytes,
 } from './fixed.js';
 export type { DecodedSum, FixedPointParams, FixedPointRange } from './fixed.js';
@@ -45,7 +46,7 @@ export {
   unflattenMean,
 } from './payload.js';
 export type { MaskedPayload, TensorLayout } from './payload.js';
-export { unmask, wrongLengthSenders } from './unmask.js';
+export { checkRevealed, unmask, wrongLengthSenders } from './unmask.js';
 export type { UnmaskInput, UnmaskResult } from './unmask.js';
 export {
   SecAggAdvertBodySchema,

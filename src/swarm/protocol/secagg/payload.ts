@@ -87,6 +87,7 @@ export function encodeMaskedPayload(
   hash: string,
   layout: readonly TensorLayout[],
   masked: Float64Array,
+  width: number,
 ): Uint8Array {
   if (masked.length !== layoutSize(layout) + 1) {
     throw new SecAggError(
@@ -97,11 +98,12 @@ export function encodeMaskedPayload(
   const header = Buffer.from(JSON.stringify({ rosterHash: hash, layout }));
   const length = Buffer.alloc(4);
   length.writeUInt32LE(header.length);
-  return Buffer.concat([length, header, residuesToBytes(masked)]);
+  return Buffer.concat([length, header, residuesToBytes(masked, width)]);
 }
 
 /** Parses a masked update; SECAGG_WIRE when it is malformed or its length disagrees with its layout. */
-export function decodeMaskedPayload(bytes: Uint8Array): MaskedPayload {
+/** `width`: bytes per residue (residueBytes of the swarm's fixed-point parameters). */
+export function decodeMaskedPayload(bytes: Uint8Array, width: number): MaskedPayload {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerBytes = buf.length >= 4 ? buf.readUInt32LE(0) : -1;
   if (headerBytes < 0 || headerBytes > MAX_HEADER_BYTES || 4 + headerBytes > buf.length) {
@@ -114,6 +116,6 @@ export function decodeMaskedPayload(bytes: Uint8Array): MaskedPayload {
     throw new SecAggError('SECAGG_WIRE', 'masked update header is not valid', { cause });
   }
   const elements = layoutSize(header.layout) + 1;
-  const residues = residuesFromBytes(buf.subarray(4 + headerBytes), elements);
+  const residues = residuesFromBytes(buf.subarray(4 + headerBytes), elements, width);
   return { ...header, elements, residues };
 }

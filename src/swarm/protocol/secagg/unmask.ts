@@ -66,6 +66,23 @@ export function unmask(round: SecureRound, input: UnmaskInput): UnmaskResult {
   return { sum, contributors, dropped, rejectedRevealers: [...rejectedRevealers].sort(compareIds) };
 }
 
+/**
+ * Throws SECAGG_TOO_FEW (as unmask would) while some secret the unmasking needs lacks t valid revealed shares:
+ * a check of hashes only, so a peer waiting for reveals touches no vector until the sum can be unmasked.
+ */
+export function checkRevealed(
+  round: SecureRound,
+  senders: readonly string[],
+  input: Omit<UnmaskInput, 'masked' | 'elements'>,
+): void {
+  const full = { ...input, masked: new Map<string, Float64Array>(), elements: 0 };
+  const rejected = findRejectedRevealers(round, full);
+  const sent = new Set(senders);
+  for (const a of round.roster) {
+    validShares(round, full, rejected, a.peerId, sent.has(a.peerId) ? 'seed' : 'key');
+  }
+}
+
 /** Senders whose masked vector does not have `elements` residues: exclude them before unmasking. */
 export function wrongLengthSenders(masked: ReadonlyMap<string, Float64Array>, elements: number): string[] {
   return [...masked.entries()]
