@@ -1,9 +1,22 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { hashTensors, type NamedTensors } from '../../src/core/index.js';
-import { decodeMaskedPayload, type SwarmHost, type WireMessage } from '../../src/swarm/index.js';
+import {
+  aggregatorOrder,
+  decodeMaskedPayload,
+  type SwarmHost,
+  type WireMessage,
+} from '../../src/swarm/index.js';
 import { pythonMissing, runPython } from '../helpers/python.js';
 import { waitFor } from '../helpers/wait.js';
-import { TestSwarm, TestWork, initialWeights, stopAll, type Site, type WorkHooks } from './peer-harness.js';
+import {
+  SWARM,
+  TestSwarm,
+  TestWork,
+  initialWeights,
+  stopAll,
+  type Site,
+  type WorkHooks,
+} from './peer-harness.js';
 import { silentInUnmasking, tapHost, type Tap } from './secure-tap.js';
 
 afterEach(stopAll);
@@ -187,6 +200,41 @@ describe('secure rounds between real peers', () => {
     const honest = [sites[0].peerId, sites[1].peerId].sort();
     for (const s of sites.slice(0, 2)) expect(contributorsOf(s)).toEqual(honest);
     expectMerged(sites.slice(0, 2), quantisedFedAvg(100, [0, 1]));
+  }, 120_000);
+
+  it('drops a roster member that advertises and then deals no shares, and commits without it', async () => {
+    const swarm = await TestSwarm.create(3, { maxRounds: 1, size: 100, minPeers: 2, ...TIMES });
+    // The silent member is not the round's roster publisher (a silent publisher leaves no roster to go on).
+    const order = aggregatorOrder(SWARM, 1, swarm.members);
+    const k = swarm.members.indexOf(order[order.length - 1]);
+    const silent: Tap = {
+      onOut: (m) => (m.type === 'secagg' && m.round === 1 && m.body.step !== 'advert' ? null : m),
+    };
+    const taps: (Tap | undefined)[] = [undefined, undefined, undefined];
+    taps[k] = silent;
+    const sites = await startSecure(swarm, taps);
+    const honest = sites.filter((_, i) => i !== k);
+    await Promise.all(honest.map((s) => s.peer.waitForRound(1, 60_000)));
+    const ids = honest.map((s) => s.peerId).sort();
+    for (const s of honest) expect(contributorsOf(s)).toEqual(ids);
+    expectMerged(
+      honest,
+      quantisedFedAvg(
+        100,
+        [0, 1, 2].filter((i) => i !== k),
+      ),
+    );
+    for (const s of honest) {
+      expect(s.peer.status().dropped['secagg-silent-dealer']).toBe(1);
+      expect(s.warnings).toContainEqual({
+        fields: {
+          round: 1,
+          silent: [sites[k].peerId],
+          reason: expect.stringMatching(/dealt no shares within/),
+        },
+        msg: 'masking without members that dealt no shares',
+      });
+    }
   }, 120_000);
 
   it('abandons the round with a stated reason and writes nothing when fewer than t survive', async () => {

@@ -47,19 +47,20 @@ export function recomputeSecure(
   try {
     // Cheap first: while reveals are still arriving, no vector is decoded (this runs on every message).
     const senders = c.contributors.map((x) => x.peerId);
-    checkRevealed(roster.round, senders, { reveals: st.reveals, commitments: st.commitments });
+    const revealed = {
+      reveals: st.reveals,
+      commitments: st.commitments,
+      silent: new Set(st.unmask?.silent ?? []),
+      pairSeeds: st.pairSeeds,
+    };
+    checkRevealed(roster.round, senders, revealed);
     for (const x of c.contributors) {
       const p = screenPayload(store.get(x.updateHash)!.bytes, roster.hash, layout, fixedPoint);
       if (typeof p === 'string') return { ok: false, reason: 'bad-update', detail: `${x.peerId}: ${p}` };
       layout = p.layout;
       masked.set(x.peerId, p.residues);
     }
-    const input = {
-      masked,
-      reveals: st.reveals,
-      commitments: st.commitments,
-      elements: masked.values().next().value!.length,
-    };
+    const input = { ...revealed, masked, elements: masked.values().next().value!.length };
     const { sum, rejectedRevealers } = unmask(roster.round, input);
     const decoded = decodeSum(sum, fixedPoint);
     const samples = c.contributors.reduce((s, x) => s + x.samples, 0);

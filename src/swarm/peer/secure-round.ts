@@ -11,6 +11,7 @@ import {
   generateRoundKeys,
   maskUpdate,
   residueBytes,
+  revealPairSeeds,
   revealShares,
   SecAggError,
   type Contributor,
@@ -19,8 +20,9 @@ import {
   type WireMessage,
 } from '../protocol/index.js';
 import { contributorsOf, heldContributors, recomputeSecure, screenSenders } from './secure-merge.js';
+import { awaitDealers, publishRosterWhenReady } from './secure-setup.js';
 import { Progress } from './secure-wait.js';
-import { buildRound, type SecureRoundState, type SignedAdvert } from './secure-state.js';
+import type { SecureRoundState } from './secure-state.js';
 import { SecureRounds } from './secure-rounds.js';
 import type { SecureExclusion, SecureRoundDeps, UnmaskSender } from './secure-deps.js';
 
@@ -69,7 +71,11 @@ export class SecureAggregation {
       signature,
     });
     this.d.spawn(`fixing the secure roster (round ${round})`, (signal) =>
-      this.publishRosterWhenReady(round, signal),
+      publishRosterWhenReady(
+        { st, d: this.d, progress: this.progress, abandon: (code, why) => this.abandon(round, code, why) },
+        (body) => this.send(round, body),
+        signal,
+      ),
     );
   }
 
@@ -82,16 +88,14 @@ export class SecureAggregation {
   ): Promise<Uint8Array> {
     const st = this.state(round);
     const ready = await this.progress.until(
-      () =>
-        st?.roster != null &&
-        (!st.onRoster() || st.dealersOfMine().every((d) => st.held.has(d) || st.badDealers.has(d))),
+      () => st?.roster != null,
       this.d.now() + this.d.init.roundDeadlineMs,
       signal,
     );
-    if (st === undefined || !ready)
-      throw this.abandon(round, 'SECAGG_ROSTER', 'no roster and shares arrived in time');
+    if (st === undefined || !ready) throw this.abandon(round, 'SECAGG_ROSTER', 'no roster arrived in time');
     if (!st.onRoster())
       throw this.abandon(round, 'SECAGG_ROSTER', 'this site is not on the roster (it advertised late)');
+    await awaitDealers(this.d, st, this.progress, signal);
     const bad = [...st.badDealers].map(([id, why]) => `${id}: ${why}`);
     if (bad.length > 0) throw this.abandon(round, 'SECAGG_SHARE', `bad shares from ${bad.join('; ')}`);
     const started = performance.now();
@@ -127,13 +131,24 @@ export class SecureAggregation {
       // name the same senders, and survivors (who reveal for one sender set only) can serve both.
       const held = heldContributors(this.d.store, round, this.d.init.self, counted, st.roster.round);
       const layout = this.rounds.layouts.get(round) ?? null;
-      senders = screenSenders(this.d.store, st.roster.hash, layout, held, excluded, this.fixedPoint);
+      const dealt = (x: Contributor) => st.commitments.has(x.peerId);
+      for (const x of held.filter((h) => !dealt(h)))
+        excluded.push({ peerId: x.peerId, reason: 'secagg', detail: 'dealt no shares: cannot be unmasked' });
+      senders = screenSenders(
+        this.d.store,
+        st.roster.hash,
+        layout,
+        held.filter(dealt),
+        excluded,
+        this.fixedPoint,
+      );
       if (senders.length < st.roster.round.threshold) {
         const why = `${senders.length} masked vectors, fewer than the threshold ${st.roster.round.threshold}`;
         return { r: this.fail(round, why), contributors: senders, excluded };
       }
       const named = senders.map((x) => ({ peerId: x.peerId, maskedHash: x.updateHash }));
-      await this.send(round, { step: 'unmask', senders: named });
+      const silent = st.roster.round.roster.map((a) => a.peerId).filter((id) => !st.commitments.has(id));
+      await this.send(round, { step: 'unmask', senders: named, ...(silent.length > 0 ? { silent } : {}) });
     }
     const c = { round, method: 'fedavg', kind: 'model' as const, contributors: senders };
     let r: Recomputed = { ok: false, reason: 'missing-updates' };
@@ -192,10 +207,13 @@ export class SecureAggregation {
         st.addShares(from, body);
         break;
       case 'unmask':
-        this.onUnmaskRequest(round, st, from, body.senders);
+        this.onUnmaskRequest(round, st, from, body.senders, body.silent);
         break;
       case 'reveal':
-        if (!st.reveals.has(from)) st.reveals.set(from, body.shares);
+        if (!st.reveals.has(from)) {
+          st.reveals.set(from, body.shares);
+          st.pairSeeds.set(from, new Map((body.pairSeeds ?? []).map((p) => [p.peer, p.seed])));
+        }
         if (st.badReveal(from)) this.reportBadReveal(round, from);
         break;
     }
@@ -214,15 +232,24 @@ export class SecureAggregation {
    * never reveals both shares of one dealer. A round that cannot be unmasked by the end of the turn is
    * reported in status here too, not only at the aggregator.
    */
-  private onUnmaskRequest(round: number, st: SecureRoundState, from: string, senders: UnmaskSender[]): void {
+  private onUnmaskRequest(
+    round: number,
+    st: SecureRoundState,
+    from: string,
+    senders: UnmaskSender[],
+    silent: string[] = [],
+  ): void {
     const roster = st.roster?.round;
     if (st.unmask !== null || roster === undefined) return;
-    st.acceptUnmask(from, senders);
+    st.acceptUnmask(from, senders, silent);
     const ids = senders.map((x) => x.peerId);
     if (st.onRoster()) {
       st.revealed = true;
       const shares = revealShares(roster, st.held, ids);
-      this.d.spawn(`revealing shares (round ${round})`, () => this.send(round, { step: 'reveal', shares }));
+      const sending = ids.includes(this.d.init.self) && st.keys !== null;
+      const pairSeeds = sending ? revealPairSeeds(roster, this.d.init.self, st.keys!, silent) : [];
+      const body = { step: 'reveal' as const, shares, ...(pairSeeds.length > 0 ? { pairSeeds } : {}) };
+      this.d.spawn(`revealing shares (round ${round})`, () => this.send(round, body));
     }
     this.d.spawn(`watching the unmasking (round ${round})`, async (signal) => {
       const c = {
@@ -244,27 +271,6 @@ export class SecureAggregation {
   private async send(round: number, body: SecAggMessageBody): Promise<void> {
     await this.handle(this.d.init.self, round, body);
     await this.d.publish({ type: 'secagg', round, body });
-  }
-
-  /** The first advertiser in the round's order publishes the roster once every live member advertised. */
-  private async publishRosterWhenReady(round: number, signal: AbortSignal): Promise<void> {
-    const st = this.state(round)!;
-    const setupEnd = this.d.now() + this.d.init.roundDeadlineMs / 2;
-    let roster: SignedAdvert[] | null = null;
-    const ready = () => {
-      roster = st.rosterToPublish(this.d.live(), this.d.now() >= setupEnd, this.d.init.secure.minRoster);
-      return st.roster !== null || roster !== null;
-    };
-    const deadline = this.d.now() + this.d.init.roundDeadlineMs;
-    if (!(await this.progress.until(ready, deadline, signal)) || roster === null || st.roster !== null)
-      return;
-    try {
-      const threshold = buildRound(st.ctx, roster, this.d.init.secure).threshold;
-      await this.send(round, { step: 'roster', adverts: roster, threshold });
-    } catch (err) {
-      if (!(err instanceof SecAggError)) throw err;
-      this.abandon(round, err.code, err.message);
-    }
   }
 
   private state(round: number): SecureRoundState | undefined {

@@ -47,9 +47,11 @@ export class SecureRoundState {
   readonly held = new Map<string, HeldShares>();
   /** Dealers whose shares for this peer failed their checks, with why. */
   readonly badDealers = new Map<string, string>();
-  unmask: { senders: { peerId: string; maskedHash: string }[]; from: string } | null = null;
+  unmask: { senders: { peerId: string; maskedHash: string }[]; silent: string[]; from: string } | null = null;
   revealed = false;
   readonly reveals = new Map<string, readonly RevealedShare[]>();
+  /** Revealer → silent member → the pairwise seed it revealed (for members that never dealt). */
+  readonly pairSeeds = new Map<string, Map<string, Uint8Array>>();
   private readonly early: { from: string; body: Step<'shares'> }[] = [];
 
   constructor(
@@ -125,12 +127,16 @@ export class SecureRoundState {
   }
 
   /** Records the round's sender set; throws SecAggError if the request is not one to reveal for. */
-  acceptUnmask(from: string, senders: { peerId: string; maskedHash: string }[]): void {
+  acceptUnmask(from: string, senders: { peerId: string; maskedHash: string }[], silent: string[] = []): void {
     const roster = this.roster!.round;
     const ids = senders.map((x) => x.peerId);
     const onRoster = (id: string) => roster.roster.some((a) => a.peerId === id);
-    if (!onRoster(from) || !ids.every(onRoster) || new Set(ids).size !== ids.length) {
-      throw new SecAggError('SECAGG_ROSTER', `unmask request from ${from} names peers off the roster`);
+    const named = [...ids, ...silent];
+    if (!onRoster(from) || !named.every(onRoster) || new Set(named).size !== named.length) {
+      throw new SecAggError(
+        'SECAGG_ROSTER',
+        `unmask request from ${from} names peers off the roster, twice, or silent and sending`,
+      );
     }
     if (ids.length < roster.threshold) {
       throw new SecAggError(
@@ -138,7 +144,7 @@ export class SecureRoundState {
         `unmask request for ${ids.length} senders, below the threshold`,
       );
     }
-    this.unmask = { senders, from };
+    this.unmask = { senders, silent, from };
   }
 
   /**

@@ -36,7 +36,7 @@ export { advertBytes, createAdvert, createSecureRound, holdersOf } from './roste
 export type { Advert, SecureRound, SecureRoundOptions } from './roster.js';
 export { dealShares, openShares, revealShares, shareCommitment } from './shares.js';
 export type { DealtShares, HeldShares, RevealedShare, ShareCommitments, ShareKind } from './shares.js';
-export { maskUpdate } from './mask.js';
+export { maskUpdate, revealPairSeeds } from './mask.js';
 export {
   decodeMaskedPayload,
   encodeMaskedPayload,

@@ -19,3 +19,23 @@ export function maskUpdate(
   }
   return masked;
 }
+
+/**
+ * What a sender reveals about a member that never dealt its shares (so its mask key cannot be rebuilt): its
+ * own pairwise seed with that member, which is exactly what rebuilding the key would have exposed. Its self
+ * mask still hides its update. Only graph neighbours of `me` share a seed with it.
+ */
+export function revealPairSeeds(
+  round: SecureRound,
+  me: string,
+  keys: RoundKeys,
+  silent: readonly string[],
+): { peer: string; seed: Uint8Array }[] {
+  const mine = new Set(round.neighbours.get(me) ?? []);
+  return silent
+    .filter((peer) => mine.has(peer))
+    .map((peer) => ({
+      peer,
+      seed: pairSeed(round.ctx, me, keys.mask, peer, rosterEntry(round, peer).advert.maskPublicKey),
+    }));
+}

@@ -61,13 +61,17 @@ export const SecAggSharesBodySchema = z
   })
   .strict();
 
-/** The sender set, with the hash of each masked vector the aggregator holds. */
+/**
+ * The sender set, with the hash of each masked vector the aggregator holds; `silent`: roster members it holds
+ * no shares from (they never dealt), whose pairwise masks the senders reveal instead of their key shares.
+ */
 export const SecAggUnmaskRequestBodySchema = z
   .object({
     senders: z
       .array(z.object({ peerId: PeerIdSchema, maskedHash: HashSchema }).strict())
       .min(2)
       .max(MAX_MEMBERS),
+    silent: z.array(PeerIdSchema).max(MAX_MEMBERS).optional(),
   })
   .strict();
 
@@ -80,6 +84,11 @@ export const SecAggRevealBodySchema = z
           .strict(),
       )
       .max(MAX_MEMBERS),
+    /** The revealer's pairwise mask seed with each silent member of the request. */
+    pairSeeds: z
+      .array(z.object({ peer: PeerIdSchema, seed: bytesOf(32) }).strict())
+      .max(MAX_MEMBERS)
+      .optional(),
   })
   .strict();
 

@@ -20,6 +20,10 @@ export interface UnmaskInput {
   commitments: ReadonlyMap<string, ReadonlyMap<string, ShareCommitments>>;
   /** Residues per masked vector (model size + 1); residuesFromBytes already refused other lengths. */
   elements: number;
+  /** Non-senders that never dealt shares: their pairwise masks come from `pairSeeds`, not a rebuilt key. */
+  silent?: ReadonlySet<string>;
+  /** Sender → silent member → the pairwise seed the sender revealed for it. */
+  pairSeeds?: ReadonlyMap<string, ReadonlyMap<string, Uint8Array>>;
 }
 
 export interface UnmaskResult {
@@ -57,10 +61,9 @@ export function unmask(round: SecureRound, input: UnmaskInput): UnmaskResult {
     addMaskInto(sum, rebuildSelfSeed(round, input, rejectedRevealers, id), -1);
   }
   for (const d of dropped) {
-    const maskPair = rebuildMaskKey(round, input, rejectedRevealers, d);
+    const seedWith = droppedSeeds(round, input, rejectedRevealers, d);
     for (const v of round.neighbours.get(d)!.filter((n) => sent.has(n))) {
-      const seed = pairSeed(round.ctx, d, maskPair, v, rosterEntry(round, v).advert.maskPublicKey);
-      addMaskInto(sum, seed, pairSign(v, d) === 1 ? -1 : 1); // take out what v added for the pair
+      addMaskInto(sum, seedWith(v), pairSign(v, d) === 1 ? -1 : 1); // take out what v added for the pair
     }
   }
   return { sum, contributors, dropped, rejectedRevealers: [...rejectedRevealers].sort(compareIds) };
@@ -78,9 +81,35 @@ export function checkRevealed(
   const full = { ...input, masked: new Map<string, Float64Array>(), elements: 0 };
   const rejected = findRejectedRevealers(round, full);
   const sent = new Set(senders);
-  for (const a of round.roster) {
-    validShares(round, full, rejected, a.peerId, sent.has(a.peerId) ? 'seed' : 'key');
+  for (const { peerId: d } of round.roster) {
+    if (sent.has(d)) validShares(round, full, rejected, d, 'seed');
+    else if (!input.silent?.has(d)) validShares(round, full, rejected, d, 'key');
+    else
+      round.neighbours
+        .get(d)!
+        .filter((v) => sent.has(v))
+        .forEach(droppedSeeds(round, full, rejected, d));
   }
+}
+
+/** The pairwise seeds of a dropped member with each sender: from its rebuilt key, or revealed if it was silent. */
+function droppedSeeds(
+  round: SecureRound,
+  input: UnmaskInput,
+  rejected: ReadonlySet<string>,
+  d: string,
+): (v: string) => Uint8Array {
+  if (input.silent?.has(d)) {
+    return (v) => {
+      const seed = input.pairSeeds?.get(v)?.get(d);
+      if (seed === undefined) {
+        throw new SecAggError('SECAGG_TOO_FEW', `sender ${v} has not revealed its pairwise seed with ${d}`);
+      }
+      return seed;
+    };
+  }
+  const maskPair = rebuildMaskKey(round, input, rejected, d);
+  return (v) => pairSeed(round.ctx, d, maskPair, v, rosterEntry(round, v).advert.maskPublicKey);
 }
 
 /** Senders whose masked vector does not have `elements` residues: exclude them before unmasking. */
