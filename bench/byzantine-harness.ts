@@ -36,6 +36,8 @@ export interface MergeRow {
   label: string;
   method: Exclude<MergeMethod, 'sum'>;
   validate: boolean;
+  /** Merges instead of mergeByMethod (the secure table: the secure-aggregation arithmetic). */
+  merge?: (contributions: Contribution[]) => NamedTensors;
 }
 
 export const MERGE_ROWS: MergeRow[] = [
@@ -208,6 +210,7 @@ function mergeRound(
   sites: readonly Site[],
   result: CellResult,
 ): NamedTensors {
+  if (row.merge) return row.merge(contributions);
   if (!row.validate) return mergeByMethod(row.method, contributions, { reference: base });
   // Sample counts are fixed by round 0; an inflating attacker claims its inflated count from round 0 on,
   // so only maxSampleWeight limits it.
