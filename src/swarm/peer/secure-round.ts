@@ -41,7 +41,10 @@ export class SecureAggregation {
     this.rounds = new SecureRounds(d.init.swarmId, d.init.self);
   }
 
-  /** Secure rounds are the model rounds; round 0 merges feature statistics in the clear. */
+  /**
+   * Secure rounds are the model rounds. Round 0 merges each site's feature statistics (per-feature count, sum,
+   * sum of squares) by sum in the clear: its values exceed the fixed-point range of a weight mean (README).
+   */
   covers(round: number): boolean {
     return round > 0;
   }
