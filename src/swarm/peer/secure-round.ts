@@ -21,6 +21,7 @@ import {
 } from '../protocol/index.js';
 import { contributorsOf, heldContributors, recomputeSecure, screenSenders } from './secure-merge.js';
 import { awaitDealers, publishRosterWhenReady } from './secure-setup.js';
+import { Resender } from './secure-resend.js';
 import { Progress } from './secure-wait.js';
 import type { SecureRoundState } from './secure-state.js';
 import { SecureRounds } from './secure-rounds.js';
@@ -33,6 +34,7 @@ export class SecureAggregation {
   private readonly fixedPoint = DEFAULT_FIXED_POINT;
   /** round/peer of revealers already reported for a wrong share. */
   private readonly rejected = new Set<string>();
+  private readonly resender = new Resender();
   /** This module set the peer's stalled reason, so a new round clears it. */
   private abandoned = false;
 
@@ -41,10 +43,7 @@ export class SecureAggregation {
     this.rounds = new SecureRounds(d.init.swarmId, d.init.self);
   }
 
-  /**
-   * Secure rounds are the model rounds. Round 0 merges each site's feature statistics (per-feature count, sum,
-   * sum of squares) by sum in the clear: its values exceed the fixed-point range of a weight mean (README).
-   */
+  /** Model rounds; round 0 sums feature statistics in the clear (beyond the fixed-point range, README). */
   covers(round: number): boolean {
     return round > 0;
   }
@@ -73,6 +72,9 @@ export class SecureAggregation {
       selfSeedCommitment,
       signature,
     });
+    this.d.spawn(`re-sending (round ${round})`, (sig) =>
+      this.resender.run(round, this.d, this.progress, sig),
+    );
     this.d.spawn(`fixing the secure roster (round ${round})`, (signal) =>
       publishRosterWhenReady(
         { st, d: this.d, progress: this.progress, abandon: (code, why) => this.abandon(round, code, why) },
@@ -273,6 +275,7 @@ export class SecureAggregation {
   /** Publishes and handles its own message (gossip does not deliver it back). */
   private async send(round: number, body: SecAggMessageBody): Promise<void> {
     await this.handle(this.d.init.self, round, body);
+    this.resender.record(round, body);
     await this.d.publish({ type: 'secagg', round, body });
   }
 
