@@ -4,6 +4,7 @@ import {
   decodeSum,
   encodeUpdate,
   openShares,
+  revealPairSeeds,
   unmask,
   wrongLengthSenders,
   type FixedPointParams,
@@ -22,6 +23,35 @@ function plainSum(sites: readonly Site[]): Float64Array {
 }
 
 describe('secure aggregation round', () => {
+  it('unmasks without a member that never dealt, from the pairwise seeds the senders reveal', () => {
+    const s = setUp(5, 3, LENGTH);
+    const silent = s.sites[2];
+    const senders = s.sites.filter((x) => x !== silent);
+    // The silent member dealt nothing: nobody holds its shares, and nobody committed to any.
+    for (const x of senders) x.held.delete(silent.id);
+    const commitments = new Map([...s.commitments].filter(([dealer]) => dealer !== silent.id));
+    const input = { ...maskAndReveal(s, senders, params), commitments };
+    expect(() => unmask(s.round, input)).toThrow(/valid key shares of .*threshold is 3/);
+    const pairSeeds = new Map(
+      senders.map((x) => [
+        x.id,
+        new Map(revealPairSeeds(s.round, x.id, x.keys, [silent.id]).map((p) => [p.peer, p.seed])),
+      ]),
+    );
+    const result = unmask(s.round, { ...input, silent: new Set([silent.id]), pairSeeds });
+    expect([...result.sum]).toEqual([...plainSum(senders)]);
+    // A missing seed stalls with a reason; a wrong one gives no plausible sum (slot 0 is not Σ samples).
+    const missing = new Map(pairSeeds);
+    missing.delete(senders[0].id);
+    expect(() => unmask(s.round, { ...input, silent: new Set([silent.id]), pairSeeds: missing })).toThrow(
+      /has not revealed its pairwise seed/,
+    );
+    const wrong = new Map(pairSeeds);
+    wrong.set(senders[0].id, new Map([[silent.id, new Uint8Array(32).fill(1)]]));
+    const garbled = unmask(s.round, { ...input, silent: new Set([silent.id]), pairSeeds: wrong });
+    expect(() => decodeSum(garbled.sum, params)).toThrow(/summed sample count/);
+  });
+
   it('masks cancel exactly: Σ masked − self masks = Σ plain, n = 2..10', () => {
     for (let n = 2; n <= 10; n++) {
       const s = setUp(n, Math.floor(n / 2) + 1, LENGTH);
