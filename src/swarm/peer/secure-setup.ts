@@ -47,7 +47,7 @@ export function dealWaitMs(roundDeadlineMs: number): number {
 /**
  * Waits (bounded) until every dealer this peer holds shares of has dealt; a dealer still silent then is
  * dropped from the round: this peer masks anyway, and the aggregator names it `silent` so the senders reveal
- * their pairwise seeds with it (its key was never shared). Returns the silent dealers.
+ * their pairwise seeds with it (its key was never shared). Returns the silent dealers; SecAggError if aborted.
  */
 export async function awaitDealers(
   d: SecureRoundDeps,
@@ -57,8 +57,9 @@ export async function awaitDealers(
 ): Promise<string[]> {
   const waiting = () => st.dealersOfMine().filter((p) => !st.held.has(p) && !st.badDealers.has(p));
   await progress.until(() => waiting().length === 0, d.now() + dealWaitMs(d.init.roundDeadlineMs), signal);
+  if (signal.aborted) throw new SecAggError('SECAGG_ABORTED', 'the round moved on while waiting for shares');
   const silent = waiting();
-  if (silent.length > 0 && !signal.aborted) {
+  if (silent.length > 0) {
     silent.forEach(() => d.book.drop('secagg-silent-dealer'));
     const reason = `dealt no shares within ${dealWaitMs(d.init.roundDeadlineMs)} ms: dropped from the round`;
     d.log.warn({ round: st.ctx.round, silent, reason }, 'masking without members that dealt no shares');
