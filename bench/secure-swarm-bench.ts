@@ -13,17 +13,27 @@ const SIZE_MB = 2;
 const STEPS = ['advert', 'roster', 'shares', 'masked', 'unmask', 'reveal', 'unmasked'] as const;
 type Step = (typeof STEPS)[number];
 
-/** Last time (performance.now()) any peer saw each step of each round, and the CPU ms spent masking/unmasking. */
+/**
+ * When each step of each round ended (performance.now()): the first arrival of the last sender's message
+ * (peers re-send their messages until the round moves on, so later copies say nothing), the last mask and
+ * unmask; and the CPU ms spent masking and unmasking.
+ */
 class StepClock {
   readonly last = new Map<string, number>();
+  private readonly firstFrom = new Set<string>();
   readonly maskMs: number[] = [];
   readonly unmaskMs: number[] = [];
 
   onDebug = (fields: object, msg?: string): void => {
-    const f = fields as { round?: number; step?: string; maskMs?: number; unmaskMs?: number };
+    const f = fields as { round?: number; peer?: string; step?: string; maskMs?: number; unmaskMs?: number };
     if (f.round === undefined) return;
     let step: string | undefined;
-    if (msg === 'secure-round message') step = f.step;
+    if (msg === 'secure-round message') {
+      const key = `${f.round}/${f.step}/${f.peer}`;
+      if (this.firstFrom.has(key)) return;
+      this.firstFrom.add(key);
+      step = f.step;
+    }
     if (f.maskMs !== undefined) {
       step = 'masked';
       this.maskMs.push(f.maskMs);
