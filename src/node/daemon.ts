@@ -1,4 +1,4 @@
-import { decodeTensors, InputError, type Logger } from '../core/index.js';
+import { decodeTensors, defaultLearningRate, InputError, type Logger } from '../core/index.js';
 import { assertKeyMatches, loadKeyFile } from '../inr/index.js';
 import {
   describeSuspectColumns,
@@ -149,7 +149,10 @@ async function build(
     model,
     key,
     trainer: await engine.createTrainer(model, { kind: 'key', key }),
-    training: site.training,
+    training: {
+      ...site.training,
+      learningRate: site.training.learningRate ?? defaultLearningRate(model.arch),
+    },
     backend: backend.name,
     standardizer: resume.standardizer,
     transform: swarm.preprocess.transform,
