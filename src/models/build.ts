@@ -37,7 +37,7 @@ export function buildModel(config: ModelConfig, inr: InrMode | null): tf.LayersM
 export function createTrainer(config: ModelConfig, inr: InrMode | null): Trainer {
   const model = buildModel(config, inr);
   const l2 =
-    config.l2 > 0 ? { weight: config.l2, kernels: layerKernels(model, linearLayerNames(config)) } : null;
+    config.l2 !== 0 ? { weight: config.l2, kernels: layerKernels(model, linearLayerNames(config)) } : null;
   return new TfjsTrainer(model, config.numClasses, l2);
 }
 

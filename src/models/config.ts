@@ -42,16 +42,16 @@ const ModelConfigObject = z.object({
   /** mlp: hidden widths. */
   hidden: z.array(z.number().int().positive()).default([128, 64]),
   dropout: z.number().min(0).lt(1).default(0.2),
-  /** L2 penalty on the linear layers' kernels, added to the mean cross-entropy: l2 · Σ w². Unset: 0.01
-   * for the linear model (the convex fit needs it with more features than rows), 0 otherwise. */
-  l2: z.number().min(0).max(10).optional(),
+  /**
+   * L2 penalty on the linear layers' kernels, added to the mean cross-entropy: l2 · Σ w². `auto`: 1 / (2 ·
+   * training rows), scikit-learn LogisticRegression's default C = 1. Unset: auto for the linear model (more
+   * features than rows leave a convex fit without a unique optimum), 0 for the others.
+   */
+  l2: z.union([z.number().min(0).max(10), z.literal('auto')]).optional(),
   /** null: a plain model without any INR layer. */
   inr: InrConfigSchema.nullable().default({}),
   seed: z.number().int().nonnegative().default(42),
 });
-
-/** The linear model's L2 weight (README, "Accuracy against baselines"). */
-export const LINEAR_L2 = 0.01;
 
 /**
  * What an INR config leaves unset depends on the architecture. The deep models take the paper's `infl`
@@ -66,7 +66,7 @@ export function inrDefaults(arch: ModelArch): { lock: InrLock; initGain: number 
 
 export const ModelConfigSchema = ModelConfigObject.transform((c) => ({
   ...c,
-  l2: c.l2 ?? (c.arch === 'linear' ? LINEAR_L2 : 0),
+  l2: c.l2 ?? (c.arch === 'linear' ? ('auto' as const) : 0),
   inr: c.inr && {
     ...c.inr,
     lock: c.inr.lock ?? inrDefaults(c.arch).lock,

@@ -48,6 +48,12 @@ export interface Trainer {
   dispose(): void;
 }
 
+/** `auto`: 1 / (2 · training rows), scikit-learn LogisticRegression's C = 1. */
+export interface L2Penalty {
+  weight: number | 'auto';
+  kernels: tf.LayerVariable[];
+}
+
 interface DeviceData {
   x: tf.Tensor2D;
   /** One-hot labels [rows, numClasses]. */
@@ -69,7 +75,7 @@ export class TfjsTrainer implements Trainer {
     private readonly model: tf.LayersModel,
     readonly numClasses: number,
     /** An L2 penalty `weight · Σ w²` over these kernels, added to the training loss (not the reported one). */
-    private readonly l2: { weight: number; kernels: tf.LayerVariable[] } | null = null,
+    private readonly l2: L2Penalty | null = null,
   ) {}
 
   async fit(train: LabeledData, val: LabeledData | null, opts: TrainOptions): Promise<TrainResult> {
@@ -166,7 +172,7 @@ export class TfjsTrainer implements Trainer {
           () => {
             ce = tf.keep(crossEntropy(this.model.apply(xb, { training: true }) as tf.Tensor2D, yb));
             // A tensor of its own: minimize() disposes the cost it returns.
-            return this.l2 ? tf.add(ce, this.penalty(this.l2)) : tf.clone(ce);
+            return this.l2 ? tf.add(ce, this.penalty(this.l2, d.rows)) : tf.clone(ce);
           },
           false,
           variables,
@@ -185,9 +191,9 @@ export class TfjsTrainer implements Trainer {
     return sum / d.rows;
   }
 
-  private penalty(l2: { weight: number; kernels: tf.LayerVariable[] }): tf.Scalar {
+  private penalty(l2: L2Penalty, rows: number): tf.Scalar {
     const sums = l2.kernels.map((k) => tf.sum(tf.square(k.read())));
-    return tf.mul(tf.addN(sums), l2.weight);
+    return tf.mul(tf.addN(sums), l2.weight === 'auto' ? 1 / (2 * rows) : l2.weight);
   }
 
   private async lossAndAccuracy(d: DeviceData): Promise<{ loss: number; accuracy: number }> {

@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultLearningRate } from '../../src/core/index.js';
 import {
@@ -36,6 +37,49 @@ describe('the linear model config', () => {
     expect([...w.keys()]).toEqual(['output/kernel', 'output/bias']);
     expect(w.get('output/kernel')!.shape).toEqual([5, 3]);
     expect(w.get('output/kernel')!.data.every((v) => v === 0)).toBe(true);
+  });
+});
+
+// The L2 penalty, checked against its optimum: for softmax regression with mean cross-entropy plus
+// l2 · Σ w², the gradient Xᵀ(P − Y)/n + 2 · l2 · W is zero at the fit; computed here from predict().
+describe('the linear model with an L2 penalty', () => {
+  it('converges to where the penalised gradient is zero, leaking no tensors', async () => {
+    await selectBackend('wasm');
+    const n = 120;
+    const d = 6;
+    const k = 3;
+    const x = new Float32Array(n * d);
+    const y = new Int32Array(n);
+    let s = 7;
+    const rand = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+    for (let i = 0; i < n; i++) {
+      y[i] = i % k;
+      for (let j = 0; j < d; j++) x[i * d + j] = rand() + (j === y[i] ? 1 : 0);
+    }
+    const l2 = 0.05;
+    const t = createTrainer(
+      parseModelConfig({ arch: 'linear', l2, inr: null, inputDim: d, numClasses: k }),
+      null,
+    );
+    const opts = { batchSize: n, learningRate: 0.02, seed: 1, patience: null };
+    await t.fit({ x, y, rows: n, cols: d }, null, { ...opts, epochs: 1 });
+    const tensors = tf.memory().numTensors;
+    await t.fit({ x, y, rows: n, cols: d }, null, { ...opts, epochs: 500 });
+    expect(tf.memory().numTensors).toBe(tensors);
+    const p = await t.predict(x, n);
+    const w = (await t.getWeights()).get('output/kernel')!.data;
+    t.dispose();
+    let gradNorm = 0;
+    let penaltyNorm = 0;
+    for (let j = 0; j < d; j++)
+      for (let c = 0; c < k; c++) {
+        let g = 0;
+        for (let i = 0; i < n; i++) g += (x[i * d + j] * (p[i * k + c] - (y[i] === c ? 1 : 0))) / n;
+        gradNorm += (g + 2 * l2 * w[j * k + c]) ** 2;
+        penaltyNorm += (2 * l2 * w[j * k + c]) ** 2;
+      }
+    expect(Math.sqrt(penaltyNorm)).toBeGreaterThan(0.05);
+    expect(Math.sqrt(gradNorm)).toBeLessThan(0.02 * Math.sqrt(penaltyNorm));
   });
 });
 
