@@ -71,7 +71,7 @@ csvOptions(
   .addOption(backendOption())
   .action(async (o) => {
     const { trainLocal } = await node();
-    const { describeSuspectColumns, parseFeatureTransform } = await models();
+    const { describeCountLike, describeSuspectColumns, parseFeatureTransform } = await models();
     const ignore: string[] = o.ignore;
     const keep = o.group ? [o.group] : [];
     const progress = createProgress();
@@ -95,7 +95,9 @@ csvOptions(
       backend: o.backend,
       onBackend: printBackend,
       onEpoch: progress,
-      onPrepared: ({ samples: n, suspectColumns }) => {
+      onPrepared: ({ samples: n, suspectColumns, countLikeMax }) => {
+        if (countLikeMax !== null)
+          console.error(`warning: ${describeCountLike(countLikeMax)}: pass --transform log1p`);
         if (suspectColumns.length > 0)
           console.error(
             `warning: ${describeSuspectColumns(suspectColumns)} look like sample metadata, not measurements, ` +

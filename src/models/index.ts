@@ -38,6 +38,8 @@ export {
   FeatureTransformSchema,
   assertTransformable,
   parseFeatureTransform,
+  countLikeMax,
+  describeCountLike,
   transformFunction,
 } from './transform.js';
 export type { FeatureTransform } from './transform.js';
