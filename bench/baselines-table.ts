@@ -1,11 +1,13 @@
 // The baseline table (issue 9): per bundled data set, held-out test accuracy (mean ± sd over seeds) of
-// swarmd's centralised training (`swarmd train`'s path and defaults, INR model), re-implementations of
+// swarmd's centralised training (`swarmd train`'s path and defaults: the linear model, key on), re-implementations of
 // scikit-learn's LogisticRegression and MLPClassifier defaults, and an in-process 3-site FedAvg swarm.
 //   npm run table:baselines [-- --seeds 5 --swarm-seeds 5 --rounds 40 --only WDBC,Khan --no-mlp]
 // Choosing defaults: --tune scores on a validation split carved from each seed's non-test rows instead, and
-// --batch-size/--lr/--epochs/--patience/--epochs-per-round/--model '{"dropout":0.1}' override the defaults.
+// --batch-size/--lr/--epochs/--patience/--epochs-per-round/--model '{"arch":"proteomics"}' override the defaults
+// (the learning rate follows the model's architecture unless --lr is given).
 import '../src/core/polyfill.js';
 import { parseArgs } from 'node:util';
+import { defaultLearningRate } from '../src/core/index.js';
 import { selectBackend } from '../src/models/index.js';
 import {
   BENCH_SETS,
@@ -40,13 +42,14 @@ const { values: args } = parseArgs({
 });
 
 const num = (v: string | undefined, fallback: number) => (v === undefined ? fallback : Number(v));
+const model = { ...SWARMD_DEFAULTS.model, ...(JSON.parse(args.model!) as SwarmdSettings['model']) };
 const settings: SwarmdSettings = {
   epochs: num(args.epochs, SWARMD_DEFAULTS.epochs),
   batchSize: num(args['batch-size'], SWARMD_DEFAULTS.batchSize),
-  learningRate: num(args.lr, SWARMD_DEFAULTS.learningRate),
+  learningRate: num(args.lr, defaultLearningRate(model.arch ?? 'proteomics')),
   patience: num(args.patience, SWARMD_DEFAULTS.patience),
   epochsPerRound: num(args['epochs-per-round'], SWARMD_DEFAULTS.epochsPerRound),
-  model: JSON.parse(args.model!) as SwarmdSettings['model'],
+  model,
 };
 const seeds = Array.from({ length: Number(args.seeds) }, (_, i) => i + 1);
 const swarmSeeds = num(args['swarm-seeds'], seeds.length);
@@ -81,7 +84,7 @@ console.log(
 console.log(
   `split per seed: ${TEST_FRACTION * 100} % test (stratified, by patient for TCGA), swarmd early-stops on ${VAL_FRACTION * 100} % of the rest; ` +
     `LR and MLP are torch re-implementations of scikit-learn's defaults (no sklearn here) trained on all non-test rows; ` +
-    `all standardised with swarmd's training-row statistics. swarmd: INR model, defaults ${JSON.stringify(settings)}; ` +
+    `all standardised with swarmd's training-row statistics. swarmd: swarmd train's defaults ${JSON.stringify(settings)}; ` +
     `swarm: ${args.sites} sites (by patient for TCGA), FedAvg of ${settings.epochsPerRound} local epochs a round, in process; ` +
     `backend ${backend.name}; ${minutes} min`,
 );

@@ -2,6 +2,8 @@
 // model, the locked model with the right key, 5 wrong keys, the INR removed, and the fine-tune attack, for
 // each lock design. Designs are compared with --eval val; the README's table is --eval test.
 //   npm run table:lock [-- --sets TCGA,PBMC,Khan,WDBC,swarm --locks infl,shuffle --eval test --epochs 60]
+// --model '{"arch":"linear","l2":0.01}' studies another architecture (merged into each data set's model configs;
+// the swarm row keeps its own model).
 import '../src/core/polyfill.js';
 import { parseArgs } from 'node:util';
 import type { NamedTensors } from '../src/core/index.js';
@@ -30,6 +32,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '3' },
     seed: { type: 'string', default: '42' },
     backend: { type: 'string', default: 'auto' },
+    model: { type: 'string', default: '{}' },
   },
 });
 
@@ -96,14 +99,15 @@ async function main(): Promise<void> {
       trained = (config, withKey) =>
         trainModel(config, withKey ? { kind: 'key', key } : null, l.data.train, l.data.val, budget);
     }
-    const plainConfig = parseModelConfig({ ...sets.base, seed, inr: null });
+    const model = JSON.parse(args.model!) as { inr?: object };
+    const plainConfig = parseModelConfig({ ...sets.base, seed, ...model, inr: null });
     const plain = await accuracyOf(plainConfig, null, await trained(plainConfig, false), sets.eval);
     const rates = {
       chance: 1 / sets.base.numClasses,
       majority: majorityRate(sets.eval, sets.base.numClasses),
     };
     for (const lock of locks) {
-      const config = parseModelConfig({ ...sets.base, seed, inr: { lock } });
+      const config = parseModelConfig({ ...sets.base, seed, ...model, inr: { ...model.inr, lock } });
       const weights = await trained(config, true);
       const result = await studyLock(config, key, weights, sets.eval, o);
       const onVal =

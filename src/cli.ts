@@ -2,7 +2,7 @@
 // The polyfill must load before anything imports libp2p (Promise.withResolvers is Node 22+).
 import './core/polyfill.js';
 import { Command, Option } from 'commander';
-import { TRAINING_DEFAULTS as D, TRAINING_RANGES as R } from './core/index.js';
+import { TRAINING_DEFAULTS as D, TRAINING_RANGES as R, defaultLearningRate } from './core/index.js';
 import { inr, models, node } from './cli/parts.js';
 import { addDemoCommand } from './cli/demo-command.js';
 import { addLogCommand } from './cli/log-command.js';
@@ -48,7 +48,7 @@ csvOptions(
     .requiredOption('--out <dir>', 'checkpoint database directory (created if missing)'),
 )
   .option('--group <column>', 'keep rows sharing this column in one split (e.g. patient)')
-  .option('--arch <arch>', 'proteomics or mlp', 'proteomics')
+  .option('--arch <arch>', 'linear (softmax regression), proteomics or mlp', D.arch)
   .option('--inr-layers <names>', 'comma-separated layers that become INRLinear', list)
   .option('--alpha <a>', 'INRLinear mixing weight α', num(R.alpha))
   .option(
@@ -57,7 +57,7 @@ csvOptions(
   )
   .option('--epochs <n>', 'maximum epochs', num(R.epochs), D.epochs)
   .option('--batch-size <n>', 'batch size', num(R.batchSize), D.batchSize)
-  .option('--lr <x>', 'Adam learning rate', num(R.learningRate), D.learningRate)
+  .option('--lr <x>', 'Adam learning rate (default: 1e-3 linear, 3e-3 otherwise)', num(R.learningRate))
   .option('--patience <n>', 'early stopping patience on validation loss', num(R.patience), D.patience)
   .option(
     '--test-fraction <f>',
@@ -71,7 +71,7 @@ csvOptions(
   .addOption(backendOption())
   .action(async (o) => {
     const { trainLocal } = await node();
-    const { describeSuspectColumns, parseFeatureTransform } = await models();
+    const { describeCountLike, describeSuspectColumns, parseFeatureTransform } = await models();
     const ignore: string[] = o.ignore;
     const keep = o.group ? [o.group] : [];
     const progress = createProgress();
@@ -88,14 +88,16 @@ csvOptions(
       train: {
         epochs: o.epochs,
         batchSize: o.batchSize,
-        learningRate: o.lr,
+        learningRate: o.lr ?? defaultLearningRate(o.arch),
         seed: o.seed,
         patience: o.patience,
       },
       backend: o.backend,
       onBackend: printBackend,
       onEpoch: progress,
-      onPrepared: ({ samples: n, suspectColumns }) => {
+      onPrepared: ({ samples: n, suspectColumns, countLikeMax }) => {
+        if (countLikeMax !== null)
+          console.error(`warning: ${describeCountLike(countLikeMax)}: pass --transform log1p`);
         if (suspectColumns.length > 0)
           console.error(
             `warning: ${describeSuspectColumns(suspectColumns)} look like sample metadata, not measurements, ` +

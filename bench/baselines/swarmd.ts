@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { TRAINING_DEFAULTS } from '../../src/core/index.js';
+import { TRAINING_DEFAULTS, defaultLearningRate } from '../../src/core/index.js';
 import { modelKeyFromBytes, type ModelKey } from '../../src/inr/index.js';
 import {
   createTrainer,
@@ -18,11 +18,16 @@ export interface SwarmdSettings {
   learningRate: number;
   patience: number;
   epochsPerRound: number;
-  /** Model config overrides (tuning sweeps); empty: the defaults of ModelConfigSchema. */
+  /** The model config (tuning sweeps override it); unset keys: the defaults of ModelConfigSchema. */
   model: Partial<ModelConfigInput>;
 }
 
-export const SWARMD_DEFAULTS: SwarmdSettings = { ...TRAINING_DEFAULTS, model: {} };
+/** `swarmd train`'s defaults: its model (TRAINING_DEFAULTS.arch) and that model's learning rate. */
+export const SWARMD_DEFAULTS: SwarmdSettings = {
+  ...TRAINING_DEFAULTS,
+  learningRate: defaultLearningRate(TRAINING_DEFAULTS.arch),
+  model: { arch: TRAINING_DEFAULTS.arch },
+};
 
 /** A model key derived from the seed, so the table regenerates exactly. */
 export function benchKey(seed: number): ModelKey {

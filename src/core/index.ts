@@ -10,7 +10,7 @@ export type { Tensor, NamedTensors } from './tensors.js';
 export { encodeTensors, decodeTensors } from './codec.js';
 export { describeRange, inRange, parseInRange, rangeSchema } from './range.js';
 export type { NumberRange } from './range.js';
-export { TRAINING_DEFAULTS, TRAINING_RANGES } from './ranges.js';
+export { LINEAR_LEARNING_RATE, TRAINING_DEFAULTS, TRAINING_RANGES, defaultLearningRate } from './ranges.js';
 export {
   PRIVATE_DIR_MODE,
   SecretFileError,

@@ -19,6 +19,8 @@ export interface INRLinearArgs {
    * the start, so training cannot quietly flatten it into a key-independent bias (measured: bench/lock-table).
    */
   initGain?: number;
+  /** Start the linear kernel at 0 rather than Glorot (the linear model: see models/build.ts). */
+  zeroKernel?: boolean;
   /** π from the model key (result[i] = π(i)); null means the INR is removed, Δ = 0. */
   permutation: Int32Array | number[] | null;
   /**
@@ -55,6 +57,7 @@ export class INRLinear extends tf.layers.Layer {
   private readonly inrLayers: number;
   private readonly deltaScale: number;
   private readonly initGain: number;
+  private readonly zeroKernel: boolean;
   private readonly seed: number;
   /** γ(c') row-major [units, 2L]; null when the INR is removed. */
   private readonly encodingValues: Float32Array | null;
@@ -75,6 +78,7 @@ export class INRLinear extends tf.layers.Layer {
     this.inrLayers = args.inrLayers;
     this.deltaScale = args.deltaScale;
     this.initGain = args.initGain ?? 1;
+    this.zeroKernel = args.zeroKernel ?? false;
     this.seed = args.seed;
     const permutation = args.permutation ?? null;
     this.encodingValues = permutation
@@ -89,7 +93,8 @@ export class INRLinear extends tf.layers.Layer {
     if (inDim == null)
       throw new InputError('INR_LAYER_ARGS', `${this.name}: the input's last dimension must be known`);
     const glorot = (seed: number) => tf.initializers.glorotUniform({ seed });
-    this.kernel = this.addWeight('kernel', [inDim, this.units], 'float32', glorot(this.seed));
+    const kernelInit = this.zeroKernel ? tf.initializers.zeros() : glorot(this.seed);
+    this.kernel = this.addWeight('kernel', [inDim, this.units], 'float32', kernelInit);
     this.bias = this.addWeight('bias', [this.units], 'float32', tf.initializers.zeros());
     const widths = inrLayerWidths(2 * this.encodingLevels, this.inrHidden, this.inrLayers);
     // Glorot uniform with scale gain² = Glorot × gain (same random stream).

@@ -5,6 +5,7 @@ import { inrLayerNames, linearLayerNames, type ModelConfig } from './config.js';
 import { SeededDropout } from './dropout.js';
 import { LayerNorm } from './layer-norm.js';
 import { TfjsTrainer, type Trainer } from './trainer.js';
+import { layerKernels } from './weights.js';
 
 /**
  * How the INR layers get their coordinates: from the model key (the normal case), or removed (Δ = 0, the
@@ -13,7 +14,7 @@ import { TfjsTrainer, type Trainer } from './trainer.js';
 export type InrMode = { kind: 'key'; key: ModelKey } | { kind: 'removed' };
 
 interface LayerFactory {
-  linear(name: string, units: number, x: tf.SymbolicTensor): tf.SymbolicTensor;
+  linear(name: string, units: number, x: tf.SymbolicTensor, zeroKernel?: boolean): tf.SymbolicTensor;
   dropout(name: string, x: tf.SymbolicTensor): tf.SymbolicTensor;
 }
 
@@ -22,14 +23,22 @@ export function buildModel(config: ModelConfig, inr: InrMode | null): tf.LayersM
   checkInrLayers(config);
   const f = layerFactory(config, inr);
   const input = tf.input({ shape: [config.inputDim], name: 'features' });
-  const logits = config.arch === 'mlp' ? mlpBody(config, f, input) : proteomicsBody(config, f, input);
+  const logits =
+    config.arch === 'linear'
+      ? f.linear('output', config.numClasses, input, true)
+      : config.arch === 'mlp'
+        ? mlpBody(config, f, input)
+        : proteomicsBody(config, f, input);
   const probs = tf.layers.softmax({ name: 'probs' }).apply(logits) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: probs, name: config.arch });
 }
 
 /** A trainer over a fresh model of `config` (its own tfjs memory: `dispose()` it). */
 export function createTrainer(config: ModelConfig, inr: InrMode | null): Trainer {
-  return new TfjsTrainer(buildModel(config, inr), config.numClasses);
+  const model = buildModel(config, inr);
+  const l2 =
+    config.l2 !== 0 ? { weight: config.l2, kernels: layerKernels(model, linearLayerNames(config)) } : null;
+  return new TfjsTrainer(model, config.numClasses, l2);
 }
 
 /** Paper's classifier: embedding, residual blocks (Linear–norm–ReLU–dropout–Linear + skip), decoder. */
@@ -63,7 +72,9 @@ function layerFactory(c: ModelConfig, inr: InrMode | null): LayerFactory {
   const inrLayers = new Set(inrLayerNames(c));
   let layerIndex = 0;
   return {
-    linear(name, units, x) {
+    // Zero kernels for the linear model: with far more features than rows a random start stays in the
+    // weights (the gradient only spans the training rows) and adds noise to every prediction.
+    linear(name, units, x, zeroKernel = false) {
       const seed = c.seed * 7919 + 100 * layerIndex++; // INRLinear uses seed+1.. for Φθ
       if (c.inr && inrLayers.has(name)) {
         if (!inr)
@@ -83,11 +94,16 @@ function layerFactory(c: ModelConfig, inr: InrMode | null): LayerFactory {
           initGain: c.inr.initGain,
           permutation,
           inputShuffle,
+          zeroKernel,
           seed,
         }).apply(x) as tf.SymbolicTensor;
       }
       return tf.layers
-        .dense({ name, units, kernelInitializer: tf.initializers.glorotUniform({ seed }) })
+        .dense({
+          name,
+          units,
+          kernelInitializer: zeroKernel ? tf.initializers.zeros() : tf.initializers.glorotUniform({ seed }),
+        })
         .apply(x) as tf.SymbolicTensor;
     },
     dropout(name, x) {

@@ -6,13 +6,15 @@
 export { BACKEND_ORDER, BackendError, parseBackendPreference, selectBackend } from './backend.js';
 export type { BackendInfo, BackendName, BackendPreference } from './backend.js';
 export {
+  MODEL_ARCHS,
   MODEL_LOCKS,
+  inrDefaults,
   ModelConfigSchema,
   InrConfigSchema,
   parseModelConfig,
   linearLayerNames,
 } from './config.js';
-export type { ModelConfig, ModelConfigInput, InrConfig } from './config.js';
+export type { ModelArch, ModelConfig, ModelConfigInput, InrConfig, InrLock } from './config.js';
 export { buildModel, createTrainer } from './build.js';
 export type { InrMode } from './build.js';
 export { CsvError, MAX_FEATURE_MAGNITUDE, loadColumnValues, loadCsv, parseCsv } from './csv.js';
@@ -36,6 +38,8 @@ export {
   FeatureTransformSchema,
   assertTransformable,
   parseFeatureTransform,
+  countLikeMax,
+  describeCountLike,
   transformFunction,
 } from './transform.js';
 export type { FeatureTransform } from './transform.js';

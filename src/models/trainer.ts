@@ -48,6 +48,12 @@ export interface Trainer {
   dispose(): void;
 }
 
+/** `auto`: 1 / (2 · training rows), scikit-learn LogisticRegression's C = 1. */
+export interface L2Penalty {
+  weight: number | 'auto';
+  kernels: tf.LayerVariable[];
+}
+
 interface DeviceData {
   x: tf.Tensor2D;
   /** One-hot labels [rows, numClasses]. */
@@ -68,6 +74,8 @@ export class TfjsTrainer implements Trainer {
   constructor(
     private readonly model: tf.LayersModel,
     readonly numClasses: number,
+    /** An L2 penalty `weight · Σ w²` over these kernels, added to the training loss (not the reported one). */
+    private readonly l2: L2Penalty | null = null,
   ) {}
 
   async fit(train: LabeledData, val: LabeledData | null, opts: TrainOptions): Promise<TrainResult> {
@@ -158,12 +166,20 @@ export class TfjsTrainer implements Trainer {
       const idx = order.slice(start, start + opts.batchSize);
       const next = tf.tidy(() => {
         const [xb, yb] = batchTensors(d, idx, this.numClasses);
-        const loss = adam.minimize(
-          () => crossEntropy(this.model.apply(xb, { training: true }) as tf.Tensor2D, yb),
-          true,
+        // minimize() disposes what its function made but the cost: keep the cross-entropy to report it.
+        let ce: tf.Scalar | null = null;
+        adam.minimize(
+          () => {
+            ce = tf.keep(crossEntropy(this.model.apply(xb, { training: true }) as tf.Tensor2D, yb));
+            // A tensor of its own: minimize() disposes the cost it returns.
+            return this.l2 ? tf.add(ce, this.penalty(this.l2, d.rows)) : tf.clone(ce);
+          },
+          false,
           variables,
-        )!;
-        return tf.add(total, tf.mul(loss, idx.length));
+        );
+        const sum = tf.add(total, tf.mul(ce!, idx.length));
+        tf.dispose(ce!);
+        return sum;
       });
       total.dispose();
       total = next;
@@ -173,6 +189,11 @@ export class TfjsTrainer implements Trainer {
     const sum = (await total.data())[0];
     total.dispose();
     return sum / d.rows;
+  }
+
+  private penalty(l2: L2Penalty, rows: number): tf.Scalar {
+    const sums = l2.kernels.map((k) => tf.sum(tf.square(k.read())));
+    return tf.mul(tf.addN(sums), l2.weight === 'auto' ? 1 / (2 * rows) : l2.weight);
   }
 
   private async lossAndAccuracy(d: DeviceData): Promise<{ loss: number; accuracy: number }> {

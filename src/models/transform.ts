@@ -44,3 +44,24 @@ export function assertTransformable(ds: Dataset, t: FeatureTransform, source: st
     }
   }
 }
+
+/**
+ * Whether the values look like counts (UMI, spectral or read counts): every one a non-negative whole number
+ * and the largest above 100, so neither a log scale nor small integer codes. Counts are skewed: one cell with
+ * a thousand reads of a gene dominates its column after standardisation unless log1p compresses the tail.
+ * Returns the largest value, or null when the data does not look like counts.
+ */
+export function countLikeMax(ds: Dataset): number | null {
+  let max = 0;
+  for (const v of ds.features) {
+    if (Number.isNaN(v)) continue;
+    if (v < 0 || !Number.isInteger(v)) return null;
+    if (v > max) max = v;
+  }
+  return max > 100 ? max : null;
+}
+
+/** The suggestion `swarmd train` and the daemon print for count-like data left untransformed. */
+export function describeCountLike(max: number): string {
+  return `every feature value is a non-negative whole number (up to ${max}): if these are counts, log1p usually helps`;
+}

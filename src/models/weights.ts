@@ -18,6 +18,14 @@ function weightEntries(model: tf.LayersModel): { name: string; variable: tf.Laye
   return out;
 }
 
+/** The `kernel` weights of the named layers (what an L2 penalty covers: no biases, no INR Φ). */
+export function layerKernels(model: tf.LayersModel, layers: string[]): tf.LayerVariable[] {
+  const names = new Set(layers.map((l) => `${l}/kernel`));
+  return weightEntries(model)
+    .filter((e) => names.has(e.name))
+    .map((e) => e.variable);
+}
+
 /** Reads every weight back (async: the webgpu backend has no synchronous read in Node). */
 export async function getNamedWeights(model: tf.LayersModel): Promise<NamedTensors> {
   const entries = weightEntries(model);

@@ -3,7 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { InputError, TRAINING_DEFAULTS, TRAINING_RANGES, rangeSchema } from '../core/index.js';
-import { FeatureTransformSchema, InrConfigSchema } from '../models/index.js';
+import { FeatureTransformSchema, InrConfigSchema, MODEL_ARCHS } from '../models/index.js';
 import { MODEL_MERGE_METHODS } from '../swarm/index.js';
 import { AggregationSchema, checkAggregation, SecureAggregationSchema } from './aggregation-config.js';
 import { checkPrivacy, PrivacySchema } from './privacy-config.js';
@@ -49,7 +49,8 @@ export const SiteConfigSchema = z
       .object({
         epochsPerRound: rangeSchema(TRAINING_RANGES.epochs).default(TRAINING_DEFAULTS.epochsPerRound),
         batchSize: rangeSchema(TRAINING_RANGES.batchSize).default(TRAINING_DEFAULTS.batchSize),
-        learningRate: rangeSchema(TRAINING_RANGES.learningRate).default(TRAINING_DEFAULTS.learningRate),
+        /** Unset: the swarm model's architecture's default (defaultLearningRate). */
+        learningRate: rangeSchema(TRAINING_RANGES.learningRate).optional(),
         valFraction: rangeSchema(TRAINING_RANGES.fraction).default(TRAINING_DEFAULTS.valFraction),
         seed: rangeSchema(TRAINING_RANGES.seed).default(42),
       })
@@ -137,7 +138,7 @@ export const SwarmConfigSchema = z
       .default({}),
     model: z
       .object({
-        arch: z.enum(['proteomics', 'mlp']).default('proteomics'),
+        arch: z.enum(MODEL_ARCHS).default('proteomics'),
         /** Every site maps labels to these indices, even a site that lacks some classes. */
         classNames: z.array(z.string().min(1)).min(2),
         inr: InrConfigSchema.nullable().optional(),

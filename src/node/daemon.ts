@@ -1,7 +1,6 @@
-import { decodeTensors, InputError, type Logger } from '../core/index.js';
+import { decodeTensors, defaultLearningRate, InputError, type Logger } from '../core/index.js';
 import { assertKeyMatches, loadKeyFile } from '../inr/index.js';
 import {
-  describeSuspectColumns,
   parseBackendPreference,
   parseModelConfig,
   startTrainingWorker,
@@ -29,6 +28,7 @@ import {
   type SwarmPeer,
 } from '../swarm/index.js';
 import { loadSiteConfig, loadSwarmConfig, type SiteConfig, type SwarmConfig } from './config.js';
+import { warnAboutSiteData } from './data-warnings.js';
 import { DiskUsage } from './disk-usage.js';
 import { assertDataDirPrivate, loadIdentity } from './identity.js';
 import { explainListenFailure } from './listen-error.js';
@@ -123,12 +123,7 @@ async function build(
     transform: swarm.preprocess.transform,
     swarmConfigPath: site.swarmConfig,
   });
-  if (data.suspectColumns.length > 0)
-    log.warn(
-      { columns: data.suspectColumns.map((c) => c.column) },
-      `${describeSuspectColumns(data.suspectColumns)} look like sample metadata, not measurements, and are ` +
-        `used as features: list them under data.ignore in the site config (like --ignore) if so`,
-    );
+  warnAboutSiteData(log, data, swarm.preprocess.transform);
   const model = parseModelConfig({
     ...swarm.model,
     inr: swarm.model.inr === undefined ? {} : swarm.model.inr,
@@ -149,7 +144,10 @@ async function build(
     model,
     key,
     trainer: await engine.createTrainer(model, { kind: 'key', key }),
-    training: site.training,
+    training: {
+      ...site.training,
+      learningRate: site.training.learningRate ?? defaultLearningRate(model.arch),
+    },
     backend: backend.name,
     standardizer: resume.standardizer,
     transform: swarm.preprocess.transform,

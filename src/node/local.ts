@@ -6,6 +6,7 @@ import {
   applyStandardizer,
   argmaxRows,
   assertTransformable,
+  countLikeMax,
   createTrainer,
   loadCsv,
   parseBackendPreference,
@@ -47,7 +48,14 @@ export interface TrainLocalOptions {
   onBackend?: (info: BackendInfo) => void;
   onEpoch?: (info: EpochInfo) => void;
   /** Called once the rows are split, before training starts. */
-  onPrepared?: (info: { samples: SplitSizes; suspectColumns: SuspectColumn[] }) => void;
+  onPrepared?: (info: PreparedInfo) => void;
+}
+
+export interface PreparedInfo {
+  samples: SplitSizes;
+  suspectColumns: SuspectColumn[];
+  /** The largest value when the data looks like counts and is not transformed (countLikeMax); else null. */
+  countLikeMax: number | null;
 }
 
 export interface SplitSizes {
@@ -89,7 +97,8 @@ async function trainWith(
   assertTransformable(ds, transform, o.dataPath);
   const data = prepareData(ds, o.split, transform);
   const samples = { train: data.train.rows, val: data.val.rows, test: data.test.rows };
-  o.onPrepared?.({ samples, suspectColumns: suspectIdColumns(ds) });
+  const countLike = transform === 'none' ? countLikeMax(ds) : null;
+  o.onPrepared?.({ samples, suspectColumns: suspectIdColumns(ds), countLikeMax: countLike });
   const config = parseModelConfig({ ...o.model, inputDim: ds.cols, numClasses: ds.classNames.length });
   const trainer = await engine.createTrainer(config, { kind: 'key', key });
   try {

@@ -1,30 +1,19 @@
 import * as tf from '@tensorflow/tfjs';
-import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { modelKeyFromBytes, type ModelKey } from '../../src/inr/index.js';
 import {
   createTrainer,
   loadCsv,
   parseModelConfig,
   prepareData,
-  score,
   selectBackend,
-  type InrMode,
   type ModelConfig,
   type PreparedData,
 } from '../../src/models/index.js';
 import type { NamedTensors } from '../../src/core/index.js';
+import { lockedAccuracy, taggedKey } from '../helpers/locked.js';
 
-const key = (tag: string): ModelKey =>
-  modelKeyFromBytes(createHash('sha256').update(`lock test ${tag}`).digest());
-
-async function accuracy(config: ModelConfig, inr: InrMode, w: NamedTensors, data: PreparedData) {
-  const t = createTrainer(config, inr);
-  t.setWeights(w);
-  const s = await score(t, data.test);
-  t.dispose();
-  return s.accuracy;
-}
+const key = taggedKey;
+const accuracy = lockedAccuracy;
 
 // The real WDBC set (569 × 30, 2 classes): a small MLP under the shuffle lock, trained with the right key.
 describe('the shuffle lock on a small trained model', () => {

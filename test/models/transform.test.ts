@@ -3,6 +3,7 @@ import {
   applyStandardizer,
   assertTransformable,
   computeFeatureStats,
+  countLikeMax,
   loadCsv,
   parseCsv,
   standardizerFromJSON,
@@ -10,6 +11,25 @@ import {
   standardizerToJSON,
   suspectIdColumns,
 } from '../../src/models/index.js';
+
+describe('count-like data', () => {
+  const csv = (rows: string[]) => parseCsv(['g1,g2,label', ...rows].join('\n'));
+
+  it('is whole non-negative numbers reaching past 100, missing values aside', () => {
+    expect(countLikeMax(csv(['0,3,a', '250,NA,b', '7,0,a']))).toBe(250);
+  });
+
+  it('is not a log scale, negative values, or small integer codes', () => {
+    expect(countLikeMax(csv(['0.5,3,a', '250,1,b']))).toBeNull();
+    expect(countLikeMax(csv(['-1,3,a', '250,1,b']))).toBeNull();
+    expect(countLikeMax(csv(['0,2,a', '1,2,b', '2,0,a']))).toBeNull();
+  });
+
+  it('is not the bundled microarray or breast-cancer sets', async () => {
+    expect(countLikeMax(await loadCsv('data/datamicroarray_khan.csv.gz'))).toBeNull();
+    expect(countLikeMax(await loadCsv('data/sklearn_breast_cancer_wdbc.csv.gz'))).toBeNull();
+  });
+});
 
 describe('named value transforms', () => {
   // log1p maps 0, e − 1, e² − 1 to 0, 1, 2: mean 1, population std √(2/3).

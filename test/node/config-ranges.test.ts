@@ -39,10 +39,10 @@ describe('site config training ranges', () => {
   });
 
   it('keeps the defaults and accepts values inside the ranges', async () => {
-    expect(await load('{}')).toEqual({
+    // No learning rate: the daemon takes the swarm model's architecture's (defaultLearningRate).
+    expect(await load('{}')).toStrictEqual({
       epochsPerRound: 2,
       batchSize: 32,
-      learningRate: 3e-3,
       valFraction: 0.15,
       seed: 42,
     });
