@@ -252,6 +252,11 @@ describe('round state machine', () => {
     swarm.on(second, pending, 1002);
     const late = signedCommit(1, all, second, STATS_HASH);
     expect(swarm.on(second, ready(late), 1003)).toEqual([{ type: 'withhold-commit', round: 1 }]);
+    // A commit timeout later first's commit has had its turn (its updates never came): second's goes out.
+    expect(swarm.on(second, ready(late), 1002 + TIMEOUT)).toEqual([
+      { type: 'publish-commit', signed: late },
+      { type: 'apply-commit', signed: late },
+    ]);
     // A commit signed for a round this peer has left is withheld too.
     swarm.on(third, { type: 'commit-applied', round: 1, hash: commitHash(own.commit) }, 1004);
     expect(swarm.on(third, ready(signedCommit(1, all, third, STATS_HASH)), 1005)).toEqual([

@@ -1,10 +1,12 @@
 import { namedUpdates, type SignedCommit } from '../protocol/index.js';
+import { FetchError } from '../transfer/index.js';
 import type { PeerConduct } from './conduct.js';
 import type { PeerRoundsDeps } from './rounds-deps.js';
 
 /*
  * Fetching the updates a pending commit names, once per update hash at a time. A commit whose updates
- * cannot be fetched while it is still pending is scored against its aggregator (unfetchable-commit).
+ * cannot be fetched while it is still pending, because its aggregator answered without it, is scored against
+ * that aggregator (unfetchable-commit).
  */
 export interface CommitFetchDeps {
   fetchUpdate: PeerRoundsDeps['fetchUpdate'];
@@ -36,8 +38,11 @@ export class CommitFetches {
       if (commit === undefined || this.d.pending()?.commit !== commit) {
         return this.d.log.debug(fields, 'a fetch for a commit failed after the peer moved on');
       }
-      this.d.log.warn(fields, 'could not fetch an update a commit needs');
-      this.d.conduct.offence(commit.aggregator, 'unfetchable-commit', `round ${commit.round}`);
+      // Held against the aggregator only when it answered without the update it named: no answer (a slow,
+      // loaded or restarting site) is no evidence, and the commit's turn passes on after commitTimeoutMs anyway.
+      const refused = err instanceof FetchError && err.refusedBy.includes(commit.aggregator);
+      this.d.log.warn({ ...fields, refused }, 'could not fetch an update a commit needs');
+      if (refused) this.d.conduct.offence(commit.aggregator, 'unfetchable-commit', `round ${commit.round}`);
     } finally {
       this.fetching.delete(updateHash);
     }

@@ -182,11 +182,15 @@ function onCommit(
 
 /**
  * Commit eligibility: only while this round is still committing and no other commit of it is waiting for
- * updates or being applied — publishing then would put two valid commits of one round on the wire.
+ * updates (within a commit timeout) or being applied — publishing then would put two valid commits of one
+ * round on the wire.
  */
 function onOwnCommit(state: RoundState, signed: SignedCommit, mergedHash: string, now: number): StepResult {
   const round = signed.commit.round;
-  if (round !== state.round || state.phase !== 'committing' || state.pending !== null) {
+  // A commit still waiting for updates after a commit timeout has had its turn (as in maybeAggregate): one
+  // whose updates never come (its aggregator went mute) must not block every later commit of the round.
+  const waiting = state.pending !== null && now < state.pending.since + state.cfg.commitTimeoutMs;
+  if (round !== state.round || state.phase !== 'committing' || waiting) {
     return { state, effects: [{ type: 'withhold-commit', round }] };
   }
   const r = onCommit(state, signed, mergedHash, now);

@@ -8,7 +8,10 @@ import type { HeldUpdate, UpdateStore } from './store.js';
  * whole update by hash (to verify a commit), merged weights by merged hash (to catch up). Each item is asked
  * of the preferred peer first, then of the other connected members; every answer is hash-checked.
  */
-export class FetchError extends SwarmdError {}
+export class FetchError extends SwarmdError {
+  /** Peers that answered without having what was asked: evidence, unlike a timeout or a dropped link. */
+  refusedBy: readonly string[] = [];
+}
 
 export interface TransferDeps {
   self: string;
@@ -49,12 +52,14 @@ export class Transfer {
     sources: readonly string[],
     body: FetchRequest,
     accept: (r: FetchResponse) => T | undefined,
+    refused?: string[],
   ): Promise<T | undefined> {
     for (const peer of sources) {
       if (this.d.signal.aborted) return undefined;
       try {
         const got = accept(await this.d.channel.request(peer, body, this.d.timeoutMs, this.d.signal));
         if (got !== undefined) return got;
+        refused?.push(peer);
         this.d.log.debug({ peer, kind: body.kind }, 'peer does not have what was asked');
       } catch (err) {
         this.d.log.debug({ peer, kind: body.kind, err }, 'direct fetch failed, trying another peer');
@@ -180,10 +185,18 @@ export class Transfer {
     from: string,
     round: number,
   ): Promise<HeldUpdate> {
-    const manifest = await this.ask(sources, { kind: 'update', hash }, (r) =>
-      r.kind === 'update' && fits(r.manifest) ? r.manifest : undefined,
+    const refused: string[] = [];
+    const manifest = await this.ask(
+      sources,
+      { kind: 'update', hash },
+      (r) => (r.kind === 'update' && fits(r.manifest) ? r.manifest : undefined),
+      refused,
     );
-    if (manifest === undefined) throw new FetchError('FETCH_NOT_FOUND', `no peer could send update ${hash}`);
+    if (manifest === undefined) {
+      const err = new FetchError('FETCH_NOT_FOUND', `no peer could send update ${hash}`);
+      err.refusedBy = refused;
+      throw err;
+    }
     const held = this.d.store.get(manifest.updateHash);
     if (held !== undefined) return held;
     this.expect(manifest, from, round);
