@@ -187,10 +187,7 @@ function onCommit(
  */
 function onOwnCommit(state: RoundState, signed: SignedCommit, mergedHash: string, now: number): StepResult {
   const round = signed.commit.round;
-  // A commit still waiting for updates after a commit timeout has had its turn (as in maybeAggregate): one
-  // whose updates never come (its aggregator went mute) must not block every later commit of the round.
-  const waiting = state.pending !== null && now < state.pending.since + state.cfg.commitTimeoutMs;
-  if (round !== state.round || state.phase !== 'committing' || waiting) {
+  if (round !== state.round || state.phase !== 'committing' || waitsOnPending(state, now)) {
     return { state, effects: [{ type: 'withhold-commit', round }] };
   }
   const r = onCommit(state, signed, mergedHash, now);
@@ -232,13 +229,20 @@ function shouldClose(s: RoundState, now: number): boolean {
 /** Issues merge-and-commit when this peer holds attempt k = ⌊(now − closedAt) / commitTimeoutMs⌋. */
 function maybeAggregate(s: RoundState, now: number, effects: Effect[]): RoundState {
   const { cfg } = s;
-  const waitingOnPending = s.pending !== null && now < s.pending.since + cfg.commitTimeoutMs;
-  if (waitingOnPending) return s;
+  if (waitsOnPending(s, now)) return s;
   const attempt = Math.floor((now - s.closedAt!) / cfg.commitTimeoutMs);
   if (s.issuedAttempt !== null && attempt <= s.issuedAttempt) return s;
   if (aggregatorForAttempt(s.aggregators, attempt) !== cfg.self) return s;
   effects.push({ type: 'merge-and-commit', round: s.round, attempt, contributors: counted(s) });
   return { ...s, issuedAttempt: attempt };
+}
+
+/**
+ * A commit waiting for its updates holds the round for one commit timeout; after that it has had its turn:
+ * one whose updates never come (its aggregator went mute) blocks neither the next turn nor its commit.
+ */
+function waitsOnPending(s: RoundState, now: number): boolean {
+  return s.pending !== null && now < s.pending.since + s.cfg.commitTimeoutMs;
 }
 
 /** Contributions this peer merges: those that arrived while collection was open, in peer-ID order. */
