@@ -1,22 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { hashTensors } from '../../src/core/index.js';
-import {
-  WIRE_VERSION,
-  aggregatorOrder,
-  commitHash,
-  decodeMessage,
-  deriveTopicKey,
-  encodeMessage,
-  open,
-  pskSecret,
-  seal,
-  signCommit,
-  signWith,
-  topicName,
-  type SwarmHost,
-} from '../../src/swarm/index.js';
+import { aggregatorOrder, commitHash, signCommit, signWith, type SwarmHost } from '../../src/swarm/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { SWARM, TestSwarm, stopAll } from './peer-harness.js';
+import { tapHost } from './tap.js';
 
 afterEach(stopAll);
 
@@ -76,20 +63,8 @@ describe('swarm peer faults', () => {
     const swarm = await TestSwarm.create(3, { minPeers: 2, maxRounds: 2 });
     const order = aggregatorOrder(SWARM, 1, swarm.members);
     const orphaner = swarm.members.indexOf(order[0]);
-    const key = deriveTopicKey(pskSecret(swarm.psk), SWARM);
-    const control = topicName(SWARM, 'control');
-    const members = new Set(swarm.members);
     // Its round-1 commit never leaves the machine (it dies right after applying it).
-    const silent = (h: SwarmHost): SwarmHost => ({
-      ...h,
-      publish: async (topic, bytes) => {
-        if (topic === 'control') {
-          const r = decodeMessage(open(key, control, bytes), { swarmId: SWARM, members, maxBytes: 1 << 20 });
-          if (r.ok && r.msg.type === 'commit' && r.msg.round === 1) return;
-        }
-        return h.publish(topic, bytes);
-      },
-    });
+    const silent = tapHost(swarm, { onOut: (m) => (m.type === 'commit' && m.round === 1 ? null : m) });
     let died: () => void = () => {};
     const dead = new Promise<void>((resolve) => (died = resolve));
     const sites = await swarm.startAll({
@@ -130,21 +105,13 @@ describe('swarm peer faults', () => {
       swarm = await TestSwarm.create(3, { minPeers: 2, maxRounds: 3 });
     expect(first(swarm, 1)).toBe(first(swarm, 2));
     const forker = swarm.members.indexOf(first(swarm, 1));
-    const key = deriveTopicKey(pskSecret(swarm.psk), SWARM);
-    const control = topicName(SWARM, 'control');
-    const members = new Set(swarm.members);
     // Its commits of rounds 1 and 2 never leave, nor its hellos once it committed: the others go on alone
     // and commit rounds 1 and 2 of their own, without ever learning of its chain.
-    const cut = (h: SwarmHost): SwarmHost => ({
-      ...h,
-      publish: async (topic, bytes) => {
-        if (topic === 'control') {
-          const r = decodeMessage(open(key, control, bytes), { swarmId: SWARM, members, maxBytes: 1 << 20 });
-          if (r.ok && r.msg.type === 'commit' && r.msg.round <= 2) return;
-          if (r.ok && r.msg.type === 'hello' && (r.msg.body.committedRound ?? -1) >= 1) return;
-        }
-        return h.publish(topic, bytes);
-      },
+    const cut = tapHost(swarm, {
+      onOut: (m) =>
+        (m.type === 'commit' && m.round <= 2) || (m.type === 'hello' && (m.body.committedRound ?? -1) >= 1)
+          ? null
+          : m,
     });
     let died: () => void = () => {};
     const dead = new Promise<void>((resolve) => (died = resolve));
@@ -181,22 +148,14 @@ describe('swarm peer faults', () => {
     const swarm = await TestSwarm.create(3, { maxRounds: 1 });
     const order = aggregatorOrder(SWARM, 1, swarm.members);
     const forger = swarm.members.indexOf(order[0]);
-    const key = deriveTopicKey(pskSecret(swarm.psk), SWARM);
-    const control = topicName(SWARM, 'control');
-    const members = new Set(swarm.members);
     const forged: string[] = [];
     // The forger's host rewrites its round-1 commit: a wrong merged hash, validly signed by the forger.
-    const forging = (h: SwarmHost): SwarmHost => ({
-      ...h,
-      publish: async (topic, bytes) => {
-        if (topic !== 'control') return h.publish(topic, bytes);
-        const r = decodeMessage(open(key, control, bytes), { swarmId: SWARM, members, maxBytes: 1 << 20 });
-        if (!r.ok || r.msg.type !== 'commit' || r.msg.round !== 1) return h.publish(topic, bytes);
-        const commit = { ...r.msg.body.commit, mergedHash: 'f'.repeat(64) };
-        const signed = await signCommit(commit, signWith(swarm.keys[forger]));
+    const forging = tapHost(swarm, {
+      onOut: async (m) => {
+        if (m.type !== 'commit' || m.round !== 1) return m;
+        const commit = { ...m.body.commit, mergedHash: 'f'.repeat(64) };
         forged.push(commitHash(commit));
-        const msg = encodeMessage({ ...r.msg, v: WIRE_VERSION, body: signed });
-        return h.publish(topic, seal(key, control, msg));
+        return { ...m, body: await signCommit(commit, signWith(swarm.keys[forger])) };
       },
     });
     const wraps = swarm.keys.map((_, k) => (k === forger ? forging : (h: SwarmHost) => h));

@@ -17,7 +17,7 @@ import {
   type Site,
   type WorkHooks,
 } from './peer-harness.js';
-import { silentInUnmasking, tapHost, type Tap } from './secure-tap.js';
+import { silentInUnmasking, tapHost, type Tap } from './tap.js';
 
 afterEach(stopAll);
 

@@ -1,21 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  WIRE_VERSION,
-  aggregatorOrder,
-  commitHash,
-  decodeMessage,
-  deriveTopicKey,
-  encodeMessage,
-  open,
-  pskSecret,
-  seal,
-  signCommit,
-  signWith,
-  topicName,
-  type SwarmHost,
-} from '../../src/swarm/index.js';
+import { aggregatorOrder, commitHash, signCommit, signWith, type SwarmHost } from '../../src/swarm/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { SWARM, TestSwarm, stopAll, type Site } from './peer-harness.js';
+import { tapHost } from './tap.js';
 
 afterEach(stopAll);
 
@@ -26,33 +13,28 @@ afterEach(stopAll);
 async function forgedCommitSwarm(answers: boolean) {
   const swarm = await TestSwarm.create(3, { minPeers: 2, maxRounds: 1 });
   const forger = swarm.members.indexOf(aggregatorOrder(SWARM, 1, swarm.members)[0]);
-  const key = deriveTopicKey(pskSecret(swarm.psk), SWARM);
-  const control = topicName(SWARM, 'control');
-  const members = new Set(swarm.members);
   const forged: string[] = [];
   let mute = false;
   // The forger's round-1 commit names, for one contributor, an update hash that nobody holds; with
   // `answers` false its direct protocol fails every request from then on (no answer, as a dead site).
+  const tap = tapHost(swarm, {
+    onOut: async (m) => {
+      if (m.type !== 'commit' || m.round !== 1) return m;
+      const c = m.body.commit;
+      const contributors = c.contributors.map((x, i) => (i === 0 ? { ...x, updateHash: 'e'.repeat(64) } : x));
+      const commit = { ...c, contributors };
+      forged.push(commitHash(commit));
+      mute = !answers;
+      return { ...m, body: await signCommit(commit, signWith(swarm.keys[forger])) };
+    },
+  });
   const forging = (h: SwarmHost): SwarmHost => ({
-    ...h,
+    ...tap(h),
     handle: (handler) =>
       h.handle(async (request, from) => {
         if (mute) throw new Error('not answering');
         return handler(request, from);
       }),
-    publish: async (topic, bytes) => {
-      if (topic !== 'control') return h.publish(topic, bytes);
-      const r = decodeMessage(open(key, control, bytes), { swarmId: SWARM, members, maxBytes: 1 << 20 });
-      if (!r.ok || r.msg.type !== 'commit' || r.msg.round !== 1) return h.publish(topic, bytes);
-      const c = r.msg.body.commit;
-      const contributors = c.contributors.map((x, i) => (i === 0 ? { ...x, updateHash: 'e'.repeat(64) } : x));
-      const commit = { ...c, contributors };
-      const signed = await signCommit(commit, signWith(swarm.keys[forger]));
-      forged.push(commitHash(commit));
-      const msg = encodeMessage({ ...r.msg, v: WIRE_VERSION, body: signed });
-      mute = !answers;
-      return h.publish(topic, seal(key, control, msg));
-    },
   });
   const wraps = swarm.keys.map((_, k) => (k === forger ? forging : (h: SwarmHost) => h));
   const sites = await swarm.startAll({ wraps });

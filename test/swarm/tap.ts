@@ -14,8 +14,8 @@ import {
 import { SWARM, type TestSwarm } from './peer-harness.js';
 
 /*
- * A tap on a test site's host for the secure-round tests: every gossip message it receives or sends, decoded
- * (what a curious member holds), and a hook that may rewrite or drop what it sends (a lying or dead member).
+ * A tap on a test site's host: every gossip message it receives or sends, decoded (what a curious member
+ * holds), and a hook that may rewrite or drop what it sends (a lying, forging or dead member).
  */
 export interface Tap {
   /** Each message this host received, decoded, with its raw sealed size. */
@@ -23,7 +23,7 @@ export interface Tap {
   /** Each direct response this host received (chunks and updates it fetched), decoded. */
   onResponse?(msg: WireMessage): void;
   /** What to send instead of `msg`: the message itself, a rewritten one, or null to drop it. */
-  onOut?(msg: WireMessage, topic: SwarmTopic): WireMessage | null;
+  onOut?(msg: WireMessage, topic: SwarmTopic): WireMessage | null | Promise<WireMessage | null>;
 }
 
 export function tapHost(swarm: TestSwarm, tap: Tap): (h: SwarmHost) => SwarmHost {
@@ -42,7 +42,7 @@ export function tapHost(swarm: TestSwarm, tap: Tap): (h: SwarmHost) => SwarmHost
     publish: async (topic, bytes) => {
       const msg = decode(topic, bytes);
       if (msg === undefined || tap.onOut === undefined) return h.publish(topic, bytes);
-      const out = tap.onOut(msg, topic);
+      const out = await tap.onOut(msg, topic);
       if (out === null) return;
       if (out === msg) return h.publish(topic, bytes);
       return h.publish(topic, seal(key, topicName(SWARM, topic), encodeMessage({ ...out, v: WIRE_VERSION })));
