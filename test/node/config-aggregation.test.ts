@@ -1,18 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { base, problems } from '../helpers/swarm-config.js';
 import { SwarmConfigSchema } from '../../src/node/index.js';
-
-const base = {
-  swarmId: 'tcga-demo',
-  pskFile: 'swarm.psk',
-  members: ['a', 'b', 'c', 'd', 'e'].map((name) => ({ name, peerId: name.repeat(52) })),
-  minPeers: 3,
-  model: { classNames: ['x', 'y'] },
-};
-
-function problems(extra: Record<string, unknown>): string[] {
-  const r = SwarmConfigSchema.safeParse({ ...base, ...extra });
-  return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-}
 
 describe('swarm config: aggregation', () => {
   it('defaults to plain, and secure to a third of dropouts over the complete graph', () => {

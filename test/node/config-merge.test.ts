@@ -1,19 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { base, problems } from '../helpers/swarm-config.js';
 import { SwarmConfigSchema } from '../../src/node/index.js';
-
-const base = {
-  swarmId: 'tcga-demo',
-  pskFile: 'swarm.psk',
-  members: ['a', 'b', 'c', 'd', 'e'].map((name) => ({ name, peerId: name.repeat(52) })),
-  minPeers: 3,
-  model: { classNames: ['x', 'y'] },
-};
-
-/** The schema's messages for this config, as `path: message`. */
-function problems(extra: Record<string, unknown>): string[] {
-  const r = SwarmConfigSchema.safeParse({ ...base, ...extra });
-  return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-}
 
 describe('swarm config: robust merge keys', () => {
   it('defaults to fedavg with no bounds', () => {

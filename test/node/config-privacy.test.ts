@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { base, problems } from '../helpers/swarm-config.js';
 import {
   formatStatusTable,
   privacyPlan,
@@ -8,19 +9,7 @@ import {
 } from '../../src/node/index.js';
 import { epsilonSpent } from '../../src/swarm/index.js';
 
-const base = {
-  swarmId: 'tcga-demo',
-  pskFile: 'swarm.psk',
-  members: ['a', 'b', 'c', 'd', 'e'].map((name) => ({ name, peerId: name.repeat(52) })),
-  minPeers: 3,
-  model: { classNames: ['x', 'y'] },
-};
 const privacy = { clipNorm: 1, noiseMultiplier: 1, delta: 1e-5 };
-
-function problems(extra: Record<string, unknown>): string[] {
-  const r = SwarmConfigSchema.safeParse({ ...base, ...extra });
-  return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-}
 
 describe('swarm config: privacy', () => {
   it('is off by default and accepted with secure aggregation', () => {
