@@ -3,6 +3,7 @@
 import '../src/core/polyfill.js';
 import { parseArgs } from 'node:util';
 import { runFuzzSoak } from './soak/fuzz.js';
+import { reportSoak } from './soak/report.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -17,7 +18,4 @@ const r = await runFuzzSoak({
   rate: Number(args.rate),
   say: (line) => console.log(line),
 });
-console.log(JSON.stringify({ ...r, logVerdicts: undefined }, null, 2));
-for (const v of r.logVerdicts) console.log(v);
-console.log(r.ok ? `soak:fuzz passed: ${r.sent} messages` : `soak:fuzz FAILED: ${r.problems.join('; ')}`);
-process.exitCode = r.ok ? 0 : 1;
+reportSoak('soak:fuzz', r, `${r.sent} messages`);

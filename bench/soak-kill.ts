@@ -3,6 +3,7 @@
 import '../src/core/polyfill.js';
 import { parseArgs } from 'node:util';
 import { runKillSoak } from './soak/kill.js';
+import { reportSoak } from './soak/report.js';
 
 const { values: args } = parseArgs({
   options: { kills: { type: 'string', default: '20' }, seed: { type: 'string', default: '1' } },
@@ -12,7 +13,4 @@ const r = await runKillSoak({
   seed: Number(args.seed),
   say: (line) => console.log(line),
 });
-console.log(JSON.stringify({ ...r, logVerdicts: undefined }, null, 2));
-for (const v of r.logVerdicts) console.log(v);
-console.log(r.ok ? `soak:kill passed: ${r.kills} kills` : `soak:kill FAILED: ${r.problems.join('; ')}`);
-process.exitCode = r.ok ? 0 : 1;
+reportSoak('soak:kill', r, `${r.kills} kills`);
