@@ -34,7 +34,7 @@ export class PeerCommits {
   finished = false;
   /** Sample counts of the round-0 statistics commit, by peer: no site may claim more later. */
   fixedSamples: ReadonlyMap<string, number> | undefined;
-  private last: { round: number; hash: string; prevHash?: string | null } | null = null;
+  private last: { round: number; hash: string } | null = null;
   private readonly recent = new Map<string, SignedCommit>();
   private pinnedModel: string | null = null;
   private chain: Promise<unknown> = Promise.resolve();
@@ -54,7 +54,6 @@ export class PeerCommits {
       d.log.warn({ round: r.round }, 'the resumed commit does not decode to its hash; it will not be served');
       return;
     }
-    this.last.prevHash = signed.commit.prevHash;
     this.remember(signed);
     this.noteStats(signed);
     if (r.merged.size > 0 && hashTensors(r.merged) === signed.commit.mergedHash) this.pin(signed, r.merged);
@@ -77,7 +76,7 @@ export class PeerCommits {
     this.pin(signed, s.merged);
   }
 
-  applied(): { round: number; hash: string; prevHash?: string | null } | null {
+  applied(): { round: number; hash: string } | null {
     return this.last;
   }
 
@@ -121,7 +120,7 @@ export class PeerCommits {
       this.d.book.setStalled({ sinceMs: this.d.now(), reason });
       return false;
     }
-    this.last = { round: c.round, hash, prevHash: c.prevHash };
+    this.last = { round: c.round, hash };
     chain.forEach((s) => {
       this.remember(s);
       this.noteStats(s);
