@@ -11,10 +11,7 @@ import {
   type PreparedData,
 } from '../../src/models/index.js';
 import type { NamedTensors } from '../../src/core/index.js';
-import { lockedAccuracy, taggedKey } from '../helpers/locked.js';
-
-const key = taggedKey;
-const accuracy = lockedAccuracy;
+import { lockedAccuracy as accuracy, taggedKey as key } from '../helpers/locked.js';
 
 describe('the linear model config', () => {
   const base = { arch: 'linear', inputDim: 5, numClasses: 3 } as const;

@@ -10,10 +10,7 @@ import {
   type PreparedData,
 } from '../../src/models/index.js';
 import type { NamedTensors } from '../../src/core/index.js';
-import { lockedAccuracy, taggedKey } from '../helpers/locked.js';
-
-const key = taggedKey;
-const accuracy = lockedAccuracy;
+import { lockedAccuracy as accuracy, taggedKey as key } from '../helpers/locked.js';
 
 // The real WDBC set (569 × 30, 2 classes): a small MLP under the shuffle lock, trained with the right key.
 describe('the shuffle lock on a small trained model', () => {
