@@ -16,10 +16,11 @@ export type ModelArch = (typeof MODEL_ARCHS)[number];
  * Which linear layers become INRLinear and how. Φ and L follow the paper (hidden 8, 3 layers; L = 8); the
  * placement (every linear layer) and Φ's init gain (50) are what bench/lock-table measured to lock the
  * model without losing accuracy — see README, "Model lock". `lock` is recorded in every checkpoint's model
- * config; a config without it (every checkpoint written before it existed) means `infl`.
+ * config; a recorded config without it (every checkpoint written before it existed) means `infl`
+ * (parseRecordedModelConfig).
  */
 export const InrConfigSchema = z.object({
-  /** Unset: `shuffle` for the linear model, `infl` otherwise (see inrDefaults). */
+  /** Unset: `shuffle`, the lock that holds where `infl` does not (README, "Model lock"). */
   lock: z.enum(MODEL_LOCKS).optional(),
   layers: z.union([z.literal('all'), z.array(z.string().min(1)).min(1)]).default('all'),
   alpha: z.number().gt(0).lte(1).default(0.5),
@@ -54,15 +55,18 @@ const ModelConfigObject = z.object({
 });
 
 /**
- * What an INR config leaves unset depends on the architecture. The deep models take the paper's `infl`
- * lock with Φ's init gain 50 (bench/lock-table). `infl` only adds a key-dependent offset to each output,
- * which a linear model's single layer learns around, so the linear model takes `shuffle`, whose key-derived
- * signed permutation of the features is what locks it, and gain 1: a large Δ at the start swamps the few
- * steps a small data set gets (Khan: 63 % vs 89 % test accuracy after 60 epochs).
+ * What an INR config leaves unset. Every model takes the `shuffle` lock: the paper's `infl` only adds a
+ * key-dependent offset to each output, which bench/lock-table measured to leave most of the accuracy with a
+ * wrong key or without the INR, and which a linear model's single layer learns around entirely. Φ's init
+ * gain is 50 for the deep models (bench/lock-table) and 1 for the linear one: a large Δ at the start swamps
+ * the few steps a small data set gets (Khan: 63 % vs 89 % test accuracy after 60 epochs).
  */
 export function inrDefaults(arch: ModelArch): { lock: InrLock; initGain: number } {
-  return arch === 'linear' ? { lock: 'shuffle', initGain: 1 } : { lock: 'infl', initGain: 50 };
+  return { lock: 'shuffle', initGain: arch === 'linear' ? 1 : 50 };
 }
+
+/** The lock a recorded model config without `inr.lock` was trained with: checkpoints before the field were `infl`. */
+export const RECORDED_LOCK_DEFAULT: InrLock = 'infl';
 
 export const ModelConfigSchema = ModelConfigObject.transform((c) => ({
   ...c,
@@ -86,6 +90,17 @@ export type InrLock = (typeof MODEL_LOCKS)[number];
 export type InrConfig = Required<z.infer<typeof InrConfigSchema>>;
 export type ModelConfig = z.infer<typeof ModelConfigSchema>;
 export type ModelConfigInput = z.input<typeof ModelConfigSchema>;
+
+/**
+ * A model config as a checkpoint recorded it. Recorded configs carry every default spelled out, except
+ * those written before `inr.lock` existed, which were `infl`: parsing them as a new config would rebuild
+ * them under today's default lock and silently wreck their predictions.
+ */
+export function parseRecordedModelConfig(recorded: Record<string, unknown>): ModelConfig {
+  const inr = recorded.inr === undefined ? {} : recorded.inr; // absent: the schema's default INR layers
+  if (inr === null || typeof inr !== 'object' || 'lock' in inr) return parseModelConfig(recorded);
+  return parseModelConfig({ ...recorded, inr: { ...inr, lock: RECORDED_LOCK_DEFAULT } });
+}
 
 export function parseModelConfig(input: unknown): ModelConfig {
   const res = ModelConfigSchema.safeParse(input);

@@ -12,6 +12,8 @@ export {
   ModelConfigSchema,
   InrConfigSchema,
   parseModelConfig,
+  parseRecordedModelConfig,
+  RECORDED_LOCK_DEFAULT,
   linearLayerNames,
 } from './config.js';
 export type { ModelArch, ModelConfig, ModelConfigInput, InrConfig, InrLock } from './config.js';

@@ -2,7 +2,6 @@ import { decodeTensors, defaultLearningRate, InputError, type Logger } from '../
 import { assertKeyMatches, loadKeyFile } from '../inr/index.js';
 import {
   parseBackendPreference,
-  parseModelConfig,
   startTrainingWorker,
   standardizerFromJSON,
   type FeatureTransform,
@@ -34,6 +33,7 @@ import { assertDataDirPrivate, loadIdentity } from './identity.js';
 import { explainListenFailure } from './listen-error.js';
 import { loadSiteData } from './site-data.js';
 import { siteRoundLog } from './site-log.js';
+import { swarmModelConfig } from './swarm-model.js';
 import { createSiteWork } from './attack-work.js';
 import { sitePrivacy } from './private-work.js';
 import {
@@ -124,12 +124,6 @@ async function build(
     swarmConfigPath: site.swarmConfig,
   });
   warnAboutSiteData(log, data, swarm.preprocess.transform);
-  const model = parseModelConfig({
-    ...swarm.model,
-    inr: swarm.model.inr === undefined ? {} : swarm.model.inr,
-    inputDim: data.ds.cols,
-    numClasses: swarm.model.classNames.length,
-  });
   const metrics = createMetrics();
   const members = swarm.members.map((m) => m.peerId);
   const memberSet = new Set(members);
@@ -137,6 +131,7 @@ async function build(
     decode: (bytes) => commitSummary(bytes, swarm.swarmId, memberSet),
   });
   const resume = await resumePoint(store, roundLog);
+  const model = swarmModelConfig(swarm, data.ds.cols, resume.recordedModel, site.swarmConfig);
   assertSameTransform(resume.standardizer, swarm.preprocess.transform, site.swarmConfig);
   const history = new RoundHistory((await store.getMeta<RoundHistoryEntry[]>('history')) ?? []);
   const workInit = {
@@ -242,7 +237,7 @@ async function resumePoint(store: Store, log: StoredLog) {
   const prep = await store.getMeta<unknown>('preprocessing');
   const standardizer = prep === undefined ? null : standardizerFromJSON(prep);
   const stats = await statsRound(store);
-  if (!last) return { commit: null, standardizer, stats };
+  if (!last) return { commit: null, standardizer, stats, recordedModel: null };
   const cp = last.round > 0 ? await store.latestCheckpoint() : undefined;
   const merged = cp?.tensors ?? new Map();
   if (cp && cp.manifest.round !== last.round) {
@@ -252,7 +247,7 @@ async function resumePoint(store: Store, log: StoredLog) {
     );
   }
   const commit = { ...last, prevHash: last.prevHash ?? null, merged };
-  return { commit, standardizer, stats };
+  return { commit, standardizer, stats, recordedModel: cp?.manifest.modelConfig ?? null };
 }
 
 /** The statistics round's commit and merged statistics, if this site applied it. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 import { loadKeyFile, modelKeyFromBytes, type ModelKey } from '../inr/index.js';
-import { parseModelConfig, type Dataset, type Scores } from '../models/index.js';
+import { parseRecordedModelConfig, type Dataset, type Scores } from '../models/index.js';
 import { openCheckpoint } from '../storage/index.js';
 import { loadTcga, planSites, siteName, type SitePlan } from './demo-data.js';
 import { evaluateCheckpoint, trainBaseline } from './evaluate.js';
@@ -188,7 +188,7 @@ async function resultTable(ds: Dataset, plan: SitePlan, key: ModelKey, db: strin
       wrong: await evaluateCheckpoint(cp, { kind: 'key', key: wrong }, ds, plan.test),
     },
   ];
-  const config = parseModelConfig(cp.manifest.modelConfig);
+  const config = parseRecordedModelConfig(cp.manifest.modelConfig);
   const train = { epochs: o.rounds * o.epochsPerRound, batchSize: 32, learningRate: 1e-3, seed: o.seed };
   o.say('training the baselines (centralised, single site) for comparison…');
   rows.push({

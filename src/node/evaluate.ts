@@ -4,6 +4,7 @@ import {
   createTrainer,
   labeledRows,
   parseModelConfig,
+  parseRecordedModelConfig,
   score,
   standardizerFromJSON,
   standardizerFromStats,
@@ -21,7 +22,7 @@ export async function evaluateCheckpoint(
   ds: Dataset,
   rows: number[],
 ): Promise<Scores> {
-  const config = parseModelConfig(cp.manifest.modelConfig);
+  const config = parseRecordedModelConfig(cp.manifest.modelConfig);
   const trainer = createTrainer(config, inr);
   try {
     trainer.setWeights(cp.tensors);

@@ -32,6 +32,7 @@ export { launchSite } from './launcher.js';
 export type { LaunchedSite } from './launcher.js';
 export { evaluateCheckpoint, trainBaseline } from './evaluate.js';
 export { writeSwarmDir } from './swarm-dir.js';
+export { swarmModelConfig } from './swarm-model.js';
 export { SiteWork } from './site-work.js';
 export type { SiteWorkInit } from './site-work.js';
 export type { SiteData } from './site-data.js';

@@ -11,6 +11,7 @@ import {
   loadCsv,
   parseBackendPreference,
   parseModelConfig,
+  parseRecordedModelConfig,
   prepareData,
   score,
   standardizerFromJSON,
@@ -171,7 +172,7 @@ export async function inferOffline(o: InferOptions): Promise<InferResult> {
   // The checkpoint is sealed under the model key: a wrong key fails there, before any weight is read.
   const cp = await openCheckpoint(o.checkpointPath, key);
   assertKeyMatches(key, cp.manifest.keyFingerprint, `checkpoint ${o.checkpointPath}`);
-  const config = parseModelConfig(cp.manifest.modelConfig);
+  const config = parseRecordedModelConfig(cp.manifest.modelConfig);
   const classNames = cp.manifest.classNames as string[];
   const standardizer = standardizerFromJSON(cp.manifest.preprocessing);
   const ds = await loadCsv(o.inputPath, {

@@ -23,7 +23,7 @@ describe('the linear model config', () => {
       alpha: 0.7,
     });
     expect(() => parseModelConfig({ ...base, inr: { lock: 'infl' } })).toThrow(/inr\.lock.*shuffle/);
-    expect(parseModelConfig({ ...base, arch: 'proteomics' }).inr?.lock).toBe('infl');
+    expect(parseModelConfig({ ...base, arch: 'proteomics' }).inr?.lock).toBe('shuffle');
   });
 
   it('is one layer from the features to the classes, its kernel starting at zero', async () => {

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { parseModelConfig, parseRecordedModelConfig } from '../../src/models/index.js';
+import { SwarmConfigSchema, swarmModelConfig } from '../../src/node/index.js';
+import { base } from '../helpers/swarm-config.js';
+
+const swarm = (model: Record<string, unknown>) =>
+  SwarmConfigSchema.parse({ ...base, model: { ...base.model, ...model } });
+
+/** A checkpoint's model config as the version before `inr.lock` wrote it: every default but the lock. */
+function recordedBeforeLock(): Record<string, unknown> {
+  const c = parseModelConfig({ arch: 'proteomics', inputDim: 4, numClasses: 2 });
+  const { lock: _lock, ...inr } = c.inr!;
+  return { ...c, inr };
+}
+
+describe('the model lock of new and existing swarms', () => {
+  it('is shuffle for a new config of every architecture, infl where named', () => {
+    for (const arch of ['proteomics', 'mlp', 'linear'] as const)
+      expect(parseModelConfig({ arch, inputDim: 4, numClasses: 2 }).inr?.lock).toBe('shuffle');
+    expect(parseModelConfig({ inputDim: 4, numClasses: 2, inr: { lock: 'infl' } }).inr?.lock).toBe('infl');
+  });
+
+  it('reads a recorded config without a lock as infl, and keeps a recorded lock', () => {
+    expect(parseRecordedModelConfig(recordedBeforeLock()).inr?.lock).toBe('infl');
+    const shuffled = parseModelConfig({ inputDim: 4, numClasses: 2 });
+    expect(parseRecordedModelConfig(shuffled).inr?.lock).toBe('shuffle');
+    expect(parseRecordedModelConfig({ ...shuffled, inr: null }).inr).toBeNull();
+  });
+
+  it('keeps the lock an existing site recorded when the swarm config names none', () => {
+    const recorded = recordedBeforeLock();
+    expect(swarmModelConfig(swarm({}), 4, recorded, 'swarm.yaml').inr?.lock).toBe('infl');
+    expect(swarmModelConfig(swarm({}), 4, null, 'swarm.yaml').inr?.lock).toBe('shuffle');
+    const named = swarm({ inr: { lock: 'infl' } });
+    expect(swarmModelConfig(named, 4, recorded, 'swarm.yaml').inr?.lock).toBe('infl');
+  });
+
+  it('refuses a swarm config whose lock contradicts the checkpoints, naming both', () => {
+    const named = swarm({ inr: { lock: 'shuffle' } });
+    expect(() => swarmModelConfig(named, 4, recordedBeforeLock(), 'swarm.yaml')).toThrow(
+      /trained under model\.inr\.lock infl, but swarm\.yaml now says shuffle/,
+    );
+  });
+});
