@@ -35,7 +35,11 @@ export function buildModel(config: ModelConfig, inr: InrMode | null): tf.LayersM
 
 /** A trainer over a fresh model of `config` (its own tfjs memory: `dispose()` it). */
 export function createTrainer(config: ModelConfig, inr: InrMode | null): Trainer {
-  const model = buildModel(config, inr);
+  return trainerFor(buildModel(config, inr), config);
+}
+
+/** The trainer of a model built from `config`, with the config's L2 penalty (the one place that reads it). */
+export function trainerFor(model: tf.LayersModel, config: ModelConfig): TfjsTrainer {
   const l2 =
     config.l2 !== 0 ? { weight: config.l2, kernels: layerKernels(model, linearLayerNames(config)) } : null;
   return new TfjsTrainer(model, config.numClasses, l2);

@@ -2,7 +2,7 @@ import { parentPort } from 'node:worker_threads';
 import { SwarmdError } from '../core/index.js';
 import { modelKeyFromBytes } from '../inr/index.js';
 import { selectBackend } from './backend.js';
-import { buildModel } from './build.js';
+import { buildModel, trainerFor } from './build.js';
 import { TfjsTrainer } from './trainer.js';
 import { weightShapes } from './weights.js';
 import { buffersOf, errorToWire, type Call, type Reply, type Request } from './worker-protocol.js';
@@ -42,7 +42,8 @@ async function handle(r: Request, onEpoch: Parameters<TfjsTrainer['fit']>[2]['on
       const inr =
         r.inr?.kind === 'key' ? { kind: 'key' as const, key: modelKeyFromBytes(r.inr.keyBytes) } : r.inr;
       const model = buildModel(r.config, inr);
-      trainers.set(r.trainerId, new TfjsTrainer(model, r.config.numClasses));
+      // The config's L2 penalty too: a trainer built here must train as createTrainer's does.
+      trainers.set(r.trainerId, trainerFor(model, r.config));
       return weightShapes(model);
     }
     case 'fit': {

@@ -6,10 +6,12 @@ import {
   BackendError,
   TfjsTrainer,
   buildModel,
+  createTrainer,
   parseModelConfig,
   selectBackend,
   startTrainingWorker,
   type LabeledData,
+  type Trainer,
   type TrainingWorker,
 } from '../../src/models/index.js';
 import { InputError } from '../../src/core/index.js';
@@ -60,6 +62,19 @@ describe('training in a worker thread', () => {
     expect(await remote.predict(val.x, val.rows)).toEqual(await local.predict(val.x, val.rows));
     remote.dispose();
     local.dispose();
+  });
+
+  it("trains with the config's L2 penalty, as createTrainer does in this thread", async () => {
+    const linear = parseModelConfig({ arch: 'linear', inputDim: 24, numClasses: 3, l2: 0.5 });
+    const opts = { epochs: 3, batchSize: 32, learningRate: 1e-2, seed: 3, patience: null };
+    const remote = await worker.createTrainer(linear, { kind: 'key', key });
+    const local = createTrainer(linear, { kind: 'key', key });
+    const unpenalised = createTrainer({ ...linear, l2: 0 }, { kind: 'key', key });
+    for (const t of [remote, local, unpenalised]) await t.fit(data(150, 1), null, opts);
+    const kernel = async (t: Trainer) => (await t.getWeights()).get('output/kernel')!.data;
+    expect(await kernel(remote)).toEqual(await kernel(local));
+    expect(await kernel(remote)).not.toEqual(await kernel(unpenalised));
+    for (const t of [remote, local, unpenalised]) t.dispose();
   });
 
   it("brings the thread's typed errors back with their class, code and message", async () => {

@@ -9,7 +9,8 @@ const swarm = (model: Record<string, unknown>) =>
 /** A checkpoint's model config as the version before `inr.lock` wrote it: every default but the lock. */
 function recordedBeforeLock(): Record<string, unknown> {
   const c = parseModelConfig({ arch: 'proteomics', inputDim: 4, numClasses: 2 });
-  const { lock: _lock, ...inr } = c.inr!;
+  const inr: Record<string, unknown> = { ...c.inr };
+  delete inr.lock;
   return { ...c, inr };
 }
 
