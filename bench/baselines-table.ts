@@ -1,7 +1,7 @@
 // The baseline table (issue 9): per bundled data set, held-out test accuracy (mean ± sd over seeds) of
 // swarmd's centralised training (`swarmd train`'s path and defaults: the linear model, key on), re-implementations of
 // scikit-learn's LogisticRegression and MLPClassifier defaults, and an in-process 3-site FedAvg swarm.
-//   npm run table:baselines [-- --seeds 5 --swarm-seeds 5 --rounds 40 --only WDBC,Khan --no-mlp]
+//   npm run table:baselines [-- --seeds 5 --swarm-seeds 5 --rounds 40 --only WDBC,Khan --no-mlp --no-refit]
 // Choosing defaults: --tune scores on a validation split carved from each seed's non-test rows instead, and
 // --batch-size/--lr/--epochs/--patience/--epochs-per-round/--model '{"arch":"proteomics"}' override the defaults
 // (the learning rate follows the model's architecture unless --lr is given).
@@ -31,6 +31,7 @@ const { values: args } = parseArgs({
     sites: { type: 'string', default: '3' },
     only: { type: 'string' },
     'no-mlp': { type: 'boolean', default: false },
+    'no-refit': { type: 'boolean', default: false },
     tune: { type: 'boolean', default: false },
     epochs: { type: 'string' },
     'batch-size': { type: 'string' },
@@ -49,6 +50,7 @@ const settings: SwarmdSettings = {
   learningRate: num(args.lr, defaultLearningRate(model.arch ?? 'proteomics')),
   patience: num(args.patience, SWARMD_DEFAULTS.patience),
   epochsPerRound: num(args['epochs-per-round'], SWARMD_DEFAULTS.epochsPerRound),
+  refit: !args['no-refit'],
   model,
 };
 const seeds = Array.from({ length: Number(args.seeds) }, (_, i) => i + 1);

@@ -66,6 +66,10 @@ csvOptions(
     0,
   )
   .option('--val-fraction <f>', 'validation fraction carved from training rows', num(R.fraction), 0.15)
+  .option(
+    '--no-refit',
+    'keep the early-stopped model (default: refit on training + validation rows for the chosen epoch count)',
+  )
   .option('--seed <n>', 'seed for splits, init and dropout', num(R.seed), 42)
   .option('--transform <name>', 'value transform before standardisation: none or log1p (counts)', 'none')
   .addOption(backendOption())
@@ -92,6 +96,7 @@ csvOptions(
         seed: o.seed,
         patience: o.patience,
       },
+      refit: o.refit,
       backend: o.backend,
       onBackend: printBackend,
       onEpoch: progress,
@@ -110,11 +115,15 @@ csvOptions(
       },
     });
     if (process.stderr.isTTY) process.stderr.write('\n');
+    const refit =
+      res.refitEpochs === null
+        ? ''
+        : `; refitted on train + val rows for ${res.refitEpochs} epoch${res.refitEpochs === 1 ? '' : 's'}`;
     console.log(
-      `checkpoint ${res.checkpointId} written to ${o.out} (best epoch ${res.bestEpoch} of ${res.epochs}; ` +
+      `checkpoint ${res.checkpointId} written to ${o.out} (best epoch ${res.bestEpoch} of ${res.epochs}${refit}; ` +
         `train/val/test rows ${res.samples.train}/${res.samples.val}/${res.samples.test})`,
     );
-    console.log(`validation: ${formatScores(res.val)}`);
+    console.log(`validation (early-stopped model): ${formatScores(res.val)}`);
     if (res.test) console.log(`held-out test: ${formatScores(res.test)}`);
   });
 

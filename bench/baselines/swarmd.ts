@@ -3,6 +3,7 @@ import { TRAINING_DEFAULTS, defaultLearningRate } from '../../src/core/index.js'
 import { modelKeyFromBytes, type ModelKey } from '../../src/inr/index.js';
 import {
   createTrainer,
+  fitOnEveryRow,
   parseModelConfig,
   score,
   type Dataset,
@@ -18,6 +19,8 @@ export interface SwarmdSettings {
   learningRate: number;
   patience: number;
   epochsPerRound: number;
+  /** Refit on training + validation rows for the chosen epoch count, as `swarmd train` does (unless --no-refit). */
+  refit: boolean;
   /** The model config (tuning sweeps override it); unset keys: the defaults of ModelConfigSchema. */
   model: Partial<ModelConfigInput>;
 }
@@ -25,6 +28,7 @@ export interface SwarmdSettings {
 /** `swarmd train`'s defaults: its model (TRAINING_DEFAULTS.arch) and that model's learning rate. */
 export const SWARMD_DEFAULTS: SwarmdSettings = {
   ...TRAINING_DEFAULTS,
+  refit: true,
   learningRate: defaultLearningRate(TRAINING_DEFAULTS.arch),
   model: { arch: TRAINING_DEFAULTS.arch },
 };
@@ -48,7 +52,8 @@ export interface CentralisedResult {
 
 /**
  * What `swarmd train` does between loading and writing the checkpoint (node/local.ts trainLocal): the INR
- * model with the key, fitted on the training rows with early stopping on the validation rows, scored.
+ * model with the key, fitted on the training rows with early stopping on the validation rows, refitted on
+ * both for the chosen epoch count, scored (validation: the early-stopped model).
  */
 export async function trainCentralised(
   ds: Dataset,
@@ -56,18 +61,23 @@ export async function trainCentralised(
   seed: number,
   s: SwarmdSettings,
 ): Promise<CentralisedResult> {
-  const trainer = createTrainer(benchModel(ds, seed, s), { kind: 'key', key: benchKey(seed) });
-  try {
-    const fit = await trainer.fit(data.train, data.val, {
+  const { trainer, selection, selected } = await fitOnEveryRow(
+    () => createTrainer(benchModel(ds, seed, s), { kind: 'key', key: benchKey(seed) }),
+    data.train,
+    data.val,
+    {
       epochs: s.epochs,
       batchSize: s.batchSize,
       learningRate: s.learningRate,
       patience: s.patience,
       seed,
-    });
+      refit: s.refit,
+    },
+    async (early) => (await score(early, data.val)).accuracy,
+  );
+  try {
     const test = data.test.rows > 0 ? (await score(trainer, data.test)).accuracy : NaN;
-    const val = (await score(trainer, data.val)).accuracy;
-    return { test, val, bestEpoch: fit.bestEpoch, epochs: fit.history.length };
+    return { test, val: selected, bestEpoch: selection.bestEpoch, epochs: selection.history.length };
   } finally {
     trainer.dispose();
   }

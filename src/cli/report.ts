@@ -20,7 +20,9 @@ export function printBackend(info: BackendInfo): void {
 export function createProgress(): (e: EpochInfo) => void {
   return (e) => {
     const val = e.valAccuracy === null ? '' : ` val acc ${(e.valAccuracy * 100).toFixed(1)}%`;
-    const line = `epoch ${e.epoch}/${e.epochs} loss ${e.loss.toFixed(4)}${val}`;
+    // `swarmd train` validates every epoch it selects on; an epoch without validation is the refit's.
+    const what = e.valAccuracy === null ? 'refit epoch' : 'epoch';
+    const line = `${what} ${e.epoch}/${e.epochs} loss ${e.loss.toFixed(4)}${val}`;
     if (!process.stderr.isTTY) return console.error(line);
     const width = 30;
     const done = Math.round((e.epoch / e.epochs) * width);

@@ -49,6 +49,8 @@ export { describeSuspectColumns, suspectIdColumns } from './id-columns.js';
 export type { SuspectColumn } from './id-columns.js';
 export { accuracy, argmaxRows, binaryAuroc, macroAuroc, macroF1 } from './metrics.js';
 export { TfjsTrainer } from './trainer.js';
+export { concatRows, fitOnEveryRow } from './refit.js';
+export type { RefitResult } from './refit.js';
 export type { EpochInfo, LabeledData, Trainer, TrainOptions, TrainResult } from './trainer.js';
 export { getNamedWeights, setNamedWeights } from './weights.js';
 export { startTrainingWorker } from './worker-trainer.js';

@@ -8,6 +8,7 @@ import {
   assertTransformable,
   countLikeMax,
   createTrainer,
+  fitOnEveryRow,
   loadCsv,
   parseBackendPreference,
   parseModelConfig,
@@ -43,6 +44,11 @@ export interface TrainLocalOptions {
   transform?: FeatureTransform;
   model: Partial<ModelConfigInput>;
   train: Omit<TrainOptions, 'onEpoch'>;
+  /**
+   * Refit on the training and validation rows for the epoch count early stopping chose (default true);
+   * false keeps the early-stopped model.
+   */
+  refit?: boolean;
   /** A backend preference (`auto` or a name), selected in the training thread. */
   backend: string;
   /** Called once the training thread has selected its backend. */
@@ -69,9 +75,12 @@ export interface TrainLocalResult {
   checkpointId: string;
   /** Scores on the held-out test rows; null when none were held out (`testFraction` 0). */
   test: Scores | null;
+  /** Scores of the early-stopped model on the validation rows (before the refit, which trains on them). */
   val: Scores;
   epochs: number;
   bestEpoch: number;
+  /** Epochs of the refit on every row; null without one. */
+  refitEpochs: number | null;
   samples: SplitSizes;
 }
 
@@ -101,11 +110,20 @@ async function trainWith(
   const countLike = transform === 'none' ? countLikeMax(ds) : null;
   o.onPrepared?.({ samples, suspectColumns: suspectIdColumns(ds), countLikeMax: countLike });
   const config = parseModelConfig({ ...o.model, inputDim: ds.cols, numClasses: ds.classNames.length });
-  const trainer = await engine.createTrainer(config, { kind: 'key', key });
+  const {
+    trainer,
+    selection: fit,
+    selected: val,
+    refitEpochs,
+  } = await fitOnEveryRow(
+    () => engine.createTrainer(config, { kind: 'key', key }),
+    data.train,
+    data.val,
+    { ...o.train, refit: o.refit ?? true, onEpoch: o.onEpoch },
+    (selected) => score(selected, data.val),
+  );
   try {
-    const fit = await trainer.fit(data.train, data.val, { ...o.train, onEpoch: o.onEpoch });
     const test = data.test.rows > 0 ? await score(trainer, data.test) : null;
-    const val = await score(trainer, data.val);
     const tensors = await trainer.getWeights();
     const id = `local-${new Date().toISOString().replace(/[-:.]/g, '')}`;
     const cp = makeCheckpoint(tensors, {
@@ -115,7 +133,12 @@ async function trainWith(
       keyFingerprint: key.fingerprint,
       preprocessing: standardizerToJSON(data.standardizer),
       classNames: ds.classNames,
-      metrics: { ...(test ? prefixed('test', test) : {}), ...prefixed('val', val), bestEpoch: fit.bestEpoch },
+      metrics: {
+        ...(test ? prefixed('test', test) : {}),
+        ...prefixed('val', val),
+        bestEpoch: fit.bestEpoch,
+        ...(refitEpochs === null ? {} : { refitEpochs }),
+      },
       dataHash: ds.sourceHash,
       dataFile: basename(o.dataPath),
       backend: engine.backend.name,
@@ -126,7 +149,8 @@ async function trainWith(
     } finally {
       await store.close();
     }
-    return { checkpointId: id, test, val, epochs: fit.history.length, bestEpoch: fit.bestEpoch, samples };
+    const epochs = fit.history.length;
+    return { checkpointId: id, test, val, epochs, bestEpoch: fit.bestEpoch, refitEpochs, samples };
   } finally {
     trainer.dispose();
   }

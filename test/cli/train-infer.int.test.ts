@@ -114,8 +114,11 @@ describe('swarmd keygen / train / infer', () => {
     expect(train.stderr).toContain('training on 483 rows, validating on 86 (no held-out test');
     const epochs = train.stderr.split('\n').filter((l) => /^epoch \d+\/3 loss [\d.]+ val acc/.test(l));
     expect(epochs).toHaveLength(3);
-    expect(train.stdout).toContain('train/val/test rows 483/86/0');
-    expect(train.stdout).toMatch(/validation: accuracy/);
+    // then a fresh model on all 569 rows for the epoch count early stopping chose (every epoch improved: 3)
+    const refit = train.stderr.split('\n').filter((l) => /^refit epoch \d+\/3 loss [\d.]+$/.test(l));
+    expect(refit).toHaveLength(3);
+    expect(train.stdout).toContain('refitted on train + val rows for 3 epochs; train/val/test rows 483/86/0');
+    expect(train.stdout).toMatch(/validation \(early-stopped model\): accuracy/);
     expect(train.stdout).not.toMatch(/held-out test/);
   });
 
