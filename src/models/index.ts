@@ -48,6 +48,16 @@ export type { FeatureTransform } from './transform.js';
 export { describeSuspectColumns, suspectIdColumns } from './id-columns.js';
 export type { SuspectColumn } from './id-columns.js';
 export { accuracy, argmaxRows, binaryAuroc, macroAuroc, macroF1 } from './metrics.js';
+export {
+  meanSquaredError,
+  pearson,
+  perturbationMetrics,
+  r2Score,
+  topDeGenes,
+} from './regression-metrics.js';
+export type { PerturbationInput, PerturbationMetrics } from './regression-metrics.js';
+export { adjustedRandIndex, kMeans, normalizedMutualInfo } from './cluster-metrics.js';
+export type { KMeansOptions } from './cluster-metrics.js';
 export { TfjsTrainer } from './trainer.js';
 export { concatRows, fitOnEveryRow } from './refit.js';
 export type { RefitResult } from './refit.js';
