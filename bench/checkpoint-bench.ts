@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { decodeTensors, encodeTensors, hashTensors } from '../src/core/index.js';
 import { generateModelKey, type ModelKey } from '../src/inr/index.js';
 import {
-  TfjsTrainer,
+  trainerFor,
   buildModel,
   loadCsv,
   parseModelConfig,
@@ -32,7 +32,7 @@ async function tcgaCheckpoint(key: ModelKey): Promise<Checkpoint> {
   const ds = await loadCsv('data/tcga11_metagsca_all.csv.gz', { ignore: ['sample_type'], keep: ['patient'] });
   const data = prepareData(ds, { testFraction: 0.2, valFraction: 0.15, seed: 42, groupColumn: 'patient' });
   const config = parseModelConfig({ inputDim: ds.cols, numClasses: ds.classNames.length, seed: 42 });
-  const trainer = new TfjsTrainer(buildModel(config, { kind: 'key', key }), config.numClasses);
+  const trainer = trainerFor(buildModel(config, { kind: "key", key }), config);
   const tensors = await trainer.getWeights();
   trainer.dispose();
   return makeCheckpoint(tensors, {

@@ -6,7 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { modelKeyFromBytes } from '../src/inr/index.js';
 import {
-  TfjsTrainer,
+  trainerFor,
   accuracy,
   argmaxRows,
   buildModel,
@@ -30,7 +30,7 @@ export async function tcgaTrain(backend: string, epochs: number, batchSize: numb
   const data = prepareData(ds, { testFraction: 0.2, valFraction: 0.15, seed: 42, groupColumn: 'patient' });
   const config = parseModelConfig({ inputDim: ds.cols, numClasses: ds.classNames.length });
   const key = modelKeyFromBytes(createHash('sha256').update('swarmd tcga bench key').digest());
-  const trainer = new TfjsTrainer(buildModel(config, { kind: 'key', key }), config.numClasses);
+  const trainer = trainerFor(buildModel(config, { kind: "key", key }), config);
   const t0 = performance.now();
   const fit = await trainer.fit(data.train, data.val, {
     epochs,
@@ -47,7 +47,7 @@ export async function tcgaTrain(backend: string, epochs: number, batchSize: numb
   return (
     `tcga ${info.name} (${info.device}): ${epochs} epochs, batch ${batchSize}, ${seconds.toFixed(1)} s ` +
     `(${((data.train.rows * epochs) / seconds).toFixed(0)} samples/s incl. validation), ` +
-    `val accuracy ${((last.valAccuracy ?? 0) * 100).toFixed(1)}%, held-out test accuracy ${(acc * 100).toFixed(1)}% ` +
+    `val accuracy ${((last.valScore ?? 0) * 100).toFixed(1)}%, held-out test accuracy ${(acc * 100).toFixed(1)}% ` +
     `(${data.test.rows} rows)`
   );
 }

@@ -13,7 +13,7 @@ import { errorLine } from '../src/core/index.js';
 import { modelKeyFromBytes } from '../src/inr/index.js';
 import {
   BACKEND_ORDER,
-  TfjsTrainer,
+  trainerFor,
   startTrainingWorker,
   buildModel,
   parseModelConfig,
@@ -91,7 +91,7 @@ async function tfjsSpeed(
     fit = (n) => trainer.fit(data, null, { ...opts, epochs: n });
     dispose = () => worker.close();
   } else if (path === 'thread') {
-    const trainer = new TfjsTrainer(buildModel(config, inr), numClasses);
+    const trainer = trainerFor(buildModel(config, inr), config);
     fit = (n) => trainer.fit(data, null, { ...opts, epochs: n });
     dispose = () => trainer.dispose();
   } else {

@@ -17,11 +17,16 @@ export function printBackend(info: BackendInfo): void {
 }
 
 /** A redrawn bar on a terminal; one line per epoch otherwise (logs, CI). */
-export function createProgress(): (e: EpochInfo) => void {
+/** The task's epoch score: accuracy in percent, R² as a number. */
+export function formatEpochScore(name: 'accuracy' | 'r2', v: number): string {
+  return name === 'accuracy' ? `acc ${(v * 100).toFixed(1)}%` : `R² ${v.toFixed(3)}`;
+}
+
+export function createProgress(scoreName: 'accuracy' | 'r2' = 'accuracy'): (e: EpochInfo) => void {
   return (e) => {
-    const val = e.valAccuracy === null ? '' : ` val acc ${(e.valAccuracy * 100).toFixed(1)}%`;
+    const val = e.valScore === null ? '' : ` val ${formatEpochScore(scoreName, e.valScore)}`;
     // `swarmd train` validates every epoch it selects on; an epoch without validation is the refit's.
-    const what = e.valAccuracy === null ? 'refit epoch' : 'epoch';
+    const what = e.valScore === null ? 'refit epoch' : 'epoch';
     const line = `${what} ${e.epoch}/${e.epochs} loss ${e.loss.toFixed(4)}${val}`;
     if (!process.stderr.isTTY) return console.error(line);
     const width = 30;

@@ -2,8 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../core/index.js';
 import { INRLinear, deriveInputShuffle, derivePermutation, type ModelKey } from '../inr/index.js';
 import { inrLayerNames, linearLayerNames, type ModelConfig } from './config.js';
+import { createTask } from './create-task.js';
 import { SeededDropout } from './dropout.js';
 import { LayerNorm } from './layer-norm.js';
+import type { LayerFactory, Task } from './task.js';
 import { TfjsTrainer, type Trainer } from './trainer.js';
 import { layerKernels } from './weights.js';
 
@@ -13,40 +15,49 @@ import { layerKernels } from './weights.js';
  */
 export type InrMode = { kind: 'key'; key: ModelKey } | { kind: 'removed' };
 
-interface LayerFactory {
-  linear(name: string, units: number, x: tf.SymbolicTensor, zeroKernel?: boolean): tf.SymbolicTensor;
-  dropout(name: string, x: tf.SymbolicTensor): tf.SymbolicTensor;
-}
-
-/** Builds the tfjs model of `config`; INR layers take their permutation from `inr`. */
-export function buildModel(config: ModelConfig, inr: InrMode | null): tf.LayersModel {
+/** Builds the tfjs model of `config`: its backbone, then its task's head; INR layers take their permutation from `inr`. */
+export function buildModel(
+  config: ModelConfig,
+  inr: InrMode | null,
+  task: Task = createTask(config),
+): tf.LayersModel {
   checkInrLayers(config);
   const f = layerFactory(config, inr);
   const input = tf.input({ shape: [config.inputDim], name: 'features' });
-  const logits =
+  const units = task.bodyUnits;
+  const body =
     config.arch === 'linear'
-      ? f.linear('output', config.numClasses, input, true)
+      ? f.linear('output', units, input, true)
       : config.arch === 'mlp'
-        ? mlpBody(config, f, input)
-        : proteomicsBody(config, f, input);
-  const probs = tf.layers.softmax({ name: 'probs' }).apply(logits) as tf.SymbolicTensor;
-  return tf.model({ inputs: input, outputs: probs, name: config.arch });
+        ? mlpBody(config, f, input, units)
+        : proteomicsBody(config, f, input, units);
+  return tf.model({ inputs: input, outputs: task.head(body, f), name: config.arch });
 }
 
 /** A trainer over a fresh model of `config` (its own tfjs memory: `dispose()` it). */
 export function createTrainer(config: ModelConfig, inr: InrMode | null): Trainer {
-  return trainerFor(buildModel(config, inr), config);
+  const task = createTask(config);
+  return trainerFor(buildModel(config, inr, task), config, task);
 }
 
 /** The trainer of a model built from `config`, with the config's L2 penalty (the one place that reads it). */
-export function trainerFor(model: tf.LayersModel, config: ModelConfig): TfjsTrainer {
+export function trainerFor(
+  model: tf.LayersModel,
+  config: ModelConfig,
+  task = createTask(config),
+): TfjsTrainer {
   const l2 =
     config.l2 !== 0 ? { weight: config.l2, kernels: layerKernels(model, linearLayerNames(config)) } : null;
-  return new TfjsTrainer(model, config.numClasses, l2);
+  return new TfjsTrainer(model, task, l2);
 }
 
 /** Paper's classifier: embedding, residual blocks (Linear–norm–ReLU–dropout–Linear + skip), decoder. */
-function proteomicsBody(c: ModelConfig, f: LayerFactory, input: tf.SymbolicTensor): tf.SymbolicTensor {
+function proteomicsBody(
+  c: ModelConfig,
+  f: LayerFactory,
+  input: tf.SymbolicTensor,
+  units: number,
+): tf.SymbolicTensor {
   let h = f.linear('embed', c.embedDim, input);
   for (let b = 1; b <= c.blocks; b++) {
     let r = f.linear(`block${b}_fc1`, c.embedDim, h);
@@ -59,17 +70,22 @@ function proteomicsBody(c: ModelConfig, f: LayerFactory, input: tf.SymbolicTenso
   let d = f.linear('decoder_1', c.decoderHidden, h);
   d = tf.layers.reLU({ name: 'decoder_relu' }).apply(d) as tf.SymbolicTensor;
   d = f.dropout('decoder_dropout', d);
-  return f.linear('decoder_2', c.numClasses, d);
+  return f.linear('decoder_2', units, d);
 }
 
-function mlpBody(c: ModelConfig, f: LayerFactory, input: tf.SymbolicTensor): tf.SymbolicTensor {
+function mlpBody(
+  c: ModelConfig,
+  f: LayerFactory,
+  input: tf.SymbolicTensor,
+  units: number,
+): tf.SymbolicTensor {
   let h = input;
   c.hidden.forEach((units, i) => {
     h = f.linear(`hidden_${i + 1}`, units, h);
     h = tf.layers.reLU({ name: `hidden_${i + 1}_relu` }).apply(h) as tf.SymbolicTensor;
     h = f.dropout(`hidden_${i + 1}_dropout`, h);
   });
-  return f.linear('output', c.numClasses, h);
+  return f.linear('output', units, h);
 }
 
 function layerFactory(c: ModelConfig, inr: InrMode | null): LayerFactory {

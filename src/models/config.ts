@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InputError } from '../core/index.js';
+import { HEAD_LAYERS, REGRESSION_LOSSES, TASK_KINDS } from './task.js';
 
 /** The model locks: the paper's INFL Δ alone, or Δ plus a key-derived signed permutation of every INR layer's inputs. */
 export const MODEL_LOCKS = ['infl', 'shuffle'] as const;
@@ -34,8 +35,18 @@ export const InrConfigSchema = z.object({
 
 const ModelConfigObject = z.object({
   arch: z.enum(MODEL_ARCHS).default('proteomics'),
+  /** What the model learns (task.ts); recorded configs without it are classifiers. */
+  task: z.enum(TASK_KINDS).default('classification'),
   inputDim: z.number().int().positive(),
-  numClasses: z.number().int().min(2),
+  /** classification: classes; regression: target columns; embedding: k of the k-means that scores it. */
+  numClasses: z.number().int().min(1),
+  /** regression: the target columns, in output order. */
+  targets: z.array(z.string().min(1)).default([]),
+  loss: z.enum(REGRESSION_LOSSES).default('mse'),
+  /** regression: the control condition's value (GEARS' metrics need it); null: none. */
+  control: z.string().min(1).nullable().default(null),
+  /** embedding: width of the code. */
+  embeddingDim: z.number().int().min(1).max(1024).default(16),
   /** proteomics: embedding width, residual blocks, decoder hidden width. */
   embedDim: z.number().int().positive().default(64),
   blocks: z.number().int().min(0).max(8).default(2),
@@ -77,6 +88,11 @@ export const ModelConfigSchema = ModelConfigObject.transform((c) => ({
     initGain: c.inr.initGain ?? inrDefaults(c.arch).initGain,
   },
 })).superRefine((c, ctx) => {
+  const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+  if (c.task === 'classification' && c.numClasses < 2)
+    issue('numClasses', 'a classifier needs at least 2 classes');
+  if (c.task === 'regression' && (c.targets.length === 0 || c.targets.length !== c.numClasses))
+    issue('targets', 'a regression model needs its target columns (numClasses: as many)');
   if (c.arch === 'linear' && c.inr?.lock === 'infl')
     ctx.addIssue({
       code: 'custom',
@@ -117,6 +133,10 @@ export function inrLayerNames(config: ModelConfig): string[] {
 
 /** Names of the linear layers an architecture has, so a config naming a missing one fails clearly. */
 export function linearLayerNames(config: ModelConfig): string[] {
+  return [...backboneLayerNames(config), ...HEAD_LAYERS[config.task]];
+}
+
+function backboneLayerNames(config: ModelConfig): string[] {
   if (config.arch === 'linear') return ['output'];
   if (config.arch === 'mlp') {
     return [...config.hidden.map((_, i) => `hidden_${i + 1}`), 'output'];

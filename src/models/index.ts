@@ -17,7 +17,7 @@ export {
   linearLayerNames,
 } from './config.js';
 export type { ModelArch, ModelConfig, ModelConfigInput, InrConfig, InrLock } from './config.js';
-export { buildModel, createTrainer } from './build.js';
+export { buildModel, createTrainer, trainerFor } from './build.js';
 export type { InrMode } from './build.js';
 export { CsvError, MAX_FEATURE_MAGNITUDE, loadColumnValues, loadCsv, parseCsv } from './csv.js';
 export type { CsvOptions, Dataset, OutOfRangeCell } from './csv.js';
@@ -48,22 +48,28 @@ export type { FeatureTransform } from './transform.js';
 export { describeSuspectColumns, suspectIdColumns } from './id-columns.js';
 export type { SuspectColumn } from './id-columns.js';
 export { accuracy, argmaxRows, binaryAuroc, macroAuroc, macroF1 } from './metrics.js';
-export {
-  meanSquaredError,
-  pearson,
-  perturbationMetrics,
-  r2Score,
-  topDeGenes,
-} from './regression-metrics.js';
+export { meanSquaredError, pearson, perturbationMetrics, r2Score, topDeGenes } from './regression-metrics.js';
 export type { PerturbationInput, PerturbationMetrics } from './regression-metrics.js';
 export { adjustedRandIndex, kMeans, normalizedMutualInfo } from './cluster-metrics.js';
 export type { KMeansOptions } from './cluster-metrics.js';
 export { TfjsTrainer } from './trainer.js';
+export { HEAD_LAYERS, REGRESSION_LOSSES, TASK_KINDS } from './task.js';
+export type {
+  LayerFactory,
+  PredictionContext,
+  PredictionTable,
+  RegressionLoss,
+  Task,
+  TaskKind,
+  TaskScores,
+} from './task.js';
+export { createTask } from './create-task.js';
+export { EmbeddingTask } from './task-embedding.js';
 export { concatRows, fitOnEveryRow } from './refit.js';
 export type { RefitResult } from './refit.js';
 export type { EpochInfo, LabeledData, Trainer, TrainOptions, TrainResult } from './trainer.js';
 export { getNamedWeights, setNamedWeights } from './weights.js';
 export { startTrainingWorker } from './worker-trainer.js';
 export type { TrainingWorker, TrainingWorkerOptions } from './worker-trainer.js';
-export { assertSplitsFilled, labeledRows, prepareData, score, splitSubset } from './pipeline.js';
+export { assertSplitsFilled, evaluate, labeledRows, prepareData, score, splitSubset } from './pipeline.js';
 export type { PreparedData, Scores, SplitOptions } from './pipeline.js';

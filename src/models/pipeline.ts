@@ -1,6 +1,5 @@
 import { InputError } from '../core/index.js';
 import type { Dataset } from './csv.js';
-import { accuracy, argmaxRows, macroAuroc, macroF1 } from './metrics.js';
 import {
   applyStandardizer,
   computeFeatureStats,
@@ -8,6 +7,7 @@ import {
   type Standardizer,
 } from './preprocess.js';
 import { stratifiedSplit } from './split.js';
+import type { TaskScores } from './task.js';
 import type { LabeledData, Trainer } from './trainer.js';
 import type { FeatureTransform } from './transform.js';
 
@@ -109,13 +109,15 @@ export function labeledRows(ds: Dataset, s: Standardizer, rows: number[]): Label
   };
 }
 
+/** The task's scores of `trainer` on rows `d`. */
+export async function evaluate(trainer: Trainer, d: LabeledData): Promise<TaskScores> {
+  return trainer.task.scores(await trainer.predict(d.x, d.rows), d);
+}
+
+/** A classifier's scores (accuracy, macro-F1, macro-AUROC): what the classification tables and the demo show. */
 export async function score(trainer: Trainer, d: LabeledData): Promise<Scores> {
-  const probs = await trainer.predict(d.x, d.rows);
-  const k = trainer.numClasses;
-  const pred = argmaxRows(probs, k);
-  return {
-    accuracy: accuracy(d.y, pred),
-    macroF1: macroF1(d.y, pred, k),
-    macroAuroc: macroAuroc(d.y, probs, k),
-  };
+  const { values } = await evaluate(trainer, d);
+  if (values.accuracy === undefined)
+    throw new InputError('NOT_A_CLASSIFIER', `a ${trainer.task.kind} model has no accuracy to score`);
+  return { accuracy: values.accuracy, macroF1: values.macroF1, macroAuroc: values.macroAuroc };
 }

@@ -49,13 +49,17 @@ export async function fitOnEveryRow<S>(
   }
 }
 
-/** The rows of `a` then those of `b` (same columns). */
+/** The rows of `a` then those of `b` (same columns): features, labels, targets and conditions alike. */
 export function concatRows(a: LabeledData, b: LabeledData): LabeledData {
-  const x = new Float32Array(a.x.length + b.x.length);
-  x.set(a.x);
-  x.set(b.x, a.x.length);
-  const y = new Int32Array(a.rows + b.rows);
-  y.set(a.y);
-  y.set(b.y, a.rows);
-  return { x, rows: a.rows + b.rows, cols: a.cols, y };
+  const out: LabeledData = { x: joined(a.x, b.x), rows: a.rows + b.rows, cols: a.cols, y: joined(a.y, b.y) };
+  if (a.targets && b.targets) out.targets = joined(a.targets, b.targets);
+  if (a.conditions && b.conditions) out.conditions = [...a.conditions, ...b.conditions];
+  return out;
+}
+
+function joined<T extends Float32Array | Int32Array>(a: T, b: T): T {
+  const out = new (a.constructor as new (n: number) => T)(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }

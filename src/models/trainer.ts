@@ -1,15 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { SwarmdError, type NamedTensors } from '../core/index.js';
 import { createRng } from './split.js';
+import type { LabeledData, Task } from './task.js';
 import { getNamedWeights, setNamedWeights } from './weights.js';
 
-/** Row-major samples with integer class labels. */
-export interface LabeledData {
-  x: Float32Array;
-  rows: number;
-  cols: number;
-  y: Int32Array;
-}
+export type { LabeledData } from './task.js';
 
 export interface TrainOptions {
   epochs: number;
@@ -28,7 +23,8 @@ export interface EpochInfo {
   epochs: number;
   loss: number;
   valLoss: number | null;
-  valAccuracy: number | null;
+  /** The task's epoch score on the validation rows (accuracy, or R²: Task.epochScoreName). */
+  valScore: number | null;
 }
 
 export interface TrainResult {
@@ -40,10 +36,11 @@ export interface TrainResult {
 /** What the swarm and the CLI need from a model; the tfjs one may move to a worker without changes here. */
 export interface Trainer {
   fit(train: LabeledData, val: LabeledData | null, opts: TrainOptions): Promise<TrainResult>;
-  /** Class probabilities, row-major [rows, numClasses]. Async: webgpu has no synchronous read in Node. */
+  /** The model's outputs, row-major (the task's: class probabilities, targets, code ‖ reconstruction). Async: webgpu has no synchronous read in Node. */
   predict(x: Float32Array, rows: number): Promise<Float32Array>;
   getWeights(): Promise<NamedTensors>;
-  readonly numClasses: number;
+  /** What the model learns: its loss, targets and scores. */
+  readonly task: Task;
   setWeights(weights: NamedTensors): void;
   dispose(): void;
 }
@@ -56,7 +53,7 @@ export interface L2Penalty {
 
 interface DeviceData {
   x: tf.Tensor2D;
-  /** One-hot labels [rows, numClasses]. */
+  /** The task's targets [rows, targetWidth]. */
   y: tf.Tensor2D;
   rows: number;
 }
@@ -73,7 +70,7 @@ export class TfjsTrainer implements Trainer {
 
   constructor(
     private readonly model: tf.LayersModel,
-    readonly numClasses: number,
+    readonly task: Task,
     /** An L2 penalty `weight · Σ w²` over these kernels, added to the training loss (not the reported one). */
     private readonly l2: L2Penalty | null = null,
   ) {}
@@ -86,13 +83,13 @@ export class TfjsTrainer implements Trainer {
     try {
       for (let epoch = 1; epoch <= opts.epochs; epoch++) {
         const loss = await this.trainEpoch(train, opts, rng);
-        const v = valData ? await this.lossAndAccuracy(valData) : null;
+        const v = valData ? await this.lossAndScore(valData) : null;
         const info = {
           epoch,
           epochs: opts.epochs,
           loss,
           valLoss: v?.loss ?? null,
-          valAccuracy: v?.accuracy ?? null,
+          valScore: v?.score ?? null,
         };
         history.push(info);
         opts.onEpoch?.(info);
@@ -146,17 +143,18 @@ export class TfjsTrainer implements Trainer {
   }
 
   private upload(d: LabeledData): DeviceData {
-    return tf.tidy(() => ({
+    return {
       x: tf.tensor2d(d.x, [d.rows, d.cols]),
-      y: tf.oneHot(tf.tensor1d(d.y, 'int32'), this.numClasses).toFloat() as tf.Tensor2D,
+      y: tf.tensor2d(this.task.targets(d), [d.rows, this.task.targetWidth]),
       rows: d.rows,
-    }));
+    };
   }
 
   private async trainEpoch(d: LabeledData, opts: TrainOptions, rng: () => number): Promise<number> {
     const adam = this.adam(opts.learningRate);
     const variables = this.model.trainableWeights.map((w) => w.read() as tf.Variable);
     const order = shuffled(d.rows, rng);
+    const targets = { values: this.task.targets(d), width: this.task.targetWidth };
     let total: tf.Tensor = tf.scalar(0);
     for (let start = 0; start < d.rows; start += opts.batchSize) {
       if (opts.signal?.aborted) {
@@ -165,12 +163,12 @@ export class TfjsTrainer implements Trainer {
       }
       const idx = order.slice(start, start + opts.batchSize);
       const next = tf.tidy(() => {
-        const [xb, yb] = batchTensors(d, idx, this.numClasses);
-        // minimize() disposes what its function made but the cost: keep the cross-entropy to report it.
+        const [xb, yb] = batchTensors(d, targets, idx);
+        // minimize() disposes what its function made but the cost: keep the task's loss to report it.
         let ce: tf.Scalar | null = null;
         adam.minimize(
           () => {
-            ce = tf.keep(crossEntropy(this.model.apply(xb, { training: true }) as tf.Tensor2D, yb));
+            ce = tf.keep(this.task.loss(this.model.apply(xb, { training: true }) as tf.Tensor2D, yb));
             // A tensor of its own: minimize() disposes the cost it returns.
             return this.l2 ? tf.add(ce, this.penalty(this.l2, d.rows)) : tf.clone(ce);
           },
@@ -196,34 +194,29 @@ export class TfjsTrainer implements Trainer {
     return tf.mul(tf.addN(sums), l2.weight === 'auto' ? 1 / (2 * rows) : l2.weight);
   }
 
-  private async lossAndAccuracy(d: DeviceData): Promise<{ loss: number; accuracy: number }> {
-    const [lossT, correctT] = tf.tidy(() => {
-      const probs = this.probabilities(d.x);
-      const hit = tf.equal(tf.argMax(probs, 1), tf.argMax(d.y, 1));
-      return [crossEntropy(probs, d.y), tf.sum(tf.cast(hit, 'float32'))];
+  private async lossAndScore(d: DeviceData): Promise<{ loss: number; score: number }> {
+    const [lossT, scoreT] = tf.tidy(() => {
+      const out = this.probabilities(d.x);
+      return [this.task.loss(out, d.y), this.task.epochScore(out, d.y)];
     });
-    const [loss, correct] = await Promise.all([lossT.data(), correctT.data()]);
-    tf.dispose([lossT, correctT]);
-    return { loss: loss[0], accuracy: correct[0] / d.rows };
+    const [loss, score] = await Promise.all([lossT.data(), scoreT.data()]);
+    tf.dispose([lossT, scoreT]);
+    return { loss: loss[0], score: score[0] };
   }
 }
 
-/** Mean categorical cross-entropy of softmax outputs, clipped as tfjs-layers' categoricalCrossentropy. */
-function crossEntropy(probs: tf.Tensor2D, oneHot: tf.Tensor2D): tf.Scalar {
-  return tf.tidy(() => {
-    const p = tf.clipByValue(probs, 1e-7, 1 - 1e-7);
-    return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, tf.log(p)), -1))) as tf.Scalar;
-  });
-}
-
-function batchTensors(d: LabeledData, idx: number[], k: number): [tf.Tensor2D, tf.Tensor2D] {
+function batchTensors(
+  d: LabeledData,
+  t: { values: Float32Array; width: number },
+  idx: number[],
+): [tf.Tensor2D, tf.Tensor2D] {
   const xb = new Float32Array(idx.length * d.cols);
-  const yb = new Float32Array(idx.length * k);
+  const yb = new Float32Array(idx.length * t.width);
   idx.forEach((r, i) => {
     xb.set(d.x.subarray(r * d.cols, (r + 1) * d.cols), i * d.cols);
-    yb[i * k + d.y[r]] = 1;
+    yb.set(t.values.subarray(r * t.width, (r + 1) * t.width), i * t.width);
   });
-  return [tf.tensor2d(xb, [idx.length, d.cols]), tf.tensor2d(yb, [idx.length, k])];
+  return [tf.tensor2d(xb, [idx.length, d.cols]), tf.tensor2d(yb, [idx.length, t.width])];
 }
 
 function shuffled(n: number, rng: () => number): number[] {

@@ -88,6 +88,7 @@ export function buffersOf(values: (NamedTensors | LabeledData | Float32Array | n
     else {
       out.add(v.x.buffer as ArrayBuffer);
       out.add(v.y.buffer as ArrayBuffer);
+      if (v.targets) out.add(v.targets.buffer as ArrayBuffer);
     }
   }
   return [...out];

@@ -2,6 +2,8 @@ import { SwarmdError, type NamedTensors } from '../core/index.js';
 import type { BackendInfo, BackendPreference } from './backend.js';
 import type { InrMode } from './build.js';
 import type { ModelConfig } from './config.js';
+import { createTask } from './create-task.js';
+import type { Task } from './task.js';
 import type { LabeledData, Trainer, TrainOptions, TrainResult } from './trainer.js';
 import { checkWeights, type WeightShape } from './weights.js';
 import { WorkerClient } from './worker-client.js';
@@ -48,7 +50,7 @@ export async function startTrainingWorker(
       const trainerId = nextTrainer++;
       const wireInr: WireInr = inr?.kind === 'key' ? { kind: 'key', keyBytes: inr.key.key } : inr;
       const shapes = await client.call({ op: 'create', trainerId, config, inr: wireInr });
-      return new WorkerTrainer(client, trainerId, config.numClasses, shapes);
+      return new WorkerTrainer(client, trainerId, createTask(config), shapes);
     },
     close,
   };
@@ -68,7 +70,7 @@ class WorkerTrainer implements Trainer {
   constructor(
     private readonly client: WorkerClient,
     private readonly trainerId: number,
-    readonly numClasses: number,
+    readonly task: Task,
     private readonly shapes: WeightShape[],
   ) {}
 
@@ -127,5 +129,5 @@ class WorkerTrainer implements Trainer {
 }
 
 function copyData(d: LabeledData): LabeledData {
-  return { x: d.x.slice(), rows: d.rows, cols: d.cols, y: d.y.slice() };
+  return { ...d, x: d.x.slice(), y: d.y.slice(), ...(d.targets ? { targets: d.targets.slice() } : {}) };
 }

@@ -27,6 +27,26 @@ describe('training on every row', () => {
   const val = data(20, 2);
   const opts = { epochs: 60, batchSize: 16, learningRate: 5e-2, seed: 5, patience: 3 };
 
+  it('joins regression targets and conditions with the rows', () => {
+    const a = {
+      x: Float32Array.of(1, 2),
+      rows: 1,
+      cols: 2,
+      y: Int32Array.of(-1),
+      targets: Float32Array.of(0.5),
+      conditions: ['c'],
+    };
+    const b = {
+      x: Float32Array.of(3, 4),
+      rows: 1,
+      cols: 2,
+      y: Int32Array.of(-1),
+      targets: Float32Array.of(-1),
+      conditions: ['d'],
+    };
+    expect(concatRows(a, b)).toMatchObject({ targets: Float32Array.of(0.5, -1), conditions: ['c', 'd'] });
+  });
+
   it('joins rows in order, features and labels alike', () => {
     const a = { x: Float32Array.of(1, 2, 3, 4), rows: 2, cols: 2, y: Int32Array.of(0, 1) };
     const b = { x: Float32Array.of(5, 6), rows: 1, cols: 2, y: Int32Array.of(2) };
