@@ -7,7 +7,14 @@ import { inr, models, node } from './cli/parts.js';
 import { addDemoCommand } from './cli/demo-command.js';
 import { addLogCommand } from './cli/log-command.js';
 import { num } from './cli/options.js';
-import { createProgress, formatScores, printBackend, reportBackend, reportFailure } from './cli/report.js';
+import {
+  createProgress,
+  formatScores,
+  formatTaskScores,
+  printBackend,
+  reportBackend,
+  reportFailure,
+} from './cli/report.js';
 
 type InitFlags = { config: string; newKey?: boolean; newPsk?: string | boolean; addToSwarm?: boolean };
 
@@ -135,6 +142,7 @@ csvOptions(
     .requiredOption('--key <file>', 'model key file the model was trained with')
     .requiredOption('--input <csv>', 'samples to classify (CSV or CSV.gz, same feature columns)')
     .option('--output <csv>', 'write predictions here instead of stdout')
+    .option('--embed', "an embedding model: write each sample's embedding (embedding_1 …)")
     .option(
       '--allow-nonfinite',
       'read infinite or absurdly large feature values as missing (a warning names each row) instead of refusing',
@@ -151,6 +159,7 @@ csvOptions(
       outputPath: o.output,
       csv: { label: o.label, id: o.id, ignore: o.ignore },
       allowOutOfRange: o.allowNonfinite === true,
+      embed: o.embed === true,
     });
     for (const r of res.outOfRange) {
       const cells = r.cells.map((c) => `'${c.column}' = ${c.value.slice(0, 20)}`).join(', ');
@@ -160,7 +169,10 @@ csvOptions(
     }
     if (!o.output) process.stdout.write(res.csv);
     else console.error(`wrote ${res.rows} predictions to ${o.output}`);
-    if (res.scores) console.error(`labels present: ${formatScores(res.scores)}`);
+    if (res.scores)
+      console.error(
+        `${res.task === 'regression' ? 'targets' : 'labels'} present: ${formatTaskScores(res.scores)}`,
+      );
   });
 
 program

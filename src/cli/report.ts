@@ -1,5 +1,5 @@
 import { SwarmdError } from '../core/index.js';
-import type { BackendInfo, EpochInfo } from '../models/index.js';
+import type { BackendInfo, EpochInfo, TaskScores } from '../models/index.js';
 import { models, node } from './parts.js';
 
 /* What the CLI tells the user beside a command's own output: backend, training progress, scores, failures. */
@@ -34,6 +34,15 @@ export function createProgress(scoreName: 'accuracy' | 'r2' = 'accuracy'): (e: E
     const bar = '#'.repeat(done) + '.'.repeat(width - done);
     process.stderr.write(`\r[${bar}] ${line}   `);
   };
+}
+
+/** A task's scores: classification's as formatScores, the others as `name value` pairs, headline first. */
+export function formatTaskScores(s: TaskScores): string {
+  const v = s.values;
+  if (s.headline === 'accuracy')
+    return formatScores({ accuracy: v.accuracy, macroF1: v.macroF1, macroAuroc: v.macroAuroc });
+  const names = [s.headline, ...Object.keys(v).filter((k) => k !== s.headline)];
+  return names.map((k) => `${k} ${v[k].toFixed(4)}`).join(', ');
 }
 
 export function formatScores(s: { accuracy: number; macroF1: number; macroAuroc: number }): string {

@@ -43,8 +43,11 @@ const ModelConfigObject = z.object({
   /** regression: the target columns, in output order. */
   targets: z.array(z.string().min(1)).default([]),
   loss: z.enum(REGRESSION_LOSSES).default('mse'),
-  /** regression: the control condition's value (GEARS' metrics need it); null: none. */
-  control: z.string().min(1).nullable().default(null),
+  /** regression: the column naming each row's condition and its control value (GEARS' metrics); null: none. */
+  control: z
+    .object({ column: z.string().min(1), value: z.string() })
+    .nullable()
+    .default(null),
   /** embedding: width of the code. */
   embeddingDim: z.number().int().min(1).max(1024).default(16),
   /** proteomics: embedding width, residual blocks, decoder hidden width. */

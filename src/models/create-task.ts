@@ -10,7 +10,7 @@ export function createTask(c: ModelConfig): Task {
     case 'classification':
       return new ClassificationTask(c.numClasses);
     case 'regression':
-      return new RegressionTask(c.targets, c.loss, c.control);
+      return new RegressionTask(c.targets, c.loss, c.control?.value ?? null);
     case 'embedding':
       return new EmbeddingTask(c.embeddingDim, c.inputDim, c.numClasses, c.seed);
   }

@@ -71,5 +71,14 @@ export type { EpochInfo, LabeledData, Trainer, TrainOptions, TrainResult } from 
 export { getNamedWeights, setNamedWeights } from './weights.js';
 export { startTrainingWorker } from './worker-trainer.js';
 export type { TrainingWorker, TrainingWorkerOptions } from './worker-trainer.js';
-export { assertSplitsFilled, evaluate, labeledRows, prepareData, score, splitSubset } from './pipeline.js';
+export {
+  assertSplitsFilled,
+  evaluate,
+  labeledRows,
+  prepareData,
+  score,
+  splitSubset,
+  splitTargets,
+  taskRows,
+} from './pipeline.js';
 export type { PreparedData, Scores, SplitOptions } from './pipeline.js';

@@ -1,4 +1,5 @@
 import { InputError } from '../core/index.js';
+import type { ModelConfig } from './config.js';
 import type { Dataset } from './csv.js';
 import {
   applyStandardizer,
@@ -98,6 +99,42 @@ export function splitSubset(
     groups: groups && rows.map((r) => groups[r]),
   });
   return { train: sub.train.map((i) => rows[i]), val: sub.test.map((i) => rows[i]) };
+}
+
+/**
+ * The rows a model of `config` trains and scores on: every column standardised (targets too, with the same
+ * shared statistics), the regression targets split out of the features, each row's condition attached
+ * where the config names a control condition.
+ */
+export function taskRows(config: ModelConfig, ds: Dataset, s: Standardizer, rows: number[]): LabeledData {
+  const all = labeledRows(ds, s, rows);
+  const conditions = config.control ? ds.meta[config.control.column] : undefined;
+  if (config.control && !conditions)
+    throw new InputError(
+      'NO_CONDITION_COLUMN',
+      `the condition column '${config.control.column}' was not loaded`,
+    );
+  const d = splitTargets(all, ds.featureNames, config.targets);
+  return conditions ? { ...d, conditions: rows.map((r) => conditions[r]) } : d;
+}
+
+/** Moves the named columns out of `x` into `targets` (in the order named). */
+export function splitTargets(d: LabeledData, names: string[], targets: string[]): LabeledData {
+  if (targets.length === 0) return d;
+  const where = new Map(names.map((n, i) => [n, i]));
+  const missing = targets.filter((t) => !where.has(t));
+  if (missing.length > 0)
+    throw new InputError('MISSING_TARGETS', `the data lacks the target column(s) ${missing.join(', ')}`);
+  const tIdx = targets.map((t) => where.get(t)!);
+  const isTarget = new Set(tIdx);
+  const xIdx = names.map((_, i) => i).filter((i) => !isTarget.has(i));
+  const x = new Float32Array(d.rows * xIdx.length);
+  const t = new Float32Array(d.rows * tIdx.length);
+  for (let r = 0; r < d.rows; r++) {
+    xIdx.forEach((j, k) => (x[r * xIdx.length + k] = d.x[r * d.cols + j]));
+    tIdx.forEach((j, k) => (t[r * tIdx.length + k] = d.x[r * d.cols + j]));
+  }
+  return { ...d, x, cols: xIdx.length, targets: t };
 }
 
 export function labeledRows(ds: Dataset, s: Standardizer, rows: number[]): LabeledData {

@@ -12,6 +12,7 @@ import {
 /** Classes: softmax over the backbone's outputs, categorical cross-entropy, accuracy / macro-F1 / AUROC. */
 export class ClassificationTask implements Task {
   readonly kind = 'classification';
+  readonly headline = 'accuracy';
   readonly headLayers = HEAD_LAYERS.classification;
   readonly epochScoreName = 'accuracy';
   readonly bodyUnits: number;

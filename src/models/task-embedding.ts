@@ -21,6 +21,8 @@ import {
  */
 export class EmbeddingTask implements Task {
   readonly kind = 'embedding';
+  /** ARI where labels give the clusters a truth (k ≥ 2), else how well the code reconstructs. */
+  readonly headline: string;
   readonly headLayers = HEAD_LAYERS.embedding;
   readonly epochScoreName = 'r2';
   readonly bodyUnits: number;
@@ -35,6 +37,7 @@ export class EmbeddingTask implements Task {
   ) {
     this.bodyUnits = embeddingDim;
     this.targetWidth = inputDim;
+    this.headline = clusters >= 2 ? 'ari' : 'reconstructionR2';
   }
 
   head(code: tf.SymbolicTensor, f: LayerFactory): tf.SymbolicTensor {

@@ -20,6 +20,7 @@ import {
  */
 export class RegressionTask implements Task {
   readonly kind = 'regression';
+  readonly headline = 'r2';
   readonly headLayers = HEAD_LAYERS.regression;
   readonly epochScoreName = 'r2';
   readonly bodyUnits: number;

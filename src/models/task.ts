@@ -46,6 +46,8 @@ export interface TaskScores {
 
 export interface Task {
   readonly kind: TaskKind;
+  /** The score status, tables and the demo show (`scores().headline` on labelled rows). */
+  readonly headline: string;
   /** Units of the backbone's last linear layer (classes, targets, embedding width). */
   readonly bodyUnits: number;
   /** Linear layers the head adds after the backbone (INR-lockable, L2-penalised like the backbone's). */

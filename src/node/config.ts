@@ -7,6 +7,7 @@ import { FeatureTransformSchema, InrConfigSchema, MODEL_ARCHS } from '../models/
 import { MODEL_MERGE_METHODS } from '../swarm/index.js';
 import { AggregationSchema, checkAggregation, SecureAggregationSchema } from './aggregation-config.js';
 import { checkPrivacy, PrivacySchema } from './privacy-config.js';
+import { TaskConfigSchema } from './task-config.js';
 
 /** One site: where its data, key and database are, how it listens, and how it trains each round. */
 export const SiteConfigSchema = z
@@ -136,11 +137,16 @@ export const SwarmConfigSchema = z
       .object({ transform: FeatureTransformSchema.default('none') })
       .strict()
       .default({}),
+    /** What the model learns (task-config.ts): classification (default), regression or embedding. */
+    task: TaskConfigSchema,
     model: z
       .object({
         arch: z.enum(MODEL_ARCHS).default('proteomics'),
-        /** Every site maps labels to these indices, even a site that lacks some classes. */
-        classNames: z.array(z.string().min(1)).min(2),
+        /**
+         * Every site maps labels to these indices, even a site that lacks some classes. Classification needs
+         * them; an embedding scores its clusters against them where given; regression ignores them.
+         */
+        classNames: z.array(z.string().min(1)).min(2).optional(),
         inr: InrConfigSchema.nullable().optional(),
         seed: z.number().int().nonnegative().default(42),
       })
@@ -148,6 +154,11 @@ export const SwarmConfigSchema = z
   })
   .strict()
   .refine((c) => c.minPeers <= c.members.length, { message: 'minPeers exceeds the number of members' })
+  .refine((c) => c.task.kind !== 'classification' || c.model.classNames !== undefined, {
+    message:
+      'model.classNames is missing: a classification swarm lists its classes (swarmd classes --data <csv> --config <swarm config>)',
+    path: ['model', 'classNames'],
+  })
   .superRefine(checkMergeKeys)
   .superRefine(checkAggregation)
   .superRefine(checkPrivacy)

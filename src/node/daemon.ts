@@ -1,6 +1,7 @@
 import { decodeTensors, defaultLearningRate, InputError, type Logger } from '../core/index.js';
 import { assertKeyMatches, loadKeyFile } from '../inr/index.js';
 import {
+  createTask,
   parseBackendPreference,
   startTrainingWorker,
   standardizerFromJSON,
@@ -34,6 +35,7 @@ import { explainListenFailure } from './listen-error.js';
 import { loadSiteData } from './site-data.js';
 import { siteRoundLog } from './site-log.js';
 import { swarmModelConfig } from './swarm-model.js';
+import { taskKeepColumn } from './task-config.js';
 import { createSiteWork } from './attack-work.js';
 import { sitePrivacy } from './private-work.js';
 import {
@@ -120,6 +122,7 @@ async function build(
   const psk = await readPskFile(swarm.pskFile);
   const data = await loadSiteData(site, {
     classNames: swarm.model.classNames,
+    keepColumn: taskKeepColumn(swarm.task),
     transform: swarm.preprocess.transform,
     swarmConfigPath: site.swarmConfig,
   });
@@ -131,7 +134,7 @@ async function build(
     decode: (bytes) => commitSummary(bytes, swarm.swarmId, memberSet),
   });
   const resume = await resumePoint(store, roundLog);
-  const model = swarmModelConfig(swarm, data.ds.cols, resume.recordedModel, site.swarmConfig);
+  const model = swarmModelConfig(swarm, data.ds, resume.recordedModel, site.swarmConfig);
   assertSameTransform(resume.standardizer, swarm.preprocess.transform, site.swarmConfig);
   const history = new RoundHistory((await store.getMeta<RoundHistoryEntry[]>('history')) ?? []);
   const workInit = {
@@ -221,6 +224,7 @@ async function build(
       swarmId: swarm.swarmId,
       ...{ history, disk, names: memberNames(swarm) },
       ...{ rounds: privacy.maxRounds, privacy: privacy.plan },
+      task: { kind: model.task, score: createTask(model).headline },
     }),
     metrics,
     log,

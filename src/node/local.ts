@@ -4,7 +4,6 @@ import { assertKeyMatches, loadKeyFile, type ModelKey } from '../inr/index.js';
 import {
   alignColumns,
   applyStandardizer,
-  argmaxRows,
   assertTransformable,
   countLikeMax,
   createTrainer,
@@ -15,6 +14,7 @@ import {
   parseRecordedModelConfig,
   prepareData,
   score,
+  splitTargets,
   standardizerFromJSON,
   standardizerToJSON,
   startTrainingWorker,
@@ -25,7 +25,11 @@ import {
   type EpochInfo,
   type FeatureTransform,
   type ModelConfigInput,
+  type PredictionTable,
   type Scores,
+  type Standardizer,
+  type TaskKind,
+  type TaskScores,
   type SplitOptions,
   type SuspectColumn,
   type TrainingWorker,
@@ -172,6 +176,8 @@ export interface InferOptions {
   csv: CsvOptions;
   /** Read infinite or absurd feature values as missing (listed in `outOfRange`) instead of refusing the input. */
   allowOutOfRange?: boolean;
+  /** Asks for an embedding model's embeddings (refused for a model of another task). */
+  embed?: boolean;
 }
 
 /** An input row with feature values read as missing because they were infinite or absurdly large. */
@@ -184,8 +190,10 @@ export interface OutOfRangeRow {
 export interface InferResult {
   csv: string;
   rows: number;
-  /** Scores when the input carries labels the model knows. */
-  scores: Scores | null;
+  /** What the model learns: the csv holds class predictions, target values or embeddings. */
+  task: TaskKind;
+  /** The task's scores when the input carries the truth (labels the model knows; every target column). */
+  scores: TaskScores | null;
   /** Rows whose out-of-range values were read as missing (only with `allowOutOfRange`). */
   outOfRange: OutOfRangeRow[];
 }
@@ -197,36 +205,72 @@ export async function inferOffline(o: InferOptions): Promise<InferResult> {
   const cp = await openCheckpoint(o.checkpointPath, key);
   assertKeyMatches(key, cp.manifest.keyFingerprint, `checkpoint ${o.checkpointPath}`);
   const config = parseRecordedModelConfig(cp.manifest.modelConfig);
+  if (o.embed && config.task !== 'embedding')
+    throw new InputError(
+      'NOT_AN_EMBEDDING',
+      `--embed: checkpoint ${o.checkpointPath} holds a ${config.task} model, not an embedding`,
+    );
   const classNames = cp.manifest.classNames as string[];
   const standardizer = standardizerFromJSON(cp.manifest.preprocessing);
-  const ds = await loadCsv(o.inputPath, {
+  const input = await loadCsv(o.inputPath, {
     ...o.csv,
     labelOptional: true,
-    classNames,
+    // regression records no classes: a label column, if any, is read for its own values
+    classNames: classNames.length > 0 ? classNames : undefined,
     outOfRange: o.allowOutOfRange ? 'missing' : 'refuse',
     outOfRangeFix:
       'fix or remove those rows, or pass --allow-nonfinite to read them as missing (with a warning per row)',
   });
-  assertTransformable(ds, standardizer.transform, o.inputPath);
-  const x = applyStandardizer(
+  assertTransformable(input, standardizer.transform, o.inputPath);
+  // Inputs to predict need not carry the targets: absent target columns are read as missing (then dropped).
+  const hasTargets = config.targets.every((t) => input.featureNames.includes(t));
+  const ds = withMissingColumns(input, config.targets);
+  const all = applyStandardizer(
     standardizer,
     alignColumns(standardizer, ds),
     ds.rows,
     standardizer.featureNames.length,
   );
+  const d = splitTargets(
+    { x: all, rows: ds.rows, cols: standardizer.featureNames.length, y: ds.labels },
+    standardizer.featureNames,
+    config.targets,
+  );
   const trainer = createTrainer(config, { kind: 'key', key });
   try {
     trainer.setWeights(cp.tensors);
-    const probs = await trainer.predict(x, ds.rows);
-    const pred = argmaxRows(probs, config.numClasses);
-    const csv = predictionsCsv(ds.ids, classNames, pred, probs);
+    const out = await trainer.predict(d.x, ds.rows);
+    const table = trainer.task.predictionTable(out, ds.rows, {
+      classNames,
+      targetScale: targetScale(standardizer, config.targets),
+    });
+    const csv = predictionsCsv(ds.ids, table);
     if (o.outputPath) await writeAtomic(o.outputPath, csv);
     const labeled = ds.labels.length === ds.rows && ds.labels.every((l) => l >= 0);
-    const scores = labeled ? await score(trainer, { x, rows: ds.rows, cols: ds.cols, y: ds.labels }) : null;
-    return { csv, rows: ds.rows, scores, outOfRange: outOfRangeRows(ds) };
+    const truth = config.task === 'regression' ? hasTargets : labeled;
+    const scores = truth ? trainer.task.scores(out, d) : null;
+    return { csv, rows: ds.rows, task: config.task, scores, outOfRange: outOfRangeRows(ds) };
   } finally {
     trainer.dispose();
   }
+}
+
+/** `ds` with every named column it lacks added as missing values (NaN: standardised to 0). */
+function withMissingColumns(ds: Dataset, names: string[]): Dataset {
+  const absent = names.filter((n) => !ds.featureNames.includes(n));
+  if (absent.length === 0) return ds;
+  const cols = ds.cols + absent.length;
+  const features = new Float32Array(ds.rows * cols).fill(NaN);
+  for (let r = 0; r < ds.rows; r++)
+    features.set(ds.features.subarray(r * ds.cols, (r + 1) * ds.cols), r * cols);
+  return { ...ds, features, cols, featureNames: [...ds.featureNames, ...absent] };
+}
+
+/** Each target's mean and std in the shared standardisation: predictions go back to the data's units. */
+function targetScale(s: Standardizer, targets: string[]) {
+  if (targets.length === 0) return null;
+  const at = targets.map((t) => s.featureNames.indexOf(t));
+  return { mean: at.map((i) => s.mean[i]), std: at.map((i) => s.std[i]) };
 }
 
 function outOfRangeRows(ds: Dataset): OutOfRangeRow[] {
@@ -239,13 +283,9 @@ function outOfRangeRows(ds: Dataset): OutOfRangeRow[] {
   return [...rows.values()];
 }
 
-function predictionsCsv(ids: string[], classes: string[], pred: Int32Array, probs: Float32Array): string {
-  const k = classes.length;
-  const lines = [['sample_id', 'predicted', ...classes.map((c) => `prob_${c}`)].join(',')];
-  for (let i = 0; i < pred.length; i++) {
-    const p = Array.from(probs.subarray(i * k, (i + 1) * k), (v) => v.toFixed(6));
-    lines.push([ids[i], classes[pred[i]], ...p].join(','));
-  }
+function predictionsCsv(ids: string[], table: PredictionTable): string {
+  const lines = [['sample_id', ...table.header].join(',')];
+  ids.forEach((id, i) => lines.push([id, ...table.row(i)].join(',')));
   return lines.join('\n') + '\n';
 }
 

@@ -24,7 +24,10 @@ export interface SiteData {
 
 /** The swarm config's model and preprocessing sections, as a site's data loading needs them. */
 export interface SharedDataSettings {
-  classNames: string[];
+  /** Undefined: the label column is optional and its classes come from the data (regression, embedding). */
+  classNames: string[] | undefined;
+  /** A column to keep for the task (regression's condition column). */
+  keepColumn?: string;
   transform: FeatureTransform;
   /** Named in errors: where `model.classNames` lives. */
   swarmConfigPath: string;
@@ -32,13 +35,14 @@ export interface SharedDataSettings {
 
 export async function loadSiteData(c: SiteConfig, shared: SharedDataSettings): Promise<SiteData> {
   const { classNames, transform } = shared;
-  const keep = c.data.group ? [c.data.group] : [];
+  const keep = [...new Set([c.data.group, shared.keepColumn].filter((k) => k !== undefined))];
   const ds = await loadCsv(c.data.path, {
     label: c.data.label,
     id: c.data.id,
     ignore: c.data.ignore.filter((col) => !keep.includes(col)),
     keep,
     classNames,
+    labelOptional: classNames === undefined,
   }).catch((err: unknown) => {
     throw err instanceof CsvError && err.code === 'CSV_UNKNOWN_CLASS'
       ? unknownClass(err, shared, c.data.path)

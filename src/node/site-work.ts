@@ -3,8 +3,8 @@ import type { ModelKey } from '../inr/index.js';
 import {
   computeFeatureStats,
   createTrainer,
-  labeledRows,
-  score,
+  evaluate,
+  taskRows,
   standardizerFromStats,
   standardizerToJSON,
   statsFromTensors,
@@ -65,9 +65,11 @@ export class SiteWork implements RoundWork {
       patience: null,
       signal,
     });
+    const val = await evaluate(this.trainer, sets.val);
     const metrics = {
       trainLoss: fit.history.at(-1)!.loss,
-      localValAccuracy: (await score(this.trainer, sets.val)).accuracy,
+      // the task's headline score (accuracy, R², ARI): what status and the dashboard show
+      localValScore: val.values[val.headline],
       trainMs: Date.now() - startedAt,
     };
     this.o.onTrained?.(round, metrics);
@@ -94,8 +96,11 @@ export class SiteWork implements RoundWork {
       return { meta: { preprocessing: standardizerToJSON(standardizer), statsTensors } };
     }
     this.trainer.setWeights(merged);
-    const val = await score(this.trainer, this.labeled().val);
-    const metrics = { mergedValAccuracy: val.accuracy, mergedValMacroF1: val.macroF1 };
+    const val = await evaluate(this.trainer, this.labeled().val);
+    // every score of the task (mergedValAccuracy, mergedValMacroF1, …, mergedValR2, …) and the headline
+    const metrics: Record<string, number> = { mergedValScore: val.values[val.headline] };
+    for (const [name, v] of Object.entries(val.values))
+      metrics[`mergedVal${name[0].toUpperCase()}${name.slice(1)}`] = v;
     return { checkpoint: this.checkpoint(round, merged, commitHash, metrics) };
   }
 
@@ -123,8 +128,8 @@ export class SiteWork implements RoundWork {
     if (!this.sets) {
       const { ds, train, val } = this.o.data;
       this.sets = {
-        train: labeledRows(ds, this.standardizer, train),
-        val: labeledRows(ds, this.standardizer, val),
+        train: taskRows(this.o.model, ds, this.standardizer, train),
+        val: taskRows(this.o.model, ds, this.standardizer, val),
       };
     }
     return this.sets;

@@ -20,13 +20,13 @@ export class RoundHistory {
     // The round started when local training did (trainMs before this report), not now.
     if (m.trainMs !== undefined) e.startedAt = Math.min(e.startedAt, now - m.trainMs);
     e.trainLoss = m.trainLoss ?? NaN;
-    e.valAccuracy = m.localValAccuracy ?? NaN;
+    e.valAccuracy = m.localValScore ?? NaN;
   }
 
   /** Records the merged model's result; returns the round's duration from the start of local training. */
   applied(round: number, m: Record<string, number>, now = Date.now()): number {
     const e = this.entry(round, now);
-    e.mergedAccuracy = m.mergedValAccuracy ?? null;
+    e.mergedAccuracy = m.mergedValScore ?? null;
     e.durationMs = Math.max(0, now - e.startedAt);
     e.atMs = now;
     for (const r of [...this.rounds.keys()].sort((a, b) => a - b).slice(0, -HISTORY_LIMIT))
@@ -70,6 +70,8 @@ export function statusSource(o: {
   /** Peer id → name, from the swarm config's members (the swarm peer knows ids only). */
   names: ReadonlyMap<string, string>;
   rounds: number | null;
+  /** What the model learns and the score the history's val/merged fields hold. */
+  task?: { kind: string; score: string };
   /** Swarm config `privacy` (null: off): ε is computed from the last applied commit's round. */
   privacy?: PrivacyPlan | null;
 }): StatusSource {
@@ -83,6 +85,7 @@ export function statusSource(o: {
         backend: o.backend,
         backendDevice: o.backendDevice,
         swarmId: o.swarmId,
+        task: o.task,
         members: s.members.map((m) => ({ ...m, name: o.names.get(m.peerId) ?? null })),
         membersLive: s.members.filter((m) => m.self || m.connected).length,
         membersTotal: s.members.length,
@@ -136,7 +139,7 @@ export function wireMetrics(
         break;
       case 'trained':
         if (e.metrics.trainLoss !== undefined) m.trainLoss.set(e.metrics.trainLoss);
-        if (e.metrics.localValAccuracy !== undefined) m.valAccuracy.set(e.metrics.localValAccuracy);
+        if (e.metrics.localValScore !== undefined) m.valAccuracy.set(e.metrics.localValScore);
         break;
       case 'peer':
         break;

@@ -1,5 +1,11 @@
 import { InputError } from '../core/index.js';
-import { parseModelConfig, parseRecordedModelConfig, type ModelConfig } from '../models/index.js';
+import {
+  parseModelConfig,
+  parseRecordedModelConfig,
+  type Dataset,
+  type ModelConfig,
+} from '../models/index.js';
+import { taskModelSettings } from './task-config.js';
 import type { SwarmConfig } from './config.js';
 
 /**
@@ -10,15 +16,23 @@ import type { SwarmConfig } from './config.js';
  */
 export function swarmModelConfig(
   swarm: SwarmConfig,
-  inputDim: number,
+  ds: Pick<Dataset, 'featureNames' | 'classNames'>,
   recorded: Record<string, unknown> | null,
   swarmPath: string,
 ): ModelConfig {
+  const task = taskModelSettings(swarm.task, ds.featureNames, swarmPath);
+  // classification: the classes; regression: the targets; embedding: the k of the k-means scoring it
+  const width = {
+    classification: ds.classNames.length,
+    regression: task.targets.length,
+    embedding: ds.classNames.length,
+  };
   const base = {
     ...swarm.model,
+    ...task,
     inr: swarm.model.inr === undefined ? {} : swarm.model.inr,
-    inputDim,
-    numClasses: swarm.model.classNames.length,
+    inputDim: ds.featureNames.length - task.targets.length,
+    numClasses: Math.max(1, width[task.task]),
   };
   const kept = recorded ? parseRecordedModelConfig(recorded).inr?.lock : undefined;
   const named = swarm.model.inr?.lock;

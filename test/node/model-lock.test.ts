@@ -3,6 +3,8 @@ import { parseModelConfig, parseRecordedModelConfig } from '../../src/models/ind
 import { SwarmConfigSchema, swarmModelConfig } from '../../src/node/index.js';
 import { base } from '../helpers/swarm-config.js';
 
+/** A site's columns: 4 features, 2 classes. */
+const cols = { featureNames: ['a', 'b', 'c', 'd'], classNames: ['x', 'y'] };
 const swarm = (model: Record<string, unknown>) =>
   SwarmConfigSchema.parse({ ...base, model: { ...base.model, ...model } });
 
@@ -30,15 +32,15 @@ describe('the model lock of new and existing swarms', () => {
 
   it('keeps the lock an existing site recorded when the swarm config names none', () => {
     const recorded = recordedBeforeLock();
-    expect(swarmModelConfig(swarm({}), 4, recorded, 'swarm.yaml').inr?.lock).toBe('infl');
-    expect(swarmModelConfig(swarm({}), 4, null, 'swarm.yaml').inr?.lock).toBe('shuffle');
+    expect(swarmModelConfig(swarm({}), cols, recorded, 'swarm.yaml').inr?.lock).toBe('infl');
+    expect(swarmModelConfig(swarm({}), cols, null, 'swarm.yaml').inr?.lock).toBe('shuffle');
     const named = swarm({ inr: { lock: 'infl' } });
-    expect(swarmModelConfig(named, 4, recorded, 'swarm.yaml').inr?.lock).toBe('infl');
+    expect(swarmModelConfig(named, cols, recorded, 'swarm.yaml').inr?.lock).toBe('infl');
   });
 
   it('refuses a swarm config whose lock contradicts the checkpoints, naming both', () => {
     const named = swarm({ inr: { lock: 'shuffle' } });
-    expect(() => swarmModelConfig(named, 4, recordedBeforeLock(), 'swarm.yaml')).toThrow(
+    expect(() => swarmModelConfig(named, cols, recordedBeforeLock(), 'swarm.yaml')).toThrow(
       /trained under model\.inr\.lock infl, but swarm\.yaml now says shuffle/,
     );
   });

@@ -79,7 +79,7 @@ export class TestWork implements RoundWork, RoundLog {
     this.trained.push(round);
     const tensors: NamedTensors = new Map([['w', { shape: [this.size], data: w }]]);
     const samples = this.hooks.samples?.(round, this.k + 10) ?? this.k + 10;
-    return { tensors, samples, metrics: { trainLoss: 1 / round, localValAccuracy: 0.5 } };
+    return { tensors, samples, metrics: { trainLoss: 1 / round, localValScore: 0.5 } };
   }
 
   async append(chain: CommitRecord[]): Promise<void> {

@@ -40,7 +40,7 @@ const BODY = `
   <section><h2>Members <span id="members-count"></span></h2><div id="members"></div></section>
   <section><h2>Last commit</h2><div id="commit"></div><h2 style="margin-top:14px">Dropped messages</h2><div id="drops"></div></section>
   <section><h2>Training loss per round</h2><canvas id="loss-plot"></canvas></section>
-  <section><h2>Accuracy per round <span class="k">on this site's own validation split</span></h2><canvas id="acc-plot"></canvas></section>
+  <section><h2><span id="acc-title">Accuracy</span> per round <span class="k">on this site's own validation split</span></h2><canvas id="acc-plot"></canvas></section>
 </main>`;
 
 /* Plain ES5-style script: no build step, no template literals, nothing fetched but /status. */
@@ -84,8 +84,11 @@ function render(s) {
   fill('drops', table(['reason', 'count'], Object.keys(s.dropped).sort().map(function (k) { return [k, s.dropped[k]]; }), 'Nothing dropped.'));
   var h = s.history;
   plot($('loss-plot'), [{ name: 'train loss', colour: C.trainLoss, pts: pts(h, 'trainLoss') }], { y: 'loss' });
+  var score = s.task ? s.task.score : 'accuracy';
+  $('acc-title').textContent = score === 'accuracy' ? 'Accuracy' : score;
   plot($('acc-plot'), [{ name: 'validation', colour: C.valAccuracy, pts: pts(h, 'valAccuracy') },
-    { name: 'merged', colour: C.mergedAccuracy, pts: pts(h, 'mergedAccuracy') }], { y: 'accuracy', min: 0, max: 1, pct: true });
+    { name: 'merged', colour: C.mergedAccuracy, pts: pts(h, 'mergedAccuracy') }],
+    score === 'accuracy' ? { y: 'accuracy', min: 0, max: 1, pct: true } : { y: score });
 }
 function label(s, id) {
   var m = s.members.filter(function (x) { return x.peerId === id; })[0];

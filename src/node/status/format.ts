@@ -20,7 +20,7 @@ export function formatStatusTable(s: StatusSnapshot, nowMs: number): string {
       `${s.backend}${s.backendDevice ? ` on ${s.backendDevice}` : ''} (swarmd ${s.version}, up ${formatDuration(nowMs - s.startedAtMs)})`,
     ],
     ['round', formatRound(s, nowMs)],
-    ['accuracy', formatAccuracy(s)],
+    [s.task && s.task.score !== 'accuracy' ? 'score' : 'accuracy', formatAccuracy(s)],
     ['aggregator', formatAggregator(s)],
     ['members', `${s.membersLive} of ${s.membersTotal} live`],
   ];
@@ -56,9 +56,11 @@ function formatClock(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** The newest accuracy this site measured, and on what: its own validation rows, never other sites' data. */
+/** The newest score this site measured, and on what: its own validation rows, never other sites' data. */
 function formatAccuracy(s: StatusSnapshot): string {
-  const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+  const name = s.task?.score ?? 'accuracy';
+  const pct = (v: number) =>
+    name === 'accuracy' ? `${(v * 100).toFixed(1)}%` : `${scoreLabel(name)} ${v.toFixed(3)}`;
   const merged = s.history.filter((h) => h.mergedAccuracy !== null).at(-1);
   if (merged)
     return `${pct(merged.mergedAccuracy!)} (merged model of round ${merged.round}, this site's validation split)`;
@@ -247,4 +249,15 @@ function parseSnapshot(url: string, body: string): StatusSnapshot {
     );
   }
   return parsed.data;
+}
+
+/** How status names a task's score: R², ARI, … (accuracy is printed as a percentage). */
+export function scoreLabel(name: string): string {
+  const labels: Record<string, string> = {
+    r2: 'R²',
+    ari: 'ARI',
+    reconstructionR2: 'reconstruction R²',
+    accuracy: 'accuracy',
+  };
+  return labels[name] ?? name;
 }

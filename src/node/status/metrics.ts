@@ -79,7 +79,7 @@ export function createMetrics(): SwarmdMetrics {
     }),
     valAccuracy: new Gauge({
       name: 'swarmd_val_accuracy',
-      help: 'Validation accuracy (0..1) of the last local round',
+      help: "The task's validation score of the last local round (status task.score: accuracy 0..1, R², ARI)",
       registers,
     }),
     checkpointWrites: new Counter({

@@ -43,8 +43,9 @@ export const waitingForPeersSchema = z.object({
 export const roundHistoryEntrySchema = z.object({
   round: z.number().int().nonnegative(),
   trainLoss: z.number(),
+  /** The task's score (status `task.score`: accuracy, r2, ari) of the local model on this site's validation rows. */
   valAccuracy: z.number(),
-  /** Validation accuracy of the merged model, once the commit was applied; null before that. */
+  /** The same of the merged model, once the commit was applied; null before that. */
   mergedAccuracy: z.number().nullable(),
   durationMs: msSchema,
   atMs: msSchema,
@@ -74,6 +75,8 @@ export const statusSnapshotSchema = z.object({
   peerId: z.string().min(1),
   listenAddrs: z.array(z.string()),
   backend: z.string(),
+  /** What the model learns, and the score its history holds (absent from older daemons: classification, accuracy). */
+  task: z.object({ kind: z.string(), score: z.string() }).optional(),
   /** What the backend computes on: the WebGPU adapter's name, or the CPU (absent from older daemons). */
   backendDevice: z.string().optional(),
   swarmId: z.string(),

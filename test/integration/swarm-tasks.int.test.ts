@@ -1,0 +1,139 @@
+import { rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { fetchStatus, inferOffline, launchSite, type LaunchedSite } from '../../src/node/index.js';
+import { openCheckpoint } from '../../src/storage/index.js';
+import { loadKeyFile } from '../../src/inr/index.js';
+import { waitFor } from '../helpers/wait.js';
+import { createSwarmSetup, explainFailure, type SwarmSetup } from './swarm-setup.js';
+
+// Three real `swarmd start` processes per task on 127.0.0.1, from configs written by `swarmd init`
+// (writeSwarmDir → initSite), on the bundled TCGA set split by patient; `infer` on the exported checkpoint.
+const ROUNDS = 3;
+const TCGA = join(process.cwd(), 'data', 'tcga11_metagsca_all.csv.gz');
+const CSV = { ignore: ['sample_type', 'patient'] };
+
+describe('swarms of other tasks', () => {
+  const sites = new Map<string, LaunchedSite>();
+  let setup: SwarmSetup | null = null;
+
+  afterEach(async () => {
+    await Promise.all([...sites.values()].map((s) => s.stop(5000)));
+    sites.clear();
+    if (setup) await rm(setup.dir, { recursive: true, force: true });
+  });
+
+  /** Starts every site, waits for round ROUNDS everywhere, returns the final statuses. */
+  async function runSwarm(swarm: Record<string, unknown>) {
+    setup = await createSwarmSetup({
+      sites: 3,
+      swarm: { minPeers: 3, rounds: ROUNDS, roundDeadlineMs: 90_000, commitTimeoutMs: 5_000, ...swarm },
+      training: { epochsPerRound: 2 },
+    });
+    const { names, configs } = setup;
+    for (const [i, name] of names.entries()) {
+      const first = sites.get(names[0]);
+      sites.set(name, await launchSite(configs[i], { bootstrap: first ? first.addrs.slice(0, 1) : [] }));
+    }
+    const status = (name: string) => fetchStatus(sites.get(name)!.statusUrl, { timeoutMs: 5000 });
+    await explainFailure(
+      sites,
+      waitFor(
+        async () =>
+          (await Promise.all(names.map(status))).every((s) => (s.lastCommit?.round ?? -1) >= ROUNDS),
+        {
+          timeoutMs: 300_000,
+          intervalMs: 500,
+          what: `round ${ROUNDS} committed everywhere`,
+        },
+      ),
+    );
+    const finals = await Promise.all(names.map(status));
+    expect(new Set(finals.map((s) => s.lastCommit!.hash)).size).toBe(1);
+    return finals;
+  }
+
+  const exported = () => join(setup!.dir, 'db', `${setup!.names[0]}.latest.swck`);
+
+  it('trains a regression task (two genes from the others) and infer writes them in their units', async () => {
+    const finals = await runSwarm({
+      task: { kind: 'regression', targets: ['ESR1', 'GATA3'] },
+      model: { arch: 'linear', seed: 42 },
+    });
+    for (const s of finals) {
+      expect(s.task).toEqual({ kind: 'regression', score: 'r2' });
+      expect(s.history.at(-1)!.mergedAccuracy).toBeGreaterThan(0.3); // merged model's R² on own validation rows
+    }
+    const key = await loadKeyFile(join(setup!.dir, 'site.key'));
+    const cp = await openCheckpoint(exported(), key);
+    expect(cp.manifest.modelConfig).toMatchObject({ task: 'regression', targets: ['ESR1', 'GATA3'] });
+    const out = join(setup!.dir, 'pred.csv');
+    const res = await inferOffline({
+      checkpointPath: exported(),
+      keyPath: join(setup!.dir, 'site.key'),
+      inputPath: TCGA,
+      outputPath: out,
+      csv: CSV,
+    });
+    expect(res.task).toBe('regression');
+    // R² on the held-out rows, from the written CSV and the raw data (so the predictions are in log2 units)
+    const { ds, test } = setup!;
+    const lines = (await readFile(out, 'utf8')).trim().split('\n');
+    expect(lines[0]).toBe('sample_id,predicted_ESR1,predicted_GATA3');
+    const pred = new Map(lines.slice(1).map((l) => [l.split(',')[0], l.split(',').slice(1).map(Number)]));
+    for (const [j, gene] of ['ESR1', 'GATA3'].entries()) {
+      const col = ds.featureNames.indexOf(gene);
+      const truth = test.map((r) => ds.features[r * ds.cols + col]).filter((v) => !Number.isNaN(v));
+      const rows = test.filter((r) => !Number.isNaN(ds.features[r * ds.cols + col]));
+      const p = rows.map((r) => pred.get(ds.ids[r])![j]);
+      const mean = truth.reduce((a, b) => a + b, 0) / truth.length;
+      const res2 = truth.reduce((a, t, i) => a + (t - p[i]) ** 2, 0);
+      const tot = truth.reduce((a, t) => a + (t - mean) ** 2, 0);
+      expect(1 - res2 / tot, gene).toBeGreaterThan(0.5);
+    }
+  });
+
+  it('trains an embedding task (an autoencoder) and infer --embed writes embeddings that cluster by cohort', async () => {
+    const finals = await runSwarm({
+      task: { kind: 'embedding', dim: 8 },
+      model: { arch: 'mlp', seed: 42 },
+    });
+    for (const s of finals) expect(s.task).toEqual({ kind: 'embedding', score: 'ari' });
+    const out = join(setup!.dir, 'embed.csv');
+    const res = await inferOffline({
+      checkpointPath: exported(),
+      keyPath: join(setup!.dir, 'site.key'),
+      inputPath: TCGA,
+      outputPath: out,
+      csv: CSV,
+      embed: true,
+    });
+    expect(res.task).toBe('embedding');
+    const lines = (await readFile(out, 'utf8')).trim().split('\n');
+    expect(lines[0]).toBe(
+      ['sample_id', ...Array.from({ length: 8 }, (_, j) => `embedding_${j + 1}`)].join(','),
+    );
+    expect(lines).toHaveLength(1 + setup!.ds.rows);
+    expect(
+      lines.slice(1).every((l) =>
+        l
+          .split(',')
+          .slice(1)
+          .every((v) => Number.isFinite(Number(v))),
+      ),
+    ).toBe(true);
+    // k-means (k = 11 cohorts) on the embeddings of every row against the cohort labels
+    expect(res.scores!.headline).toBe('ari');
+    expect(res.scores!.values.ari).toBeGreaterThan(0.3);
+    await expect(
+      inferOffline({
+        checkpointPath: exported(),
+        keyPath: join(setup!.dir, 'site.key'),
+        inputPath: TCGA,
+        csv: CSV,
+        embed: false,
+      }),
+    ).resolves.toMatchObject({ task: 'embedding' });
+  });
+});
