@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../core/index.js';
 import { INRLinear, deriveInputShuffle, derivePermutation, type ModelKey } from '../inr/index.js';
-import { inrLayerNames, linearLayerNames, type ModelConfig } from './config.js';
+import { inrLayerNames, linearLayerNames, type ModelArch, type ModelConfig } from './config.js';
 import { createTask } from './create-task.js';
 import { SeededDropout } from './dropout.js';
 import { LayerNorm } from './layer-norm.js';
+import { layersBody } from './layers-body.js';
 import type { LayerFactory, Task } from './task.js';
 import { TfjsTrainer, type Trainer } from './trainer.js';
 import { layerKernels } from './weights.js';
@@ -25,12 +26,13 @@ export function buildModel(
   const f = layerFactory(config, inr);
   const input = tf.input({ shape: [config.inputDim], name: 'features' });
   const units = task.bodyUnits;
-  const body =
-    config.arch === 'linear'
-      ? f.linear('output', units, input, true)
-      : config.arch === 'mlp'
-        ? mlpBody(config, f, input, units)
-        : proteomicsBody(config, f, input, units);
+  const bodies: Record<ModelArch, () => tf.SymbolicTensor> = {
+    linear: () => f.linear('output', units, input, true),
+    mlp: () => mlpBody(config, f, input, units),
+    proteomics: () => proteomicsBody(config, f, input, units),
+    layers: () => layersBody(config.layers, f, input, units),
+  };
+  const body = bodies[config.arch]();
   return tf.model({ inputs: input, outputs: task.head(body, f), name: config.arch });
 }
 
@@ -126,8 +128,8 @@ function layerFactory(c: ModelConfig, inr: InrMode | null): LayerFactory {
         })
         .apply(x) as tf.SymbolicTensor;
     },
-    dropout(name, x) {
-      return new SeededDropout({ name, rate: c.dropout, seed: c.seed * 104729 + layerIndex++ }).apply(
+    dropout(name, x, rate = c.dropout) {
+      return new SeededDropout({ name, rate, seed: c.seed * 104729 + layerIndex++ }).apply(
         x,
       ) as tf.SymbolicTensor;
     },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InputError } from '../core/index.js';
+import { denseLayerNames, LayerSpecSchema } from './layer-spec.js';
 import { HEAD_LAYERS, REGRESSION_LOSSES, TASK_KINDS } from './task.js';
 
 /** The model locks: the paper's INFL Δ alone, or Δ plus a key-derived signed permutation of every INR layer's inputs. */
@@ -8,9 +9,9 @@ export const MODEL_LOCKS = ['infl', 'shuffle'] as const;
 /**
  * proteomics: the paper's residual classifier; mlp: dense ReLU layers (`hidden`); linear: softmax regression
  * (one INR layer from the features to the classes), the model for small, wide data (README, "Accuracy
- * against baselines").
+ * against baselines"); layers: a site's own backbone, declared as a list (`layers`, layer-spec.ts).
  */
-export const MODEL_ARCHS = ['proteomics', 'mlp', 'linear'] as const;
+export const MODEL_ARCHS = ['proteomics', 'mlp', 'linear', 'layers'] as const;
 export type ModelArch = (typeof MODEL_ARCHS)[number];
 
 /**
@@ -56,6 +57,8 @@ const ModelConfigObject = z.object({
   decoderHidden: z.number().int().positive().default(32),
   /** mlp: hidden widths. */
   hidden: z.array(z.number().int().positive()).default([128, 64]),
+  /** layers: the backbone, declared (dense, activation, dropout, layerNorm, residual); the output layer follows. */
+  layers: z.array(LayerSpecSchema).default([]),
   dropout: z.number().min(0).lt(1).default(0.2),
   /**
    * L2 penalty on the linear layers' kernels, added to the mean cross-entropy: l2 · Σ w². `auto`: 1 / (2 ·
@@ -94,6 +97,11 @@ export const ModelConfigSchema = ModelConfigObject.transform((c) => ({
   const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
   if (c.task === 'classification' && c.numClasses < 2)
     issue('numClasses', 'a classifier needs at least 2 classes');
+  if (c.arch === 'layers' && c.layers.length === 0)
+    issue('layers', 'arch layers needs its layers: e.g. [{dense: 64}, {activation: relu}]');
+  const dense = denseLayerNames(c.layers);
+  const twice = dense.find((n, i) => dense.indexOf(n) !== i || n === 'output');
+  if (twice) issue('layers', `the dense layer name ${twice} is used twice (output is the task's layer)`);
   if (c.task === 'regression' && (c.targets.length === 0 || c.targets.length !== c.numClasses))
     issue('targets', 'a regression model needs its target columns (numClasses: as many)');
   if (c.arch === 'linear' && c.inr?.lock === 'infl')
@@ -141,6 +149,7 @@ export function linearLayerNames(config: ModelConfig): string[] {
 
 function backboneLayerNames(config: ModelConfig): string[] {
   if (config.arch === 'linear') return ['output'];
+  if (config.arch === 'layers') return [...denseLayerNames(config.layers), 'output'];
   if (config.arch === 'mlp') {
     return [...config.hidden.map((_, i) => `hidden_${i + 1}`), 'output'];
   }

@@ -64,6 +64,9 @@ export type {
   TaskScores,
 } from './task.js';
 export { createTask } from './create-task.js';
+export { architectureTensors, assertSameArchitecture, describeArchitecture } from './architecture.js';
+export { ACTIVATIONS, LayerSpecSchema, denseLayerNames } from './layer-spec.js';
+export type { LayerSpec } from './layer-spec.js';
 export { EmbeddingTask } from './task-embedding.js';
 export { concatRows, fitOnEveryRow } from './refit.js';
 export type { RefitResult } from './refit.js';

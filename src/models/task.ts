@@ -35,7 +35,8 @@ export const HEAD_LAYERS: Record<TaskKind, readonly string[]> = {
 /** How a task adds layers: the builder's factory, so INR locking and seeding apply to them too. */
 export interface LayerFactory {
   linear(name: string, units: number, x: tf.SymbolicTensor, zeroKernel?: boolean): tf.SymbolicTensor;
-  dropout(name: string, x: tf.SymbolicTensor): tf.SymbolicTensor;
+  /** `rate` unset: the model config's dropout. */
+  dropout(name: string, x: tf.SymbolicTensor, rate?: number): tf.SymbolicTensor;
 }
 
 /** A task's scores on some rows, by name; `headline` names the one status, tables and the demo show. */

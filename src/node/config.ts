@@ -3,7 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { InputError, TRAINING_DEFAULTS, TRAINING_RANGES, rangeSchema } from '../core/index.js';
-import { FeatureTransformSchema, InrConfigSchema, MODEL_ARCHS } from '../models/index.js';
+import { FeatureTransformSchema, InrConfigSchema, LayerSpecSchema, MODEL_ARCHS } from '../models/index.js';
 import { MODEL_MERGE_METHODS } from '../swarm/index.js';
 import { AggregationSchema, checkAggregation, SecureAggregationSchema } from './aggregation-config.js';
 import { checkPrivacy, PrivacySchema } from './privacy-config.js';
@@ -148,6 +148,8 @@ export const SwarmConfigSchema = z
          */
         classNames: z.array(z.string().min(1)).min(2).optional(),
         inr: InrConfigSchema.nullable().optional(),
+        /** arch layers: the backbone every site builds (layer-spec.ts). */
+        layers: z.array(LayerSpecSchema).optional(),
         seed: z.number().int().nonnegative().default(42),
       })
       .strict(),

@@ -1,7 +1,10 @@
 import { encodeTensors, type NamedTensors } from '../core/index.js';
 import type { ModelKey } from '../inr/index.js';
 import {
+  architectureTensors,
+  assertSameArchitecture,
   computeFeatureStats,
+  describeArchitecture,
   createTrainer,
   evaluate,
   taskRows,
@@ -44,10 +47,12 @@ export class SiteWork implements RoundWork {
     this.standardizer = o.standardizer;
   }
 
+  /** Round 0: the feature statistics, and the architecture every site must share (checked on the sum). */
   async stats() {
     const { ds, train } = this.o.data;
+    const stats = statsToTensors(computeFeatureStats(ds.features, ds.rows, ds.cols, train, this.o.transform));
     return {
-      tensors: statsToTensors(computeFeatureStats(ds.features, ds.rows, ds.cols, train, this.o.transform)),
+      tensors: new Map([...stats, ...architectureTensors(describeArchitecture(this.o.model))]),
       samples: train.length,
     };
   }
@@ -91,6 +96,7 @@ export class SiteWork implements RoundWork {
     commitHash: string,
   ): Promise<{ checkpoint?: Checkpoint; meta?: Record<string, unknown> }> {
     if (round === 0) {
+      assertSameArchitecture(describeArchitecture(this.o.model), merged, 'swarm config');
       const standardizer = this.sharedStandardizer(merged);
       const statsTensors = Buffer.from(encodeTensors(merged)).toString('base64');
       return { meta: { preprocessing: standardizerToJSON(standardizer), statsTensors } };
@@ -106,6 +112,7 @@ export class SiteWork implements RoundWork {
 
   async adopt(round: number, merged: NamedTensors, _commit: CommitRecord) {
     if (round === 0) {
+      assertSameArchitecture(describeArchitecture(this.o.model), merged, 'swarm config');
       this.standardizer = this.sharedStandardizer(merged);
       this.sets = null;
       return;

@@ -1,5 +1,5 @@
-import { rm } from 'node:fs/promises';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fetchStatus, inferOffline, launchSite, type LaunchedSite } from '../../src/node/index.js';
@@ -24,19 +24,26 @@ describe('swarms of other tasks', () => {
     if (setup) await rm(setup.dir, { recursive: true, force: true });
   });
 
-  /** Starts every site, waits for round ROUNDS everywhere, returns the final statuses. */
-  async function runSwarm(swarm: Record<string, unknown>) {
+  const status = (name: string) => fetchStatus(sites.get(name)!.statusUrl, { timeoutMs: 5000 });
+
+  async function startSwarm(swarm: Record<string, unknown>, n = 3, edit?: (s: SwarmSetup) => Promise<void>) {
     setup = await createSwarmSetup({
-      sites: 3,
-      swarm: { minPeers: 3, rounds: ROUNDS, roundDeadlineMs: 90_000, commitTimeoutMs: 5_000, ...swarm },
+      sites: n,
+      swarm: { minPeers: n, rounds: ROUNDS, roundDeadlineMs: 90_000, commitTimeoutMs: 5_000, ...swarm },
       training: { epochsPerRound: 2 },
     });
+    await edit?.(setup);
     const { names, configs } = setup;
     for (const [i, name] of names.entries()) {
       const first = sites.get(names[0]);
       sites.set(name, await launchSite(configs[i], { bootstrap: first ? first.addrs.slice(0, 1) : [] }));
     }
-    const status = (name: string) => fetchStatus(sites.get(name)!.statusUrl, { timeoutMs: 5000 });
+    return setup;
+  }
+
+  /** Starts every site, waits for round ROUNDS everywhere, returns the final statuses. */
+  async function runSwarm(swarm: Record<string, unknown>) {
+    const { names } = await startSwarm(swarm);
     await explainFailure(
       sites,
       waitFor(
@@ -54,10 +61,70 @@ describe('swarms of other tasks', () => {
     return finals;
   }
 
-  const exported = () => join(setup!.dir, 'db', `${setup!.names[0]}.latest.swck`);
-
   // A loaded machine takes minutes for three daemons' rounds: the waits inside are bounded on their own.
   const TEST_MS = 420_000;
+
+  const BACKBONE = [
+    { dense: 32, name: 'hidden' },
+    { layerNorm: true },
+    { activation: 'relu' },
+    { residual: [{ dense: 32 }, { activation: 'tanh' }, { dense: 32 }] },
+    { dropout: 0.1 },
+  ];
+
+  it(
+    "trains a site's own declared backbone, locked in the layers inr.layers names",
+    async () => {
+      const finals = await runSwarm({
+        model: { arch: 'layers', layers: BACKBONE, inr: { layers: ['hidden', 'output'] }, seed: 42 },
+      });
+      expect(finals[0].history.at(-1)!.mergedAccuracy).toBeGreaterThan(0.5);
+      const key = await loadKeyFile(join(setup!.dir, 'site.key'));
+      const cp = await openCheckpoint(exported(), key);
+      expect([...cp.tensors.keys()].some((n) => n.startsWith('hidden/inr_'))).toBe(true);
+      expect([...cp.tensors.keys()].some((n) => n.startsWith('dense_2/inr_'))).toBe(false);
+    },
+    TEST_MS,
+  );
+
+  it(
+    'refuses at round 0 when a site builds another backbone, naming the first difference',
+    async () => {
+      const { names } = await startSwarm(
+        { model: { arch: 'layers', layers: BACKBONE, seed: 42 } },
+        2,
+        async (s) => {
+          // site-b holds a swarm config whose backbone uses another activation
+          const other = parseYaml(await readFile(join(s.dir, 'swarm.yaml'), 'utf8')) as {
+            model: { layers: unknown[] };
+          };
+          other.model.layers[2] = { activation: 'elu' };
+          await writeFile(join(s.dir, 'swarm-b.yaml'), stringifyYaml(other));
+          const site = parseYaml(await readFile(s.configs[1], 'utf8')) as Record<string, unknown>;
+          await writeFile(s.configs[1], stringifyYaml({ ...site, swarmConfig: 'swarm-b.yaml' }));
+        },
+      );
+      for (const name of names) {
+        await explainFailure(
+          sites,
+          waitFor(async () => /do not build the same model/.test((await status(name)).stalledReason ?? ''), {
+            timeoutMs: 180_000,
+            intervalMs: 500,
+            what: `${name} refuses the mismatched swarm`,
+          }),
+        );
+      }
+      const reasons = await Promise.all(names.map(async (n) => (await status(n)).stalledReason));
+      expect(reasons[0]).toMatch(
+        /entry 7 of the architecture differs, where this site has "layer \{"activation":"relu"\}"/,
+      );
+      expect(reasons[1]).toMatch(/"layer \{"activation":"elu"\}"/);
+      for (const n of names) expect((await status(n)).lastCommit?.round ?? -1).toBeLessThan(1); // never trained
+    },
+    TEST_MS,
+  );
+
+  const exported = () => join(setup!.dir, 'db', `${setup!.names[0]}.latest.swck`);
 
   it(
     'trains a regression task (two genes from the others) and infer writes them in their units',
