@@ -244,7 +244,9 @@ class Peer implements SwarmPeer {
       case 'commit':
         return void this.rounds.onCommit(msg.body, msg.from);
       case 'vote':
-        return this.background.spawn('counting a vote', () => this.votes.onVote(msg.from, msg.round, msg.body));
+        return this.background.spawn('counting a vote', () =>
+          this.votes.onVote(msg.from, msg.round, msg.body),
+        );
       case 'evidence':
         return this.background.spawn('checking evidence', () =>
           this.votes.onEvidence(msg.from, msg.round, msg.body),

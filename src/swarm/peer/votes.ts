@@ -80,14 +80,23 @@ export class PeerVotes {
   }
 
   /** A vote from gossip: checked, counted once per member and round; a second, different one is evidence. */
-  async onVote(from: string, round: number, body: { commitHash: string; signature: Uint8Array }): Promise<void> {
+  async onVote(
+    from: string,
+    round: number,
+    body: { commitHash: string; signature: Uint8Array },
+  ): Promise<void> {
     if (this.d.conduct.ignored(from) || !this.d.members.has(from)) return;
     const known = this.tally.votesFor(round, body.commitHash).some((v) => v.peerId === from);
     if (known) return;
     const bytes = voteBytes(this.d.swarmId, round, body.commitHash);
     if (!(await this.d.verify(from, bytes, body.signature))) {
       this.d.book.drop('bad-vote-signature');
-      this.d.conduct.offence(from, 'forged-commit', `round ${round}: vote`, 'a vote whose signature does not verify');
+      this.d.conduct.offence(
+        from,
+        'forged-commit',
+        `round ${round}: vote`,
+        'a vote whose signature does not verify',
+      );
       return;
     }
     const r = this.tally.add(round, from, body);
@@ -100,7 +109,10 @@ export class PeerVotes {
     if (this.d.conduct.ignored(e.peerId)) return;
     if (!(await verifyEvidence(e, round, this.d))) {
       this.d.book.drop('bad-evidence');
-      return this.d.log.warn({ peer: from, accused: e.peerId, round }, 'equivocation evidence does not verify');
+      return this.d.log.warn(
+        { peer: from, accused: e.peerId, round },
+        'equivocation evidence does not verify',
+      );
     }
     this.convict(round, e, false);
   }

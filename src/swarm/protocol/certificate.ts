@@ -134,7 +134,8 @@ export class VoteTally {
   /** Commits of `round` with votes, most voted first (ties by hash): what status shows while it waits. */
   counts(round: number): { commitHash: string; votes: number }[] {
     const n = new Map<string, number>();
-    for (const v of this.rounds.get(round)?.values() ?? []) n.set(v.commitHash, (n.get(v.commitHash) ?? 0) + 1);
+    for (const v of this.rounds.get(round)?.values() ?? [])
+      n.set(v.commitHash, (n.get(v.commitHash) ?? 0) + 1);
     return [...n]
       .map(([commitHash, votes]) => ({ commitHash, votes }))
       .sort((a, b) => b.votes - a.votes || compareIds(a.commitHash, b.commitHash));

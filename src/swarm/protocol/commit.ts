@@ -133,11 +133,7 @@ export function checkCommitStructure(signed: SignedCommit, ctx: CommitStructureC
  * Why a commit's genesis is not this peer's (null: it is): round 0 must bind the same swarm config, field by
  * field; later rounds bind none (the chain carries the first one's).
  */
-export function genesisDifference(
-  theirs: Genesis | undefined,
-  ours: Genesis,
-  round: number,
-): string | null {
+export function genesisDifference(theirs: Genesis | undefined, ours: Genesis, round: number): string | null {
   if (round !== 0) return theirs === undefined ? null : `round ${round} carries a genesis (only round 0 may)`;
   if (theirs === undefined) return 'round 0 binds no swarm config (a chain from before certificates)';
   if (theirs.configHash === ours.configHash) return null;

@@ -80,6 +80,7 @@ export type {
   UpdatePolicy,
 } from './validate.js';
 export { capSampleWeights } from './sample-cap.js';
+export { RMS_MULTIPLE, STATS_TENSORS, validateStatsRound } from './stats-check.js';
 export type { SampleCap } from './sample-cap.js';
 export { aggregatorForAttempt, aggregatorOrder, rendezvousKey } from './aggregator.js';
 export {

@@ -185,7 +185,13 @@ export type FetchResponse = MessageOf<'fetch-response'>['body'];
 
 const MESSAGE_TYPES: ReadonlySet<string> = new Set(WireMessageSchema.options.map((o) => o.shape.type.value));
 /** Gossip about a round's work; older rounds are of no use once a peer has moved past them. */
-const ROUND_CHECKED: ReadonlySet<WireMessageType> = new Set(['update-manifest', 'stats', 'chunk', 'commit', 'vote']);
+const ROUND_CHECKED: ReadonlySet<WireMessageType> = new Set([
+  'update-manifest',
+  'stats',
+  'chunk',
+  'commit',
+  'vote',
+]);
 
 export type DecodeRejection =
   | 'oversized'
