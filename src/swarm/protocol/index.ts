@@ -20,6 +20,7 @@ export {
   WIRE_VERSION,
   WireError,
   WireMessageSchema,
+  decodeLegacyCommitRecord,
   decodeMessage,
   encodeMessage,
 } from './wire.js';
