@@ -36,6 +36,7 @@ import { loadSiteData } from './site-data.js';
 import { siteRoundLog } from './site-log.js';
 import { swarmModelConfig } from './swarm-model.js';
 import { taskKeepColumn } from './task-config.js';
+import { certQuorumOf, swarmGenesis } from './swarm-genesis.js';
 import { createSiteWork } from './attack-work.js';
 import { sitePrivacy } from './private-work.js';
 import {
@@ -176,6 +177,8 @@ async function build(
       self,
       members,
       minPeers: swarm.minPeers,
+      certQuorum: certQuorumOf(swarm),
+      genesis: swarmGenesis(swarm),
       merge: swarm.merge,
       mergeOptions: {
         ...{ trim: swarm.trim, clipNorm: swarm.clipNorm, maxUpdateNorm: swarm.maxUpdateNorm },
