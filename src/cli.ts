@@ -56,6 +56,9 @@ csvOptions(
 )
   .option('--group <column>', 'keep rows sharing this column in one split (e.g. patient)')
   .option('--arch <arch>', 'linear (softmax regression), proteomics or mlp', D.arch)
+  .option('--task <task>', 'classification, regression (needs --targets) or embedding', 'classification')
+  .option('--targets <columns>', 'regression: the numeric target columns', list)
+  .option('--embedding-dim <n>', 'embedding: width of the code', num(R.batchSize))
   .option('--inr-layers <names>', 'comma-separated layers that become INRLinear', list)
   .option('--alpha <a>', 'INRLinear mixing weight α', num(R.alpha))
   .option(
@@ -85,7 +88,7 @@ csvOptions(
     const { describeCountLike, describeSuspectColumns, parseFeatureTransform } = await models();
     const ignore: string[] = o.ignore;
     const keep = o.group ? [o.group] : [];
-    const progress = createProgress();
+    const progress = createProgress(o.task === 'classification' ? 'accuracy' : 'r2');
     const inr =
       o.inrLayers || o.alpha || o.lock ? { layers: o.inrLayers, alpha: o.alpha, lock: o.lock } : undefined;
     const res = await trainLocal({
@@ -95,7 +98,12 @@ csvOptions(
       csv: { label: o.label, id: o.id, ignore: ignore.filter((c) => !keep.includes(c)), keep },
       transform: parseFeatureTransform(o.transform, '--transform'),
       split: { testFraction: o.testFraction, valFraction: o.valFraction, seed: o.seed, groupColumn: o.group },
-      model: { arch: o.arch, seed: o.seed, ...(inr ? { inr: stripUndefined(inr) } : {}) },
+      model: {
+        arch: o.arch,
+        seed: o.seed,
+        ...(inr ? { inr: stripUndefined(inr) } : {}),
+        ...stripUndefined({ task: o.task, targets: o.targets, embeddingDim: o.embeddingDim }),
+      },
       train: {
         epochs: o.epochs,
         batchSize: o.batchSize,
@@ -130,8 +138,8 @@ csvOptions(
       `checkpoint ${res.checkpointId} written to ${o.out} (best epoch ${res.bestEpoch} of ${res.epochs}${refit}; ` +
         `train/val/test rows ${res.samples.train}/${res.samples.val}/${res.samples.test})`,
     );
-    console.log(`validation (early-stopped model): ${formatScores(res.val)}`);
-    if (res.test) console.log(`held-out test: ${formatScores(res.test)}`);
+    console.log(`validation (early-stopped model): ${formatTaskScores(res.val)}`);
+    if (res.test) console.log(`held-out test: ${formatTaskScores(res.test)}`);
   });
 
 csvOptions(

@@ -43,6 +43,8 @@ export function prepareData(
   ds: Dataset,
   opts: SplitOptions,
   transform: FeatureTransform = 'none',
+  /** The model the rows are for: its task's targets are split out (taskRows); unset: classification rows. */
+  config?: ModelConfig,
 ): PreparedData {
   const groups = opts.groupColumn ? ds.meta[opts.groupColumn] : undefined;
   if (opts.groupColumn && !groups) {
@@ -61,7 +63,8 @@ export function prepareData(
   assertSplitsFilled(ds.rows, opts.testFraction > 0 ? { ...splits, 'held-out test': outer.test } : splits);
   const stats = computeFeatureStats(ds.features, ds.rows, ds.cols, inner.train, transform);
   const standardizer = standardizerFromStats(stats, ds.featureNames, transform);
-  const take = (idx: number[]) => labeledRows(ds, standardizer, idx);
+  const take = (idx: number[]) =>
+    config ? taskRows(config, ds, standardizer, idx) : labeledRows(ds, standardizer, idx);
   return {
     standardizer,
     train: take(inner.train),

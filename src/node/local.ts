@@ -13,7 +13,7 @@ import {
   parseModelConfig,
   parseRecordedModelConfig,
   prepareData,
-  score,
+  evaluate,
   splitTargets,
   standardizerFromJSON,
   standardizerToJSON,
@@ -77,10 +77,10 @@ export interface SplitSizes {
 
 export interface TrainLocalResult {
   checkpointId: string;
-  /** Scores on the held-out test rows; null when none were held out (`testFraction` 0). */
-  test: Scores | null;
-  /** Scores of the early-stopped model on the validation rows (before the refit, which trains on them). */
-  val: Scores;
+  /** The task's scores on the held-out test rows; null when none were held out (`testFraction` 0). */
+  test: TaskScores | null;
+  /** The task's scores of the early-stopped model on the validation rows (before the refit, which trains on them). */
+  val: TaskScores;
   epochs: number;
   bestEpoch: number;
   /** Epochs of the refit on every row; null without one. */
@@ -106,14 +106,16 @@ async function trainWith(
   key: ModelKey,
   o: TrainLocalOptions,
 ): Promise<TrainLocalResult> {
-  const ds = await loadCsv(o.dataPath, o.csv);
+  // Only a classifier needs the label column; the other tasks read it where present (embedding scores).
+  const labelOptional = (o.model.task ?? 'classification') !== 'classification';
+  const ds = await loadCsv(o.dataPath, { ...o.csv, labelOptional });
   const transform = o.transform ?? 'none';
   assertTransformable(ds, transform, o.dataPath);
-  const data = prepareData(ds, o.split, transform);
+  const config = localModelConfig(o.model, ds);
+  const data = prepareData(ds, o.split, transform, config);
   const samples = { train: data.train.rows, val: data.val.rows, test: data.test.rows };
   const countLike = transform === 'none' ? countLikeMax(ds) : null;
   o.onPrepared?.({ samples, suspectColumns: suspectIdColumns(ds), countLikeMax: countLike });
-  const config = parseModelConfig({ ...o.model, inputDim: ds.cols, numClasses: ds.classNames.length });
   const {
     trainer,
     selection: fit,
@@ -124,10 +126,10 @@ async function trainWith(
     data.train,
     data.val,
     { ...o.train, refit: o.refit ?? true, onEpoch: o.onEpoch },
-    (selected) => score(selected, data.val),
+    (selected) => evaluate(selected, data.val),
   );
   try {
-    const test = data.test.rows > 0 ? await score(trainer, data.test) : null;
+    const test = data.test.rows > 0 ? await evaluate(trainer, data.test) : null;
     const tensors = await trainer.getWeights();
     const id = `local-${new Date().toISOString().replace(/[-:.]/g, '')}`;
     const cp = makeCheckpoint(tensors, {
@@ -160,12 +162,27 @@ async function trainWith(
   }
 }
 
-function prefixed(prefix: string, s: Scores): Record<string, number> {
-  return {
-    [`${prefix}Accuracy`]: s.accuracy,
-    [`${prefix}MacroF1`]: s.macroF1,
-    [`${prefix}MacroAuroc`]: s.macroAuroc,
-  };
+/** `testAccuracy`, `valR2`, …: every score of the task under a prefix, as checkpoints record them. */
+function prefixed(prefix: string, s: TaskScores): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(s.values).map(([k, v]) => [`${prefix}${k[0].toUpperCase()}${k.slice(1)}`, v]),
+  );
+}
+
+/**
+ * The model `swarmd train` fits: its options on the data's columns. Regression: the targets leave the
+ * features; embedding: k of the k-means that scores it is the label classes.
+ */
+function localModelConfig(model: Partial<ModelConfigInput>, ds: Dataset) {
+  const targets = model.targets ?? [];
+  const missing = targets.filter((t) => !ds.featureNames.includes(t));
+  if (missing.length > 0)
+    throw new InputError(
+      'TASK_TARGETS',
+      `the data has no target column ${missing.join(', ')}: check --targets`,
+    );
+  const width = model.task === 'regression' ? targets.length : ds.classNames.length;
+  return parseModelConfig({ ...model, inputDim: ds.cols - targets.length, numClasses: Math.max(1, width) });
 }
 
 export interface InferOptions {
