@@ -9,7 +9,6 @@ import { addLogCommand } from './cli/log-command.js';
 import { num } from './cli/options.js';
 import {
   createProgress,
-  formatScores,
   formatTaskScores,
   printBackend,
   reportBackend,

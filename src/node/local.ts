@@ -26,7 +26,6 @@ import {
   type FeatureTransform,
   type ModelConfigInput,
   type PredictionTable,
-  type Scores,
   type Standardizer,
   type TaskKind,
   type TaskScores,
