@@ -197,10 +197,16 @@ class Peer implements SwarmPeer {
     });
   }
 
-  /** Members not heard from within LOST_AFTER_TICKS are not live, so that is how long it takes to know. */
-  private warmedUp(): Promise<void> {
+  /**
+   * Members not heard from within LOST_AFTER_TICKS are not live, so that is how long it takes to know; and
+   * claims to be ahead heard by then are checked before a round starts (bounded: a claimer that does not
+   * answer holds nothing up for long).
+   */
+  private async warmedUp(): Promise<void> {
     const waitMs = this.startedAt + LOST_AFTER_TICKS * this.tickMs - this.now();
-    return waitMs <= 0 ? Promise.resolve() : this.background.sleep(waitMs);
+    if (waitMs > 0) await this.background.sleep(waitMs);
+    const bound = this.background.sleep(Math.max(5000, 5 * this.tickMs));
+    await Promise.race([this.heads.settled(), bound]);
   }
 
   private tick(): void {
