@@ -182,7 +182,9 @@ program
 
 program
   .command('migrate')
-  .description('encrypt the checkpoints an older swarmd wrote in plain form (database or .swck), in place')
+  .description(
+    'encrypt the checkpoints and peer identity an older swarmd wrote in plain form (database or .swck), in place',
+  )
   .option('--db <dir>', 'database folder (a site dataDir or a `train --out` folder)')
   .option('--checkpoint <file>', 'exported .swck checkpoint file')
   .requiredOption('--key <file>', "the swarm's model key file")

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadKeyFile } from '../../src/inr/index.js';
 import { loadSiteConfig } from '../../src/node/index.js';
 import { createRoundLog, openStore, type LogEntry, type Store } from '../../src/storage/index.js';
 import {
@@ -54,7 +55,8 @@ describe('swarmd log verify', () => {
     dataDir = (await loadSiteConfig(setup.configs[0])).dataDir;
     keys = [];
     for (const c of setup.configs) {
-      const store = await openStore((await loadSiteConfig(c)).dataDir);
+      const site = await loadSiteConfig(c);
+      const store = await openStore(site.dataDir, { key: await loadKeyFile(site.keyFile) });
       keys.push(identityFromBytes((await store.getIdentity())!));
       await store.close();
     }

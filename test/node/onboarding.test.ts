@@ -61,12 +61,19 @@ describe('a new consortium on the Khan data set', () => {
   });
   const logger = createLogger({ level: 'silent' });
 
-  it('accepts plain peer id strings as members, and names the fix for an empty member list', async () => {
+  it('accepts plain peer id strings as members, names the fix for an empty member list, and inits only with the key file', async () => {
     const id = '12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq';
     const plain = join(dir, 'plain.yaml');
     await writeFile(plain, SWARM_YAML.replace('members: []', `members: [${id}]`));
     expect((await loadSwarmConfig(plain)).members).toEqual([{ name: null, peerId: id }]);
-    await initSite({ configPath: sitePath() });
+    // Before the swarm's key file arrives, init refuses (it seals the identity under that key) and writes nothing.
+    await expect(initSite({ configPath: sitePath() })).rejects.toMatchObject({
+      code: 'KEY_FILE_MISSING',
+      message: expect.stringMatching(
+        /init seals this site's peer identity under the swarm's model key: copy/,
+      ),
+    });
+    await expect(stat(join(dir, 'db', 'oslo'))).rejects.toMatchObject({ code: 'ENOENT' });
     await expect(startDaemon({ configPath: sitePath(), logger })).rejects.toThrow(
       /members: no members yet: run `swarmd init --config <site config> --add-to-swarm`/,
     );
