@@ -8,4 +8,7 @@ import { attackVariant } from './adversary.js';
  * `npm run demo:attack -- --attack nan --attackers 1 --merge median [swarmd demo's flags]`: the demo with
  * attacking sites (adversary.ts). A harness, not part of swarmd: the package does not ship it.
  */
-runProgram(demoCommand(attackVariant).name('demo:attack'));
+const program = demoCommand(attackVariant)
+  .name('demo:attack')
+  .description('swarmd demo with its last --attackers sites sending --attack instead of their updates');
+runProgram(program);
