@@ -76,7 +76,7 @@ export async function runDemo(
   o: DemoOptions,
 ): Promise<{ rows: DemoRow[]; testRows: number; siteRows: number[]; report: string | null }> {
   const adversary = o.adversary;
-  const others = adversary?.sites ?? [];
+  const adversarial = adversary?.sites ?? [];
   const mergeSettings = { ...demoMergeSettings(o.merge ?? 'fedavg'), ...adversary?.swarm };
   const dir = await mkdtemp(join(tmpdir(), 'swarmd-demo-'));
   const sites: LaunchedSite[] = [];
@@ -93,15 +93,15 @@ export async function runDemo(
     const configs = await writeDemoConfigs(dir, ds, plan, names, o, mergeSettings);
     // An adversary's sites start first: the honest quorum (minPeers) forms only once they are live, so they
     // take part.
-    const order = [...new Set([...others, ...configs.keys()])];
+    const order = [...new Set([...adversarial, ...configs.keys()])];
     for (const i of order) {
       const first = sites.find((s) => s !== undefined);
       const bootstrap = first ? first.addrs.slice(0, 1) : [];
-      const entry = adversary && others.includes(i) ? { entry: adversary.entry } : {};
+      const entry = adversary && adversarial.includes(i) ? { entry: adversary.entry } : {};
       // A loaded machine can take over a minute to load tfjs and the data: wait longer than launchSite's default.
       const launched = await launchSite(configs[i], { bootstrap, ...entry, timeoutMs: 180_000 });
       sites[i] = launched;
-      const role = adversary && others.includes(i) ? ` ${adversary.role}` : '';
+      const role = adversary && adversarial.includes(i) ? ` ${adversary.role}` : '';
       o.say(
         `started ${names[i]}${role} (${plan.sites[i].length} samples) peer ${launched.peerId.slice(0, 16)}… status ${launched.statusUrl}`,
       );
