@@ -36,6 +36,7 @@ import { loadSiteData } from './site-data.js';
 import { siteRoundLog } from './site-log.js';
 import { honestWork } from './site-work.js';
 import type { SiteWorkFactory } from './round-work.js';
+import { certQuorumOf, swarmGenesis } from './swarm-genesis.js';
 import { sitePrivacy } from './private-work.js';
 import {
   createLogger,
@@ -180,6 +181,8 @@ async function build(
       self,
       members,
       minPeers: swarm.minPeers,
+      certQuorum: certQuorumOf(swarm),
+      genesis: swarmGenesis(swarm),
       merge: swarm.merge,
       mergeOptions: {
         ...{ trim: swarm.trim, clipNorm: swarm.clipNorm, maxUpdateNorm: swarm.maxUpdateNorm },

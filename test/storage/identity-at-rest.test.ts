@@ -111,7 +111,7 @@ describe('the peer identity at rest', () => {
     await writeKeyFile(keyPath, key);
 
     expect(await migrateCheckpoints({ db: path, keyPath })).toBe(
-      `encrypted the peer identity in ${path} under key ${key.fingerprint}`,
+      `database ${path}: encrypted the peer identity under key ${key.fingerprint}`,
     );
     expect(holds(await folderBytes(path), seedOf(raw))).toBe(false);
     expect(await migrateCheckpoints({ db: path, keyPath })).toBe(`database ${path} needed no migration`);

@@ -128,7 +128,7 @@ export class PeerVotes {
   resend(): void {
     for (const w of this.waiters) {
       const vote = this.own.get(w.round);
-      if (vote !== undefined) void this.d.publish({ type: 'vote', round: w.round, body: vote });
+      if (vote !== undefined) void this.send(w.round, vote);
     }
   }
 
@@ -153,8 +153,13 @@ export class PeerVotes {
     const vote = { commitHash: hash, signature };
     this.own.set(round, vote);
     this.tally.add(round, this.d.self, vote);
-    await this.d.publish({ type: 'vote', round, body: vote });
+    await this.send(round, vote);
     return true;
+  }
+
+  private send(round: number, vote: { commitHash: string; signature: Uint8Array }): Promise<boolean> {
+    this.d.log.debug({ round, commit: vote.commitHash }, 'sent a vote');
+    return this.d.publish({ type: 'vote', round, body: vote });
   }
 
   /** Applies what a quorum certified: every waiter on a commit of `round` with enough votes. */
