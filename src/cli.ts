@@ -184,7 +184,7 @@ program
 program
   .command('migrate')
   .description(
-    'encrypt the checkpoints and peer identity an older swarmd wrote in plain form (database or .swck), in place',
+    'upgrade in place what an older swarmd wrote: encrypt plain checkpoints (database or .swck) and the peer identity, rewrite a round log of protocol 1',
   )
   .option('--db <dir>', 'database folder (a site dataDir or a `train --out` folder)')
   .option('--checkpoint <file>', 'exported .swck checkpoint file')
