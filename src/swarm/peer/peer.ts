@@ -121,6 +121,7 @@ class Peer implements SwarmPeer {
     this.votes = new PeerVotes({
       ...{ swarmId: init.swarmId, self: init.self, members: this.members, quorum: this.quorum },
       ...{ sign: init.sign, verify: init.verify, roundLog: c.roundLog, publish, conduct, book, log, now },
+      round: () => this.rounds.state.round,
     });
     this.secure = createSecureAggregation({
       ...{ init, store, book, log, now, spawn, publish },
@@ -275,6 +276,8 @@ class Peer implements SwarmPeer {
   private noteClaim(from: string, round: number | null, hash: string | null): void {
     const mine = () => this.commits.applied()?.round ?? -1;
     if (round === null || hash === null || round <= mine()) return this.ahead.note(from, round, mine());
+    // Votes this peer counted for that head are a certificate already: no fetch needed.
+    if (this.votes.certified(round, hash)) return this.ahead.note(from, round, mine());
     const certified = this.heads.check(from, round, hash, () => {
       this.ahead.note(from, round, mine());
       this.maybeCatchUp(false);

@@ -32,6 +32,8 @@ export interface PeerVotesDeps {
   book: PeerBook;
   log: PeerLog;
   now(): number;
+  /** The round this peer is in: votes for rounds past the next one are dropped unchecked. */
+  round(): number;
 }
 
 interface Waiter {
@@ -86,6 +88,7 @@ export class PeerVotes {
     body: { commitHash: string; signature: Uint8Array },
   ): Promise<void> {
     if (this.d.conduct.ignored(from) || !this.d.members.has(from)) return;
+    if (round > this.d.round() + 1) return this.d.book.drop('future-round');
     const known = this.tally.votesFor(round, body.commitHash).some((v) => v.peerId === from);
     if (known) return;
     const bytes = voteBytes(this.d.swarmId, round, body.commitHash);
@@ -130,6 +133,11 @@ export class PeerVotes {
       const vote = this.own.get(w.round);
       if (vote !== undefined) void this.send(w.round, vote);
     }
+  }
+
+  /** True when this peer has seen a quorum of votes for commit `hash` of `round` (not yet pruned). */
+  certified(round: number, hash: string): boolean {
+    return this.tally.certificate(round, hash, this.d.quorum, (p) => this.d.conduct.ignored(p)) !== null;
   }
 
   /** The wait, for status: which commit, how many votes of the quorum, and since when (null: none). */
