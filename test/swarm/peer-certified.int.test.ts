@@ -97,15 +97,7 @@ describe('certified commits between real peers', () => {
     for (let k = 0; k < 5; k++) await swarm.host(k);
     await swarm.meshReady(swarm.hosts);
     const honestIds = swarm.members.slice(0, 4);
-    const seesHonest = (k: number) => async () => {
-      await waitFor(
-        () =>
-          swarm.sites[k]?.peer
-            .status()
-            .members.every((m) => !honestIds.includes(m.peerId) || m.self || m.lastSeenMs !== null),
-        { timeoutMs: 15_000, what: `site ${k} seeing the other honest sites` },
-      );
-    };
+    const seesHonest = (k: number) => swarm.sees(k, honestIds);
     const sites = await Promise.all(
       [0, 1, 2, 3].map((k) =>
         swarm.start(k, { host: swarm.hosts[k], hooks: { beforeStats: seesHonest(k) } }),

@@ -102,15 +102,7 @@ describe('swarm peer under attack on the round protocol', () => {
     for (let k = 0; k < 4; k++) await swarm.host(k);
     await swarm.meshReady(swarm.hosts);
     const honestIds = swarm.members.slice(0, 3);
-    const seesHonest = (k: number) => async () => {
-      await waitFor(
-        () =>
-          swarm.sites[k]?.peer
-            .status()
-            .members.every((m) => !honestIds.includes(m.peerId) || m.self || m.lastSeenMs !== null),
-        { timeoutMs: 15_000, what: `site ${k} seeing the other honest sites` },
-      );
-    };
+    const seesHonest = (k: number) => swarm.sees(k, honestIds);
     // Site 0 trains round 6 only once it holds a forged commit of that round (the flood opens with the round):
     // the honest commit then finds it held and rejects it out of turn, however fast the rounds go.
     const holdsForged = async (round: number) => {
