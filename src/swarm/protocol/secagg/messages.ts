@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { bytesOf, HashSchema, PeerIdSchema, SignatureSchema } from '../schemas.js';
 import { SHARE_VALUE_BYTES } from './shamir.js';
 
 /*
@@ -7,15 +8,6 @@ import { SHARE_VALUE_BYTES } from './shamir.js';
  * → masked update (an ordinary update: chunks of residuesToBytes) → unmask request (aggregator) → reveal
  * (each sender). Byte fields are exact lengths, so a malformed one is refused where it enters.
  */
-// Own copies of two wire field schemas: wire.ts imports this file, so importing wire.ts here would be a cycle.
-const HashSchema = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex SHA-256');
-const PeerIdSchema = z.string().min(1).max(128);
-const bytesOf = (length: number) =>
-  z.custom<Uint8Array>((v) => v instanceof Uint8Array && v.length === length, `expected ${length} bytes`);
-const SignatureSchema = z.custom<Uint8Array>(
-  (v) => v instanceof Uint8Array && v.length > 0 && v.length <= 1024,
-  'expected a signature',
-);
 const ENVELOPE_BYTES = 2 * SHARE_VALUE_BYTES + 16;
 const MAX_MEMBERS = 4096;
 

@@ -1,5 +1,5 @@
 import { createCipheriv, hkdfSync } from 'node:crypto';
-import { compareIds } from '../commit.js';
+import { compareIds } from '../ids.js';
 import { SecAggError } from './errors.js';
 import { littleEndian } from './fixed.js';
 
