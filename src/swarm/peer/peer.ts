@@ -1,5 +1,6 @@
 import { SwarmdError, type NamedTensors } from '../../core/index.js';
 import {
+  checkTurn,
   deriveTopicKey,
   MAX_GOSSIP_CHUNKS,
   roundKind,
@@ -17,7 +18,9 @@ import { createFetchHandler, type HeldUpdate, Transfer, UpdateStore } from '../t
 import { Background } from './background.js';
 import { PeerBook } from './book.js';
 import { RoundWaiters } from './waiters.js';
-import { createSecureAggregation, type SecureAggregation } from './secure.js';
+import type { Aggregation } from './aggregation.js';
+import { PlainAggregation } from './plain.js';
+import { createSecureAggregation } from './secure/index.js';
 import type { SwarmPeer, SwarmPeerComponents, SwarmPeerInit, SwarmPeerStatus } from './types.js';
 
 /*
@@ -51,7 +54,7 @@ class Peer implements SwarmPeer {
   private readonly conduct: PeerConduct;
   private readonly links: MemberLinks;
   private readonly waiters = new RoundWaiters();
-  private readonly secure: SecureAggregation | undefined;
+  private readonly aggregation: Aggregation;
   private timer: NodeJS.Timeout | undefined;
   private readonly background: Background;
   private startedAt = 0;
@@ -100,14 +103,20 @@ class Peer implements SwarmPeer {
     const retryMs = 5 * this.tickMs;
     this.links = new MemberLinks({ host, self: init.self, members: this.members, now, retryMs, log, spawn });
     const publish = async (m: Outgoing) => this.running && this.channel.publish(m);
-    this.secure = createSecureAggregation({
-      ...{ init, store, book, log, now, spawn, publish },
-      currentRound: () => this.rounds.state.round,
-      live: () => this.rounds.state.live,
-      onProgress: () => this.rounds.recheckPending(),
-    });
+    const plain = new PlainAggregation({ self: init.self, store, minPeers: init.minPeers });
+    const aggregation = (this.aggregation = createSecureAggregation(
+      {
+        ...{ init, store, book, conduct, log, now, spawn, publish },
+        currentRound: () => this.rounds.state.round,
+        live: () => this.rounds.state.live,
+        turn: (peerId) => checkTurn(this.rounds.state, peerId, now()),
+        fixedSamples: () => this.commits.fixedSamples,
+        onProgress: () => this.rounds.recheckPending(),
+      },
+      plain,
+    ));
     this.rounds = new PeerRounds({
-      ...{ init, work: c.work, log, now, book, store, commits: this.commits, conduct, secure: this.secure },
+      ...{ init, work: c.work, log, now, book, store, commits: this.commits, conduct, aggregation },
       publish,
       fetchUpdate: (hash, from, round, preferred) => this.transfer.fetchUpdate(hash, from, round, preferred),
       aheadOf: (round) => this.ahead.hasCommitted(round),
@@ -231,10 +240,10 @@ class Peer implements SwarmPeer {
         return this.transfer.addChunk(msg.body.hash, msg.body.bytes);
       case 'commit':
         return void this.rounds.onCommit(msg.body, msg.from);
-      case 'secagg':
-        return this.secure?.onMessage(msg);
+      case 'heartbeat':
+        return; // a sign of life only
       default:
-        return; // heartbeat: a sign of life only
+        return this.aggregation.onMessage(msg); // the aggregation mode's own messages (secagg)
     }
   }
 

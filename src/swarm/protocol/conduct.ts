@@ -12,6 +12,8 @@ export const OFFENCES = [
   'equivocation',
   'false-claim',
   'unfetchable-commit',
+  'unmask-request',
+  'roster',
 ] as const;
 export type Offence = (typeof OFFENCES)[number];
 
@@ -29,6 +31,8 @@ const POINTS: Record<Offence, number> = {
   equivocation: 1,
   'false-claim': 1,
   'unfetchable-commit': 1,
+  'unmask-request': 1,
+  roster: 1,
 };
 
 export interface MemberConduct {

@@ -100,3 +100,10 @@ function shuffle(items: readonly string[], seed: Uint8Array): string[] {
   }
   return out;
 }
+
+/** Holders of one site's secrets among n contributors: itself and its graph neighbours. */
+export function shareHolders(n: number, graphDegree: number | 'auto' | 'all'): number {
+  if (graphDegree === 'all') return n;
+  const k = graphDegree === 'auto' ? chooseGraphDegree(n) : graphDegree;
+  return Math.min(n - 1, k) + 1;
+}

@@ -1,4 +1,4 @@
-import { hashTensors } from '../../core/index.js';
+import { hashTensors } from '../../../core/index.js';
 import {
   checkRevealed,
   decodeMaskedPayload,
@@ -17,10 +17,9 @@ import {
   type Recomputed,
   type TensorLayout,
   residueBytes,
-} from '../protocol/index.js';
-import type { UpdateStore } from '../transfer/index.js';
-import type { SecureExclusion } from './secure-deps.js';
-import type { SecureRoundState } from './secure-state.js';
+} from '../../protocol/index.js';
+import type { UpdateStore } from '../../transfer/index.js';
+import type { SecureRoundState } from './state.js';
 
 /*
  * The merge of a secure round, the same at every peer: the masked vectors the commit names, unmasked with
@@ -32,6 +31,7 @@ export function recomputeSecure(
   store: HeldUpdates,
   c: { round: number; method: string; kind: 'stats' | 'model'; contributors: readonly Contributor[] },
   fixedPoint: FixedPointParams,
+  fixedSamples: ReadonlyMap<string, number> | undefined,
 ): Recomputed & { rejectedRevealers?: string[] } {
   const expected = roundKind(c.round, 'fedavg');
   if (c.kind !== expected.kind || c.method !== expected.method) return { ok: false, reason: 'wrong-kind' };
@@ -43,6 +43,14 @@ export function recomputeSecure(
     const u = store.get(x.updateHash);
     if (u === undefined) return { ok: false, reason: 'missing-updates' };
     if (u.manifest.samples !== x.samples) return { ok: false, reason: 'samples-mismatch' };
+    const limit = fixedSamples?.get(x.peerId);
+    if (limit !== undefined && x.samples > limit) {
+      return {
+        ok: false,
+        reason: 'invalid-update',
+        detail: `${x.peerId} claims ${x.samples} samples, at most ${limit}`,
+      };
+    }
   }
   try {
     // Cheap first: while reveals are still arriving, no vector is decoded (this runs on every message).
@@ -98,21 +106,51 @@ export function screenPayload(
   return p;
 }
 
-/** Counted updates that are masked vectors of this round's roster and one layout (the model's, if known). */
+/** A masked vector left out before unmasking (another roster, wrong length, malformed, inflated count). */
+export interface SecureExclusion {
+  peerId: string;
+  updateHash: string;
+  reason: 'secagg' | 'samples-inflated';
+  detail: string;
+}
+
+/**
+ * The masked vectors of `round` this peer holds from roster members that could take part in the sum: masked
+ * against this roster with one layout (the model's, if known), their dealer's shares dealt, and a sample
+ * count no larger than the site's count in round 0 (a vector cannot be inspected, its claim can). The same
+ * screen decides what an aggregator names and what a sender refuses to see called dropped.
+ */
 export function screenSenders(
   store: HeldUpdates,
-  rosterHash: string,
+  st: SecureRoundState,
   layout: readonly TensorLayout[] | null,
-  counted: readonly Contributor[],
-  excluded: SecureExclusion[],
+  held: readonly Contributor[],
+  fixedSamples: ReadonlyMap<string, number> | undefined,
   fixedPoint: FixedPointParams,
-): Contributor[] {
-  return counted.filter((x) => {
-    const p = screenPayload(store.get(x.updateHash)!.bytes, rosterHash, layout, fixedPoint);
-    if (typeof p === 'string') excluded.push({ peerId: x.peerId, reason: 'secagg', detail: p });
-    else layout ??= p.layout;
-    return typeof p !== 'string';
-  });
+): { senders: Contributor[]; excluded: SecureExclusion[] } {
+  const excluded: SecureExclusion[] = [];
+  const senders: Contributor[] = [];
+  const why = (x: Contributor): Pick<SecureExclusion, 'reason' | 'detail'> | null => {
+    const limit = fixedSamples?.get(x.peerId);
+    if (limit !== undefined && x.samples > limit) {
+      return {
+        reason: 'samples-inflated',
+        detail: `claims ${x.samples} samples; at most ${limit} (round 0)`,
+      };
+    }
+    if (!st.commitments.has(x.peerId))
+      return { reason: 'secagg', detail: 'dealt no shares: cannot be unmasked' };
+    const p = screenPayload(store.get(x.updateHash)!.bytes, st.roster!.hash, layout, fixedPoint);
+    if (typeof p === 'string') return { reason: 'secagg', detail: p };
+    layout ??= p.layout;
+    return null;
+  };
+  for (const x of held) {
+    const out = why(x);
+    if (out === null) senders.push(x);
+    else excluded.push({ peerId: x.peerId, updateHash: x.updateHash, ...out });
+  }
+  return { senders, excluded };
 }
 
 /** The contributors an unmask request names (samples from the manifests held; 1 stands in until held). */
