@@ -41,6 +41,6 @@ export { ATTACKS, ATTACK_PARAMS, attackUpdate, flipLabel } from './attacks.js';
 export type { AttackInput, AttackName } from './attacks.js';
 export { parseDemoDefence } from './demo-attack.js';
 export type { DemoAttack, DemoMerge } from './demo-attack.js';
-export { minContributors, privacyPlan, privacyStatus, roundsToTrain } from './privacy-config.js';
+export { noiseSharing, privacyPlan, privacyStatus, roundsToTrain } from './privacy-config.js';
 export type { PrivacyConfig, PrivacyPlan } from './privacy-config.js';
 export { privateWork } from './private-work.js';

@@ -8,16 +8,18 @@ import {
 } from '../../src/swarm/index.js';
 import { pythonMissing, runPython } from '../helpers/python.js';
 import { waitFor } from '../helpers/wait.js';
+import { SWARM, TestSwarm, TestWork, stopAll } from './peer-harness.js';
 import {
-  SWARM,
-  TestSwarm,
-  TestWork,
-  initialWeights,
-  stopAll,
-  type Site,
-  type WorkHooks,
-} from './peer-harness.js';
-import { silentInUnmasking, tapHost, type Tap } from './tap.js';
+  TIMES,
+  contributorsOf,
+  expectMerged,
+  quantisedFedAvg,
+  roundOne,
+  roundOneUpdate,
+  startSecure,
+  stopSite,
+} from './secure-peers.js';
+import { silentInUnmasking, type Tap } from './tap.js';
 
 afterEach(stopAll);
 
@@ -26,68 +28,6 @@ afterEach(stopAll);
  * (k+1)·0.01) with k+10 samples (TestWork), so every expected merge below is computed here or in numpy from
  * those numbers, not by the code under test.
  */
-/** Longer than the plain tests' deadlines: set-up and unmasking add steps, and CI cores are shared. */
-const TIMES = { roundDeadlineMs: 20_000, commitTimeoutMs: 4000 };
-const SECURE = { secure: { dropoutFraction: 0.34, graphDegree: 'all' as const } };
-
-function roundOneUpdate(size: number, k: number): Float32Array {
-  return initialWeights(size).map((x) => x + (k + 1) * 0.01);
-}
-
-/** FedAvg of the quantised updates (2^-20 grid, round half up), float64 sums, one rounding to float32. */
-function quantisedFedAvg(size: number, ks: number[]): Float32Array {
-  const total = ks.reduce((s, k) => s + k + 10, 0);
-  const acc = new Float64Array(size);
-  for (const k of ks) {
-    roundOneUpdate(size, k).forEach((x, i) => (acc[i] += (k + 10) * Math.floor(x * 2 ** 20 + 0.5)));
-  }
-  return Float32Array.from(acc, (v) => v / (total * 2 ** 20));
-}
-
-/** Hosts through the given taps, meshed, then a peer per site (a custom work where given). */
-async function startSecure(
-  swarm: TestSwarm,
-  taps: (Tap | undefined)[] = [],
-  works: (TestWork | undefined)[] = [],
-  hooks: WorkHooks[] = [],
-): Promise<Site[]> {
-  const hosts: SwarmHost[] = [];
-  for (let k = 0; k < swarm.keys.length; k++) {
-    const tap = taps[k];
-    hosts.push(await swarm.host(k, tap ? tapHost(swarm, tap) : undefined));
-  }
-  await swarm.meshReady(swarm.hosts);
-  return Promise.all(
-    hosts.map((host, k) =>
-      swarm.start(k, {
-        host,
-        work: works[k],
-        hooks: { beforeStats: swarm.seesAll(k), ...hooks[k] },
-        init: SECURE,
-      }),
-    ),
-  );
-}
-
-async function stopSite(s: Site): Promise<void> {
-  await s.peer.stop();
-  await s.host.stop();
-}
-
-const roundOne = (s: Site) => s.work.applied.find((a) => a.round === 1);
-const contributorsOf = (s: Site) =>
-  roundOne(s)!
-    .commit.contributors.map((c) => c.peerId)
-    .sort();
-function expectMerged(sites: Site[], expected: Float32Array): void {
-  for (const s of sites) {
-    const a = roundOne(s)!;
-    expect(hashTensors(a.merged)).toBe(a.commit.mergedHash);
-    expect(a.commit.method).toBe('fedavg');
-    expect(Buffer.from(a.merged.get('w')!.data.buffer).equals(Buffer.from(expected.buffer))).toBe(true);
-  }
-}
-
 function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const n = a.length;
   let ma = 0;

@@ -34,7 +34,7 @@ describe('the consistency round (Bonawitz et al. §4)', () => {
   });
 
   it('refuses a set too small, off the roster, naming a member twice, or hiding a held vector', () => {
-    const check = { minSenders: 3, heldValid: new Set([id[0], id[1], id[2]]), signed: null };
+    const check = { minSenders: 3, heldValid: new Set([id[0], id[1], id[2]]), signed: null as string | null };
     const verdict = (k: number[], c = check) =>
       checkUnmaskRequest(s.round, hash, { senders: sent(...k), silent: [] }, c);
     expect(verdict([0, 1, 2]).ok).toBe(true);

@@ -22,9 +22,13 @@ export interface Tap {
   onIn?(msg: WireMessage, topic: SwarmTopic): void;
   /** Each direct response this host received (chunks and updates it fetched), decoded. */
   onResponse?(msg: WireMessage): void;
-  /** What to send instead of `msg`: the message itself, a rewritten one, or null to drop it. */
-  onOut?(msg: WireMessage, topic: SwarmTopic): WireMessage | null | Promise<WireMessage | null>;
+  /** What to send instead of `msg`: the message itself, rewritten ones (several: an injection), or null. */
+  onOut?(msg: WireMessage, topic: SwarmTopic): Sent | Promise<Sent>;
+  /** What this host's peer gets instead of a received `msg` (a sender that told this site something else). */
+  rewriteIn?(msg: WireMessage): WireMessage | Promise<WireMessage>;
 }
+
+type Sent = WireMessage | WireMessage[] | null;
 
 export function tapHost(swarm: TestSwarm, tap: Tap): (h: SwarmHost) => SwarmHost {
   const key = deriveTopicKey(pskSecret(swarm.psk), SWARM);
@@ -37,15 +41,17 @@ export function tapHost(swarm: TestSwarm, tap: Tap): (h: SwarmHost) => SwarmHost
     });
     return r.ok ? r.msg : undefined;
   };
+  const sealed = (topic: SwarmTopic, m: WireMessage) =>
+    seal(key, topicName(SWARM, topic), encodeMessage({ ...m, v: WIRE_VERSION }));
   return (h) => ({
     ...h,
     publish: async (topic, bytes) => {
       const msg = decode(topic, bytes);
       if (msg === undefined || tap.onOut === undefined) return h.publish(topic, bytes);
       const out = await tap.onOut(msg, topic);
-      if (out === null) return;
       if (out === msg) return h.publish(topic, bytes);
-      return h.publish(topic, seal(key, topicName(SWARM, topic), encodeMessage({ ...out, v: WIRE_VERSION })));
+      for (const m of out === null ? [] : Array.isArray(out) ? out : [out])
+        await h.publish(topic, sealed(topic, m));
     },
     request: async (peerId, bytes, options) => {
       const res = await h.request(peerId, bytes, options);
@@ -57,7 +63,10 @@ export function tapHost(swarm: TestSwarm, tap: Tap): (h: SwarmHost) => SwarmHost
       h.onMessage(topic, (bytes, from) => {
         const msg = decode(topic, bytes);
         if (msg !== undefined) tap.onIn?.(msg, topic);
-        handler(bytes, from);
+        if (msg === undefined || tap.rewriteIn === undefined) return handler(bytes, from);
+        void Promise.resolve(tap.rewriteIn(msg)).then((m) =>
+          handler(m === msg ? bytes : sealed(topic, m), from),
+        );
       }),
   });
 }

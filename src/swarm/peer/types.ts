@@ -126,6 +126,8 @@ export interface SwarmPeerStatus {
   dropped: Record<string, number>;
   bytesSent: number;
   bytesReceived: number;
+  /** Secure rounds: sums this peer saw unmasked that no applied commit merged (each a release for ε). */
+  unmaskedNotCommitted: number;
 }
 
 export interface MemberStatus {

@@ -19,6 +19,7 @@ import {
   revealShares,
   SecAggError,
   senderSetHash,
+  sha256Hex,
   unmaskRequestBytes,
   type Contributor,
   type MergePolicy,
@@ -237,6 +238,7 @@ export class SecureAggregation implements Aggregation {
     const encoded = encodeUpdate(values, samples, this.fixedPoint);
     const masked = maskUpdate(st.roster!.round, this.d.init.self, st.keys!, encoded);
     const bytes = encodeMaskedPayload(st.roster!.hash, layout, masked, residueBytes(this.fixedPoint));
+    st.own = { peerId: this.d.init.self, updateHash: sha256Hex(bytes), samples };
     this.d.log.debug({ round, maskMs: performance.now() - started }, "masked this peer's update");
     return bytes;
   }
@@ -370,10 +372,11 @@ export class SecureAggregation implements Aggregation {
         'the unmask request is not signed by its sender',
       );
     }
-    if (st.unmask !== null && st.unmask.setHash === setHash) return; // a step-in aggregator, same set
     const turn = from === this.d.init.self ? ({ ok: true } as const) : this.d.turn(from);
     if (!turn.ok) return this.refuse(round, from, 'secagg-unmask-refused', 'out-of-turn', turn.detail);
-    const heldValid = new Set(this.screen(round, st, []).senders.map((x) => x.peerId));
+    if (st.unmask !== null && st.unmask.setHash === setHash) return; // a step-in aggregator, same set
+    const own = st.own === null ? [] : [st.own];
+    const heldValid = new Set(this.screen(round, st, own).senders.map((x) => x.peerId));
     const signed = st.unmask?.setHash ?? null;
     const { minSenders } = this.d.init.secure;
     const verdict = checkUnmaskRequest(st.roster.round, st.roster.hash, set, {

@@ -68,6 +68,8 @@ export class SecureRoundState {
   revealed = false;
   /** Signer → the sender-set hash it signed in the consistency round. */
   readonly consistency = new Map<string, string>();
+  /** This peer's own masked vector, once made: a request calling it dropped is refused like any held one. */
+  own: { peerId: string; updateHash: string; samples: number } | null = null;
   /** Why this peer reveals nothing this round (an equivocating aggregator), once known. */
   poisoned: string | null = null;
   readonly reveals = new Map<string, readonly RevealedShare[]>();
