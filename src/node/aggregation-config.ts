@@ -54,7 +54,8 @@ export function checkAggregation(c: AggregationFields, ctx: z.RefinementCtx): vo
   if (c.merge !== 'fedavg') {
     issue('merge', `merge ${c.merge} ${NEEDS_PLAINTEXT}: use aggregation: plain for robust merges`);
   }
-  for (const key of ['maxUpdateNorm', 'normMultiple', 'maxSampleWeight'] as const) {
+  // maxUpdateNorm stays: each site clips its own update to it before masking (honest sites only, README).
+  for (const key of ['normMultiple', 'maxSampleWeight'] as const) {
     if (c[key] !== undefined) {
       issue(key, `${key} ${NEEDS_PLAINTEXT}: remove it or use aggregation: plain`);
     }

@@ -165,7 +165,7 @@ describe('secure rounds against a lying member', () => {
     const roster: { hash?: string } = {};
     const manifests = new Map<string, string>(); // sender → masked vector hash (round 1)
     let injected = false;
-    const { sent, taps } = recorders(3);
+    const { taps } = recorders(3);
     const noteManifest = (msg: WireMessage) => {
       if (msg.type === 'update-manifest' && msg.round === 1) manifests.set(msg.from, msg.body.updateHash);
     };
@@ -188,6 +188,12 @@ describe('secure rounds against a lying member', () => {
         return msg;
       },
     };
+    // What the honest non-aggregator received and sent, in order.
+    const timeline: [string, WireMessage][] = [];
+    taps[h] = {
+      onIn: (msg) => void timeline.push(['in', msg]),
+      onOut: (msg) => (timeline.push(['out', msg]), msg),
+    };
     const sites = await startSecure(swarm, taps);
     const honest = [sites[a], sites[h]];
     await waitFor(() => honest.every((s) => (offencesOf(s, sites[n].peerId)['out-of-turn'] ?? 0) >= 1), {
@@ -196,10 +202,18 @@ describe('secure rounds against a lying member', () => {
     });
     await Promise.all(honest.map((s) => s.peer.waitForRound(1, 60_000)));
     expectMerged(honest, quantisedFedAvg(100, [0, 1, 2]));
-    // The honest non-aggregator revealed only after the aggregator's own request reached it.
-    const h0 = sent[h].findIndex((x) => isStep(x, 'consistency'));
-    expect(h0).toBeGreaterThanOrEqual(0);
-    expect(sent[h].findIndex((x) => isStep(x, 'reveal'))).toBeGreaterThan(h0);
+    // The early request reached the honest non-aggregator first; it revealed (if it did: the sum may unmask
+    // without it) only once a request in turn was in its hands: the aggregator's, or its own as the next one.
+    const at = (dir: string, step: string, from?: string) =>
+      timeline.findIndex(([d, m]) => d === dir && isStep(m, step) && (from === undefined || m.from === from));
+    const early = at('in', 'unmask', swarm.members[n]);
+    expect(early).toBeGreaterThanOrEqual(0);
+    const inTurn = Math.min(
+      ...[at('in', 'unmask', swarm.members[a]), at('out', 'unmask')].filter((i) => i >= 0),
+    );
+    expect(inTurn).toBeGreaterThan(early);
+    const reveal = at('out', 'reveal');
+    if (reveal >= 0) expect(reveal).toBeGreaterThan(inTurn);
   }, 150_000);
 
   it('refuses a roster that leaves out a member whose advert reached the others in time', async () => {

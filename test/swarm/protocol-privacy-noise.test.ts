@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { NamedTensors } from '../../src/core/index.js';
 import {
+  clipUpdate,
   epsilonSpent,
   privatizeUpdate,
   residualNoiseMultiplier,
@@ -57,6 +58,11 @@ describe('distributed Gaussian mechanism', () => {
     const kept = privatizeUpdate(start, small, { ...p, clipNorm: 5 }, zeros);
     expect(kept.clipFactor).toBe(1);
     expect(difference(kept.tensors, small).every((x) => x === 0)).toBe(true);
+    // The same clip without noise: what a secure site applies with maxUpdateNorm before masking.
+    const clipped = clipUpdate(start, trained, 1);
+    expect(Array.from(difference(clipped.tensors, start))).toEqual(
+      [0.6, 0, 0, 0, 0.8].map((x) => expect.closeTo(x, 6)),
+    );
   });
 
   it("adds noise of std σC/√(m − 1) per site: σC in a sum of m sites less one curious member's own", () => {

@@ -111,6 +111,7 @@ class Peer implements SwarmPeer {
         live: () => this.rounds.state.live,
         turn: (peerId) => checkTurn(this.rounds.state, peerId, now()),
         fixedSamples: () => this.commits.fixedSamples,
+        base: () => this.commits.base,
         onProgress: () => this.rounds.recheckPending(),
       },
       plain,

@@ -5,6 +5,7 @@ import type { Outgoing } from '../../net/index.js';
 import {
   advertBytes,
   checkUnmaskRequest,
+  clipUpdate,
   consistencyBytes,
   consistencyQuorum,
   createAdvert,
@@ -57,6 +58,8 @@ export interface SecureRoundDeps {
   turn(peerId: string): TurnCheck;
   /** Sample counts fixed by round 0, by member. */
   fixedSamples(): ReadonlyMap<string, number> | undefined;
+  /** The round's start weights (the last merged model; null in round 1: each site starts from its own). */
+  base(): NamedTensors | null;
   /** Something a waiting commit may need arrived (revealed shares): check it again. */
   onProgress(): void;
 }
@@ -99,7 +102,7 @@ export class SecureAggregation implements Aggregation {
   ): Promise<Uint8Array | null> {
     if (round === 0) return this.statistics.contribute(round, result, signal);
     try {
-      return await this.mask(round, result.tensors, result.samples, signal);
+      return await this.mask(round, this.clipped(result.tensors), result.samples, signal);
     } catch (err) {
       if (err instanceof SecAggError) return null; // the reason is in status already
       throw err;
@@ -217,6 +220,20 @@ export class SecureAggregation implements Aggregation {
       if (!(err instanceof SecAggError)) throw err;
       this.abandon(st.ctx.round, err.code, err.message);
     }
+  }
+
+  /**
+   * maxUpdateNorm in a secure swarm: this site scales its own update down to it before masking, since nobody
+   * can check a masked vector. It bounds honest sites only; a lying one can skip it (no zero-knowledge proof).
+   */
+  private clipped(tensors: NamedTensors): NamedTensors {
+    const bound = this.d.init.mergeOptions?.maxUpdateNorm;
+    const base = this.d.base();
+    if (bound === undefined || base === null) return tensors;
+    const { tensors: out, updateNorm, clipFactor } = clipUpdate(base, tensors, bound);
+    if (clipFactor < 1)
+      this.d.log.info({ updateNorm, maxUpdateNorm: bound }, "clipped this site's update before masking");
+    return out;
   }
 
   private async mask(round: number, tensors: NamedTensors, samples: number, signal: AbortSignal) {

@@ -10,6 +10,7 @@ export type { PrivacySpent } from './accountant.js';
 export { standardNormals } from './gaussian.js';
 export {
   accountedNoiseMultiplier,
+  clipUpdate,
   noiseWithheld,
   privatizeUpdate,
   residualNoiseMultiplier,

@@ -65,6 +65,14 @@ export interface PrivatizedUpdate {
   clipFactor: number;
 }
 
+/**
+ * Scales the round's update (trained − start, all tensors as one vector) down to ‖·‖₂ ≤ clipNorm: the bound
+ * a site applies to its own update before masking (a masked vector cannot be checked by anyone else).
+ */
+export function clipUpdate(start: NamedTensors, trained: NamedTensors, clipNorm: number): PrivatizedUpdate {
+  return shiftUpdate(start, trained, clipNorm, () => 0);
+}
+
 /** Clips the round's update to ‖·‖₂ ≤ C and adds this site's share of the noise, with `random` as source. */
 export function privatizeUpdate(
   start: NamedTensors,
@@ -73,6 +81,17 @@ export function privatizeUpdate(
   random: RandomBytes,
 ): PrivatizedUpdate {
   checkMechanism(p);
+  const std = siteNoiseStd(p);
+  return shiftUpdate(start, trained, p.clipNorm, (n) => standardNormals(n, random).map((z) => std * z));
+}
+
+/** start + min(1, C/‖trained − start‖)·(trained − start) + noise(n), in float64, rounded once to float32. */
+function shiftUpdate(
+  start: NamedTensors,
+  trained: NamedTensors,
+  clipNorm: number,
+  noise: (n: number) => ArrayLike<number> | 0,
+): PrivatizedUpdate {
   const names = sortedNames(trained);
   if (names.length !== start.size) {
     throw new PrivacyError('PRIVACY_SHAPE', "the trained tensors differ from the round's start weights");
@@ -87,14 +106,14 @@ export function privatizeUpdate(
     for (let i = 0; i < t.data.length; i++) squares += (t.data[i] - s.data[i]) ** 2;
   }
   const updateNorm = Math.sqrt(squares);
-  const clipFactor = updateNorm > p.clipNorm ? p.clipNorm / updateNorm : 1;
-  const std = siteNoiseStd(p);
+  const clipFactor = updateNorm > clipNorm ? clipNorm / updateNorm : 1;
   const tensors: NamedTensors = new Map();
   for (const name of names) {
     const t = trained.get(name)!;
     const s = start.get(name)!.data;
-    const noise = standardNormals(t.data.length, random);
-    const data = Float32Array.from(t.data, (w, i) => s[i] + clipFactor * (w - s[i]) + std * noise[i]);
+    const z = noise(t.data.length);
+    const at = (i: number) => (z === 0 ? 0 : z[i]);
+    const data = Float32Array.from(t.data, (w, i) => s[i] + clipFactor * (w - s[i]) + at(i));
     tensors.set(name, { shape: [...t.shape], data });
   }
   return { tensors, updateNorm, clipFactor };
