@@ -167,6 +167,7 @@ class RoundClock {
 
 class BenchWork implements RoundWork, RoundLog {
   private readonly log: CommitRecord[] = [];
+  private readonly votes = new Map<number, string>();
 
   constructor(
     private readonly k: number,
@@ -190,6 +191,11 @@ class BenchWork implements RoundWork, RoundLog {
 
   async append(chain: CommitRecord[]) {
     this.log.push(...chain);
+  }
+
+  async vote(round: number, hash: string) {
+    if (!this.votes.has(round)) this.votes.set(round, hash);
+    return this.votes.get(round)!;
   }
 
   async adopt(round: number) {

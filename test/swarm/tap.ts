@@ -22,6 +22,8 @@ export interface Tap {
   onIn?(msg: WireMessage, topic: SwarmTopic): void;
   /** Each direct response this host received (chunks and updates it fetched), decoded. */
   onResponse?(msg: WireMessage): void;
+  /** Awaited before a received message reaches the peer (a slow link from one member to this one). */
+  holdIn?(msg: WireMessage, topic: SwarmTopic): Promise<void> | void;
   /** What to send instead of `msg`: the message itself, rewritten ones (several: an injection), or null. */
   onOut?(msg: WireMessage, topic: SwarmTopic): Sent | Promise<Sent>;
   /** What this host's peer gets instead of a received `msg` (a sender that told this site something else). */
@@ -63,10 +65,12 @@ export function tapHost(swarm: TestSwarm, tap: Tap): (h: SwarmHost) => SwarmHost
       h.onMessage(topic, (bytes, from) => {
         const msg = decode(topic, bytes);
         if (msg !== undefined) tap.onIn?.(msg, topic);
-        if (msg === undefined || tap.rewriteIn === undefined) return handler(bytes, from);
-        void Promise.resolve(tap.rewriteIn(msg)).then((m) =>
-          handler(m === msg ? bytes : sealed(topic, m), from),
-        );
+        const hold = msg === undefined ? undefined : tap.holdIn?.(msg, topic);
+        if (msg === undefined || (hold === undefined && tap.rewriteIn === undefined))
+          return handler(bytes, from);
+        void Promise.resolve(hold)
+          .then(() => tap.rewriteIn?.(msg) ?? msg)
+          .then((m) => handler(m === msg ? bytes : sealed(topic, m), from));
       }),
   });
 }

@@ -1,6 +1,7 @@
 import { SwarmdError, type NamedTensors } from '../../core/index.js';
 import {
   checkTurn,
+  defaultCertQuorum,
   deriveTopicKey,
   MAX_GOSSIP_CHUNKS,
   roundKind,
@@ -21,6 +22,7 @@ import { RoundWaiters } from './waiters.js';
 import type { Aggregation } from './aggregation.js';
 import { PlainAggregation } from './plain.js';
 import { createSecureAggregation } from './secure/index.js';
+import { PeerVotes } from './votes.js';
 import type { SwarmPeer, SwarmPeerComponents, SwarmPeerInit, SwarmPeerStatus } from './types.js';
 
 /*
@@ -55,6 +57,8 @@ class Peer implements SwarmPeer {
   private readonly links: MemberLinks;
   private readonly waiters = new RoundWaiters();
   private readonly aggregation: Aggregation;
+  private readonly votes: PeerVotes;
+  private readonly quorum: number;
   private timer: NodeJS.Timeout | undefined;
   private readonly background: Background;
   private startedAt = 0;
@@ -103,6 +107,11 @@ class Peer implements SwarmPeer {
     const retryMs = 5 * this.tickMs;
     this.links = new MemberLinks({ host, self: init.self, members: this.members, now, retryMs, log, spawn });
     const publish = async (m: Outgoing) => this.running && this.channel.publish(m);
+    this.quorum = init.certQuorum ?? defaultCertQuorum(init.members.length);
+    this.votes = new PeerVotes({
+      ...{ swarmId: init.swarmId, self: init.self, members: this.members, quorum: this.quorum },
+      ...{ sign: init.sign, verify: init.verify, roundLog: c.roundLog, publish, conduct, book, log, now },
+    });
     const plain = new PlainAggregation({ self: init.self, store, minPeers: init.minPeers });
     const aggregation = (this.aggregation = createSecureAggregation(
       {
@@ -118,6 +127,7 @@ class Peer implements SwarmPeer {
     ));
     this.rounds = new PeerRounds({
       ...{ init, work: c.work, log, now, book, store, commits: this.commits, conduct, aggregation },
+      votes: this.votes,
       publish,
       fetchUpdate: (hash, from, round, preferred) => this.transfer.fetchUpdate(hash, from, round, preferred),
       aheadOf: (round) => this.ahead.hasCommitted(round),
@@ -214,6 +224,8 @@ class Peer implements SwarmPeer {
       this.rounds.dispatch({ type: 'peer-lost', peerId });
     }
     this.rounds.dispatch({ type: 'tick' });
+    this.votes.resend();
+    this.noteCertificateWait();
     this.transfer.repairStalled(REPAIR_AFTER_TICKS * this.tickMs);
     this.maybeCatchUp(false);
   }
@@ -241,6 +253,14 @@ class Peer implements SwarmPeer {
         return this.transfer.addChunk(msg.body.hash, msg.body.bytes);
       case 'commit':
         return void this.rounds.onCommit(msg.body, msg.from);
+      case 'vote':
+        return this.background.spawn('counting a vote', () =>
+          this.votes.onVote(msg.from, msg.round, msg.body),
+        );
+      case 'evidence':
+        return this.background.spawn('checking evidence', () =>
+          this.votes.onEvidence(msg.from, msg.round, msg.body),
+        );
       case 'heartbeat':
         return; // a sign of life only
       default:
@@ -285,6 +305,8 @@ class Peer implements SwarmPeer {
       applied: () => this.commits.applied(),
       readOwn: (from: number) => this.c.roundLog.read(from),
       merge: this.rounds.state.cfg.merge,
+      quorum: this.quorum,
+      now: this.now,
       // The merge can be recomputed only on top of the model it started from (this peer's head).
       recompute: (s: SignedCommit): Recomputed =>
         s.commit.prevHash === this.commits.applied()?.hash
@@ -296,6 +318,14 @@ class Peer implements SwarmPeer {
     const failed = (err: unknown) => isFalseClaim(err, claimed, mine) && this.conduct.falseClaim(peerId, err);
     const run = () => this.ahead.run(peerId, () => catchUpFrom(deps, peerId), this.c.log, failed);
     this.background.spawn('catching up', run);
+  }
+
+  /** A verified commit that waited a commit timeout for its quorum says so in status (who voted how). */
+  private noteCertificateWait(): void {
+    const w = this.votes.waiting();
+    if (w === null || this.now() - w.sinceMs < this.init.commitTimeoutMs) return;
+    const reason = `round ${w.round}: the commit this peer verified has ${w.votes} of the ${w.quorum} votes it needs to be final (waiting for members to vote)`;
+    this.book.setStalled({ sinceMs: w.sinceMs, reason });
   }
 
   /** An ignored member is lost to the rounds: its claims are forgotten and its turns pass to others. */

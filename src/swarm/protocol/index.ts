@@ -14,6 +14,9 @@ export {
   ExcludedSchema,
   RoundCommitSchema,
   SignedCommitSchema,
+  CertificateSchema,
+  GenesisSchema,
+  LEGACY_WIRE_VERSION,
   WIRE_VERSION,
   WireError,
   WireMessageSchema,
@@ -31,7 +34,28 @@ export type {
   UpdateManifest,
   WireMessage,
   WireMessageType,
+  Certificate,
+  Evidence,
+  Genesis,
+  Vote,
+  VoteMessage,
 } from './wire.js';
+export {
+  VoteTally,
+  certify,
+  defaultCertQuorum,
+  uncertified,
+  verifyCertificate,
+  verifyEvidence,
+  voteBytes,
+} from './certificate.js';
+export type {
+  CertificateCheck,
+  CertificateContext,
+  CertificateRejection,
+  TallyResult,
+  VerifySignature,
+} from './certificate.js';
 export {
   MERGE_METHODS,
   MODEL_MERGE_METHODS,
@@ -56,6 +80,7 @@ export type {
   UpdatePolicy,
 } from './validate.js';
 export { capSampleWeights } from './sample-cap.js';
+export { RMS_MULTIPLE, STATS_TENSORS, validateStatsRound } from './stats-check.js';
 export type { SampleCap } from './sample-cap.js';
 export { aggregatorForAttempt, aggregatorOrder, rendezvousKey } from './aggregator.js';
 export {
@@ -64,6 +89,7 @@ export {
   checkCommitStructure,
   commitHash,
   createCommit,
+  genesisDifference,
   namedUpdates,
   signCommit,
   sortContributors,
