@@ -1,11 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { hashTensors, type NamedTensors } from '../../src/core/index.js';
-import {
-  aggregatorOrder,
-  decodeMaskedPayload,
-  type SwarmHost,
-  type WireMessage,
-} from '../../src/swarm/index.js';
+import type { NamedTensors } from '../../src/core/index.js';
+import { aggregatorOrder, decodeMaskedPayload, type WireMessage } from '../../src/swarm/index.js';
 import { pythonMissing, runPython } from '../helpers/python.js';
 import { waitFor } from '../helpers/wait.js';
 import { SWARM, TestSwarm, TestWork, stopAll } from './peer-harness.js';
