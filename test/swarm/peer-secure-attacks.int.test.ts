@@ -124,7 +124,8 @@ describe('secure rounds against a lying member', () => {
         if (msg.type === 'chunk' && msg.from === V && msg.round === 1) vectorOfV = true;
       },
       rewriteIn: async (msg) => {
-        if (msg.from !== swarm.members[m] || msg.type !== 'secagg' || msg.body.step !== 'unmask') return msg;
+        if (msg.from !== swarm.members[m] || !isStep(msg, 'unmask') || msg.type !== 'secagg') return msg;
+        if (msg.body.step !== 'unmask') return msg;
         await waitFor(() => vectorOfV, { timeoutMs: 30_000, what: "V's masked vector at W" });
         const others = msg.body.senders.filter((x) => x.peerId !== V);
         return { ...msg, body: await signedRequest(swarm.keys[m], roster.hash!, others) };

@@ -61,11 +61,14 @@ describe('secure rounds between real peers', () => {
     const heard: WireMessage[] = [];
     const chunks = new Map<string, Uint8Array>(); // chunk hash → bytes, from gossip or a direct fetch
     const manifests = new Map<string, string[]>(); // update hash → its chunk hashes
+    const statsOf = new Map<string, string>(); // sender → its round-0 statistics update hash
     const curious: Tap = {
       onIn: (m) => {
         heard.push(m);
         if (m.type === 'chunk') chunks.set(m.body.hash, m.body.bytes);
-        if (m.type === 'update-manifest') manifests.set(m.body.updateHash, m.body.chunkHashes);
+        if (m.type === 'update-manifest' || m.type === 'stats')
+          manifests.set(m.body.updateHash, m.body.chunkHashes);
+        if (m.type === 'stats') statsOf.set(m.from, m.body.updateHash);
       },
       onResponse: (m) => {
         if (m.type !== 'fetch-response') return;
@@ -75,6 +78,23 @@ describe('secure rounds between real peers', () => {
     };
     const sites = await startSecure(swarm, [curious]);
     await Promise.all(sites.map((s) => s.peer.waitForRound(1, 90_000)));
+
+    // Round 0 is masked too: the statistics sum is exact (TestWork: count k + 10, sum (k, 2k, 3k)), and what
+    // the curious site got from site k is a masked vector, not its statistics.
+    for (const s of sites) {
+      const merged = s.work.applied.find((a) => a.round === 0)!.merged;
+      expect(Array.from(merged.get('count')!.data)).toEqual([33]);
+      expect(Array.from(merged.get('sum')!.data)).toEqual([3, 6, 9]);
+    }
+    for (const k of [1, 2]) {
+      const hash = statsOf.get(sites[k].peerId)!;
+      const bytes = Buffer.concat(manifests.get(hash)!.map((h) => chunks.get(h)!));
+      const { residues, layout } = decodeMaskedPayload(bytes, 7);
+      expect(layout.map((l) => l.name)).toEqual(['count', 'sum']);
+      // Plain, slot 1 would be count · 2^12 and slots 2..4 (k, 2k, 3k) · 2^12.
+      const plain = [1, (k + 10) * 4096, k * 4096, 2 * k * 4096, 3 * k * 4096];
+      expect(Array.from(residues).filter((r, i) => r === plain[i]).length).toBeLessThanOrEqual(1);
+    }
 
     const updates = [0, 1, 2].map((k) => Array.from(roundOneUpdate(size, k)));
     const want = runPython<number[]>(NUMPY_FEDAVG, { updates, samples: [10, 11, 12] });
@@ -120,7 +140,7 @@ describe('secure rounds between real peers', () => {
     const gotShares = [false, false];
     const taps: Tap[] = [0, 1].map((k) => ({
       onIn: (m: WireMessage) => {
-        if (m.type === 'secagg' && m.body.step === 'shares' && m.from === swarm.members[2])
+        if (m.type === 'secagg' && m.round === 1 && m.body.step === 'shares' && m.from === swarm.members[2])
           gotShares[k] = true;
       },
     }));
@@ -197,7 +217,7 @@ describe('secure rounds between real peers', () => {
     const swarm = await TestSwarm.create(3, { maxRounds: 1, size: 100, ...TIMES });
     const lying: Tap = {
       onOut: (m) => {
-        if (m.type !== 'secagg' || m.body.step !== 'reveal') return m;
+        if (m.type !== 'secagg' || m.round !== 1 || m.body.step !== 'reveal') return m;
         const shares = m.body.shares.map((s) => ({
           ...s,
           y: Uint8Array.from(s.y, (b, i) => (i === 65 ? b ^ 1 : b)),

@@ -75,8 +75,11 @@ export function tapHost(swarm: TestSwarm, tap: Tap): (h: SwarmHost) => SwarmHost
   });
 }
 
-/** Drops this member's part in unmasking (its unmask requests and revealed shares): dead after sending. */
+/**
+ * Drops this member's part in unmasking model rounds (its unmask requests, consistency signatures and
+ * revealed shares): dead after sending. Round 0 (the statistics, masked too) goes through.
+ */
 export function silentInUnmasking(msg: WireMessage): WireMessage | null {
-  const step = msg.type === 'secagg' ? msg.body.step : null;
-  return step === 'reveal' || step === 'unmask' ? null : msg;
+  const step = msg.type === 'secagg' && msg.round >= 1 ? msg.body.step : null;
+  return step === 'reveal' || step === 'unmask' || step === 'consistency' ? null : msg;
 }

@@ -112,19 +112,22 @@ class Peer implements SwarmPeer {
       ...{ swarmId: init.swarmId, self: init.self, members: this.members, quorum: this.quorum },
       ...{ sign: init.sign, verify: init.verify, roundLog: c.roundLog, publish, conduct, book, log, now },
     });
-    const plain = new PlainAggregation({ self: init.self, store, minPeers: init.minPeers });
-    const aggregation = (this.aggregation = createSecureAggregation(
-      {
-        ...{ init, store, book, conduct, log, now, spawn, publish },
-        currentRound: () => this.rounds.state.round,
-        live: () => this.rounds.state.live,
-        turn: (peerId) => checkTurn(this.rounds.state, peerId, now()),
-        fixedSamples: () => this.commits.fixedSamples,
-        base: () => this.commits.base,
-        onProgress: () => this.rounds.recheckPending(),
-      },
-      plain,
-    ));
+    // How rounds aggregate, chosen once: plain, or secure when the swarm config asks for it.
+    const aggregation = (this.aggregation =
+      init.secure === undefined
+        ? new PlainAggregation({ self: init.self, store, minPeers: init.minPeers })
+        : createSecureAggregation(
+            {
+              ...{ init, store, book, conduct, log, now, spawn, publish },
+              currentRound: () => this.rounds.state.round,
+              live: () => this.rounds.state.live,
+              turn: (peerId) => checkTurn(this.rounds.state, peerId, now()),
+              fixedSamples: () => this.commits.fixedSamples,
+              base: () => this.commits.base,
+              onProgress: () => this.rounds.recheckPending(),
+            },
+            init.secure,
+          ));
     this.rounds = new PeerRounds({
       ...{ init, work: c.work, log, now, book, store, commits: this.commits, conduct, aggregation },
       votes: this.votes,

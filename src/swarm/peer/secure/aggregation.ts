@@ -18,11 +18,14 @@ import {
   residueBytes,
   revealPairSeeds,
   revealShares,
+  roundKind,
   SecAggError,
   senderSetHash,
+  statisticsFixedPoint,
   sha256Hex,
   unmaskRequestBytes,
   type Contributor,
+  type FixedPointParams,
   type MergePolicy,
   type Offence,
   type Recomputed,
@@ -36,7 +39,7 @@ import type { Aggregation, AggregateResult } from '../aggregation.js';
 import type { PeerBook } from '../book.js';
 import type { PeerConduct } from '../conduct.js';
 import type { PeerLog, SwarmPeerInit } from '../types.js';
-import { contributorsOf, heldContributors, recomputeSecure, screenSenders } from './merge.js';
+import { contributorsOf, heldContributors, recomputeSecure, screenSenders, SECURE_MERGE } from './merge.js';
 import { Progress } from './progress.js';
 import { Resender } from './resend.js';
 import { buildRound, SecureRounds, type SecureParams, type SecureRoundState } from './state.js';
@@ -67,30 +70,27 @@ export interface SecureRoundDeps {
 type Step<S extends SecAggMessageBody['step']> = Extract<SecAggMessageBody, { step: S }>;
 
 /**
- * The secure round's protocol steps (see index.ts for how they fit a round). Model rounds only: round 0's
- * feature statistics go through `statistics` (plain).
+ * The secure round's protocol steps (see index.ts for how they fit a round), for every round: round 0 sums
+ * feature statistics with weight 1 in its own fixed-point range, model rounds the sample-weighted updates.
  */
 export class SecureAggregation implements Aggregation {
   private readonly rounds: SecureRounds;
   private readonly progress: Progress;
-  private readonly fixedPoint = DEFAULT_FIXED_POINT;
+  private readonly statsFixedPoint: FixedPointParams;
   /** round/peer of revealers already reported for a wrong share. */
   private readonly rejected = new Set<string>();
   private readonly resender = new Resender();
   /** This module set the peer's stalled reason, so a new round clears it. */
   private abandoned = false;
 
-  constructor(
-    private readonly d: SecureRoundDeps,
-    private readonly statistics: Aggregation,
-  ) {
+  constructor(private readonly d: SecureRoundDeps) {
+    this.statsFixedPoint = statisticsFixedPoint(d.init.members.length);
     this.progress = new Progress(d.now);
     this.rounds = new SecureRounds(d.init.swarmId, d.init.self);
   }
 
   /** Training of `round` starts: advertise keys and help fix the roster. */
   startRound(round: number): void {
-    if (round === 0) return this.statistics.startRound(round);
     this.d.spawn(`advertising round keys (round ${round})`, () => this.advertise(round));
   }
 
@@ -100,9 +100,9 @@ export class SecureAggregation implements Aggregation {
     result: { tensors: NamedTensors; samples: number },
     signal: AbortSignal,
   ): Promise<Uint8Array | null> {
-    if (round === 0) return this.statistics.contribute(round, result, signal);
     try {
-      return await this.mask(round, this.clipped(result.tensors), result.samples, signal);
+      const tensors = round === 0 ? result.tensors : this.clipped(result.tensors);
+      return await this.mask(round, tensors, round === 0 ? 1 : result.samples, signal);
     } catch (err) {
       if (err instanceof SecAggError) return null; // the reason is in status already
       throw err;
@@ -118,7 +118,6 @@ export class SecureAggregation implements Aggregation {
     policy: MergePolicy,
     signal: AbortSignal,
   ): Promise<AggregateResult> {
-    if (c.round === 0) return this.statistics.aggregate(c, policy, signal);
     const { round } = c;
     const st = this.state(round);
     if (st?.roster == null)
@@ -146,7 +145,7 @@ export class SecureAggregation implements Aggregation {
       const silent = set.silent.length > 0 ? { silent: set.silent } : {};
       await this.send(round, { step: 'unmask', senders: set.senders, ...silent, signature });
     }
-    const commit = { round, method: 'fedavg' as const, kind: 'model' as const, contributors: senders };
+    const commit = { round, method: c.method, kind: c.kind, contributors: senders };
     let r: Recomputed = { ok: false, reason: 'missing-updates' };
     const turnEnd = this.d.now() + 0.8 * this.d.init.commitTimeoutMs;
     const done = () => (r = this.recomputeSum(commit)).ok || r.reason !== 'missing-updates';
@@ -157,11 +156,11 @@ export class SecureAggregation implements Aggregation {
 
   /** The merge a commit names, from what this peer holds (unmasked with the revealed shares). */
   recompute(c: RoundCommit, policy: MergePolicy): Recomputed {
-    return c.round === 0 ? this.statistics.recompute(c, policy) : this.recomputeSum(c);
+    return this.recomputeSum(c);
   }
 
   onMessage(msg: WireMessage): void {
-    if (msg.type !== 'secagg') return this.statistics.onMessage(msg);
+    if (msg.type !== 'secagg') return;
     void this.handle(msg.from, msg.round, msg.body).catch((err: unknown) => {
       this.d.book.drop('secagg-invalid');
       this.d.log.warn(
@@ -252,9 +251,21 @@ export class SecureAggregation implements Aggregation {
     const started = performance.now();
     const { layout, values } = flattenTensors(tensors);
     this.rounds.layouts.set(round, layout);
-    const encoded = encodeUpdate(values, samples, this.fixedPoint);
+    const fixedPoint = this.fixedPoint(round);
+    let encoded: Float64Array;
+    try {
+      encoded = encodeUpdate(values, samples, fixedPoint);
+    } catch (err) {
+      if (!(err instanceof SecAggError)) throw err;
+      const hint = round === 0 ? ' (log-transform count-like features: round 0 sums their squares)' : '';
+      throw this.abandon(
+        round,
+        err.code,
+        `this site's ${round === 0 ? 'statistics' : 'update'}: ${err.message}${hint}`,
+      );
+    }
     const masked = maskUpdate(st.roster!.round, this.d.init.self, st.keys!, encoded);
-    const bytes = encodeMaskedPayload(st.roster!.hash, layout, masked, residueBytes(this.fixedPoint));
+    const bytes = encodeMaskedPayload(st.roster!.hash, layout, masked, residueBytes(fixedPoint));
     st.own = { peerId: this.d.init.self, updateHash: sha256Hex(bytes), samples };
     this.d.log.debug({ round, maskMs: performance.now() - started }, "masked this peer's update");
     return bytes;
@@ -287,7 +298,7 @@ export class SecureAggregation implements Aggregation {
     const held = heldContributors(this.d.store, round, this.d.init.self, counted, st.roster!.round);
     const layout = this.rounds.layouts.get(round) ?? null;
     const fixed = this.d.fixedSamples();
-    const screened = screenSenders(this.d.store, st, layout, held, fixed, this.fixedPoint);
+    const screened = screenSenders(this.d.store, st, layout, held, fixed, this.fixedPoint(round));
     for (const x of screened.excluded) {
       this.d.book.drop(`excluded-${x.reason}`);
       if (x.reason === 'samples-inflated') {
@@ -306,7 +317,7 @@ export class SecureAggregation implements Aggregation {
     return this.rounds.mergeOnce(c, () => {
       const started = performance.now();
       const st = this.rounds.peek(c.round);
-      const r = recomputeSecure(st, this.d.store, c, this.fixedPoint, this.d.fixedSamples());
+      const r = recomputeSecure(st, this.d.store, c, this.fixedPoint(c.round), this.d.fixedSamples());
       if (r.ok)
         this.d.log.debug({ round: c.round, unmaskMs: performance.now() - started }, 'unmasked the sum');
       for (const peer of r.rejectedRevealers ?? []) this.reportBadReveal(c.round, peer);
@@ -469,7 +480,7 @@ export class SecureAggregation implements Aggregation {
     const round = st.ctx.round;
     this.d.spawn(`watching the unmasking (round ${round})`, async (signal) => {
       const contributors = contributorsOf(this.d.store, st.unmask!.senders);
-      const c = { round, method: 'fedavg', kind: 'model' as const, contributors };
+      const c = { round, ...roundKind(round, SECURE_MERGE), contributors };
       const turnEnd = this.d.now() + this.d.init.commitTimeoutMs;
       const done = () => this.d.currentRound() !== round || this.recomputeSum(c).ok;
       if (!(await this.progress.until(done, turnEnd, signal)) && !signal.aborted) {
@@ -494,7 +505,12 @@ export class SecureAggregation implements Aggregation {
   }
 
   private state(round: number): SecureRoundState | undefined {
-    return round > 0 ? this.rounds.get(round, this.d.currentRound()) : undefined;
+    return this.rounds.get(round, this.d.currentRound());
+  }
+
+  /** Round 0 sums statistics in their own range; model rounds take the sample-weighted mean of weights. */
+  private fixedPoint(round: number): FixedPointParams {
+    return round === 0 ? this.statsFixedPoint : DEFAULT_FIXED_POINT;
   }
 
   /** Says in status why the round cannot finish securely; returns the error to throw. */

@@ -7,7 +7,8 @@
  * revealed shares, once a quorum signed the same set → every peer unmasks the same sum and checks the
  * commit's merged hash. It promises that no honest peer reveals for a set that singles a site out (fewer
  * than max(t, minPeers) senders, a held vector called dropped, a second set), and names who asked.
- * Round 0 (feature statistics) goes through the plain implementation.
+ * Round 0 (feature statistics) is masked too: a sum with weight 1 per site in its own fixed-point range,
+ * validated as statistics once unmasked.
  */
 import {
   chooseThreshold,
@@ -17,16 +18,14 @@ import {
   turnToleranceMs,
 } from '../../protocol/index.js';
 import type { Aggregation } from '../aggregation.js';
-import type { SwarmPeerInit } from '../types.js';
+import type { SecureAggregationInit, SwarmPeerInit } from '../types.js';
 import { SecureAggregation, type SecureRoundDeps } from './aggregation.js';
 import type { SecureParams } from './state.js';
 
 export type { SecureRoundDeps };
 
 /** The parameters every member derives alike from the swarm config: n is the member list, never a roster. */
-export function secureParams(
-  init: SwarmPeerInit & { secure: NonNullable<SwarmPeerInit['secure']> },
-): SecureParams {
+export function secureParams(init: SwarmPeerInit & { secure: SecureAggregationInit }): SecureParams {
   const { dropoutFraction, graphDegree } = init.secure;
   const n = init.members.length;
   const { threshold } = chooseThreshold(shareHolders(n, graphDegree), dropoutFraction);
@@ -41,12 +40,7 @@ export function secureParams(
 
 export function createSecureAggregation(
   d: Omit<SecureRoundDeps, 'init'> & { init: SwarmPeerInit },
-  statistics: Aggregation,
+  secure: SecureAggregationInit,
 ): Aggregation {
-  const { secure } = d.init;
-  if (secure === undefined) return statistics;
-  return new SecureAggregation(
-    { ...d, init: { ...d.init, secure: secureParams({ ...d.init, secure }) } },
-    statistics,
-  );
+  return new SecureAggregation({ ...d, init: { ...d.init, secure: secureParams({ ...d.init, secure }) } });
 }

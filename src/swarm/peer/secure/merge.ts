@@ -3,11 +3,13 @@ import {
   checkRevealed,
   decodeMaskedPayload,
   decodeSum,
+  decodeTotal,
   roundKind,
   sameLayout,
   SecAggError,
   unflattenMean,
   unmask,
+  validateStatsRound,
   type Contributor,
   type FixedPointParams,
   type HeldUpdates,
@@ -23,9 +25,13 @@ import type { SecureRoundState } from './state.js';
 
 /*
  * The merge of a secure round, the same at every peer: the masked vectors the commit names, unmasked with
- * the revealed shares this peer holds, decoded to the FedAvg of the contributors' quantised updates. Too few
- * revealed shares yet reads as `missing-updates` (more may arrive); anything else wrong rejects the commit.
+ * the revealed shares this peer holds, decoded to the FedAvg of the contributors' quantised updates (model
+ * rounds) or to the sum of their statistics (round 0, validated once unmasked: nobody saw a site's own). Too
+ * few revealed shares yet reads as `missing-updates` (more may arrive); anything else rejects the commit.
  */
+/** Secure model rounds merge by FedAvg only (the config validator refuses robust merges). */
+export const SECURE_MERGE = 'fedavg';
+
 export function recomputeSecure(
   st: SecureRoundState | undefined,
   store: HeldUpdates,
@@ -33,7 +39,7 @@ export function recomputeSecure(
   fixedPoint: FixedPointParams,
   fixedSamples: ReadonlyMap<string, number> | undefined,
 ): Recomputed & { rejectedRevealers?: string[] } {
-  const expected = roundKind(c.round, 'fedavg');
+  const expected = roundKind(c.round, SECURE_MERGE);
   if (c.kind !== expected.kind || c.method !== expected.method) return { ok: false, reason: 'wrong-kind' };
   if (st?.roster == null) return { ok: false, reason: 'missing-updates', detail: 'no roster for the round' };
   const roster = st.roster;
@@ -70,19 +76,33 @@ export function recomputeSecure(
     }
     const input = { ...revealed, masked, elements: masked.values().next().value!.length };
     const { sum, rejectedRevealers } = unmask(roster.round, input);
-    const decoded = decodeSum(sum, fixedPoint);
     const samples = c.contributors.reduce((s, x) => s + x.samples, 0);
-    if (decoded.samples !== samples) {
-      const detail = `the masked vectors sum to ${decoded.samples} samples, their manifests to ${samples}`;
+    const decoded = c.kind === 'stats' ? statisticsSum(sum, fixedPoint) : decodeSum(sum, fixedPoint);
+    const weight = c.kind === 'stats' ? c.contributors.length : samples;
+    if (decoded.samples !== weight) {
+      const detail = `the masked vectors sum to a weight of ${decoded.samples}, the commit names ${weight}`;
       return { ok: false, reason: 'samples-mismatch', detail };
     }
     const merged = unflattenMean(layout!, decoded.mean);
+    if (c.kind === 'stats') {
+      const check = validateStatsRound([{ peerId: 'the sum', samples, tensors: merged }]);
+      if (check.excluded.length > 0) {
+        const detail = `the unmasked statistics are impossible: ${check.excluded[0].detail}`;
+        return { ok: false, reason: 'invalid-update', detail };
+      }
+    }
     return { ok: true, merged, mergedHash: hashTensors(merged), rejectedRevealers };
   } catch (err) {
     if (!(err instanceof SecAggError)) throw err;
     const reason = err.code === 'SECAGG_TOO_FEW' ? 'missing-updates' : 'merge-failed';
     return { ok: false, reason, detail: err.message };
   }
+}
+
+/** Round 0: the total of weight-1 encodings, in decodeSum's shape (samples = contributors, mean = the sum). */
+function statisticsSum(sum: Float64Array, fixedPoint: FixedPointParams) {
+  const { weight, total } = decodeTotal(sum, fixedPoint);
+  return { samples: weight, mean: total };
 }
 
 /** The masked vector in `bytes`, or why it cannot take part: another roster, another layout, malformed. */

@@ -21,11 +21,13 @@ export {
   MODULUS_BITS,
   addInto,
   decodeSum,
+  decodeTotal,
   encodeUpdate,
   fixedPointRange,
   residuesFromBytes,
   residueBytes,
   residuesToBytes,
+  statisticsFixedPoint,
 } from './fixed.js';
 export type { DecodedSum, FixedPointParams, FixedPointRange } from './fixed.js';
 export { generateRoundKeys, pairSeed, pairSign, x25519KeyPair } from './keys.js';
