@@ -115,7 +115,7 @@ export class SecureAggregation implements Aggregation {
    */
   async aggregate(
     c: Parameters<Aggregation['aggregate']>[0],
-    policy: MergePolicy,
+    _policy: MergePolicy, // the merge rule and bounds need plaintext updates: secure rounds use FedAvg
     signal: AbortSignal,
   ): Promise<AggregateResult> {
     const { round } = c;
@@ -155,7 +155,7 @@ export class SecureAggregation implements Aggregation {
   }
 
   /** The merge a commit names, from what this peer holds (unmasked with the revealed shares). */
-  recompute(c: RoundCommit, policy: MergePolicy): Recomputed {
+  recompute(c: RoundCommit): Recomputed {
     return this.recomputeSum(c);
   }
 
