@@ -300,6 +300,7 @@ export class SecureAggregation implements Aggregation {
     const fixed = this.d.fixedSamples();
     const screened = screenSenders(this.d.store, st, layout, held, fixed, this.fixedPoint(round));
     for (const x of screened.excluded) {
+      if (!st.firstReport(`excluded/${x.peerId}/${x.updateHash}`)) continue; // screened again on every request
       this.d.book.drop(`excluded-${x.reason}`);
       if (x.reason === 'samples-inflated') {
         this.d.conduct.offence(x.peerId, 'invalid-update', x.updateHash, `${x.reason}: ${x.detail}`);
@@ -490,8 +491,9 @@ export class SecureAggregation implements Aggregation {
     });
   }
 
-  /** A refused roster or unmask request: nothing revealed, the sender named in status and scored. */
+  /** A refused roster or unmask request: nothing revealed, the sender named in status and scored (once: resends). */
   private refuse(round: number, peer: string, drop: string, offence: Offence, detail: string): void {
+    if (this.state(round)?.firstReport(`${drop}/${peer}/${offence}`) === false) return;
     this.d.book.drop(drop);
     this.d.conduct.offence(peer, offence, `secagg/${round}/${drop}/${peer}`, detail);
     this.d.log.warn({ round, peer, reason: detail }, `refused a secure-round message (${drop})`);

@@ -70,6 +70,7 @@ export class SecureRoundState {
   readonly consistency = new Map<string, string>();
   /** This peer's own masked vector, once made: a request calling it dropped is refused like any held one. */
   own: { peerId: string; updateHash: string; samples: number } | null = null;
+  private readonly reported = new Set<string>();
   /** Why this peer reveals nothing this round (an equivocating aggregator), once known. */
   poisoned: string | null = null;
   readonly reveals = new Map<string, readonly RevealedShare[]>();
@@ -161,6 +162,13 @@ export class SecureRoundState {
       if (!(err instanceof SecAggError)) throw err;
       this.badDealers.set(from, err.message);
     }
+  }
+
+  /** True the first time `what` is reported this round (peers re-send: a refusal is counted once). */
+  firstReport(what: string): boolean {
+    if (this.reported.has(what)) return false;
+    this.reported.add(what);
+    return true;
   }
 
   /** True once this peer holds `quorum` consistency signatures of senders on the set it accepted. */
