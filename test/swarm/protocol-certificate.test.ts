@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   VoteTally,
+  canonicalCommitBytes,
   certify,
   commitHash,
   createCommit,
@@ -8,6 +9,7 @@ import {
   genesisDifference,
   verifyCertificate,
   verifyEvidence,
+  verifyLog,
   voteBytes,
   type RoundCommit,
   type SignedCommit,
@@ -123,6 +125,53 @@ print(json.dumps(json.dumps(["swarmd-vote-v1", v["swarm"], v["round"], v["hash"]
     expect(tally.certificate(4, commitHash(a), 1)?.votes.map((v) => v.peerId)).toEqual([m[2].peerId]);
     expect(tally.certificate(4, commitHash(b), 1)).toBeNull();
     expect(tally.certificate(4, commitHash(a), 1, (p) => p === m[2].peerId)).toBeNull();
+  });
+
+  it('refuses a 45-round chain signed by one member unless every entry carries a quorum of valid votes', async () => {
+    const m = await members(5);
+    const set = new Set(m.map((x) => x.peerId));
+    const forger = m[4];
+    const chainWith = async (voters: (c: RoundCommit) => Promise<Vote[]> | Vote[]) => {
+      const out: SignedCommit[] = [];
+      let prevHash: string | null = h('1');
+      for (let round = 5; round < 50; round++) {
+        const commit = createCommit({
+          ...{ swarmId: SWARM, round, prevHash, method: 'fedavg', kind: 'model' },
+          contributors: m.map((x, i) => ({ peerId: x.peerId, updateHash: h(String(i)), samples: 10 })),
+          ...{ mergedHash: h('e'), aggregator: forger.peerId, createdAt: 1 },
+        });
+        const signed = { commit, signature: await forger.sign(canonicalCommitBytes(commit)) };
+        const votes = await voters(commit);
+        out.push(votes.length > 0 ? certify(signed, votes) : signed);
+        prevHash = commitHash(commit);
+      }
+      return out;
+    };
+    const ctx = { swarmId: SWARM, members: set, minPeers: 3, fromRound: 5, merge: 'fedavg' as const };
+    const verify = (chain: SignedCommit[]) =>
+      verifyLog(chain, { ...ctx, prevHash: h('1'), verify: verifyFromPeerId, quorum: 3 });
+    expect(await verify(await chainWith(() => []))).toMatchObject({
+      ok: false,
+      reason: 'uncertified',
+      round: 5,
+    });
+    expect(await verify(await chainWith((c) => votesFor(c, [forger])))).toMatchObject({
+      ok: false,
+      reason: 'below-quorum',
+      round: 5,
+    });
+    // Its own vote beside two made-up ones of honest members: the made-up ones do not verify.
+    const madeUp = async (c: RoundCommit) => [
+      ...(await votesFor(c, [forger])),
+      ...m.slice(0, 2).map((x) => ({ peerId: x.peerId, signature: new Uint8Array(64).fill(7) })),
+    ];
+    expect(await verify(await chainWith(madeUp))).toMatchObject({
+      ok: false,
+      reason: 'bad-vote-signature',
+      round: 5,
+    });
+    // The same chain certified by a real quorum passes (what honest members would have signed).
+    expect(await verify(await chainWith((c) => votesFor(c, m.slice(0, 3))))).toEqual({ ok: true });
   });
 
   it('names the swarm-config fields a chain was started under that differ from this peer', () => {

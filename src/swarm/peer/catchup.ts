@@ -1,9 +1,12 @@
 import { decodeTensors, hashTensors, type NamedTensors } from '../../core/index.js';
 import {
+  RecentSet,
   commitHash,
   decodeCommitRecord,
+  verifyCertificate,
   verifyLog,
   type CommitRecord,
+  type FetchResponse,
   type Genesis,
   type MergeMethod,
   type Recomputed,
@@ -191,6 +194,71 @@ export function isFalseClaim(err: unknown, claimed: number, mine: number): boole
   if (!(err instanceof FetchError)) return false;
   if (err.code === 'CATCH_UP_UNCERTIFIED') return true;
   return ['CATCH_UP_NO_LOG', 'CATCH_UP_NOT_AHEAD'].includes(err.code) && claimed > mine + 1;
+}
+
+/** Heads remembered as certified, and claims remembered as refused (oldest forgotten first). */
+const REMEMBERED_HEADS = 256;
+
+/**
+ * Hellos' claims to be ahead, believed only with a certificate: the claimed head commit is fetched from the
+ * claimer and its certificate checked (once per head: every honest member claims the same one). A claim
+ * whose head does not come with a valid certificate is false, and `refuse` scores it.
+ */
+export class CertifiedHeads {
+  private readonly certified = new RecentSet(REMEMBERED_HEADS);
+  private readonly refused = new RecentSet(REMEMBERED_HEADS);
+  private readonly checking = new Set<string>();
+
+  constructor(
+    private readonly d: Pick<
+      CatchUpDeps,
+      'swarmId' | 'members' | 'quorum' | 'verify' | 'transfer' | 'now'
+    > & {
+      spawn(what: string, task: () => Promise<unknown>): void;
+      refuse(peerId: string, err: Error): void;
+    },
+  ) {}
+
+  /** True when the head (round, hash) is known certified; else checks it (once) and calls `then` if it is. */
+  check(peerId: string, round: number, hash: string, then: () => void): boolean {
+    const head = `${round}:${hash}`;
+    if (this.certified.has(head, this.d.now())) return true;
+    const claim = `${peerId}:${head}`;
+    if (this.checking.has(claim) || this.refused.has(claim, this.d.now())) return false;
+    this.checking.add(claim);
+    this.d.spawn('checking a claimed head', async () => {
+      try {
+        const why = await this.problem(peerId, round, hash);
+        if (why === null) {
+          this.certified.add(head, this.d.now());
+          return then();
+        }
+        this.refused.add(claim, this.d.now());
+        this.d.refuse(
+          peerId,
+          new FetchError('CATCH_UP_UNCERTIFIED', `claimed head of round ${round}: ${why}`),
+        );
+      } catch (err) {
+        if (!(err instanceof FetchError && err.code === 'CATCH_UP_NO_ANSWER')) throw err;
+      } finally {
+        this.checking.delete(claim);
+      }
+    });
+    return false;
+  }
+
+  private async problem(peerId: string, round: number, hash: string): Promise<string | null> {
+    const refused: string[] = [];
+    const accept = (r: FetchResponse) => (r.kind === 'commit' ? r.signed : undefined);
+    const signed = await this.d.transfer.ask([peerId], { kind: 'commit', hash }, accept, refused);
+    if (signed === undefined && refused.length > 0) return 'the claimer answered without it';
+    // No answer is no evidence (a slow or restarting site): the claim is checked again at its next hello.
+    if (signed === undefined) throw new FetchError('CATCH_UP_NO_ANSWER', `peer ${peerId} did not answer`);
+    if (commitHash(signed.commit) !== hash || signed.commit.round !== round)
+      return 'another commit came back';
+    const cert = await verifyCertificate(signed, this.d);
+    return cert.ok ? null : `${cert.reason}: ${cert.detail}`;
+  }
 }
 
 /**

@@ -12,7 +12,7 @@ import {
 } from '../protocol/index.js';
 import { PeerCommits } from './applied.js';
 import { createPeerChannel, MemberLinks, type Outgoing, type PeerChannel } from '../net/index.js';
-import { AheadTracker, catchUpFrom, isFalseClaim } from './catchup.js';
+import { AheadTracker, CertifiedHeads, catchUpFrom, isFalseClaim } from './catchup.js';
 import { PeerConduct } from './conduct.js';
 import { PeerRounds } from './rounds.js';
 import { createFetchHandler, type HeldUpdate, Transfer, UpdateStore } from '../transfer/index.js';
@@ -53,6 +53,7 @@ class Peer implements SwarmPeer {
   private readonly commits: PeerCommits;
   private readonly rounds: PeerRounds;
   private readonly ahead: AheadTracker;
+  private readonly heads: CertifiedHeads;
   private readonly conduct: PeerConduct;
   private readonly links: MemberLinks;
   private readonly waiters = new RoundWaiters();
@@ -104,6 +105,18 @@ class Peer implements SwarmPeer {
       onApplied,
     });
     this.ahead = new AheadTracker(now, RETRY_CATCH_UP_TICKS * this.tickMs);
+    this.heads = new CertifiedHeads({
+      ...{
+        swarmId: init.swarmId,
+        members: this.members,
+        verify: init.verify,
+        transfer: this.transfer,
+        now,
+        spawn,
+      },
+      quorum: init.certQuorum ?? defaultCertQuorum(init.members.length),
+      refuse: (peerId, err) => conduct.falseClaim(peerId, err),
+    });
     const retryMs = 5 * this.tickMs;
     this.links = new MemberLinks({ host, self: init.self, members: this.members, now, retryMs, log, spawn });
     const publish = async (m: Outgoing) => this.running && this.channel.publish(m);
@@ -240,7 +253,7 @@ class Peer implements SwarmPeer {
     // Only a hello makes a peer live for the rounds, after noting its progress: a restarted peer must know
     // it is behind before the state machine starts a round (gossip caches may replay older updates first).
     if (msg.type === 'hello') {
-      this.ahead.note(msg.from, msg.body.committedRound, this.commits.applied()?.round ?? -1);
+      this.noteClaim(msg.from, msg.body.committedRound, msg.body.commitHash);
       if (!this.rounds.state.live.has(msg.from))
         this.rounds.dispatch({ type: 'peer-seen', peerId: msg.from });
     }
@@ -269,6 +282,17 @@ class Peer implements SwarmPeer {
       default:
         return this.aggregation.onMessage(msg); // the aggregation mode's own messages (secagg)
     }
+  }
+
+  /** A hello's head: a claim to be ahead counts only once its head commit shows a valid certificate. */
+  private noteClaim(from: string, round: number | null, hash: string | null): void {
+    const mine = () => this.commits.applied()?.round ?? -1;
+    if (round === null || hash === null || round <= mine()) return this.ahead.note(from, round, mine());
+    const certified = this.heads.check(from, round, hash, () => {
+      this.ahead.note(from, round, mine());
+      this.maybeCatchUp(false);
+    });
+    if (certified) this.ahead.note(from, round, mine());
   }
 
   /** A hello names the sender's update of the current round: the transfer fetches it if nothing brings it. */

@@ -20,6 +20,7 @@ export {
   WIRE_VERSION,
   WireError,
   WireMessageSchema,
+  decodeLegacyCommitRecord,
   decodeMessage,
   encodeMessage,
 } from './wire.js';
@@ -123,6 +124,8 @@ export type {
 export { commitRecord, commitRecordBytes, commitSummary, decodeCommitRecord, verifyLog } from './log.js';
 export type { CommitRecord, LogContext } from './log.js';
 export { planMerge, recomputeMerge } from './recompute.js';
+export { AuditRecordSchema, RECORD_FORMAT, auditRecord, verifyAuditRecord } from './record.js';
+export type { AuditRecordJson, RecordCheck, RecordContext } from './record.js';
 export type { HeldUpdates, MergePolicy, Recomputed } from './recompute.js';
 export { encodeContribution, readContribution } from './update-bytes.js';
 export type { ReadContribution } from './update-bytes.js';

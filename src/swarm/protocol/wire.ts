@@ -259,6 +259,25 @@ export function decodeMessage(bytes: Uint8Array, ctx: DecodeContext): DecodeResu
   return { ok: true, msg };
 }
 
+/**
+ * A round-log entry written by protocol 1 (before certificates), as its signed commit; undefined for any
+ * other bytes (so also for entries already of this version). Swarm and members are checked by the log's
+ * other readers.
+ */
+export function decodeLegacyCommitRecord(bytes: Uint8Array): SignedCommit | undefined {
+  let raw: unknown;
+  try {
+    raw = packr.unpack(bytes);
+  } catch {
+    return undefined;
+  }
+  const m = raw as { v?: unknown; type?: unknown; body?: unknown } | null;
+  if (m === null || typeof m !== 'object' || m.v !== LEGACY_WIRE_VERSION || m.type !== 'commit')
+    return undefined;
+  const parsed = SignedCommitSchema.safeParse(m.body);
+  return parsed.success ? parsed.data : undefined;
+}
+
 /** A commit's own swarm and round must be the envelope's, or the envelope checks would check nothing. */
 function isConsistent(msg: WireMessage): boolean {
   if (msg.type !== 'commit') return true;
