@@ -389,9 +389,10 @@ export class SecureAggregation implements Aggregation {
    */
   private async onUnmaskRequest(st: SecureRoundState, from: string, body: Step<'unmask'>): Promise<void> {
     const round = st.ctx.round;
-    if (st.roster === null || st.unmask?.from === from) return;
+    if (st.roster === null) return;
     const set = { senders: body.senders, silent: body.silent ?? [] };
     const setHash = senderSetHash(st.ctx, st.roster.hash, set);
+    if (st.unmask?.from === from && st.unmask.setHash === setHash) return; // a re-send
     if (!(await this.d.init.verify(from, unmaskRequestBytes(st.ctx, setHash), body.signature))) {
       return this.refuse(
         round,
@@ -400,6 +401,10 @@ export class SecureAggregation implements Aggregation {
         'unmask-request',
         'the unmask request is not signed by its sender',
       );
+    }
+    if (st.unmask?.from === from && st.unmask.setHash !== setHash) {
+      st.poisoned = `aggregator ${from} signed two sender sets`; // both signatures are the proof
+      return this.refuse(round, from, 'secagg-equivocation', 'equivocation', st.poisoned);
     }
     const turn = from === this.d.init.self ? ({ ok: true } as const) : this.d.turn(from);
     if (!turn.ok) return this.refuse(round, from, 'secagg-unmask-refused', 'out-of-turn', turn.detail);
