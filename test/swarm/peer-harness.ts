@@ -222,6 +222,7 @@ export class TestSwarm {
       wraps?: ((h: SwarmHost) => SwarmHost)[];
       hooks?: WorkHooks[];
       init?: Partial<SwarmPeerInit>;
+      roundWork?: (work: TestWork) => RoundWork;
     } = {},
   ): Promise<Site[]> {
     const hosts: SwarmHost[] = [];
@@ -233,6 +234,7 @@ export class TestSwarm {
           host,
           hooks: { beforeStats: this.seesAll(k), ...opts.hooks?.[k] },
           init: opts.init,
+          roundWork: opts.roundWork,
         }),
       ),
     );

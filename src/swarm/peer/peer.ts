@@ -124,6 +124,7 @@ class Peer implements SwarmPeer {
     this.votes = new PeerVotes({
       ...{ swarmId: init.swarmId, self: init.self, members: this.members, quorum: this.quorum },
       ...{ sign: init.sign, verify: init.verify, roundLog: c.roundLog, publish, conduct, book, log, now },
+      round: () => this.rounds.state.round,
     });
     // How rounds aggregate, chosen once: plain, or secure when the swarm config asks for it.
     const aggregation = (this.aggregation =
@@ -209,10 +210,16 @@ class Peer implements SwarmPeer {
     });
   }
 
-  /** Members not heard from within LOST_AFTER_TICKS are not live, so that is how long it takes to know. */
-  private warmedUp(): Promise<void> {
+  /**
+   * Members not heard from within LOST_AFTER_TICKS are not live, so that is how long it takes to know; and
+   * claims to be ahead heard by then are checked before a round starts (bounded: a claimer that does not
+   * answer holds nothing up for long).
+   */
+  private async warmedUp(): Promise<void> {
     const waitMs = this.startedAt + LOST_AFTER_TICKS * this.tickMs - this.now();
-    return waitMs <= 0 ? Promise.resolve() : this.background.sleep(waitMs);
+    if (waitMs > 0) await this.background.sleep(waitMs);
+    const bound = this.background.sleep(Math.max(5000, 5 * this.tickMs));
+    await Promise.race([this.heads.settled(), bound]);
   }
 
   private tick(): void {
@@ -288,6 +295,8 @@ class Peer implements SwarmPeer {
   private noteClaim(from: string, round: number | null, hash: string | null): void {
     const mine = () => this.commits.applied()?.round ?? -1;
     if (round === null || hash === null || round <= mine()) return this.ahead.note(from, round, mine());
+    // Votes this peer counted for that head are a certificate already: no fetch needed.
+    if (this.votes.certified(round, hash)) return this.ahead.note(from, round, mine());
     const certified = this.heads.check(from, round, hash, () => {
       this.ahead.note(from, round, mine());
       this.maybeCatchUp(false);

@@ -32,6 +32,8 @@ export interface PeerVotesDeps {
   book: PeerBook;
   log: PeerLog;
   now(): number;
+  /** The round this peer is in: votes for rounds past the next one are dropped unchecked. */
+  round(): number;
 }
 
 interface Waiter {
@@ -86,6 +88,7 @@ export class PeerVotes {
     body: { commitHash: string; signature: Uint8Array },
   ): Promise<void> {
     if (this.d.conduct.ignored(from) || !this.d.members.has(from)) return;
+    if (round > this.d.round() + 1) return this.d.book.drop('future-round');
     const known = this.tally.votesFor(round, body.commitHash).some((v) => v.peerId === from);
     if (known) return;
     const bytes = voteBytes(this.d.swarmId, round, body.commitHash);
@@ -128,8 +131,13 @@ export class PeerVotes {
   resend(): void {
     for (const w of this.waiters) {
       const vote = this.own.get(w.round);
-      if (vote !== undefined) void this.d.publish({ type: 'vote', round: w.round, body: vote });
+      if (vote !== undefined) void this.send(w.round, vote);
     }
+  }
+
+  /** True when this peer has seen a quorum of votes for commit `hash` of `round` (not yet pruned). */
+  certified(round: number, hash: string): boolean {
+    return this.tally.certificate(round, hash, this.d.quorum, (p) => this.d.conduct.ignored(p)) !== null;
   }
 
   /** The wait, for status: which commit, how many votes of the quorum, and since when (null: none). */
@@ -153,8 +161,13 @@ export class PeerVotes {
     const vote = { commitHash: hash, signature };
     this.own.set(round, vote);
     this.tally.add(round, this.d.self, vote);
-    await this.d.publish({ type: 'vote', round, body: vote });
+    await this.send(round, vote);
     return true;
+  }
+
+  private send(round: number, vote: { commitHash: string; signature: Uint8Array }): Promise<boolean> {
+    this.d.log.debug({ round, commit: vote.commitHash }, 'sent a vote');
+    return this.d.publish({ type: 'vote', round, body: vote });
   }
 
   /** Applies what a quorum certified: every waiter on a commit of `round` with enough votes. */
