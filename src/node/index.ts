@@ -39,6 +39,6 @@ export type { SiteRoundWork, SiteWorkFactory, SiteWorkInit } from './round-work.
 export type { SiteData } from './site-data.js';
 export { writeCrashLog } from './crash-log.js';
 export type { SwarmDirOptions } from './swarm-dir.js';
-export { minContributors, privacyPlan, privacyStatus, roundsToTrain } from './privacy-config.js';
+export { noiseSharing, privacyPlan, privacyStatus, roundsToTrain } from './privacy-config.js';
 export type { PrivacyConfig, PrivacyPlan } from './privacy-config.js';
 export { privateWork } from './private-work.js';

@@ -1,5 +1,6 @@
 import { SwarmdError, type NamedTensors } from '../../core/index.js';
 import {
+  checkTurn,
   defaultCertQuorum,
   deriveTopicKey,
   MAX_GOSSIP_CHUNKS,
@@ -18,8 +19,10 @@ import { createFetchHandler, type HeldUpdate, Transfer, UpdateStore } from '../t
 import { Background } from './background.js';
 import { PeerBook } from './book.js';
 import { RoundWaiters } from './waiters.js';
+import type { Aggregation } from './aggregation.js';
+import { PlainAggregation } from './plain.js';
+import { createSecureAggregation } from './secure/index.js';
 import { PeerVotes } from './votes.js';
-import { createSecureAggregation, type SecureAggregation } from './secure.js';
 import type { SwarmPeer, SwarmPeerComponents, SwarmPeerInit, SwarmPeerStatus } from './types.js';
 
 /*
@@ -54,7 +57,7 @@ class Peer implements SwarmPeer {
   private readonly conduct: PeerConduct;
   private readonly links: MemberLinks;
   private readonly waiters = new RoundWaiters();
-  private readonly secure: SecureAggregation | undefined;
+  private readonly aggregation: Aggregation;
   private readonly votes: PeerVotes;
   private readonly quorum: number;
   private timer: NodeJS.Timeout | undefined;
@@ -123,14 +126,24 @@ class Peer implements SwarmPeer {
       ...{ sign: init.sign, verify: init.verify, roundLog: c.roundLog, publish, conduct, book, log, now },
       round: () => this.rounds.state.round,
     });
-    this.secure = createSecureAggregation({
-      ...{ init, store, book, log, now, spawn, publish },
-      currentRound: () => this.rounds.state.round,
-      live: () => this.rounds.state.live,
-      onProgress: () => this.rounds.recheckPending(),
-    });
+    // How rounds aggregate, chosen once: plain, or secure when the swarm config asks for it.
+    const aggregation = (this.aggregation =
+      init.secure === undefined
+        ? new PlainAggregation({ self: init.self, store, minPeers: init.minPeers })
+        : createSecureAggregation(
+            {
+              ...{ init, store, book, conduct, log, now, spawn, publish },
+              currentRound: () => this.rounds.state.round,
+              live: () => this.rounds.state.live,
+              turn: (peerId) => checkTurn(this.rounds.state, peerId, now()),
+              fixedSamples: () => this.commits.fixedSamples,
+              base: () => this.commits.base,
+              onProgress: () => this.rounds.recheckPending(),
+            },
+            init.secure,
+          ));
     this.rounds = new PeerRounds({
-      ...{ init, work: c.work, log, now, book, store, commits: this.commits, conduct, secure: this.secure },
+      ...{ init, work: c.work, log, now, book, store, commits: this.commits, conduct, aggregation },
       votes: this.votes,
       publish,
       fetchUpdate: (hash, from, round, preferred) => this.transfer.fetchUpdate(hash, from, round, preferred),
@@ -271,10 +284,10 @@ class Peer implements SwarmPeer {
         return this.background.spawn('checking evidence', () =>
           this.votes.onEvidence(msg.from, msg.round, msg.body),
         );
-      case 'secagg':
-        return this.secure?.onMessage(msg);
+      case 'heartbeat':
+        return; // a sign of life only
       default:
-        return; // heartbeat: a sign of life only
+        return this.aggregation.onMessage(msg); // the aggregation mode's own messages (secagg)
     }
   }
 
