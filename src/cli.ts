@@ -125,7 +125,8 @@ csvOptions(
     .requiredOption('--checkpoint <path>', 'checkpoint database directory or exported checkpoint file')
     .requiredOption('--key <file>', 'model key file the model was trained with')
     .requiredOption('--input <csv>', 'samples to classify (CSV or CSV.gz, same feature columns)')
-    .option('--output <csv>', 'write predictions here instead of stdout')
+    .option('--output <csv>', 'write predictions here instead of stdout (a new file or a predictions file)')
+    .option('--force', 'replace an existing --output file that swarmd did not write (never an input)')
     .option(
       '--allow-nonfinite',
       'read infinite or absurdly large feature values as missing (a warning names each row) instead of refusing',
@@ -140,6 +141,7 @@ csvOptions(
       keyPath: o.key,
       inputPath: o.input,
       outputPath: o.output,
+      force: o.force === true,
       csv: { label: o.label, id: o.id, ignore: o.ignore },
       allowOutOfRange: o.allowNonfinite === true,
     });

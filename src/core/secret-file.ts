@@ -124,6 +124,9 @@ export function fsErrorReason(err: unknown): string {
     EISDIR: 'it is a folder',
     ENOSPC: 'the disk is full',
     EROFS: 'the file system is read-only',
+    ENAMETOOLONG: 'a name in the path is too long (255 bytes at most per file or folder name)',
+    ELOOP: 'the path loops through symbolic links',
+    EEXIST: 'something is already there',
   };
   return (code && reasons[code]) ?? String((err as Error).message ?? err);
 }

@@ -30,6 +30,7 @@ import {
 import { loadSiteConfig, loadSwarmConfig, type SiteConfig, type SwarmConfig } from './config.js';
 import { warnAboutSiteData } from './data-warnings.js';
 import { DiskUsage } from './disk-usage.js';
+import { assertExportTarget } from './export-target.js';
 import { assertDataDirPrivate, loadIdentity } from './identity.js';
 import { explainListenFailure } from './listen-error.js';
 import { loadSiteData } from './site-data.js';
@@ -67,6 +68,7 @@ export interface Daemon {
 export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const site = await loadSiteConfig(o.configPath);
   const swarm = await loadSwarmConfig(site.swarmConfig);
+  await assertExportTarget(o.configPath, site, swarm);
   const log = o.logger ?? createLogger({ level: site.log.level, pretty: site.log.pretty });
   const stack: (() => Promise<void> | void)[] = [];
   const stop = async () => {

@@ -19,13 +19,20 @@ export function assertCliBuilt(): void {
 /** Runs `swarmd ...args` as a real process; killed (code null) after `timeoutMs`. */
 export function swarmdAsync(
   args: string[],
-  o: { timeoutMs?: number; cwd?: string; nodeArgs?: string[] } = {},
+  o: { timeoutMs?: number; cwd?: string; nodeArgs?: string[]; uid?: number; gid?: number } = {},
 ): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [...(o.nodeArgs ?? []), CLI, ...args],
-      { encoding: 'utf8', timeout: o.timeoutMs ?? 90_000, cwd: o.cwd, killSignal: 'SIGKILL' },
+      {
+        encoding: 'utf8',
+        timeout: o.timeoutMs ?? 90_000,
+        cwd: o.cwd,
+        killSignal: 'SIGKILL',
+        uid: o.uid,
+        gid: o.gid,
+      },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
         resolve({ code, stdout, stderr });
