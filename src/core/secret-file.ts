@@ -85,7 +85,16 @@ export interface SecretLabel {
 export async function readSecretFile(path: string, label: SecretLabel): Promise<Buffer> {
   const fh = await open(path, 'r');
   try {
-    assertOwnerOnly((await fh.stat()).mode, path, label, FILE_MODE);
+    const info = await fh.stat();
+    if (!info.isFile()) {
+      const what = info.isDirectory() ? 'a folder' : 'not a regular file';
+      throw new SecretFileError(
+        'SECRET_FILE_NOT_FILE',
+        path,
+        `${label.what} ${path} is ${what}: pass the file that holds ${label.holds}`,
+      );
+    }
+    assertOwnerOnly(info.mode, path, label, FILE_MODE);
     return await fh.readFile();
   } finally {
     await fh.close();
