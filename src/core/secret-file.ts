@@ -103,9 +103,14 @@ export async function readSecretFile(path: string, label: SecretLabel): Promise<
 
 /** Refuses an existing folder that group or others may enter; a missing one is fine (it is created 0700). */
 export async function assertPrivateDir(path: string, label: SecretLabel): Promise<void> {
-  const info = await stat(path).catch((err: NodeJS.ErrnoException) =>
-    err.code === 'ENOENT' ? null : Promise.reject(err),
-  );
+  const info = await stat(path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return null;
+    throw new SecretFileError(
+      'SECRET_DIR_UNUSABLE',
+      path,
+      `cannot use ${label.what} ${path}: ${fsErrorReason(err)}`,
+    );
+  });
   if (info) assertOwnerOnly(info.mode, path, label, DIR_MODE);
 }
 

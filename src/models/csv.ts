@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { constants as buffers } from 'node:buffer';
+import { readFile, stat } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
-import { InputError } from '../core/index.js';
+import { InputError, fsErrorReason } from '../core/index.js';
 
 /** Samples × numeric features with integer labels; missing values are NaN (imputed later, from train rows). */
 export interface Dataset {
@@ -87,18 +88,43 @@ export async function loadColumnValues(path: string, column: string): Promise<st
   ].sort();
 }
 
+/**
+ * The largest CSV swarmd reads, compressed or not: the longest string Node can hold (about 512 MiB), so a
+ * gzip bomb stops at the limit with a message, not inside V8.
+ */
+const MAX_CSV_BYTES = buffers.MAX_STRING_LENGTH;
+const tooLarge = (path: string, what: string) =>
+  new CsvError(
+    'CSV_TOO_LARGE',
+    `${path} ${what} more than ${Math.floor(MAX_CSV_BYTES / 2 ** 20)} MiB, the most swarmd reads: split the rows into several files (one per site) or drop unused columns`,
+  );
+
 async function readCsvBytes(path: string): Promise<Buffer> {
   let raw: Buffer;
   try {
+    if ((await stat(path)).size > MAX_CSV_BYTES) throw tooLarge(path, 'holds');
     raw = await readFile(path);
   } catch (err) {
-    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(err);
+    if (err instanceof CsvError) throw err;
+    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : fsErrorReason(err);
     throw new CsvError('CSV_READ', `cannot read data file ${path}: ${why}`);
   }
-  if (raw[0] !== 0x1f || raw[1] !== 0x8b) return raw;
+  const bytes = raw[0] === 0x1f && raw[1] === 0x8b ? gunzip(raw, path) : raw;
+  if (bytes.includes(0)) {
+    throw new CsvError(
+      'CSV_BINARY',
+      `${path} is not a text CSV file (it holds binary data): pass the CSV (or CSV.gz) file`,
+    );
+  }
+  return bytes;
+}
+
+function gunzip(raw: Buffer, path: string): Buffer {
   try {
-    return gunzipSync(raw);
-  } catch {
+    return gunzipSync(raw, { maxOutputLength: MAX_CSV_BYTES });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+      throw tooLarge(path, 'decompresses to');
     throw new CsvError('CSV_GZIP', `${path} looks gzip-compressed but does not decompress: is it truncated?`);
   }
 }
