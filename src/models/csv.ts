@@ -2,7 +2,10 @@ import { createHash } from 'node:crypto';
 import { constants as buffers } from 'node:buffer';
 import { readFile, stat } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
-import { InputError, fsErrorReason } from '../core/index.js';
+import { fsErrorReason } from '../core/index.js';
+import { CsvError } from './csv-error.js';
+import { parseDecimal } from './decimal.js';
+import { distinctLabels, labelKey } from './labels.js';
 
 /** Samples × numeric features with integer labels; missing values are NaN (imputed later, from train rows). */
 export interface Dataset {
@@ -58,8 +61,6 @@ export interface CsvOptions {
   outOfRangeFix?: string;
 }
 
-export class CsvError extends InputError {}
-
 const MISSING = new Set(['', 'na', 'nan', 'null', 'none', '?']);
 
 export async function loadCsv(path: string, opts: CsvOptions = {}): Promise<Dataset> {
@@ -78,14 +79,10 @@ export async function loadColumnValues(path: string, column: string): Promise<st
       `${path} has no column '${column}' (columns: ${preview(records[0] ?? [])}): pass --label <column>`,
     );
   }
-  return [
-    ...new Set(
-      records
-        .slice(1)
-        .map((r) => r[idx] ?? '')
-        .filter((v) => v.trim() !== ''),
-    ),
-  ].sort();
+  return distinctLabels(
+    records.slice(1).map((r) => r[idx] ?? ''),
+    path,
+  );
 }
 
 /**
@@ -147,6 +144,11 @@ export function parseCsv(text: string, opts: CsvOptions = {}, source = 'CSV'): D
   const idIdx = header.indexOf(idCol);
   const skip = new Set([...(opts.ignore ?? []), ...(opts.keep ?? [])]);
   for (const c of skip) {
+    if (c === labelCol || c === idCol)
+      throw new CsvError(
+        'CSV_IGNORE_LABEL',
+        `'${c}' is the ${c === labelCol ? 'label' : 'sample id'} column, never a feature: remove it from --ignore (data.ignore)`,
+      );
     if (!header.includes(c))
       throw new CsvError('CSV_NO_COLUMN', `${source} has no column '${c}' to ignore/keep`);
   }
@@ -165,6 +167,13 @@ export function parseCsv(text: string, opts: CsvOptions = {}, source = 'CSV'): D
     }
   });
   const { features, outOfRange } = parseFeatures(body, header, featureIdx, source);
+  if (!opts.labelOptional)
+    refuseEmptyColumns(
+      features,
+      body.length,
+      featureIdx.map((i) => header[i]),
+      source,
+    );
   if (outOfRange.length > 0 && opts.outOfRange !== 'missing') refuseOutOfRange(outOfRange, source, opts);
   const labelsRaw = labelIdx >= 0 ? body.map((r) => r[labelIdx]) : null;
   const { labels, classNames } = encodeLabels(labelsRaw, body.length, opts, source);
@@ -197,6 +206,13 @@ function refuseOutOfRange(cells: OutOfRangeCell[], source: string, opts: CsvOpti
 }
 
 function checkHeader(header: string[], source: string): void {
+  const empty = header.findIndex((h) => h.trim() === '');
+  if (empty >= 0) {
+    throw new CsvError(
+      'CSV_EMPTY_COLUMN_NAME',
+      `${source} has a column without a name (column ${empty + 1} of ${header.length}${empty === header.length - 1 ? ': a trailing comma?' : ''}): name it or remove it`,
+    );
+  }
   const seen = new Set<string>();
   for (const h of header) {
     if (seen.has(h)) throw new CsvError('CSV_DUPLICATE_COLUMN', `${source} has the column '${h}' twice`);
@@ -218,7 +234,7 @@ function parseFeatures(
     const row = body[r];
     for (let j = 0; j < cols; j++) {
       const cell = row[featureIdx[j]].trim();
-      const v = MISSING.has(cell.toLowerCase()) ? NaN : Number(cell);
+      const v = MISSING.has(cell.toLowerCase()) ? NaN : parseDecimal(cell);
       if (Number.isNaN(v) && !MISSING.has(cell.toLowerCase())) {
         const name = header[featureIdx[j]];
         if (!bad.has(name)) bad.set(name, { line: r + 2, value: cell });
@@ -239,6 +255,20 @@ function parseFeatures(
   return { features: out, outOfRange };
 }
 
+/** Training data: a feature column missing in every row teaches nothing and would be demanded at inference. */
+function refuseEmptyColumns(features: Float32Array, rows: number, names: string[], source: string): void {
+  const empty = names.filter((_, j) => {
+    for (let r = 0; r < rows; r++) if (!Number.isNaN(features[r * names.length + j])) return false;
+    return true;
+  });
+  if (empty.length > 0) {
+    throw new CsvError(
+      'CSV_EMPTY_FEATURE',
+      `${source}: column(s) ${preview(empty.map((c) => `'${c}'`))} hold no value in any row: pass --ignore ${empty.join(',')} (data.ignore in a site config) or fill them`,
+    );
+  }
+}
+
 function encodeLabels(
   raw: string[] | null,
   rows: number,
@@ -250,17 +280,18 @@ function encodeLabels(
   if (missing >= 0 && !opts.labelOptional) {
     throw new CsvError('CSV_MISSING_LABEL', `${source} line ${missing + 2} has an empty label`);
   }
-  const classNames = opts.classNames ?? [...new Set(raw.filter((l) => l.trim() !== ''))].sort();
+  const distinct = distinctLabels(raw, source);
+  const classNames = opts.classNames ?? distinct;
   if (!opts.classNames && classNames.length < 2) {
     throw new CsvError(
       'CSV_SINGLE_CLASS',
       `${source} has ${classNames.length} class(es) in its label column (${classNames.join(', ') || 'none'}): a classifier needs at least 2`,
     );
   }
-  const index = new Map(classNames.map((c, i) => [c, i]));
+  const index = new Map(classNames.map((c, i) => [labelKey(c), i]));
   const labels = Int32Array.from(raw, (l, i) => {
     if (l.trim() === '') return -1;
-    const k = index.get(l);
+    const k = index.get(labelKey(l));
     if (k === undefined) {
       throw new CsvError(
         'CSV_UNKNOWN_CLASS',

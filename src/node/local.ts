@@ -9,6 +9,7 @@ import {
   createTrainer,
   loadCsv,
   parseBackendPreference,
+  parseDecimal,
   parseModelConfig,
   prepareData,
   score,
@@ -238,12 +239,21 @@ function outOfRangeRows(ds: Dataset): OutOfRangeRow[] {
 
 function predictionsCsv(ids: string[], classes: string[], pred: Int32Array, probs: Float32Array): string {
   const k = classes.length;
-  const lines = [['sample_id', 'predicted', ...classes.map((c) => `prob_${c}`)].join(',')];
+  const lines = [['sample_id', 'predicted', ...classes.map((c) => csvField(`prob_${c}`))].join(',')];
   for (let i = 0; i < pred.length; i++) {
     const p = Array.from(probs.subarray(i * k, (i + 1) * k), (v) => v.toFixed(6));
-    lines.push([ids[i], classes[pred[i]], ...p].join(','));
+    lines.push([csvField(ids[i]), csvField(classes[pred[i]]), ...p].join(','));
   }
   return lines.join('\n') + '\n';
+}
+
+/**
+ * One CSV field: quoted when it holds a comma, a quote or a line break; text a spreadsheet would run as a
+ * formula (=, +, -, @, tab, CR first; numbers aside) gets a leading ' as OWASP advises.
+ */
+export function csvField(v: string): string {
+  const safe = /^[=+\-@\t\r]/.test(v) && Number.isNaN(parseDecimal(v)) ? `'${v}` : v;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
 const PREDICTIONS_HEAD = 'sample_id,predicted,';
