@@ -71,6 +71,13 @@ export async function loadKeyFile(path: string): Promise<ModelKey> {
       `key file ${path} is damaged: its stored fingerprint ${body.fingerprint} does not match its key; restore it from the swarm's key file`,
     );
   }
+  if (bytes.every((b) => b === bytes[0])) {
+    throw new KeyFileError(
+      'KEY_FILE_WEAK',
+      path,
+      `key file ${path} holds a key of one repeated byte (all zeros?), which anyone can guess: create a key with \`swarmd keygen\` and copy it to every site`,
+    );
+  }
   const key = modelKeyFromBytes(bytes);
   bytes.fill(0);
   return key;

@@ -6,6 +6,7 @@ import {
   startTrainingWorker,
   standardizerFromJSON,
   type FeatureTransform,
+  type ModelConfig,
   type Standardizer,
 } from '../models/index.js';
 import {
@@ -140,6 +141,8 @@ async function build(
   });
   const resume = await resumePoint(store, roundLog);
   assertSameTransform(resume.standardizer, swarm.preprocess.transform, site.swarmConfig);
+  if (resume.modelConfig !== undefined)
+    assertSameLock(parseModelConfig(resume.modelConfig), model, site.swarmConfig);
   const history = new RoundHistory((await store.getMeta<RoundHistoryEntry[]>('history')) ?? []);
   const workInit = {
     data,
@@ -254,7 +257,7 @@ async function resumePoint(store: Store, log: StoredLog) {
     );
   }
   const commit = { ...last, prevHash: last.prevHash ?? null, merged };
-  return { commit, standardizer, stats };
+  return { commit, standardizer, stats, modelConfig: cp?.manifest.modelConfig };
 }
 
 /** The statistics round's commit and merged statistics, if this site applied it. */
@@ -281,6 +284,20 @@ function assertSameTransform(s: Standardizer | null, transform: FeatureTransform
     'TRANSFORM_CHANGED',
     `this site's database was trained with preprocess.transform ${s.transform}, but ${swarmPath} now says ` +
       `${transform}: restore the setting, or start a new swarm (new dataDir at every site)`,
+  );
+}
+
+/**
+ * A database trained under the INR lock cannot continue without it (`inr: null` silently dropped the lock
+ * of every later checkpoint), nor under another lock: the weights assume the first.
+ */
+function assertSameLock(was: ModelConfig, now: ModelConfig, swarmPath: string): void {
+  const lock = (c: ModelConfig) => (c.inr === null ? 'none' : c.inr.lock);
+  if (lock(was) === lock(now)) return;
+  throw new InputError(
+    'LOCK_CHANGED',
+    `this site's database was trained with model lock ${lock(was)}, but ${swarmPath} now says ` +
+      `${lock(now)} (model.inr): restore the setting, or start a new swarm (new dataDir at every site)`,
   );
 }
 

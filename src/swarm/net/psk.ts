@@ -113,6 +113,12 @@ function secretHex(input: string | Uint8Array): string {
       `the swarm key must be ${SECRET_BYTES * 2} hex digits (${SECRET_BYTES} bytes), got ${hex.length}; ${FIX}`,
     );
   }
+  if (/^(..)\1*$/.test(hex)) {
+    throw new PskError(
+      'PSK_WEAK',
+      'the swarm key is one byte repeated (all zeros?), which anyone can guess: create a new swarm key (`swarmd init --new-psk`) and copy it to every member',
+    );
+  }
   if (lines.length > 3) {
     throw new PskError('PSK_TRAILING_DATA', `the swarm key file has extra lines after the key; ${FIX}`);
   }
