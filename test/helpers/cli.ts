@@ -19,7 +19,14 @@ export function assertCliBuilt(): void {
 /** Runs `swarmd ...args` as a real process; killed (code null) after `timeoutMs`. */
 export function swarmdAsync(
   args: string[],
-  o: { timeoutMs?: number; cwd?: string; nodeArgs?: string[]; uid?: number; gid?: number } = {},
+  o: {
+    timeoutMs?: number;
+    cwd?: string;
+    nodeArgs?: string[];
+    uid?: number;
+    gid?: number;
+    env?: Record<string, string>;
+  } = {},
 ): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
@@ -32,6 +39,7 @@ export function swarmdAsync(
         killSignal: 'SIGKILL',
         uid: o.uid,
         gid: o.gid,
+        env: o.env ? { ...process.env, ...o.env } : undefined,
       },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
