@@ -1,5 +1,6 @@
 // `npm run bench`: every benchmark, each printing ratios measured side by side in this one run.
 import '../src/core/polyfill.js';
+import { runCertificateBench } from './certificate-bench.js';
 import { runCheckpointBench } from './checkpoint-bench.js';
 import { runMergeBench } from './merge-bench.js';
 import { runSecAggBench } from './secagg-bench.js';
@@ -12,4 +13,5 @@ await runSwarmBench();
 await runMergeBench();
 runSecAggBench();
 await runSecureSwarmBench();
+await runCertificateBench();
 await runCheckpointBench();
