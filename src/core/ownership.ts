@@ -86,8 +86,11 @@ export interface OutputFile {
   what: string;
   /** What the user can do instead, ending the refusal: "pass another --output path". */
   fix: string;
-  /** Whether an existing file's first bytes show swarmd wrote it for this purpose (then it is replaced). */
-  isOurs: (head: Buffer) => boolean;
+  /**
+   * Whether an existing file's first bytes show swarmd wrote it for this purpose (then it is replaced).
+   * Unset: no existing file is replaced without `force` (an audit record is never silently overwritten).
+   */
+  isOurs?: (head: Buffer) => boolean;
   inputs?: readonly NamedPath[];
   /** Replace an existing regular file swarmd did not write (the CLI's --force); inputs and secrets stay refused. */
   force?: boolean;
@@ -132,11 +135,9 @@ export async function placeOutput(o: OutputFile): Promise<OutputPlace> {
       `${o.what} ${o.path} is a swarmd key file: swarmd never replaces a secret with an output; ${o.fix}`,
     );
   }
-  if (!o.force && !o.isOurs(head)) {
-    throw new OwnershipError(
-      'OUTPUT_EXISTS',
-      `${o.what} ${o.path} already exists and is not a ${o.what} swarmd wrote: ${o.fix}`,
-    );
+  if (!o.force && !(o.isOurs?.(head) ?? false)) {
+    const not = o.isOurs === undefined ? '' : ` and is not a ${o.what} swarmd wrote`;
+    throw new OwnershipError('OUTPUT_EXISTS', `${o.what} ${o.path} already exists${not}: ${o.fix}`);
   }
   await assertWritableFolder(dirname(path), o);
   return { kind: 'replace', path, mode: info.mode & 0o777 };
