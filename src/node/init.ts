@@ -43,7 +43,14 @@ export async function initSite(o: InitOptions): Promise<InitResult> {
   await assertDataDirPrivate(site.dataDir);
   const wrote: string[] = [];
   if (o.newKey) {
-    await writeKeyFile(site.keyFile, generateModelKey());
+    await writeKeyFile(site.keyFile, generateModelKey()).catch((err: unknown) => {
+      // keygen's hint (--force) does not apply here: init never replaces a key.
+      if ((err as { code?: string }).code !== 'KEY_FILE_EXISTS') throw err;
+      throw new InputError(
+        'KEY_FILE_EXISTS',
+        `keyFile ${site.keyFile} already exists: run init without --new-key (only the first site of a new swarm creates the key), or set keyFile to a new path`,
+      );
+    });
     wrote.push(site.keyFile);
   }
   if (o.newPsk) {

@@ -123,6 +123,13 @@ describe.concurrent('internal errors are clear ones', () => {
     expectOneLineError(await swarmdAsync(['init', '--config', config]), /a name in the path is too long/);
   });
 
+  it('init --new-key over an existing key file does not suggest --force (init has none)', async () => {
+    const { config } = await makeSite(root, 'new-key-again', { data, classNames: ['a', 'b'] });
+    const r = await swarmdAsync(['init', '--config', config, '--new-key']);
+    expectOneLineError(r, /keyFile .*site\.key already exists: run init without --new-key/);
+    expect(r.stderr).not.toMatch(/--force/);
+  });
+
   it('--key <folder> says it is a folder, not to chmod it', async () => {
     const r = await swarmdAsync(['infer', '--checkpoint', checkpoint, '--key', root, '--input', data]);
     expectOneLineError(r, /key file .* is a folder: pass the file that holds the model key/);
