@@ -188,7 +188,10 @@ export const SwarmConfigSchema = z
   });
 
 /** certQuorum between a strict majority of the members (below it two rounds' quorums need not meet) and all. */
-function checkCertQuorum(c: { certQuorum?: number; members: readonly unknown[] }, ctx: z.RefinementCtx): void {
+function checkCertQuorum(
+  c: { certQuorum?: number; members: readonly unknown[] },
+  ctx: z.RefinementCtx,
+): void {
   const n = c.members.length;
   const majority = Math.floor(n / 2) + 1;
   if (c.certQuorum === undefined || (c.certQuorum >= majority && c.certQuorum <= n)) return;

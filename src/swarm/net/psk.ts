@@ -71,7 +71,7 @@ export async function writePskFile(path: string, psk: Uint8Array = createSwarmPs
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
       throw new PskError(
         'PSK_EXISTS',
-        `the swarm key file ${path} already exists; remove it first if you really mean to replace the swarm key`,
+        `${path} already exists: swarmd never replaces a file with a new swarm key; pass another path (a site joining an existing swarm copies its key file instead of creating one)`,
         { cause: err },
       );
     }
