@@ -5,6 +5,7 @@ import { runCheckpointBench } from './checkpoint-bench.js';
 import { runMergeBench } from './merge-bench.js';
 import { runSecAggBench } from './secagg-bench.js';
 import { runSecureSwarmBench } from './secure-swarm-bench.js';
+import { runStatusLatencyBench } from './status-latency-bench.js';
 import { runSwarmBench } from './swarm-bench.js';
 import { runTrainSpeed } from './train-speed.js';
 
@@ -15,3 +16,4 @@ runSecAggBench();
 await runSecureSwarmBench();
 await runCertificateBench();
 await runCheckpointBench();
+await runStatusLatencyBench();

@@ -1,8 +1,8 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Document } from 'yaml';
 import { InputError } from '../core/index.js';
-import { generateModelKey, writeKeyFile } from '../inr/index.js';
-import { openStore } from '../storage/index.js';
+import { KeyFileError, generateModelKey, loadKeyFile, writeKeyFile, type ModelKey } from '../inr/index.js';
+import { assertDatabaseFolder, openStore } from '../storage/index.js';
 import { createSwarmPsk, writePskFile } from '../swarm/index.js';
 import { readSwarmDocument, writeDocument } from './swarm-document.js';
 import { loadSiteConfig, type SiteConfig } from './config.js';
@@ -41,6 +41,7 @@ export async function initSite(o: InitOptions): Promise<InitResult> {
       : null;
   if (o.addToSwarm) membersOf(swarmDoc!, site.swarmConfig);
   await assertDataDirPrivate(site.dataDir);
+  await assertDatabaseFolder(site.dataDir); // a folder swarmd may not write is refused before the key and PSK
   const wrote: string[] = [];
   if (o.newKey) {
     await writeKeyFile(site.keyFile, generateModelKey()).catch((err: unknown) => {
@@ -53,13 +54,14 @@ export async function initSite(o: InitOptions): Promise<InitResult> {
     });
     wrote.push(site.keyFile);
   }
+  const key = await identityKey(site.keyFile); // before the PSK: a missing key file leaves nothing written
   if (o.newPsk) {
     const at =
       typeof o.newPsk === 'string' ? resolve(o.newPsk) : configuredPskFile(site.swarmConfig, swarmDoc!);
     await writePskFile(at, createSwarmPsk());
     wrote.push(at);
   }
-  const store = await openStore(site.dataDir);
+  const store = await openStore(site.dataDir, { key });
   let identity;
   try {
     identity = await createIdentity(store);
@@ -74,6 +76,22 @@ export async function initSite(o: InitOptions): Promise<InitResult> {
     dataDir: site.dataDir,
     wrote,
   };
+}
+
+/** The model key the identity is sealed under; init at a site that has not received it yet says so. */
+async function identityKey(keyFile: string): Promise<ModelKey> {
+  try {
+    return await loadKeyFile(keyFile);
+  } catch (err) {
+    if (!(err instanceof KeyFileError) || err.code !== 'KEY_FILE_MISSING') throw err;
+    throw new KeyFileError(
+      'KEY_FILE_MISSING',
+      keyFile,
+      `key file ${keyFile} does not exist, and init seals this site's peer identity under the swarm's model ` +
+        "key: copy the swarm's key file there first (the first site of a new swarm passes --new-key)",
+      { cause: err },
+    );
+  }
 }
 
 /** The swarm config's `pskFile`, resolved against the swarm config's folder; the config need not be complete. */

@@ -31,13 +31,7 @@ export async function openLevel(path: string, mustExist: boolean): Promise<Db> {
   if (mustExist && !(await isFile(join(path, 'CURRENT')))) throw notSwarmd(path, 'no LevelDB files there');
   // Owner-only: the database holds the peer's private identity key. Created before the Level object:
   // it opens itself on the next tick, and LevelDB would create the folder world-readable (0755).
-  if (!mustExist)
-    await claimFolder({
-      path,
-      what: 'database folder',
-      marker: DATABASE_MARKER,
-      adopt: isOlderSwarmdDatabase,
-    });
+  if (!mustExist) await claimFolder(databaseFolder(path));
   const db = new Level<string, Bytes>(path, {
     keyEncoding: 'utf8',
     valueEncoding: 'view',

@@ -16,22 +16,27 @@ export function assertCliBuilt(): void {
     throw new Error(`${CLI} is missing: run \`npm run build\` (npm test does it for you)`);
 }
 
+/** What a CLI run may set: its limit, folder, Node flags, user (when root) and extra environment. */
+export interface RunOptions {
+  timeoutMs?: number;
+  cwd?: string;
+  nodeArgs?: string[];
+  uid?: number;
+  gid?: number;
+  env?: Record<string, string>;
+}
+
 /** Runs `swarmd ...args` as a real process; killed (code null) after `timeoutMs`. */
-export function swarmdAsync(
-  args: string[],
-  o: {
-    timeoutMs?: number;
-    cwd?: string;
-    nodeArgs?: string[];
-    uid?: number;
-    gid?: number;
-    env?: Record<string, string>;
-  } = {},
-): Promise<CliResult> {
+export function swarmdAsync(args: string[], o: RunOptions = {}): Promise<CliResult> {
+  return nodeScriptAsync(CLI, args, o);
+}
+
+/** Runs a built script (e.g. a bench entry point) as a real process; killed (code null) after `timeoutMs`. */
+export function nodeScriptAsync(script: string, args: string[], o: RunOptions = {}): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [...(o.nodeArgs ?? []), CLI, ...args],
+      [...(o.nodeArgs ?? []), script, ...args],
       {
         encoding: 'utf8',
         timeout: o.timeoutMs ?? 90_000,
