@@ -79,7 +79,8 @@ arr = ["swarmd-commit-v1", c["swarmId"], c["round"], c["prevHash"],
        [[x["peerId"], x["updateHash"], x["samples"]] for x in c["contributors"]],
        c["method"], c["kind"], c["mergedHash"], c["aggregator"], c["createdAt"]]
 print(json.dumps(hashlib.sha256(json.dumps(arr, separators=(",", ":")).encode()).hexdigest()))`;
-    const { proto: _, ...legacy } = base;
+    const legacy: RoundCommit = { ...base };
+    delete legacy.proto;
     expect(commitHash(legacy)).toBe(runPython<string>(script, legacy));
   });
 
