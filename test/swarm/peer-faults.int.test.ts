@@ -98,7 +98,9 @@ describe('swarm peer faults', () => {
     const order = aggregatorOrder(SWARM, 1, swarm.members);
     const second = swarm.members.indexOf(order[1]);
     // The first aggregator's round-1 commit reaches the second only after the second's own turn has come:
-    // both commits are valid, and before certificates each side applied the one it saw first.
+    // before certificates the two sides applied two different commits of round 1. Now the next aggregator's
+    // own commit of the same merge is the same commit (the hash covers the merge), certified by the others'
+    // votes, and every site applies it once.
     const late = tapHost(swarm, {
       // …and so do the hellos saying round 1 is committed (else it would catch up before its turn).
       holdIn: (m) =>
