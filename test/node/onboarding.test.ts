@@ -160,7 +160,7 @@ describe('a new consortium on the Khan data set', () => {
     await writeFile(swarmPath(), text.replace('  arch: mlp\n', '  arch: mlp\n  inr: null\n'));
     try {
       await expect(startDaemon({ configPath: sitePath(), logger })).rejects.toThrow(
-        /trained with model lock infl, but .*swarm\.yaml now says none \(model\.inr\): restore the setting/,
+        /trained with model lock shuffle, but .*swarm\.yaml now says none \(model\.inr\): restore the setting/,
       );
     } finally {
       await writeFile(swarmPath(), text);
