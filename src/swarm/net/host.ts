@@ -35,6 +35,14 @@ export type MessageHandler = (bytes: Uint8Array, fromPeerId: string) => void;
 
 /** Largest payload `publish` accepts; gossipsub peers drop bigger RPCs, so split updates into chunks. */
 export const MAX_GOSSIP_PAYLOAD_BYTES = 4 * 1024 * 1024;
+/**
+ * The pnet nonce exchange's limit. @libp2p/pnet's default (1 s) failed most handshakes when 20 daemons
+ * started at once on a loaded 2-core machine (event-loop lag of 1-2 s): sites that started last never
+ * connected to their bootstrap peer. libp2p's own upgrade timeout (10 s) still bounds the whole handshake.
+ */
+const PSK_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Shortest wait for libp2p's connection ping before it aborts the connection (its default is 5 s). */
+const CONNECTION_PING_TIMEOUT_MS = 30_000;
 /** Inbound gossipsub RPC limit: the largest payload plus room for signature and piggybacked control. */
 const MAX_INBOUND_RPC_BYTES = MAX_GOSSIP_PAYLOAD_BYTES + 512 * 1024;
 
@@ -207,10 +215,20 @@ async function createNode(init: SwarmHostInit, members: MemberGater): Promise<No
     privateKey: init.privateKey,
     addresses: { listen: init.listen },
     transports: [tcp()],
-    connectionProtector: preSharedKey({ psk: parsePskFile(init.psk) }),
+    connectionProtector: preSharedKey({ psk: parsePskFile(init.psk), timeout: PSK_HANDSHAKE_TIMEOUT_MS }),
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionGater: members.gater,
+    // libp2p refuses more than 5 inbound connections a second from one IP and more than 10 pending
+    // handshakes: every member may dial at once (a swarm starting, sites behind one NAT, every site on
+    // loopback). Members are the only ones the gater lets in, so allow a burst of all of them.
+    connectionManager: {
+      inboundConnectionThreshold: Math.max(5, init.members.length),
+      maxIncomingPendingConnections: Math.max(10, init.members.length),
+    },
+    // libp2p pings every connection each 10 s and aborts it when a ping takes over 5 s: a site whose event
+    // loop stalls that long (start-up, a busy CPU) lost every link at once. Liveness is the swarm's hellos.
+    connectionMonitor: { pingTimeout: { minTimeout: CONNECTION_PING_TIMEOUT_MS } },
     services: {
       identify: identify(),
       ping: ping(),
@@ -222,6 +240,10 @@ async function createNode(init: SwarmHostInit, members: MemberGater): Promise<No
           allowPublishToZeroTopicPeers: true,
           fallbackToFloodsub: false,
           maxInboundDataLength: MAX_INBOUND_RPC_BYTES,
+          // Gossipsub's IP-colocation penalty (−5 × (peers on one IP − 10)²) guards open networks against
+          // Sybils; here only PSK-holding members on the allowlist connect, and sites may share an IP (a
+          // NAT, loopback). With it on, 20 sites on one IP scored −405 < graylist (−80): every RPC ignored.
+          scoreParams: { IPColocationFactorWeight: 0 },
         }),
     },
   });
