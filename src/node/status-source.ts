@@ -84,7 +84,7 @@ export function statusSource(o: {
         backendDevice: o.backendDevice,
         swarmId: o.swarmId,
         members: s.members.map((m) => ({ ...m, name: o.names.get(m.peerId) ?? null })),
-        membersLive: s.members.filter((m) => m.self || m.connected).length,
+        membersLive: s.membersLive,
         membersTotal: s.members.length,
         round: s.round,
         roundsTotal: o.rounds,

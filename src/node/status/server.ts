@@ -4,7 +4,7 @@ import { isIP, type AddressInfo } from 'node:net';
 import type { Logger } from '../../core/index.js';
 import { dashboardHtml } from './dashboard.js';
 import { StatusServerError } from './errors.js';
-import type { SwarmdMetrics } from './metrics.js';
+import { observeStatus, type SwarmdMetrics } from './metrics.js';
 import type { StatusSource } from './status.js';
 
 export interface StatusServerInit {
@@ -15,7 +15,7 @@ export interface StatusServerInit {
   /** When set, every route requires `Authorization: Bearer <token>`. */
   token?: string;
   source: StatusSource;
-  metrics: Pick<SwarmdMetrics, 'registry'>;
+  metrics: Pick<SwarmdMetrics, 'registry' | 'membersLive' | 'peersConnected'>;
   log?: Logger;
 }
 
@@ -37,7 +37,10 @@ export function createStatusServer(init: StatusServerInit): StatusServer {
     ['/status', (res) => sendJson(res, 200, init.source.status())],
     [
       '/metrics',
-      async (res) => send(res, 200, init.metrics.registry.contentType, await init.metrics.registry.metrics()),
+      async (res) => {
+        observeStatus(init.metrics, init.source.status());
+        send(res, 200, init.metrics.registry.contentType, await init.metrics.registry.metrics());
+      },
     ],
     ['/', (res) => sendDashboard(res)],
     ['/healthz', (res) => sendJson(res, 200, { ok: true })],
