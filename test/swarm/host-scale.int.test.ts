@@ -1,0 +1,68 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/wait.js';
+import {
+  createSwarmHost,
+  createSwarmPsk,
+  generateIdentity,
+  MemberLinks,
+  peerIdOf,
+  type SwarmHost,
+} from '../../src/swarm/net/index.js';
+
+/*
+ * Issue 20: 20 sites that each know one bootstrap address. Before the fix, gossipsub's IP-colocation
+ * penalty graylisted every peer (20 peers on 127.0.0.1 score −405 < −80), libp2p refused more than 5
+ * inbound connections a second from one IP, the PSK nonce exchange timed out after 1 s under load and
+ * every site dialled every other at once: the median host heard from none of the 19 others. Real hosts
+ * (TCP, PSK, noise, yamux, gossipsub) in this process; each says hello with its addresses every second.
+ */
+const SITES = 20;
+const running: SwarmHost[] = [];
+const timers: NodeJS.Timeout[] = [];
+const dials = new AbortController();
+
+afterEach(async () => {
+  timers.splice(0).forEach(clearInterval);
+  dials.abort();
+  await Promise.all(running.splice(0).map((h) => h.stop()));
+});
+
+describe('a swarm of 20 sites joining from one bootstrap address', () => {
+  it('every site hears every other site and dials members it learns of from their hellos', async () => {
+    const keys = await Promise.all(Array.from({ length: SITES }, () => generateIdentity()));
+    const members = keys.map(peerIdOf);
+    const psk = createSwarmPsk();
+    const heard = members.map(() => new Set<string>());
+    const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+    for (const [i, privateKey] of keys.entries()) {
+      const bootstrap = i === 0 ? [] : [running[0].addrs()[0]];
+      const host = await createSwarmHost({
+        ...{ privateKey, psk, members, swarmId: 'scale', listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap },
+      });
+      running.push(host);
+      await host.start();
+      const links = new MemberLinks({
+        ...{ host, self: members[i], members: new Set(members), now: Date.now, retryMs: 5000, log: quiet },
+        spawn: (_what, task) => void task(dials.signal).catch(() => {}),
+      });
+      host.onMessage('control', (bytes, from) => {
+        heard[i].add(from);
+        links.onHello(from, JSON.parse(new TextDecoder().decode(bytes)) as string[]);
+      });
+    }
+    const hello = () =>
+      running.forEach((h) => void h.publish('control', new TextEncoder().encode(JSON.stringify(h.addrs()))));
+    timers.push(setInterval(hello, 1000));
+
+    await waitFor(() => heard.every((s) => s.size === SITES - 1), {
+      timeoutMs: 240_000,
+      what: `every site hearing the other ${SITES - 1}`,
+    });
+    // Hellos carry addresses: sites link to members beyond their bootstrap peer, not only through it.
+    await waitFor(() => running.slice(1).every((h) => h.connectedPeers().length > 1), {
+      timeoutMs: 120_000,
+      what: 'every site linked to a member other than its bootstrap peer',
+    });
+    heard.forEach((got, i) => expect(got).toEqual(new Set(members.filter((_, j) => j !== i))));
+  }, 420_000);
+});
