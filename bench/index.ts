@@ -1,5 +1,6 @@
 // `npm run bench`: every benchmark, each printing ratios measured side by side in this one run.
 import '../src/core/polyfill.js';
+import { runCertificateBench } from './certificate-bench.js';
 import { runCheckpointBench } from './checkpoint-bench.js';
 import { runMergeBench } from './merge-bench.js';
 import { runSecAggBench } from './secagg-bench.js';
@@ -14,4 +15,5 @@ await runMergeBench();
 runSecAggBench();
 await runSecureSwarmBench();
 await runScaleCost();
+await runCertificateBench();
 await runCheckpointBench();

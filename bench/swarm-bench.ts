@@ -169,6 +169,7 @@ class RoundClock {
 
 class BenchWork implements RoundWork, RoundLog {
   private readonly log: CommitRecord[] = [];
+  private readonly votes = new Map<number, string>();
 
   constructor(
     private readonly k: number,
@@ -192,6 +193,11 @@ class BenchWork implements RoundWork, RoundLog {
 
   async append(chain: CommitRecord[]) {
     this.log.push(...chain);
+  }
+
+  async vote(round: number, hash: string) {
+    if (!this.votes.has(round)) this.votes.set(round, hash);
+    return this.votes.get(round)!;
   }
 
   async adopt(round: number) {
@@ -315,6 +321,7 @@ function startPeers(
   initial: NamedTensors,
   incidents: Incidents,
   secure: boolean,
+  extra: Partial<SwarmPeerInit> = {},
 ): Site[] {
   const { hosts, keys, members, psk } = swarm;
   const log = incidents.log();
@@ -327,6 +334,7 @@ function startPeers(
       ...{ roundDeadlineMs: size.roundDeadlineMs, commitTimeoutMs: size.commitTimeoutMs, resume: null },
       ...{ swarmSecret: pskSecret(psk), sign: signWith(keys[k]), verify: verifyFromPeerId },
       ...(secure ? { secure: SECURE_DEFAULTS } : {}),
+      ...extra,
     };
     const onEvent = (e: SwarmPeerEvent) => {
       if (e.type === 'bytes' && e.direction === 'out') {
@@ -356,6 +364,8 @@ export async function runSize(
   size: SizePlan,
   secure = false,
   onDebug?: (fields: object, msg?: string) => void,
+  /** Peer settings to measure against the defaults (e.g. certQuorum). */
+  extra: Partial<SwarmPeerInit> = {},
 ): Promise<Omit<SizeResult, 'mergeMs'>> {
   const initial = makeModel(size.sizeMb * 1e6);
   const updateBytes = encodeTensors(initial).length;
@@ -386,7 +396,7 @@ export async function runSize(
   try {
     await startHosts(swarm, meter, incidents);
     incidents.recording = true;
-    sites = startPeers(swarm, size, clock, initial, incidents, secure);
+    sites = startPeers(swarm, size, clock, initial, incidents, secure, extra);
     await Promise.all(sites.map((s, k) => meter.owner.run(k, () => s.peer.start()))); // its direct fetches may dial
     await Promise.all(sites.map((s) => s.peer.waitForRound(size.rounds, size.waitMs)));
   } catch (err) {

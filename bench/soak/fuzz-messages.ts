@@ -123,6 +123,12 @@ export class FuzzMessages {
           type,
           body: { kind: 'chunk', hash: this.hash(), bytes: this.bytes(this.int(0, 512)) },
         };
+      case 'vote':
+        return { ...base, type, body: { commitHash: this.hash(), signature: this.bytes(64) } };
+      case 'evidence': {
+        const vote = () => ({ commitHash: this.hash(), signature: this.bytes(64) });
+        return { ...base, type, body: { peerId: this.t.self, votes: [vote(), vote()] } };
+      }
       case 'secagg': {
         // A sender set of made-up masked vectors (plain swarms ignore secagg; secure ones must not stall).
         const senders = [0, 1].map(() => ({ peerId: this.t.self, maskedHash: this.hash() }));

@@ -119,6 +119,12 @@ export const SwarmConfigSchema = z
       .array(MemberSchema)
       .min(1, 'no members yet: run `swarmd init --config <site config> --add-to-swarm` at every site first'),
     minPeers: z.number().int().min(1).default(2),
+    /**
+     * Members whose votes make a commit final (a quorum certificate). Default: a strict majority,
+     * ⌊members/2⌋ + 1, the least that keeps two certified commits of one round from both existing without a
+     * member voting twice; set it higher to tolerate more lying members at the cost of liveness.
+     */
+    certQuorum: z.number().int().min(1).optional(),
     /** Rounds to run before the daemon stops training and only serves (null: run until stopped). */
     rounds: z.number().int().positive().nullable().default(5),
     roundDeadlineMs: z.number().int().positive().default(120_000),
@@ -148,12 +154,25 @@ export const SwarmConfigSchema = z
   })
   .strict()
   .refine((c) => c.minPeers <= c.members.length, { message: 'minPeers exceeds the number of members' })
+  .superRefine(checkCertQuorum)
   .superRefine(checkMergeKeys)
   .superRefine(checkAggregation)
   .superRefine(checkPrivacy)
   .refine((c) => new Set(c.members.map((m) => m.peerId)).size === c.members.length, {
     message: 'a peer id is listed twice',
   });
+
+/** certQuorum between a strict majority of the members (below it two rounds' quorums need not meet) and all. */
+function checkCertQuorum(c: { certQuorum?: number; members: readonly unknown[] }, ctx: z.RefinementCtx): void {
+  const n = c.members.length;
+  const majority = Math.floor(n / 2) + 1;
+  if (c.certQuorum === undefined || (c.certQuorum >= majority && c.certQuorum <= n)) return;
+  ctx.addIssue({
+    code: 'custom',
+    path: ['certQuorum'],
+    message: `certQuorum ${c.certQuorum} must be between ${majority} (a strict majority of the ${n} members: any less and two conflicting commits could both be certified) and ${n}; leave it out for ${majority}`,
+  });
+}
 
 /** Each parameter belongs to one merge rule; a key set for another rule is an error, not silently ignored. */
 function checkMergeKeys(c: RobustMergeConfig, ctx: z.RefinementCtx): void {

@@ -34,6 +34,7 @@ import { assertDataDirPrivate, loadIdentity } from './identity.js';
 import { explainListenFailure } from './listen-error.js';
 import { loadSiteData } from './site-data.js';
 import { siteRoundLog } from './site-log.js';
+import { certQuorumOf, swarmGenesis } from './swarm-genesis.js';
 import { createSiteWork } from './attack-work.js';
 import { sitePrivacy } from './private-work.js';
 import {
@@ -178,6 +179,8 @@ async function build(
       self,
       members,
       minPeers: swarm.minPeers,
+      certQuorum: certQuorumOf(swarm),
+      genesis: swarmGenesis(swarm),
       merge: swarm.merge,
       mergeOptions: {
         ...{ trim: swarm.trim, clipNorm: swarm.clipNorm, maxUpdateNorm: swarm.maxUpdateNorm },

@@ -12,7 +12,8 @@ export type {
   TrainLocalResult,
 } from './local.js';
 export { migrateCheckpoints } from './migrate.js';
-export { verifySiteLog } from './log-verify.js';
+export { exportRecord, verifyRecordFile, verifySiteLog } from './log-verify.js';
+export { certQuorumOf, swarmGenesis } from './swarm-genesis.js';
 export type { LogVerdict } from './log-verify.js';
 export type { MigrateOptions } from './migrate.js';
 export { startDaemon } from './daemon.js';

@@ -26,6 +26,7 @@ export function siteRoundLog(o: {
       const entries = await o.log.read(fromRound);
       return entries.map((e): CommitRecord => ({ ...e, prevHash: e.prevHash ?? null }));
     },
+    vote: (round, hash) => o.log.vote(round, hash),
     async append(chain, merged) {
       const last = chain[chain.length - 1];
       const payload = withMetrics(await o.work.recordFor(last.round, merged, last.hash), o.roundMetrics);

@@ -18,6 +18,11 @@ export interface RoundLog {
   ): Promise<void>;
   /** Walks the whole log: rounds consecutive from 0, every entry linked to the one before, bytes decoding. */
   verify(): Promise<LogCheck>;
+  /**
+   * Records this site's vote for commit `hash` of `round` unless it voted in that round before; returns the
+   * hash it voted for (the first one). Written before the vote is sent, so a restart cannot vote twice.
+   */
+  vote(round: number, hash: string): Promise<string>;
 }
 
 /** What a commit's bytes say about it (the swarm's decoder, injected by the node). */
@@ -32,7 +37,20 @@ export type LogCheck =
 export class LogChainError extends StoreError {}
 
 export function createRoundLog(store: Store, o: { decode?: DecodeCommit } = {}): RoundLog {
+  let voting: Promise<unknown> = Promise.resolve();
+  const vote = async (round: number, hash: string): Promise<string> => {
+    const key = `vote-${String(round).padStart(12, '0')}`;
+    const prior = await store.getMeta<string>(key);
+    if (prior !== undefined) return prior;
+    await store.putMeta(key, hash);
+    return hash;
+  };
   return {
+    vote(round, hash) {
+      const run = voting.then(() => vote(round, hash)); // one at a time: check and record are one step
+      voting = run.catch(() => undefined);
+      return run;
+    },
     head: () => store.lastLogEntry(),
     read: (fromRound = 0) => store.getLog(fromRound),
     async append(chain, with_ = {}) {

@@ -3,9 +3,11 @@
  * one way, `peer → {transfer, net} → protocol`: `protocol/` (pure: wire messages, topic sealing, the round
  * state machine, aggregator rotation, merges, signed hash-chained commits, chunks), `net/` (libp2p: PSK,
  * member gater, gossip, direct fetch, identities), `transfer/` (the updates a peer holds and the one fetch
- * policy for what it lacks) and `peer/` (the shell that drives the state machine over the others). It promises that every peer applies only commits whose merge
- * it could check (recomputed from the updates, or fetched by merged hash and chain-verified when catching
- * up), and it never imports tfjs: tensors cross this boundary as named Float32Arrays through RoundWork.
+ * policy for what it lacks) and `peer/` (the shell that drives the state machine over the others). It promises
+ * that every peer applies only commits certified by a quorum of members that each recomputed the merge (this
+ * peer among them when it saw the round live; fetched by merged hash and chain-verified, certificate by
+ * certificate, when catching up), and it never imports tfjs: tensors cross this boundary as named
+ * Float32Arrays through RoundWork.
  */
 export * from './protocol/index.js';
 export * from './net/index.js';

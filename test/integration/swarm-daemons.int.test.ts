@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { loadKeyFile, modelKeyFromBytes } from '../../src/inr/index.js';
 import { evaluateCheckpoint, fetchStatus, launchSite, type LaunchedSite } from '../../src/node/index.js';
 import { openCheckpoint, openStore } from '../../src/storage/index.js';
+import { swarmdAsync } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait.js';
 import { folderBytes, weightRunsFound } from '../storage/fixtures.js';
 import { encodeTensors } from '../../src/core/index.js';
@@ -84,6 +85,21 @@ describe('three swarmd daemons', () => {
       await store.close();
     }
     expect(hashes.size).toBe(1);
+    // The certified chain as an auditor gets it: exported from site-b, checked offline against the swarm
+    // config and site-a's exported checkpoint (the checkpoint is the certified model of the last round).
+    const record = join(dir, 'record.json');
+    const exported = await swarmdAsync(['log', 'export', '--config', configs[1], '--out', record]);
+    expect(exported.code, exported.stderr).toBe(0);
+    const swck = join(dir, 'db', 'site-a.latest.swck');
+    const args = ['--record', record, '--swarm', join(dir, 'swarm.yaml'), '--checkpoint', swck];
+    const audit = await swarmdAsync(['log', 'verify', ...args, '--key', join(dir, 'site.key')]);
+    expect(audit.code, audit.stderr).toBe(0);
+    expect(audit.stdout).toMatch(
+      new RegExp(
+        `^OK: rounds 0\\.\\.${ROUNDS} certified by a quorum of 2 of 3 members.*is the certified model of round ${ROUNDS}$`,
+        'm',
+      ),
+    );
     // A thief's copy of site-a's database and export holds no run of the merged weights' bytes.
     const loot = Buffer.concat([
       await folderBytes(join(dir, 'db', 'site-a')),

@@ -8,9 +8,12 @@ import {
   pskSecret,
   seal,
   sha256Hex,
+  commitHash,
+  decodeMessage,
   signCommit,
   signWith,
   topicName,
+  voteBytes,
   type Contributor,
   type RoundCommit,
   type SignedCommit,
@@ -37,7 +40,8 @@ export class Attacker {
   }
 
   async publish(msg: Omit<WireMessage, 'v' | 'swarmId' | 'from'>): Promise<void> {
-    const topic = msg.type === 'hello' || msg.type === 'commit' ? 'control' : 'updates';
+    const control = ['hello', 'commit', 'vote', 'evidence'].includes(msg.type);
+    const topic = control ? 'control' : 'updates';
     const full = { ...msg, v: WIRE_VERSION, swarmId: SWARM, from: this.peerId } as WireMessage;
     const sealed = seal(this.key, topicName(SWARM, topic), encodeMessage(full));
     await this.swarm.hosts[this.k].publish(topic, sealed);
@@ -47,6 +51,67 @@ export class Attacker {
   async claim(round: number, committedRound: number): Promise<void> {
     const body = { committedRound, commitHash: sha256Hex(Uint8Array.of(committedRound % 256)), samples: 10 };
     await this.publish({ type: 'hello', round, body });
+  }
+
+  /** This member's valid vote for commit `hash` of `round`, published (a second one is a double vote). */
+  async vote(round: number, hash: string): Promise<Uint8Array> {
+    const signature = await signWith(this.swarm.keys[this.k])(voteBytes(SWARM, round, hash));
+    await this.publish({ type: 'vote', round, body: { commitHash: hash, signature } });
+    return signature;
+  }
+
+  /** A commit of `fields` signed by this member, not sent. */
+  async sign(fields: Omit<RoundCommit, 'swarmId' | 'aggregator' | 'createdAt'>): Promise<SignedCommit> {
+    const commit = createCommit({ ...fields, swarmId: SWARM, aggregator: this.peerId, createdAt: 1 });
+    return signCommit(commit, signWith(this.swarm.keys[this.k]));
+  }
+
+  /**
+   * Answers every direct request on this member's host (it must run no honest peer): a round log from
+   * `forge(fromRound)`, a commit by hash from `commit(hash)`, nothing else. Counts what it served.
+   */
+  serveForged(o: {
+    forge: (fromRound: number) => Promise<SignedCommit[]>;
+    commit: (hash: string) => SignedCommit | undefined;
+  }): { logs: number; commits: number } {
+    const counter = { logs: 0, commits: 0 };
+    const members = new Set(this.swarm.members);
+    this.swarm.hosts[this.k].handle(async (bytes) => {
+      const r = decodeMessage(bytes, { swarmId: SWARM, members, maxBytes: 1 << 20 });
+      const req = r.ok && r.msg.type === 'fetch-request' ? r.msg.body : undefined;
+      const signed = req?.kind === 'commit' ? o.commit(req.hash) : undefined;
+      let body: object = { kind: 'not-found' };
+      if (req?.kind === 'log') {
+        counter.logs++;
+        body = { kind: 'log', commits: await o.forge(req.fromRound) };
+      } else if (signed !== undefined) {
+        counter.commits++;
+        body = { kind: 'commit', signed };
+      }
+      const msg = {
+        v: WIRE_VERSION,
+        type: 'fetch-response',
+        swarmId: SWARM,
+        from: this.peerId,
+        round: 0,
+        body,
+      };
+      return encodeMessage(msg as WireMessage);
+    });
+    return counter;
+  }
+
+  /** The votes of `voters` for `signed` as if they had signed: the attacker's own is real, the rest made up. */
+  async forgedVotes(
+    signed: SignedCommit,
+    voters: string[],
+  ): Promise<{ peerId: string; signature: Uint8Array }[]> {
+    const bytes = voteBytes(SWARM, signed.commit.round, commitHash(signed.commit));
+    const own = await signWith(this.swarm.keys[this.k])(bytes);
+    return voters.map((peerId, i) => ({
+      peerId,
+      signature: peerId === this.peerId ? own : Uint8Array.from({ length: 64 }, (_, j) => (i * 31 + j) % 256),
+    }));
   }
 
   /** Signs `fields` as this member (its own valid signature) and publishes the commit. */

@@ -1,11 +1,25 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { hashTensors } from '../../src/core/index.js';
-import { aggregatorOrder, commitHash, signCommit, signWith, type SwarmHost } from '../../src/swarm/index.js';
+import {
+  aggregatorOrder,
+  commitHash,
+  decodeMessage,
+  signCommit,
+  signWith,
+  type SwarmHost,
+} from '../../src/swarm/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { SWARM, TestSwarm, stopAll } from './peer-harness.js';
 import { tapHost } from './tap.js';
 
 afterEach(stopAll);
+
+/** The members whose votes certify a stored round-log entry. */
+function certificateOf(bytes: Uint8Array, members: string[]): string[] {
+  const r = decodeMessage(bytes, { swarmId: SWARM, members: new Set(members), maxBytes: 1 << 20 });
+  if (!r.ok || r.msg.type !== 'commit') throw new Error('a log entry that does not decode');
+  return (r.msg.body.certificate?.votes ?? []).map((v) => v.peerId);
+}
 
 /** The round a sign() call is for: canonical commit bytes are a JSON array [tag, swarmId, round, …]. */
 function roundOfCommitBytes(bytes: Uint8Array): number {
@@ -59,89 +73,55 @@ describe('swarm peer faults', () => {
     expect(sites[victim].work.applied.map((a) => a.round)).toEqual([0]);
   });
 
-  it("replaces an aggregator's orphaned own commit on restart; its log keeps only the swarm's chain", async () => {
+  it('never applies an aggregator commit that reached no one: its maker takes the certified commit of the swarm', async () => {
     const swarm = await TestSwarm.create(3, { minPeers: 2, maxRounds: 2 });
     const order = aggregatorOrder(SWARM, 1, swarm.members);
     const orphaner = swarm.members.indexOf(order[0]);
-    // Its round-1 commit never leaves the machine (it dies right after applying it).
+    // Its round-1 commit never leaves the machine: before certificates it applied it alone (an orphan).
     const silent = tapHost(swarm, { onOut: (m) => (m.type === 'commit' && m.round === 1 ? null : m) });
-    let died: () => void = () => {};
-    const dead = new Promise<void>((resolve) => (died = resolve));
     const sites = await swarm.startAll({
       wraps: swarm.keys.map((_, k) => (k === orphaner ? silent : (h: SwarmHost) => h)),
-      hooks: swarm.keys.map((_, k) => (k === orphaner ? { afterApply: (r) => r === 1 && died() } : {})),
     });
-    await dead;
-    const victim = sites[orphaner];
-    await victim.peer.stop();
-    await victim.host.stop();
-    const orphan = victim.work.log.find((e) => e.round === 1)!;
-    expect(orphan.hash).toBe(commitHash(victim.work.applied[1].commit));
-
-    const others = sites.filter((s) => s.k !== orphaner);
-    await Promise.all(others.map((s) => s.peer.waitForRound(2, 30_000)));
-    const agreed = others[0].work.log.map((e) => e.hash);
-    expect(agreed).not.toContain(orphan.hash);
-
-    const last = victim.work.applied[victim.work.applied.length - 1];
-    const back = await swarm.start(orphaner, {
-      work: victim.work.restarted(),
-      init: { resume: { ...last } },
-    });
-    await back.peer.waitForRound(2, 30_000);
-    expect(back.work.log.map((e) => e.round)).toEqual([0, 1, 2]);
-    expect(back.work.log.map((e) => e.hash)).toEqual(agreed);
-    expect(back.warnings).toContainEqual({
-      fields: expect.objectContaining({ round: 1, head: orphan.hash, replaced: 1 }),
-      msg: 'the last applied commits are not on the swarm chain; replacing them',
-    });
+    await Promise.all(sites.map((s) => s.peer.waitForRound(2, 30_000)));
+    const agreed = sites[(orphaner + 1) % 3].work.log.map((e) => e.hash);
+    for (const s of sites) expect(s.work.log.map((e) => e.hash)).toEqual(agreed);
+    // It voted for its own commit (and so for no other of round 1); with one vote of two it never applied it.
+    const ownVote = sites[orphaner].work.votes.get(1)!;
+    expect(ownVote).toBeDefined();
+    expect(agreed).not.toContain(ownVote);
+    expect(sites[orphaner].work.applied.filter((a) => a.round === 1).map((a) => a.hash)).toEqual([agreed[1]]);
+    expect(certificateOf(sites[orphaner].work.log[1].bytes, swarm.members)).not.toContain(
+      swarm.members[orphaner],
+    );
   });
 
-  it('rejoins the swarm chain after a fork two rounds deep: its own rounds 1 and 2 are replaced', async () => {
-    // A swarm whose rendezvous order puts the same peer first in rounds 1 and 2 (a third of all swarms).
-    let swarm = await TestSwarm.create(3, { minPeers: 2, maxRounds: 3 });
-    const first = (s: TestSwarm, r: number) => aggregatorOrder(SWARM, r, s.members)[0];
-    for (let i = 0; i < 40 && first(swarm, 1) !== first(swarm, 2); i++)
-      swarm = await TestSwarm.create(3, { minPeers: 2, maxRounds: 3 });
-    expect(first(swarm, 1)).toBe(first(swarm, 2));
-    const forker = swarm.members.indexOf(first(swarm, 1));
-    // Its commits of rounds 1 and 2 never leave, nor its hellos once it committed: the others go on alone
-    // and commit rounds 1 and 2 of their own, without ever learning of its chain.
-    const cut = tapHost(swarm, {
-      onOut: (m) =>
-        (m.type === 'commit' && m.round <= 2) || (m.type === 'hello' && (m.body.committedRound ?? -1) >= 1)
-          ? null
-          : m,
+  it('leaves no same-height fork when the first aggregator commit reaches the next aggregator late', async () => {
+    const commitTimeoutMs = 1500;
+    const swarm = await TestSwarm.create(3, { minPeers: 3, maxRounds: 2, commitTimeoutMs });
+    const order = aggregatorOrder(SWARM, 1, swarm.members);
+    const [first, second] = order.map((p) => swarm.members.indexOf(p));
+    // The first aggregator's round-1 commit reaches the second only after the second's own turn has come:
+    // both commits are valid, and before certificates each side applied the one it saw first.
+    const late = tapHost(swarm, {
+      holdIn: (m) =>
+        m.type === 'commit' && m.round === 1 && m.from === order[0]
+          ? new Promise((r) => setTimeout(r, 2.5 * commitTimeoutMs))
+          : undefined,
     });
-    let died: () => void = () => {};
-    const dead = new Promise<void>((resolve) => (died = resolve));
     const sites = await swarm.startAll({
-      wraps: swarm.keys.map((_, k) => (k === forker ? cut : (h: SwarmHost) => h)),
-      hooks: swarm.keys.map((_, k) => (k === forker ? { afterApply: (r) => r === 2 && died() } : {})),
+      wraps: swarm.keys.map((_, k) => (k === second ? late : (h: SwarmHost) => h)),
     });
-    await dead;
-    const victim = sites[forker];
-    await victim.peer.stop();
-    await victim.host.stop();
-    const own = victim.work.log.filter((e) => e.round >= 1).map((e) => e.hash);
-    expect(own).toHaveLength(2);
-
-    const others = sites.filter((s) => s.k !== forker);
-    await Promise.all(others.map((s) => s.peer.waitForRound(3, 60_000)));
-    const agreed = others[0].work.log.map((e) => e.hash);
-    expect(others[1].work.log.map((e) => e.hash)).toEqual(agreed);
-    for (const h of own) expect(agreed).not.toContain(h);
-
-    const last = victim.work.applied[victim.work.applied.length - 1];
-    expect(last.round).toBe(2);
-    const back = await swarm.start(forker, { work: victim.work.restarted(), init: { resume: { ...last } } });
-    await back.peer.waitForRound(3, 60_000);
-    expect(back.work.log.map((e) => e.round)).toEqual([0, 1, 2, 3]);
-    expect(back.work.log.map((e) => e.hash)).toEqual(agreed);
-    expect(back.warnings).toContainEqual({
-      fields: expect.objectContaining({ round: 1, head: own[1], replaced: 2 }),
-      msg: 'the last applied commits are not on the swarm chain; replacing them',
-    });
+    await Promise.all(sites.map((s) => s.peer.waitForRound(2, 40_000)));
+    const logs = sites.map((s) => s.work.log.map((e) => e.hash));
+    expect(logs[1]).toEqual(logs[0]);
+    expect(logs[2]).toEqual(logs[0]);
+    const round1 = sites[first].work.applied[1].commit;
+    expect(round1.aggregator).toBe(order[0]);
+    // The second aggregator did commit in its turn and voted for its own commit; it never became final.
+    const secondVote = sites[second].work.votes.get(1)!;
+    expect(secondVote).not.toBe(logs[0][1]);
+    expect(sites[second].work.applied.filter((a) => a.round === 1).map((a) => a.hash)).toEqual([logs[0][1]]);
+    expect(certificateOf(sites[second].work.log[1].bytes, swarm.members).length).toBeGreaterThanOrEqual(2);
   });
 
   it('rejects a commit whose merged hash differs from the recomputed merge, at every other peer', async () => {

@@ -51,6 +51,8 @@ export class TestWork implements RoundWork, RoundLog {
   readonly trained: number[] = [];
   /** The round log: what `append` was given, a segment replacing the entries from its first round on. */
   readonly log: CommitRecord[] = [];
+  /** The votes this site gave, by round (kept across a restart, like the store's). */
+  readonly votes = new Map<number, string>();
 
   constructor(
     readonly k: number,
@@ -109,10 +111,16 @@ export class TestWork implements RoundWork, RoundLog {
     return this.log.filter((a) => a.round >= fromRound);
   }
 
+  async vote(round: number, hash: string): Promise<string> {
+    if (!this.votes.has(round)) this.votes.set(round, hash);
+    return this.votes.get(round)!;
+  }
+
   /** The same site after a restart: its store (applied commits and round log) kept, its memory not. */
   restarted(hooks: WorkHooks = {}): TestWork {
     const next = new TestWork(this.k, this.size, this.members, hooks, [...this.applied]);
     next.log.push(...this.log);
+    this.votes.forEach((hash, round) => next.votes.set(round, hash));
     return next;
   }
 

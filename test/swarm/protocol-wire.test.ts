@@ -16,7 +16,7 @@ const ctx: DecodeContext = {
   members: new Set(['peer-a', 'peer-b']),
   minRound: 3,
 };
-const env = { v: 1 as const, swarmId: 'swarm-1', from: 'peer-a', round: 3 };
+const env = { v: 2 as const, swarmId: 'swarm-1', from: 'peer-a', round: 3 };
 const commit = {
   swarmId: 'swarm-1',
   round: 3,
@@ -127,7 +127,12 @@ describe('wire messages', () => {
 
   it('rejects another swarm, an unknown version, an unknown type', () => {
     expect(rejection(encodeMessage({ ...examples[2], swarmId: 'swarm-2' }))).toBe('wrong-swarm');
-    expect(rejection(raw({ ...examples[2], v: 2 }))).toBe('unknown-version');
+    expect(rejection(raw({ ...examples[2], v: 3 }))).toBe('unknown-version');
+    // A peer of the release before certificates is refused, and the detail names both versions.
+    const old = decodeMessage(raw({ ...examples[2], v: 1 }), ctx);
+    expect(old).toEqual({ ok: false, reason: 'unknown-version', detail: 'protocol 1; this peer speaks 2' });
+    // Only a round-log reader accepts version 1 (entries written before certificates).
+    expect(decodeMessage(raw({ ...examples[2], v: 1 }), { ...ctx, legacy: true }).ok).toBe(true);
     expect(rejection(raw({ ...examples[2], v: '1' }))).toBe('malformed');
     expect(rejection(raw({ ...examples[2], type: 'gossip-v9' }))).toBe('unknown-type');
   });

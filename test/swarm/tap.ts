@@ -22,6 +22,8 @@ export interface Tap {
   onIn?(msg: WireMessage, topic: SwarmTopic): void;
   /** Each direct response this host received (chunks and updates it fetched), decoded. */
   onResponse?(msg: WireMessage): void;
+  /** Awaited before a received message reaches the peer (a slow link from one member to this one). */
+  holdIn?(msg: WireMessage, topic: SwarmTopic): Promise<void> | void;
   /** What to send instead of `msg`: the message itself, a rewritten one, or null to drop it. */
   onOut?(msg: WireMessage, topic: SwarmTopic): WireMessage | null | Promise<WireMessage | null>;
 }
@@ -57,7 +59,9 @@ export function tapHost(swarm: TestSwarm, tap: Tap): (h: SwarmHost) => SwarmHost
       h.onMessage(topic, (bytes, from) => {
         const msg = decode(topic, bytes);
         if (msg !== undefined) tap.onIn?.(msg, topic);
-        handler(bytes, from);
+        const hold = msg === undefined ? undefined : tap.holdIn?.(msg, topic);
+        if (hold === undefined) return handler(bytes, from);
+        void Promise.resolve(hold).then(() => handler(bytes, from));
       }),
   });
 }

@@ -40,6 +40,8 @@ export const TOPIC_OF: Readonly<Record<WireMessageType, SwarmTopic | 'direct'>> 
   hello: 'control',
   heartbeat: 'control',
   commit: 'control',
+  vote: 'control',
+  evidence: 'control',
   secagg: 'control',
   'update-manifest': 'updates',
   stats: 'updates',
@@ -83,6 +85,7 @@ export function createPeerChannel(d: PeerChannelDeps): PeerChannel {
     d.log.debug({ reason, ...fields }, 'dropped a swarm message');
     return undefined;
   };
+  const warnedVersion = new Set<string>();
   const decode = (
     bytes: Uint8Array,
     from: string,
@@ -90,6 +93,14 @@ export function createPeerChannel(d: PeerChannelDeps): PeerChannel {
     minRound?: number,
   ): WireMessage | undefined => {
     const r = decodeMessage(bytes, { swarmId: d.swarmId, members: d.members, maxBytes, minRound });
+    if (!r.ok && r.reason === 'unknown-version' && !warnedVersion.has(from)) {
+      // Once per peer: a member running another swarmd release is refused, and the operator told which.
+      warnedVersion.add(from);
+      d.log.warn(
+        { peer: from, detail: r.detail },
+        `refusing a member that speaks another swarm protocol (${r.detail}): every site must run the same swarmd release`,
+      );
+    }
     if (!r.ok) return drop(r.reason, { peer: from, detail: r.detail });
     if (r.msg.from !== from) return drop('spoofed-sender', { peer: from, claimed: r.msg.from });
     return r.msg;

@@ -1,8 +1,13 @@
 import { decodeTensors, hashTensors, type NamedTensors } from '../../core/index.js';
 import {
+  RecentSet,
   commitHash,
+  decodeCommitRecord,
+  verifyCertificate,
   verifyLog,
   type CommitRecord,
+  type FetchResponse,
+  type Genesis,
   type MergeMethod,
   type Recomputed,
   type SignedCommit,
@@ -13,9 +18,10 @@ import type { PeerLog } from './types.js';
 
 /*
  * Catching up: a peer that is behind (restarted, joined late, or missed a commit) fetches the round log
- * from a peer that is ahead, checks chain and signatures from its own last commit on, fetches the merged
- * weights of the latest commit by merged hash, checks them, and applies that commit only. A peer that has
- * never applied the statistics round applies it first, since training needs the shared preprocessing.
+ * from a peer that is ahead, checks chain, signatures and every entry's quorum certificate from its own last
+ * commit on, fetches the merged weights of the latest commit by merged hash, checks them, and applies that
+ * commit only. A peer that has never applied the statistics round applies it first, since training needs the
+ * shared preprocessing. An entry without a valid certificate is never applied, whoever signed it.
  */
 export interface CatchUpDeps {
   swarmId: string;
@@ -23,9 +29,14 @@ export interface CatchUpDeps {
   minPeers: number;
   merge: MergeMethod;
   verify: (peerId: string, bytes: Uint8Array, sig: Uint8Array) => Promise<boolean>;
+  /** Votes a commit needs (certQuorum). */
+  quorum: number;
+  /** This peer's swarm config as the genesis round 0 must bind. */
+  genesis?: Genesis;
   transfer: Transfer;
   book: PeerBook;
   log: PeerLog;
+  now(): number;
   /** The head of this peer's chain. */
   applied(): { round: number; hash: string } | null;
   /** This peer's own round log from `fromRound` on. */
@@ -36,8 +47,23 @@ export interface CatchUpDeps {
   apply(chain: readonly SignedCommit[], merged: NamedTensors): Promise<boolean>;
 }
 
-/** How many of its own latest rounds a peer gives up to rejoin the swarm's chain after a fork. */
+/**
+ * How many of its own latest rounds a peer gives up to rejoin the swarm's chain after a fork. Only
+ * uncertified entries (from before certificates) can be on a fork: two certified commits of one round exist
+ * only if a member voted twice.
+ */
 export const MAX_FORK_DEPTH = 16;
+
+/** Why a log fails that no honest peer serves: its certificates do not hold (never a fork or a timeout). */
+const UNCERTIFIED = new Set([
+  'uncertified',
+  'below-quorum',
+  'unsorted-votes',
+  'non-member-vote',
+  'bad-vote-signature',
+  'bad-signature',
+  'genesis-mismatch',
+]);
 
 /** Brings this peer up to `peerId`'s latest commit; throws FetchError when that peer cannot help. */
 export async function catchUpFrom(d: CatchUpDeps, peerId: string): Promise<void> {
@@ -50,6 +76,14 @@ export async function catchUpFrom(d: CatchUpDeps, peerId: string): Promise<void>
   // not long ago, and the swarm's chain from there replaces this peer's.
   if (!check.ok && check.reason === 'bad-chain' && check.round === fromRound && last !== null) {
     const fork = await forkPoint(d, peerId, last.round);
+    if (fork !== null && fork.ownCertified) {
+      const why = `two certified commits of round ${fork.fromRound}: this peer's and the one peer ${peerId} serves`;
+      d.book.setStalled({
+        sinceMs: d.now(),
+        reason: `${why} — a quorum member voted twice (see its equivocation evidence); the swarm's safety assumption is broken: stop and investigate`,
+      });
+      throw new FetchError('CATCH_UP_CONFLICT', why);
+    }
     if (fork !== null) {
       ({ fromRound, commits } = fork);
       check = await verifyLog(commits, { ...d, fromRound, prevHash: fork.prevHash });
@@ -62,9 +96,10 @@ export async function catchUpFrom(d: CatchUpDeps, peerId: string): Promise<void>
   }
   if (!check.ok) {
     d.book.drop(check.reason);
+    const detail = check.detail === undefined ? '' : `: ${check.detail}`;
     throw new FetchError(
-      'CATCH_UP_BAD_LOG',
-      `the round log from peer ${peerId} fails at round ${check.round} (${check.reason})`,
+      UNCERTIFIED.has(check.reason) ? 'CATCH_UP_UNCERTIFIED' : 'CATCH_UP_BAD_LOG',
+      `the round log from peer ${peerId} fails at round ${check.round} (${check.reason}${detail})`,
     );
   }
   const latest = commits[commits.length - 1];
@@ -88,7 +123,12 @@ async function forkPoint(
   d: CatchUpDeps,
   peerId: string,
   head: number,
-): Promise<{ fromRound: number; commits: SignedCommit[]; prevHash: string | null } | null> {
+): Promise<{
+  fromRound: number;
+  commits: SignedCommit[];
+  prevHash: string | null;
+  ownCertified: boolean;
+} | null> {
   const start = Math.max(0, head - MAX_FORK_DEPTH + 1);
   const [theirs, ours] = await Promise.all([fetchLog(d, peerId, start), d.readOwn(start)]);
   const mine = new Map(ours.map((e) => [e.round, e]));
@@ -99,7 +139,9 @@ async function forkPoint(
     // The chains agree up to here: the commit before this one is shared (or there is none, at round 0).
     if (own.prevHash !== signed.commit.prevHash) return null;
     const fromRound = signed.commit.round;
-    return { fromRound, commits: theirs.filter((x) => x.commit.round >= fromRound), prevHash: own.prevHash };
+    const commits = theirs.filter((x) => x.commit.round >= fromRound);
+    const ownCertified = decodeCommitRecord(own.bytes, d.swarmId, d.members)?.certificate !== undefined;
+    return { fromRound, commits, prevHash: own.prevHash, ownCertified };
   }
   return null;
 }
@@ -143,13 +185,80 @@ async function mergedTensors(d: CatchUpDeps, signed: SignedCommit, peerId: strin
 }
 
 /**
- * A catch-up failure that shows a claim to be ahead false: the peer claimed two or more rounds past this
- * peer's head and served no log, or none past the head. Not a timeout, a dropped link or a broken chain (a
- * fork between honest peers), and not a claim of one round (a commit may be in flight).
+ * A catch-up failure that shows a claim to be ahead false: the peer served a log whose certificates do not
+ * hold (no honest peer does), or it claimed two or more rounds past this peer's head and served no log, or
+ * none past the head. Not a timeout, a dropped link or a broken chain, and not a claim of one round (a
+ * commit may be in flight).
  */
 export function isFalseClaim(err: unknown, claimed: number, mine: number): boolean {
-  const falseClaim = ['CATCH_UP_NO_LOG', 'CATCH_UP_NOT_AHEAD'];
-  return err instanceof FetchError && falseClaim.includes(err.code) && claimed > mine + 1;
+  if (!(err instanceof FetchError)) return false;
+  if (err.code === 'CATCH_UP_UNCERTIFIED') return true;
+  return ['CATCH_UP_NO_LOG', 'CATCH_UP_NOT_AHEAD'].includes(err.code) && claimed > mine + 1;
+}
+
+/** Heads remembered as certified, and claims remembered as refused (oldest forgotten first). */
+const REMEMBERED_HEADS = 256;
+
+/**
+ * Hellos' claims to be ahead, believed only with a certificate: the claimed head commit is fetched from the
+ * claimer and its certificate checked (once per head: every honest member claims the same one). A claim
+ * whose head does not come with a valid certificate is false, and `refuse` scores it.
+ */
+export class CertifiedHeads {
+  private readonly certified = new RecentSet(REMEMBERED_HEADS);
+  private readonly refused = new RecentSet(REMEMBERED_HEADS);
+  private readonly checking = new Set<string>();
+
+  constructor(
+    private readonly d: Pick<
+      CatchUpDeps,
+      'swarmId' | 'members' | 'quorum' | 'verify' | 'transfer' | 'now'
+    > & {
+      spawn(what: string, task: () => Promise<unknown>): void;
+      refuse(peerId: string, err: Error): void;
+    },
+  ) {}
+
+  /** True when the head (round, hash) is known certified; else checks it (once) and calls `then` if it is. */
+  check(peerId: string, round: number, hash: string, then: () => void): boolean {
+    const head = `${round}:${hash}`;
+    if (this.certified.has(head, this.d.now())) return true;
+    const claim = `${peerId}:${head}`;
+    if (this.checking.has(claim) || this.refused.has(claim, this.d.now())) return false;
+    this.checking.add(claim);
+    this.d.spawn('checking a claimed head', async () => {
+      try {
+        const why = await this.problem(peerId, round, hash);
+        if (why === null) {
+          this.certified.add(head, this.d.now());
+          return then();
+        }
+        this.refused.add(claim, this.d.now());
+        this.d.refuse(
+          peerId,
+          new FetchError('CATCH_UP_UNCERTIFIED', `claimed head of round ${round}: ${why}`),
+        );
+      } catch (err) {
+        if (!(err instanceof FetchError && err.code === 'CATCH_UP_NO_ANSWER')) throw err;
+      } finally {
+        this.checking.delete(claim);
+      }
+    });
+    return false;
+  }
+
+  private async problem(peerId: string, round: number, hash: string): Promise<string | null> {
+    const refused: string[] = [];
+    const accept = (r: FetchResponse) => (r.kind === 'commit' ? r.signed : undefined);
+    const signed = await this.d.transfer.ask([peerId], { kind: 'commit', hash }, accept, refused);
+    if (signed === undefined && refused.length > 0) return 'the claimer answered without it';
+    // No answer is no evidence (a slow or restarting site): the claim is checked again at its next hello.
+    if (signed === undefined) throw new FetchError('CATCH_UP_NO_ANSWER', `peer ${peerId} did not answer`);
+    if (commitHash(signed.commit) !== hash || signed.commit.round !== round)
+      return 'another commit came back';
+    const cert = await verifyCertificate(signed, this.d);
+    return cert.ok ? null : `${cert.reason}: ${cert.detail}`;
+  }
 }
 
 /**

@@ -1,5 +1,6 @@
 import { SwarmdError, type NamedTensors } from '../../core/index.js';
 import {
+  defaultCertQuorum,
   deriveTopicKey,
   MAX_GOSSIP_CHUNKS,
   roundKind,
@@ -10,13 +11,14 @@ import {
 } from '../protocol/index.js';
 import { PeerCommits } from './applied.js';
 import { createPeerChannel, MemberLinks, type Outgoing, type PeerChannel } from '../net/index.js';
-import { AheadTracker, catchUpFrom, isFalseClaim } from './catchup.js';
+import { AheadTracker, CertifiedHeads, catchUpFrom, isFalseClaim } from './catchup.js';
 import { PeerConduct } from './conduct.js';
 import { PeerRounds } from './rounds.js';
 import { createFetchHandler, type HeldUpdate, Transfer, UpdateStore } from '../transfer/index.js';
 import { Background } from './background.js';
 import { PeerBook } from './book.js';
 import { RoundWaiters } from './waiters.js';
+import { PeerVotes } from './votes.js';
 import { createSecureAggregation, type SecureAggregation } from './secure.js';
 import type { SwarmPeer, SwarmPeerComponents, SwarmPeerInit, SwarmPeerStatus } from './types.js';
 
@@ -48,10 +50,13 @@ class Peer implements SwarmPeer {
   private readonly commits: PeerCommits;
   private readonly rounds: PeerRounds;
   private readonly ahead: AheadTracker;
+  private readonly heads: CertifiedHeads;
   private readonly conduct: PeerConduct;
   private readonly links: MemberLinks;
   private readonly waiters = new RoundWaiters();
   private readonly secure: SecureAggregation | undefined;
+  private readonly votes: PeerVotes;
+  private readonly quorum: number;
   private timer: NodeJS.Timeout | undefined;
   private readonly background: Background;
   private startedAt = 0;
@@ -97,9 +102,27 @@ class Peer implements SwarmPeer {
       onApplied,
     });
     this.ahead = new AheadTracker(now, RETRY_CATCH_UP_TICKS * this.tickMs);
+    this.heads = new CertifiedHeads({
+      ...{
+        swarmId: init.swarmId,
+        members: this.members,
+        verify: init.verify,
+        transfer: this.transfer,
+        now,
+        spawn,
+      },
+      quorum: init.certQuorum ?? defaultCertQuorum(init.members.length),
+      refuse: (peerId, err) => conduct.falseClaim(peerId, err),
+    });
     const retryMs = 5 * this.tickMs;
     this.links = new MemberLinks({ host, self: init.self, members: this.members, now, retryMs, log, spawn });
     const publish = async (m: Outgoing) => this.running && this.channel.publish(m);
+    this.quorum = init.certQuorum ?? defaultCertQuorum(init.members.length);
+    this.votes = new PeerVotes({
+      ...{ swarmId: init.swarmId, self: init.self, members: this.members, quorum: this.quorum },
+      ...{ sign: init.sign, verify: init.verify, roundLog: c.roundLog, publish, conduct, book, log, now },
+      round: () => this.rounds.state.round,
+    });
     this.secure = createSecureAggregation({
       ...{ init, store, book, log, now, spawn, publish },
       currentRound: () => this.rounds.state.round,
@@ -108,6 +131,7 @@ class Peer implements SwarmPeer {
     });
     this.rounds = new PeerRounds({
       ...{ init, work: c.work, log, now, book, store, commits: this.commits, conduct, secure: this.secure },
+      votes: this.votes,
       publish,
       fetchUpdate: (hash, from, round, preferred) => this.transfer.fetchUpdate(hash, from, round, preferred),
       aheadOf: (round) => this.ahead.hasCommitted(round),
@@ -204,6 +228,8 @@ class Peer implements SwarmPeer {
       this.rounds.dispatch({ type: 'peer-lost', peerId });
     }
     this.rounds.dispatch({ type: 'tick' });
+    this.votes.resend();
+    this.noteCertificateWait();
     this.transfer.repairStalled(REPAIR_AFTER_TICKS * this.tickMs);
     this.maybeCatchUp(false);
   }
@@ -215,7 +241,7 @@ class Peer implements SwarmPeer {
     // Only a hello makes a peer live for the rounds, after noting its progress: a restarted peer must know
     // it is behind before the state machine starts a round (gossip caches may replay older updates first).
     if (msg.type === 'hello') {
-      this.ahead.note(msg.from, msg.body.committedRound, this.commits.applied()?.round ?? -1);
+      this.noteClaim(msg.from, msg.body.committedRound, msg.body.commitHash);
       if (!this.rounds.state.live.has(msg.from))
         this.rounds.dispatch({ type: 'peer-seen', peerId: msg.from });
     }
@@ -231,11 +257,32 @@ class Peer implements SwarmPeer {
         return this.transfer.addChunk(msg.body.hash, msg.body.bytes);
       case 'commit':
         return void this.rounds.onCommit(msg.body, msg.from);
+      case 'vote':
+        return this.background.spawn('counting a vote', () =>
+          this.votes.onVote(msg.from, msg.round, msg.body),
+        );
+      case 'evidence':
+        return this.background.spawn('checking evidence', () =>
+          this.votes.onEvidence(msg.from, msg.round, msg.body),
+        );
       case 'secagg':
         return this.secure?.onMessage(msg);
       default:
         return; // heartbeat: a sign of life only
     }
+  }
+
+  /** A hello's head: a claim to be ahead counts only once its head commit shows a valid certificate. */
+  private noteClaim(from: string, round: number | null, hash: string | null): void {
+    const mine = () => this.commits.applied()?.round ?? -1;
+    if (round === null || hash === null || round <= mine()) return this.ahead.note(from, round, mine());
+    // Votes this peer counted for that head are a certificate already: no fetch needed.
+    if (this.votes.certified(round, hash)) return this.ahead.note(from, round, mine());
+    const certified = this.heads.check(from, round, hash, () => {
+      this.ahead.note(from, round, mine());
+      this.maybeCatchUp(false);
+    });
+    if (certified) this.ahead.note(from, round, mine());
   }
 
   /** A hello names the sender's update of the current round: the transfer fetches it if nothing brings it. */
@@ -275,6 +322,8 @@ class Peer implements SwarmPeer {
       applied: () => this.commits.applied(),
       readOwn: (from: number) => this.c.roundLog.read(from),
       merge: this.rounds.state.cfg.merge,
+      quorum: this.quorum,
+      now: this.now,
       // The merge can be recomputed only on top of the model it started from (this peer's head).
       recompute: (s: SignedCommit): Recomputed =>
         s.commit.prevHash === this.commits.applied()?.hash
@@ -286,6 +335,14 @@ class Peer implements SwarmPeer {
     const failed = (err: unknown) => isFalseClaim(err, claimed, mine) && this.conduct.falseClaim(peerId, err);
     const run = () => this.ahead.run(peerId, () => catchUpFrom(deps, peerId), this.c.log, failed);
     this.background.spawn('catching up', run);
+  }
+
+  /** A verified commit that waited a commit timeout for its quorum says so in status (who voted how). */
+  private noteCertificateWait(): void {
+    const w = this.votes.waiting();
+    if (w === null || this.now() - w.sinceMs < this.init.commitTimeoutMs) return;
+    const reason = `round ${w.round}: the commit this peer verified has ${w.votes} of the ${w.quorum} votes it needs to be final (waiting for members to vote)`;
+    this.book.setStalled({ sinceMs: w.sinceMs, reason });
   }
 
   /** An ignored member is lost to the rounds: its claims are forgotten and its turns pass to others. */

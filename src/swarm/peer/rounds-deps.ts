@@ -5,6 +5,7 @@ import type { PeerBook } from './book.js';
 import type { PeerConduct } from './conduct.js';
 import type { SecureAggregation } from './secure-round.js';
 import type { PeerLog, RoundWork, SwarmPeerInit } from './types.js';
+import type { PeerVotes } from './votes.js';
 
 /** What PeerRounds needs from the peer around it. */
 export interface PeerRoundsDeps {
@@ -16,6 +17,8 @@ export interface PeerRoundsDeps {
   store: UpdateStore;
   commits: PeerCommits;
   conduct: PeerConduct;
+  /** Votes for verified commits and waits for their certificates. */
+  votes: PeerVotes;
   publish(m: Outgoing): Promise<boolean>;
   fetchUpdate(
     updateHash: string,

@@ -149,7 +149,7 @@ export class PeerRounds {
       case 'recheck-commit':
         return this.run('checking a commit', () => this.onCommit(e.signed));
       case 'apply-commit':
-        return this.run('applying', () => this.applyVerified(e.signed));
+        return this.run('applying', (signal) => this.applyVerified(e.signed, signal));
       case 'fetch-update':
         return this.run('fetching an update', () => this.fetches.fetch(e.updateHash, e.from));
       case 'reject-commit':
@@ -249,9 +249,11 @@ export class PeerRounds {
     );
     if (excluded.length > 0) log.warn({ round, excluded }, 'left invalid updates out');
     if (!r.ok) return log.error({ round, reason: r.reason, detail: r.detail }, 'cannot merge the updates');
+    const genesis = round === 0 && init.genesis !== undefined ? { genesis: init.genesis } : {};
     const commit = createCommit({
       ...{ swarmId: init.swarmId, round, prevHash: this.state.prevHash, contributors, ...kind },
       ...(excluded.length > 0 ? { excluded } : {}),
+      ...genesis,
       ...{ mergedHash: r.mergedHash, aggregator: init.self, createdAt: Math.floor(this.d.now()) },
     });
     const signed = await untilAborted(signal, signCommit(commit, init.sign));
@@ -266,11 +268,17 @@ export class PeerRounds {
     await this.d.publish({ type: 'commit', round, body: signed });
   }
 
-  private async applyVerified(signed: SignedCommit): Promise<void> {
+  /**
+   * A commit this peer verified: it votes for it and applies it once a quorum did (a certificate); a commit
+   * that gathers no quorum here is never applied (another one of the round may be, through catch-up).
+   */
+  private async applyVerified(signed: SignedCommit, signal: AbortSignal): Promise<void> {
     const hash = commitHash(signed.commit);
     const merged = this.mergedByCommit.get(hash);
     if (merged === undefined) throw new Error(`no merge recomputed for commit ${hash}`); // a bug
-    await this.applyChain([signed], merged);
+    const certified = await this.d.votes.certify(signed, signal);
+    if (certified === null || this.stopped) return;
+    await this.applyChain([certified], merged);
   }
 
   /**
@@ -285,6 +293,7 @@ export class PeerRounds {
     }
     const applied = await this.d.commits.apply(chain, merged);
     if (!applied) return false;
+    this.d.votes.settled(round);
     this.mergedByCommit.clear();
     this.d.store.prune(round);
     this.dispatch({ type: 'commit-applied', round, hash: commitHash(signed.commit) });

@@ -3,6 +3,7 @@ import type { PeerLog, SwarmHost, TrafficChannel } from '../net/index.js';
 import type {
   CommitRecord,
   ExclusionReason,
+  Genesis,
   MergeMethod,
   MergePolicy,
   Offence,
@@ -34,6 +35,12 @@ export interface RoundLog {
    * round on are replaced: a fork repaired), with the last commit's merged tensors, atomically.
    */
   append(chain: CommitRecord[], merged: NamedTensors): Promise<void>;
+  /**
+   * Records this member's vote for commit `hash` of `round`, durably, before the vote is sent; returns the
+   * hash it voted for in that round (an earlier vote wins: a member never signs two commits of a round, also
+   * across a crash and restart).
+   */
+  vote(round: number, hash: string): Promise<string>;
 }
 
 export interface SwarmPeerInit {
@@ -43,6 +50,10 @@ export interface SwarmPeerInit {
   /** The allowlist, self included. */
   members: string[];
   minPeers: number;
+  /** Votes of distinct members that make a commit final (default ⌊members/2⌋ + 1; at least that). */
+  certQuorum?: number;
+  /** The swarm config this peer runs, bound by the chain's round 0 (absent: round 0 binds none). */
+  genesis?: Genesis;
   /** How model rounds merge (default fedavg); the statistics round always sums. */
   merge?: MergeMethod;
   /** Merge parameters and update validation bounds (see MergePolicy); every member must use the same. */

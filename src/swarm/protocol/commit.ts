@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { sortExclusions } from './exclusions.js';
-import type { Contributor, RoundCommit, SignedCommit } from './wire.js';
+import type { Contributor, Genesis, RoundCommit, SignedCommit } from './wire.js';
 
 /*
  * Round commits: what an aggregator signs and every peer checks before applying. Commits chain by
@@ -38,9 +38,14 @@ export function canonicalCommitBytes(c: RoundCommit): Uint8Array {
   const tail = [c.mergedHash, c.aggregator, c.createdAt];
   // Exclusions are signed when there are any; without, the bytes (and hashes) are those of older commits.
   const excluded = (c.excluded ?? []).map((x) => [x.peerId, x.updateHash, x.reason]);
-  return new TextEncoder().encode(
-    JSON.stringify([...fields, ...tail, ...(excluded.length ? [excluded] : [])]),
-  );
+  // The genesis (round 0 of a certified chain) comes last, after the (possibly empty) exclusions.
+  const genesis = c.genesis === undefined ? [] : [excluded, [c.genesis.configHash, sortedFields(c.genesis)]];
+  const optional = genesis.length > 0 ? genesis : excluded.length ? [excluded] : [];
+  return new TextEncoder().encode(JSON.stringify([...fields, ...tail, ...optional]));
+}
+
+function sortedFields(g: Genesis): [string, string][] {
+  return Object.entries(g.fields).sort(([a], [b]) => compareIds(a, b));
 }
 
 /** SHA-256 hex of the canonical bytes: the commit's identity and the next commit's prevHash. */
@@ -75,9 +80,10 @@ export type CommitRejection =
   | 'non-member-aggregator'
   | 'excluded-contributor'
   | 'out-of-turn'
+  | 'genesis-mismatch'
   | 'merged-hash-mismatch';
 
-export type CommitCheck = { ok: true } | { ok: false; reason: CommitRejection };
+export type CommitCheck = { ok: true } | { ok: false; reason: CommitRejection; detail?: string };
 
 export interface CommitStructureContext {
   expectedPrevHash: string | null;
@@ -86,6 +92,8 @@ export interface CommitStructureContext {
   swarmId?: string;
   round?: number;
   method?: RoundCommit['method'];
+  /** This peer's swarm config as a genesis: round 0 must carry exactly it, later rounds none. */
+  genesis?: Genesis;
 }
 
 export interface CommitContext extends CommitStructureContext {
@@ -114,7 +122,24 @@ export function checkCommitStructure(signed: SignedCommit, ctx: CommitStructureC
   const named = new Set(namedUpdates(c).map((x) => x.peerId));
   if (named.size !== c.contributors.length + excluded.length) return fail('excluded-contributor');
   if (c.contributors.length < ctx.minPeers) return fail('below-quorum');
+  if (ctx.genesis !== undefined) {
+    const differs = genesisDifference(c.genesis, ctx.genesis, c.round);
+    if (differs !== null) return { ok: false, reason: 'genesis-mismatch', detail: differs };
+  }
   return { ok: true };
+}
+
+/**
+ * Why a commit's genesis is not this peer's (null: it is): round 0 must bind the same swarm config, field by
+ * field; later rounds bind none (the chain carries the first one's).
+ */
+export function genesisDifference(theirs: Genesis | undefined, ours: Genesis, round: number): string | null {
+  if (round !== 0) return theirs === undefined ? null : `round ${round} carries a genesis (only round 0 may)`;
+  if (theirs === undefined) return 'round 0 binds no swarm config (a chain from before certificates)';
+  if (theirs.configHash === ours.configHash) return null;
+  const names = [...new Set([...Object.keys(theirs.fields), ...Object.keys(ours.fields)])].sort(compareIds);
+  const fields = names.filter((n) => theirs.fields[n] !== ours.fields[n]);
+  return `the chain was started under another swarm config: ${fields.join(', ') || 'its hash'} differ${fields.length === 1 ? 's' : ''} from this peer's`;
 }
 
 /** Full acceptance check of a commit whose signature was verified (verifyCommitSignature). */

@@ -12,6 +12,7 @@ export const OFFENCES = [
   'equivocation',
   'false-claim',
   'unfetchable-commit',
+  'double-vote',
 ] as const;
 export type Offence = (typeof OFFENCES)[number];
 
@@ -29,7 +30,11 @@ const POINTS: Record<Offence, number> = {
   equivocation: 1,
   'false-claim': 1,
   'unfetchable-commit': 1,
+  // Two signed votes for different commits of one round: proof, not suspicion — ignored at once.
+  'double-vote': 0,
 };
+/** Offences that make a member ignored at once, whatever its points. */
+const DISQUALIFYING: ReadonlySet<Offence> = new Set(['double-vote']);
 
 export interface MemberConduct {
   peerId: string;
@@ -56,6 +61,7 @@ export class MemberScores {
     if (m.keys.size > KEYS_PER_MEMBER) m.keys.delete(m.keys.values().next().value!);
     m.offences[offence] = (m.offences[offence] ?? 0) + 1;
     m.points += POINTS[offence];
+    if (DISQUALIFYING.has(offence)) m.points = Math.max(m.points, this.ignoreAfterPoints);
     if (m.ignoredSinceMs !== null || m.points < this.ignoreAfterPoints) return false;
     m.ignoredSinceMs = now;
     return true;

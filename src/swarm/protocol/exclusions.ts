@@ -12,6 +12,8 @@ export const EXCLUSION_REASONS = [
   'samples-inflated',
   'non-finite',
   'norm',
+  'stats-count',
+  'stats-range',
 ] as const;
 export type ExclusionReason = (typeof EXCLUSION_REASONS)[number];
 

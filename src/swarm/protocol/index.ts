@@ -14,9 +14,13 @@ export {
   ExcludedSchema,
   RoundCommitSchema,
   SignedCommitSchema,
+  CertificateSchema,
+  GenesisSchema,
+  LEGACY_WIRE_VERSION,
   WIRE_VERSION,
   WireError,
   WireMessageSchema,
+  decodeLegacyCommitRecord,
   decodeMessage,
   encodeMessage,
 } from './wire.js';
@@ -31,7 +35,28 @@ export type {
   UpdateManifest,
   WireMessage,
   WireMessageType,
+  Certificate,
+  Evidence,
+  Genesis,
+  Vote,
+  VoteMessage,
 } from './wire.js';
+export {
+  VoteTally,
+  certify,
+  defaultCertQuorum,
+  uncertified,
+  verifyCertificate,
+  verifyEvidence,
+  voteBytes,
+} from './certificate.js';
+export type {
+  CertificateCheck,
+  CertificateContext,
+  CertificateRejection,
+  TallyResult,
+  VerifySignature,
+} from './certificate.js';
 export {
   MERGE_METHODS,
   MODEL_MERGE_METHODS,
@@ -56,6 +81,7 @@ export type {
   UpdatePolicy,
 } from './validate.js';
 export { capSampleWeights } from './sample-cap.js';
+export { RMS_MULTIPLE, STATS_TENSORS, validateStatsRound } from './stats-check.js';
 export type { SampleCap } from './sample-cap.js';
 export { aggregatorForAttempt, aggregatorOrder, rendezvousKey } from './aggregator.js';
 export {
@@ -65,6 +91,7 @@ export {
   commitHash,
   compareIds,
   createCommit,
+  genesisDifference,
   namedUpdates,
   signCommit,
   sortContributors,
@@ -98,6 +125,8 @@ export type {
 export { commitRecord, commitRecordBytes, commitSummary, decodeCommitRecord, verifyLog } from './log.js';
 export type { CommitRecord, LogContext } from './log.js';
 export { planMerge, recomputeMerge } from './recompute.js';
+export { AuditRecordSchema, RECORD_FORMAT, auditRecord, verifyAuditRecord } from './record.js';
+export type { AuditRecordJson, RecordCheck, RecordContext } from './record.js';
 export type { HeldUpdates, MergePolicy, Recomputed } from './recompute.js';
 export { encodeContribution, readContribution } from './update-bytes.js';
 export type { ReadContribution } from './update-bytes.js';

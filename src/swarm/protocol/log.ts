@@ -1,7 +1,8 @@
+import { verifyCertificate } from './certificate.js';
 import { checkCommitStructure, commitHash, verifyCommitSignature, type SignedCommit } from './commit.js';
 import type { MergeMethod } from './merge.js';
 import { roundKind } from './rounds.js';
-import { WIRE_VERSION, decodeMessage, encodeMessage } from './wire.js';
+import { WIRE_VERSION, decodeMessage, encodeMessage, type Genesis } from './wire.js';
 
 /** A commit as the round log keeps it: `bytes` decode with decodeCommitRecord. */
 export interface CommitRecord {
@@ -46,7 +47,8 @@ export function decodeCommitRecord(
   swarmId: string,
   members: ReadonlySet<string>,
 ): SignedCommit | undefined {
-  const r = decodeMessage(bytes, { swarmId, members, maxBytes: 1024 * 1024 });
+  // Entries written before certificates decode too (uncertified): verifiers say so, catch-up refuses them.
+  const r = decodeMessage(bytes, { swarmId, members, maxBytes: 1024 * 1024, legacy: true });
   return r.ok && r.msg.type === 'commit' ? r.msg.body : undefined;
 }
 
@@ -59,13 +61,20 @@ export interface LogContext {
   /** Hash of this peer's last applied commit: the first fetched commit must chain onto it. */
   prevHash: string | null;
   verify: (peerId: string, bytes: Uint8Array, sig: Uint8Array) => Promise<boolean>;
+  /** Votes a commit needs to be final (certQuorum). */
+  quorum: number;
+  /** This peer's swarm config: round 0 must bind it. */
+  genesis?: Genesis;
 }
 
-/** Checks a fetched log: consecutive rounds from `fromRound`, chained, well-formed and signed. */
+/**
+ * Checks a fetched log: consecutive rounds from `fromRound`, chained, well-formed, signed by its aggregator
+ * and certified by a quorum of members — one member's signature is never enough to move a peer.
+ */
 export async function verifyLog(
   commits: readonly SignedCommit[],
   ctx: LogContext,
-): Promise<{ ok: true } | { ok: false; reason: string; round: number }> {
+): Promise<{ ok: true } | { ok: false; reason: string; round: number; detail?: string }> {
   let prevHash = ctx.prevHash;
   for (const [i, signed] of commits.entries()) {
     const c = signed.commit;
@@ -73,9 +82,11 @@ export async function verifyLog(
     const { method, kind } = roundKind(round, ctx.merge);
     if (c.kind !== kind) return { ok: false, reason: 'wrong-kind', round };
     const check = checkCommitStructure(signed, { ...ctx, expectedPrevHash: prevHash, round, method });
-    if (!check.ok) return { ok: false, reason: check.reason, round };
+    if (!check.ok) return { ok: false, reason: check.reason, round, detail: check.detail };
     if (!(await verifyCommitSignature(signed, ctx.verify)))
       return { ok: false, reason: 'bad-signature', round };
+    const cert = await verifyCertificate(signed, ctx);
+    if (!cert.ok) return { ok: false, reason: cert.reason, round, detail: cert.detail };
     prevHash = commitHash(c);
   }
   return { ok: true };

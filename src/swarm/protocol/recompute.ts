@@ -5,6 +5,7 @@ import { mergeByMethod, type Contribution, type MergeMethod } from './merge.js';
 import { roundKind } from './rounds.js';
 import { shapesOf, validateRound, type Exclusion, type RoundValidation } from './validate.js';
 import { readContribution } from './update-bytes.js';
+import { validateStatsRound } from './stats-check.js';
 import type { UpdateManifest } from './wire.js';
 
 /*
@@ -67,12 +68,10 @@ interface RoundMerge {
  */
 export function recomputeMerge(store: HeldUpdates, c: RoundMerge, policy: MergePolicy): Recomputed {
   const named = c.excluded ?? [];
-  if (c.kind === 'stats' && named.length > 0) return { ok: false, reason: 'exclusions-mismatch' };
   const all = [...c.contributors, ...named.map((x) => ({ ...x, samples: undefined }))];
   const held = heldContributions(store, policy.merge, c, all);
   if (!held.ok) return held;
-  if (c.kind === 'stats') return merge(c.method, held.contributions, policy, policy.reference);
-  const v = validateModelRound(held, policy);
+  const v = validateHeld(c.kind, held, policy);
   const excluded = withHashes(v, all);
   const listed = new Set(c.contributors.map((x) => x.peerId));
   const bad = excluded.filter((x) => listed.has(x.peerId));
@@ -94,11 +93,8 @@ export function planMerge(
   minPeers: number,
 ): { r: Recomputed; contributors: Contributor[]; excluded: (Exclusion & { updateHash: string })[] } {
   const held = heldContributions(store, policy.merge, c, c.contributors);
-  if (!held.ok || c.kind === 'stats') {
-    const r = held.ok ? merge(c.method, held.contributions, policy, policy.reference) : held;
-    return { r, contributors: [...c.contributors], excluded: [] };
-  }
-  const v = validateModelRound(held, policy);
+  if (!held.ok) return { r: held, contributors: [...c.contributors], excluded: [] };
+  const v = validateHeld(c.kind, held, policy);
   const excluded = withHashes(v, c.contributors);
   const out = new Set(excluded.map((x) => x.updateHash));
   const contributors = c.contributors.filter((x) => !out.has(x.updateHash));
@@ -131,7 +127,6 @@ function heldContributions(
     // The bytes name their sender: identical weights from two sites still hash apart (see update-bytes).
     const r = readContribution(u!.bytes, x.peerId);
     if (r.ok) contributions.push({ peerId: x.peerId, samples: u!.manifest.samples, tensors: r.tensors });
-    else if (c.kind === 'stats') return { ok: false, reason: 'bad-update', detail: r.detail };
     else malformed.push({ peerId: x.peerId, reason: 'malformed', detail: r.detail });
   }
   return { ok: true, contributions, malformed };
@@ -153,6 +148,16 @@ function merge(
   } catch (err) {
     return { ok: false, reason: 'merge-failed', detail: (err as Error).message };
   }
+}
+
+/** The round's validation: statistics (round 0) by what a dataset can have, model updates by the policy. */
+function validateHeld(
+  kind: 'stats' | 'model',
+  held: { contributions: Contribution[]; malformed: Exclusion[] },
+  policy: MergePolicy,
+): RoundValidation {
+  if (kind === 'stats') return validateStatsRound(held.contributions, held.malformed);
+  return validateModelRound(held, policy);
 }
 
 /** Shapes come from the last merged model, or before any from the layout most contributions share. */

@@ -1,6 +1,6 @@
 import type { CommitRejection, Contributor, SignedCommit } from './commit.js';
 import type { MergeMethod } from './merge.js';
-import type { RoundPhase } from './wire.js';
+import type { Genesis, RoundPhase } from './wire.js';
 
 /* The round state machine's configuration, state, events and effects (the machine is in rounds.ts). */
 
@@ -18,6 +18,8 @@ export interface RoundConfig {
   merge: MergeMethod;
   /** How early before its turn a commit is still accepted (default commitTimeoutMs / 2; see turn.ts). */
   turnToleranceMs?: number;
+  /** The swarm config round 0 must bind (absent: not checked). */
+  genesis?: Genesis;
 }
 
 export interface Update {

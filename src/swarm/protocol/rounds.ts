@@ -167,7 +167,7 @@ function onCommit(
     recomputed === null
       ? checkCommitStructure(signed, ctx)
       : checkCommit(signed, { ...ctx, recomputedMergedHash: recomputed });
-  if (!check.ok) return reject(check.reason);
+  if (!check.ok) return reject(check.reason, check.detail);
   if (recomputed === null) {
     const fetches: Effect[] = namedUpdates(c)
       .filter((x) => state.updates.get(x.peerId)?.updateHash !== x.updateHash)

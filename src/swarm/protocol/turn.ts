@@ -72,9 +72,9 @@ export function holdCommit(state: RoundState, signed: SignedCommit): RoundState 
   return { ...state, heldCommits: held };
 }
 
-/** Held commits whose turn has come, released for a recheck. */
+/** Held commits whose turn has come, released for a recheck (none while a commit waits for its votes). */
 export function releaseDue(state: RoundState, now: number, effects: Effect[]): RoundState {
-  if (state.heldCommits.size === 0) return state;
+  if (state.heldCommits.size === 0 || state.phase === 'applying') return state;
   const held = new Map(state.heldCommits);
   for (const [aggregator, signed] of held) {
     if (!screenCommit(state, signed.commit, now).ok) continue;

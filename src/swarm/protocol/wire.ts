@@ -10,7 +10,10 @@ import { SecAggMessageBodySchema } from './secagg/messages.js';
  * here, where they enter. Every message is an envelope { v, type, swarmId, from, round, body }; the types
  * below are derived from the schemas so the code and the format cannot drift apart.
  */
-export const WIRE_VERSION = 1;
+/** 2: commits take effect only with a quorum certificate (votes, evidence, genesis); 1 had none. */
+export const WIRE_VERSION = 2;
+/** Round-log entries written before certificates (wire version 1): readable, never certified. */
+export const LEGACY_WIRE_VERSION = 1;
 /** Largest chunk of an update; js gossipsub refuses messages over ~4 MiB. */
 export const MAX_CHUNK_BYTES = 1024 * 1024;
 /**
@@ -41,6 +44,16 @@ export const ContributorSchema = z
 export const ExcludedSchema = z
   .object({ peerId: PeerIdSchema, updateHash: HashSchema, reason: z.enum(EXCLUSION_REASONS) })
   .strict();
+/**
+ * What the first commit of a chain binds: a hash per swarm-config field (members, quorum, model, …) and the
+ * hash of them all, so a peer with another config refuses the chain naming the field that differs.
+ */
+export const GenesisSchema = z
+  .object({
+    configHash: HashSchema,
+    fields: z.record(z.string().min(1).max(64), HashSchema).refine((f) => Object.keys(f).length <= 64),
+  })
+  .strict();
 export const RoundCommitSchema = z
   .object({
     swarmId: SwarmIdSchema,
@@ -54,11 +67,29 @@ export const RoundCommitSchema = z
     mergedHash: HashSchema,
     aggregator: PeerIdSchema,
     createdAt: CountSchema,
+    /** Round 0 only: the swarm config this chain was started under. */
+    genesis: GenesisSchema.optional(),
   })
   .strict();
+const SignatureSchema = BytesSchema.refine((b) => b.length <= 1024, 'signature over 1 KiB');
+/** One member's vote: its signature over (swarm, round, commit hash), given after it checked the merge. */
+export const VoteSchema = z.object({ peerId: PeerIdSchema, signature: SignatureSchema }).strict();
+/** Votes of distinct members, in peer-ID order, for one commit: final once they reach the quorum. */
+export const CertificateSchema = z.object({ votes: z.array(VoteSchema).min(1).max(4096) }).strict();
 export const SignedCommitSchema = z
-  .object({ commit: RoundCommitSchema, signature: BytesSchema.refine((b) => b.length <= 1024) })
+  .object({
+    commit: RoundCommitSchema,
+    signature: SignatureSchema,
+    /** Present in the round log (and what it serves): the quorum's votes that made the commit final. */
+    certificate: CertificateSchema.optional(),
+  })
   .strict();
+const VoteBody = z.object({ commitHash: HashSchema, signature: SignatureSchema }).strict();
+/** Two votes of one member for different commits of one round: proof it signed twice. */
+const EvidenceBody = z
+  .object({ peerId: PeerIdSchema, votes: z.tuple([VoteBody, VoteBody]) })
+  .strict()
+  .refine((b) => b.votes[0].commitHash !== b.votes[1].commitHash, 'two votes for one commit prove nothing');
 
 const HelloBody = z
   .object({
@@ -128,6 +159,8 @@ export const WireMessageSchema = z.discriminatedUnion('type', [
   envelope('stats', manifestBody('stats')),
   envelope('chunk', ChunkBody),
   envelope('commit', SignedCommitSchema),
+  envelope('vote', VoteBody),
+  envelope('evidence', EvidenceBody),
   envelope('fetch-request', FetchRequestBody),
   envelope('fetch-response', FetchResponseBody),
   /** Secure aggregation set-up and unmasking (aggregation: secure); masked vectors travel as updates. */
@@ -140,6 +173,11 @@ export type MessageOf<T extends WireMessageType> = Extract<WireMessage, { type: 
 export type RoundCommit = z.infer<typeof RoundCommitSchema>;
 export type Contributor = z.infer<typeof ContributorSchema>;
 export type SignedCommit = z.infer<typeof SignedCommitSchema>;
+export type Genesis = z.infer<typeof GenesisSchema>;
+export type Vote = z.infer<typeof VoteSchema>;
+export type Certificate = z.infer<typeof CertificateSchema>;
+export type VoteMessage = MessageOf<'vote'>;
+export type Evidence = MessageOf<'evidence'>['body'];
 /** Body of update-manifest / stats: what a receiver needs to assemble and check the update's bytes. */
 export type UpdateManifest = MessageOf<'update-manifest' | 'stats'>['body'];
 export type FetchRequest = MessageOf<'fetch-request'>['body'];
@@ -147,7 +185,13 @@ export type FetchResponse = MessageOf<'fetch-response'>['body'];
 
 const MESSAGE_TYPES: ReadonlySet<string> = new Set(WireMessageSchema.options.map((o) => o.shape.type.value));
 /** Gossip about a round's work; older rounds are of no use once a peer has moved past them. */
-const ROUND_CHECKED: ReadonlySet<WireMessageType> = new Set(['update-manifest', 'stats', 'chunk', 'commit']);
+const ROUND_CHECKED: ReadonlySet<WireMessageType> = new Set([
+  'update-manifest',
+  'stats',
+  'chunk',
+  'commit',
+  'vote',
+]);
 
 export type DecodeRejection =
   | 'oversized'
@@ -163,8 +207,10 @@ export interface DecodeContext {
   swarmId: string;
   maxBytes: number;
   members: ReadonlySet<string>;
-  /** Messages about rounds before this one are stale (update-manifest, stats, chunk, commit). */
+  /** Messages about rounds before this one are stale (update-manifest, stats, chunk, commit, vote). */
   minRound?: number;
+  /** Also accept this older version (reading a round log written before certificates). */
+  legacy?: boolean;
 }
 
 export type DecodeResult =
@@ -196,11 +242,13 @@ export function decodeMessage(bytes: Uint8Array, ctx: DecodeContext): DecodeResu
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return reject('malformed', 'not a map');
   const { v, type } = raw as { v?: unknown; type?: unknown };
-  if (v !== WIRE_VERSION) {
-    return reject(typeof v === 'number' ? 'unknown-version' : 'malformed', `v=${describeValue(v)}`);
+  const legacy = ctx.legacy === true && v === LEGACY_WIRE_VERSION;
+  if (v !== WIRE_VERSION && !legacy) {
+    if (typeof v !== 'number') return reject('malformed', `v=${describeValue(v)}`);
+    return reject('unknown-version', `protocol ${describeValue(v)}; this peer speaks ${WIRE_VERSION}`);
   }
   if (typeof type === 'string' && !MESSAGE_TYPES.has(type)) return reject('unknown-type', type.slice(0, 64));
-  const parsed = WireMessageSchema.safeParse(raw);
+  const parsed = WireMessageSchema.safeParse(legacy ? { ...raw, v: WIRE_VERSION } : raw);
   if (!parsed.success) return reject('malformed', summarize(parsed.error));
   const msg = parsed.data;
   if (!isConsistent(msg)) return reject('inconsistent', 'envelope disagrees with its commit');
@@ -210,6 +258,25 @@ export function decodeMessage(bytes: Uint8Array, ctx: DecodeContext): DecodeResu
     return reject('stale-round', `round ${msg.round} < ${ctx.minRound}`);
   }
   return { ok: true, msg };
+}
+
+/**
+ * A round-log entry written by protocol 1 (before certificates), as its signed commit; undefined for any
+ * other bytes (so also for entries already of this version). Swarm and members are checked by the log's
+ * other readers.
+ */
+export function decodeLegacyCommitRecord(bytes: Uint8Array): SignedCommit | undefined {
+  let raw: unknown;
+  try {
+    raw = packr.unpack(bytes);
+  } catch {
+    return undefined;
+  }
+  const m = raw as { v?: unknown; type?: unknown; body?: unknown } | null;
+  if (m === null || typeof m !== 'object' || m.v !== LEGACY_WIRE_VERSION || m.type !== 'commit')
+    return undefined;
+  const parsed = SignedCommitSchema.safeParse(m.body);
+  return parsed.success ? parsed.data : undefined;
 }
 
 /** A commit's own swarm and round must be the envelope's, or the envelope checks would check nothing. */
