@@ -10,13 +10,15 @@ import {
 } from '../../src/swarm/net/index.js';
 
 /*
- * Issue 20: 20 sites that each know one bootstrap address. Before the fix, gossipsub's IP-colocation
+ * Issue 20: sites that each know one bootstrap address. Before the fix, gossipsub's IP-colocation
  * penalty graylisted every peer (20 peers on 127.0.0.1 score −405 < −80), libp2p refused more than 5
  * inbound connections a second from one IP, the PSK nonce exchange timed out after 1 s under load and
  * every site dialled every other at once: the median host heard from none of the 19 others. Real hosts
  * (TCP, PSK, noise, yamux, gossipsub) in this process; each says hello with its addresses every second.
  */
-const SITES = 20;
+// 20 sites pass in about a minute at load 13 but not within minutes at load 45 (this shared 2-core machine):
+// npm test keeps 12 in process; `npm run soak:scale` runs 20 and 30 daemons.
+const SITES = 12;
 const running: SwarmHost[] = [];
 const timers: NodeJS.Timeout[] = [];
 const dials = new AbortController();
@@ -27,7 +29,7 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((h) => h.stop()));
 });
 
-describe('a swarm of 20 sites joining from one bootstrap address', () => {
+describe('a swarm of 12 sites joining from one bootstrap address', () => {
   it('every site hears every other site and dials members it learns of from their hellos', async () => {
     const keys = await Promise.all(Array.from({ length: SITES }, () => generateIdentity()));
     const members = keys.map(peerIdOf);
@@ -62,6 +64,12 @@ describe('a swarm of 20 sites joining from one bootstrap address', () => {
     await waitFor(() => running.slice(1).every((h) => h.connectedPeers().length > 1), {
       timeoutMs: 120_000,
       what: 'every site linked to a member other than its bootstrap peer',
+    });
+    // The bootstrap host holds 11 links from one IP: gossipsub's colocation penalty (−5 × (11 − 10)²) made
+    // every score negative, and negative-score peers are pruned from the mesh (no forwarding through it).
+    await waitFor(() => running[0].meshPeers('control').length >= 4, {
+      timeoutMs: 60_000,
+      what: 'a gossip mesh of at least 4 (D_lo) at the bootstrap host',
     });
     heard.forEach((got, i) => expect(got).toEqual(new Set(members.filter((_, j) => j !== i))));
   }, 420_000);
