@@ -3,6 +3,8 @@ import type { PeerLog } from './channel.js';
 
 /** Link dials one host runs at once: the rest wait their turn (see MemberLinks). */
 export const MAX_PARALLEL_LINK_DIALS = 2;
+/** One link dial's limit: 5 s left 12 in-process sites at load 40 without a link beyond their bootstrap. */
+const LINK_DIAL_TIMEOUT_MS = 30_000;
 
 /**
  * Keeps members directly connected. Sites usually bootstrap to one peer only; without direct links every
@@ -73,7 +75,7 @@ export class MemberLinks {
     for (const addr of addrs) {
       if (signal.aborted) return;
       try {
-        await this.o.host.dial(addr, { timeoutMs: 5000, signal });
+        await this.o.host.dial(addr, { timeoutMs: LINK_DIAL_TIMEOUT_MS, signal });
         this.o.log.debug({ peer, addr }, 'connected directly to a member');
         return;
       } catch (err) {
