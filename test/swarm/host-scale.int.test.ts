@@ -55,10 +55,14 @@ describe('a swarm of 12 sites joining from one bootstrap address', () => {
     const hello = () =>
       running.forEach((h) => void h.publish('control', new TextEncoder().encode(JSON.stringify(h.addrs()))));
     timers.push(setInterval(hello, 1000));
+    const links = () => running.map((h) => h.connectedPeers().length).join(',');
 
+    // Generous: at load 40 (this shared 2-core machine) one event loop carrying 12 hosts took over 4 minutes.
     await waitFor(() => heard.every((s) => s.size === SITES - 1), {
-      timeoutMs: 240_000,
+      timeoutMs: 420_000,
       what: `every site hearing the other ${SITES - 1}`,
+    }).catch((err: Error) => {
+      throw new Error(`${err.message}; heard ${heard.map((s) => s.size).join(',')}, links ${links()}`);
     });
     // Hellos carry addresses: sites link to members beyond their bootstrap peer, not only through it.
     await waitFor(() => running.slice(1).every((h) => h.connectedPeers().length > 1), {
@@ -72,5 +76,5 @@ describe('a swarm of 12 sites joining from one bootstrap address', () => {
       what: 'a gossip mesh of at least 4 (D_lo) at the bootstrap host',
     });
     heard.forEach((got, i) => expect(got).toEqual(new Set(members.filter((_, j) => j !== i))));
-  }, 600_000);
+  }, 780_000);
 });
