@@ -13,6 +13,18 @@ export default tseslint.config(
     },
   },
   {
+    // The product never loads harness code (attacks, fault injectors): it lives in bench/ and test/.
+    files: ['src/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [{ group: ['**/bench/**', '**/test/**'], message: 'src/ never imports bench/ or test/' }],
+        },
+      ],
+    },
+  },
+  {
     files: ['src/cli.ts', 'src/cli/**', 'bench/**', 'test/**', 'scripts/**'],
     rules: { 'no-console': 'off' },
   },

@@ -19,8 +19,8 @@ import {
   type LabeledData,
   type Trainer,
 } from '../src/models/index.js';
-import { ATTACK_PARAMS, attackUpdate, flipLabel, loadTcga, planSites, siteName } from '../src/node/index.js';
-import type { AttackName } from '../src/node/index.js';
+import { loadTcga, planSites, siteName } from '../src/node/index.js';
+import { ATTACK_PARAMS, attackUpdate, flipLabel, type AttackName } from './attacks.js';
 import {
   deltaNorm,
   mergeByMethod,

@@ -4,7 +4,7 @@
 import '../src/core/polyfill.js';
 import { parseArgs } from 'node:util';
 import { selectBackend } from '../src/models/index.js';
-import { ATTACK_PARAMS } from '../src/node/index.js';
+import { ATTACK_PARAMS } from './attacks.js';
 import {
   MERGE_ROWS,
   TABLE_ATTACKS,

@@ -6,6 +6,7 @@ import { runMergeBench } from './merge-bench.js';
 import { runSecAggBench } from './secagg-bench.js';
 import { runScaleCost } from './scale-cost.js';
 import { runSecureSwarmBench } from './secure-swarm-bench.js';
+import { runStatusLatencyBench } from './status-latency-bench.js';
 import { runSwarmBench } from './swarm-bench.js';
 import { runTrainSpeed } from './train-speed.js';
 
@@ -17,3 +18,4 @@ await runSecureSwarmBench();
 await runScaleCost();
 await runCertificateBench();
 await runCheckpointBench();
+await runStatusLatencyBench();

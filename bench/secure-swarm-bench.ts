@@ -1,8 +1,9 @@
-// Secure vs plain aggregation, side by side in one run: 3, 5 and 10 real swarm peers (libp2p on 127.0.0.1, one
+// Secure vs plain aggregation, side by side in one run: 3, 5 and 8 real swarm peers (libp2p on 127.0.0.1, one
 // process) per aggregation, the same synthetic 2 MB model (pulled over the direct protocol either way, so bytes
-// compare like for like). Per swarm: round wall time, app bytes sent per peer ÷ model size, CPU ms to mask
+// compare like for like). Per swarm: round wall time, app bytes sent per peer ÷ model size, process CPU per
+// peer per round, CPU ms to mask
 // (encode + masks + wire form) and to unmask (every peer), and for secure rounds when each step ended.
-//   npx tsc -p tsconfig.json && node dist/bench/secure-swarm-bench.js [--peers 3,5,10] [--rounds 3]
+//   npx tsc -p tsconfig.json && node dist/bench/secure-swarm-bench.js [--peers 3,5,8] [--rounds 3]
 import '../src/core/polyfill.js';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
@@ -75,6 +76,11 @@ function sentRatio(r: SizeResult): number {
   return median(r.rounds.map((x) => x.sent.reduce((a, b) => a + b, 0) / x.sent.length / r.updateBytes));
 }
 
+/** Process CPU (all threads) per round ÷ peers: what one site's machine would spend, in seconds. */
+function cpuPerPeer(r: SizeResult, peers: number): number {
+  return median(r.rounds.map((x) => x.cpuMs)) / peers / 1000;
+}
+
 function printRow(row: Row, plain: Row | undefined): void {
   const { result: r, steps } = row;
   const cells = [
@@ -85,6 +91,10 @@ function printRow(row: Row, plain: Row | undefined): void {
     (plain ? `${((wall(r) / wall(plain.result) - 1) * 100).toFixed(0)} %` : '').padStart(8),
     sentRatio(r).toFixed(2).padStart(8),
     (plain ? `${(sentRatio(r) / sentRatio(plain.result)).toFixed(2)}×` : '').padStart(8),
+    `${cpuPerPeer(r, row.peers).toFixed(2)} s`.padStart(8),
+    (plain ? `${(cpuPerPeer(r, row.peers) / cpuPerPeer(plain.result, row.peers)).toFixed(2)}×` : '').padStart(
+      8,
+    ),
     (steps.maskMs.length ? `${median(steps.maskMs).toFixed(0)} ms` : '').padStart(8),
     (steps.unmaskMs.length ? `${median(steps.unmaskMs).toFixed(0)} ms` : '').padStart(8),
   ];
@@ -97,7 +107,7 @@ function printSteps(row: Row): void {
   console.log(`  ${row.peers} peers, step ends (s into the round): ${cells.join(', ')}`);
 }
 
-export async function runSecureSwarmBench(peerCounts = [3, 5, 10], rounds = 3): Promise<void> {
+export async function runSecureSwarmBench(peerCounts = [3, 5, 8], rounds = 3): Promise<void> {
   const p = plan(SIZE_MB, rounds);
   console.log(
     `\n## Secure vs plain aggregation: ${SIZE_MB} MB model (float32), ${rounds} rounds after round 0, real libp2p peers in one process`,
@@ -111,7 +121,7 @@ export async function runSecureSwarmBench(peerCounts = [3, 5, 10], rounds = 3): 
     }
   }
   console.log(
-    '\n  peers | aggr.  | rounds | round wall | vs plain | sent/model | vs plain | mask CPU | unmask CPU',
+    '\n  peers | aggr.  | rounds | round wall | vs plain | sent/model | vs plain | CPU/peer | vs plain | mask CPU | unmask CPU',
   );
   for (const row of rows) {
     printRow(row, row.secure ? rows.find((x) => x.peers === row.peers && !x.secure) : undefined);
@@ -127,8 +137,9 @@ export async function runSecureSwarmBench(peerCounts = [3, 5, 10], rounds = 3): 
     '  round wall: all peers applied r − 1 → all applied r (median). sent/model: SwarmPeerStatus.bytesSent per peer per',
   );
   console.log(
-    '  round ÷ model bytes (updates pulled by each receiver: plain floor n − 1). mask CPU: encode + mask + wire form per',
+    '  round ÷ model bytes (updates pulled by each receiver: plain floor n − 1). CPU/peer: process CPU per round ÷ peers.',
   );
+  console.log('  mask CPU: encode + mask + wire form per');
   console.log(
     '  contributor; unmask CPU: decode + unmask + decode sum per peer (median; synchronous, so its wall time is CPU).',
   );

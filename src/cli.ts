@@ -6,8 +6,9 @@ import { TRAINING_DEFAULTS as D, TRAINING_RANGES as R, defaultLearningRate } fro
 import { inr, models, node } from './cli/parts.js';
 import { addDemoCommand } from './cli/demo-command.js';
 import { addLogCommand } from './cli/log-command.js';
+import { addStartCommand } from './cli/start-command.js';
 import { num } from './cli/options.js';
-import { createProgress, formatScores, printBackend, reportBackend, reportFailure } from './cli/report.js';
+import { createProgress, formatScores, printBackend, reportBackend, runProgram } from './cli/report.js';
 
 type InitFlags = { config: string; newKey?: boolean; newPsk?: string | boolean; addToSwarm?: boolean };
 
@@ -182,7 +183,9 @@ program
 
 program
   .command('migrate')
-  .description('encrypt the checkpoints an older swarmd wrote in plain form (database or .swck), in place')
+  .description(
+    'upgrade in place what an older swarmd wrote: encrypt plain checkpoints (database or .swck) and the peer identity, rewrite a round log of protocol 1',
+  )
   .option('--db <dir>', 'database folder (a site dataDir or a `train --out` folder)')
   .option('--checkpoint <file>', 'exported .swck checkpoint file')
   .requiredOption('--key <file>', "the swarm's model key file")
@@ -209,29 +212,7 @@ program
     );
   });
 
-program
-  .command('start')
-  .description('run the site daemon until SIGINT/SIGTERM: join the swarm, train, merge, checkpoint')
-  .requiredOption('--config <file>', 'site config (YAML)')
-  .option('--bootstrap <multiaddr...>', 'peers to dial at start (added to the config)')
-  .action(async (o: { config: string; bootstrap?: string[] }) => {
-    const { createLogger, startDaemon } = await node();
-    const logger = createLogger({ level: 'info', pretty: 'auto' });
-    const daemon = await startDaemon({ configPath: o.config, bootstrap: o.bootstrap, logger });
-    console.error(
-      `swarmd ${daemon.peerId} listening on ${daemon.addrs().join(' ')}; status ${daemon.statusUrl}`,
-    );
-    await new Promise<void>((resolve) => {
-      const shutdown = (signal: string) => {
-        logger.info({ signal }, 'shutting down');
-        resolve();
-      };
-      process.once('SIGINT', () => shutdown('SIGINT'));
-      process.once('SIGTERM', () => shutdown('SIGTERM'));
-    });
-    await daemon.stop();
-    logger.info({}, 'stopped cleanly');
-  });
+addStartCommand(program);
 
 addLogCommand(program);
 
@@ -261,8 +242,4 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-// A failure outside the command's promise (a stray rejection in a running daemon) ends the process the same way.
-const crash = (err: unknown) => void reportFailure(err).finally(() => process.exit());
-process.on('uncaughtException', crash);
-process.on('unhandledRejection', crash);
-program.parseAsync(process.argv).catch(reportFailure);
+runProgram(program);

@@ -132,7 +132,7 @@ export class FuzzMessages {
       case 'secagg': {
         // A sender set of made-up masked vectors (plain swarms ignore secagg; secure ones must not stall).
         const senders = [0, 1].map(() => ({ peerId: this.t.self, maskedHash: this.hash() }));
-        return { ...base, type, body: { step: 'unmask', senders } };
+        return { ...base, type, body: { step: 'unmask', senders, signature: this.bytes(64) } };
       }
     }
   }

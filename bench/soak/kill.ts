@@ -1,5 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { hashTensors } from '../../src/core/index.js';
+import { loadKeyFile } from '../../src/inr/index.js';
 import { loadSiteConfig } from '../../src/node/index.js';
 import { openStore, readCheckpointFile } from '../../src/storage/index.js';
 import { identityFromBytes, peerIdOf } from '../../src/swarm/index.js';
@@ -120,7 +121,8 @@ export async function runKillSoak(o: KillSoakOptions): Promise<KillSoakResult> {
 }
 
 async function storedPeerId(config: string): Promise<string> {
-  const store = await openStore((await loadSiteConfig(config)).dataDir, { mustExist: true });
+  const site = await loadSiteConfig(config);
+  const store = await openStore(site.dataDir, { mustExist: true, key: await loadKeyFile(site.keyFile) });
   try {
     return peerIdOf(identityFromBytes((await store.getIdentity())!));
   } finally {

@@ -1,3 +1,4 @@
+import type { Command } from 'commander';
 import { SwarmdError } from '../core/index.js';
 import type { BackendInfo, EpochInfo } from '../models/index.js';
 import { models, node } from './parts.js';
@@ -50,4 +51,15 @@ export async function reportFailure(err: unknown): Promise<void> {
     .catch(() => null);
   const where = logPath ? `details in ${logPath}` : 'no log file could be written';
   console.error(`internal error: ${what} (${where}; please report it)`);
+}
+
+/**
+ * Runs a command-line program. A failure ends the process as reportFailure says, also one outside the
+ * command's promise (a stray rejection in a running daemon).
+ */
+export function runProgram(program: Command): void {
+  const crash = (err: unknown) => void reportFailure(err).finally(() => process.exit());
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
+  program.parseAsync(process.argv).catch(reportFailure);
 }

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { chooseGraphDegree, chooseThreshold, SecAggError } from '../swarm/index.js';
+import {
+  chooseThreshold,
+  collusionProblems,
+  defaultMaxColluders,
+  minSenders,
+  SecAggError,
+  shareHolders,
+} from '../swarm/index.js';
 
 /*
  * How a swarm aggregates (issue 7): `plain` (every member receives every update in the clear) or `secure`
@@ -19,6 +26,8 @@ export const SecureAggregationSchema = z
       .default(0.34),
     /** SecAgg+ graph degree k (each site masks with k others): a number, `auto` (O(log n)) or `all`. */
     graphDegree: z.union([z.number().int().min(2), z.enum(['auto', 'all'])]).default('all'),
+    /** c: members that may collude and lie; default ⌊(n − 1)/3⌋ of the member list (0 for 3 sites). */
+    maxColluders: z.number().int().min(0).optional(),
   })
   .strict()
   .default({});
@@ -45,7 +54,8 @@ export function checkAggregation(c: AggregationFields, ctx: z.RefinementCtx): vo
   if (c.merge !== 'fedavg') {
     issue('merge', `merge ${c.merge} ${NEEDS_PLAINTEXT}: use aggregation: plain for robust merges`);
   }
-  for (const key of ['maxUpdateNorm', 'normMultiple', 'maxSampleWeight'] as const) {
+  // maxUpdateNorm stays: each site clips its own update to it before masking (honest sites only, README).
+  for (const key of ['normMultiple', 'maxSampleWeight'] as const) {
     if (c[key] !== undefined) {
       issue(key, `${key} ${NEEDS_PLAINTEXT}: remove it or use aggregation: plain`);
     }
@@ -56,20 +66,19 @@ export function checkAggregation(c: AggregationFields, ctx: z.RefinementCtx): vo
       "aggregation: secure needs minPeers ≥ 3: with 2 contributors each learns the other's update from the sum",
     );
   }
-  for (const n of new Set([Math.max(3, c.minPeers), c.members.length])) {
-    const holders = shareHolders(n, c.secure.graphDegree);
-    try {
-      chooseThreshold(holders, c.secure.dropoutFraction);
-    } catch (err) {
-      if (!(err instanceof SecAggError)) throw err;
-      issue('secure', `with ${n} contributors (${holders} share holders each): ${err.message}`);
-    }
+  const n = c.members.length;
+  let threshold: number;
+  try {
+    threshold = chooseThreshold(shareHolders(n, c.secure.graphDegree), c.secure.dropoutFraction).threshold;
+  } catch (err) {
+    if (!(err instanceof SecAggError)) throw err;
+    return issue(
+      'secure',
+      `with ${n} members (${shareHolders(n, c.secure.graphDegree)} share holders each): ${err.message}`,
+    );
   }
-}
-
-/** Holders of one site's secrets in a round of n contributors: itself and its graph neighbours. */
-export function shareHolders(n: number, graphDegree: SecureAggregationConfig['graphDegree']): number {
-  if (graphDegree === 'all') return n;
-  const k = graphDegree === 'auto' ? chooseGraphDegree(n) : graphDegree;
-  return Math.min(n - 1, k) + 1;
+  const maxColluders = c.secure.maxColluders ?? defaultMaxColluders(n);
+  const bounds = { members: n, threshold, minSenders: minSenders(threshold, c.minPeers), maxColluders };
+  for (const problem of collusionProblems(bounds))
+    issue('secure', `maxColluders ${maxColluders}: ${problem}`);
 }

@@ -34,8 +34,9 @@ import { assertDataDirPrivate, loadIdentity } from './identity.js';
 import { explainListenFailure } from './listen-error.js';
 import { loadSiteData } from './site-data.js';
 import { siteRoundLog } from './site-log.js';
+import { honestWork } from './site-work.js';
+import type { SiteWorkFactory } from './round-work.js';
 import { certQuorumOf, swarmGenesis } from './swarm-genesis.js';
-import { createSiteWork } from './attack-work.js';
 import { sitePrivacy } from './private-work.js';
 import {
   createLogger,
@@ -51,6 +52,8 @@ export interface DaemonOptions {
   /** Extra bootstrap multiaddrs (`--bootstrap`), added to the config's. */
   bootstrap?: string[];
   logger?: Logger;
+  /** The site's round work (default: honest training, `honestWork`); `swarmd start` never passes another. */
+  work?: SiteWorkFactory;
 }
 
 export interface Daemon {
@@ -154,8 +157,7 @@ async function build(
     transform: swarm.preprocess.transform,
     onTrained: (round: number, m: Record<string, number>) => history.trained(round, m),
   };
-  // Honest unless `swarmd demo --attack` set SWARMD_DEMO_ATTACK for this site (refused outside the demo).
-  const work = createSiteWork(workInit, { env: process.env, swarmId: swarm.swarmId, log });
+  const work = (o.work ?? honestWork)(workInit, { log });
   stack.push(() => work.dispose());
   const privacy = await sitePrivacy(swarm, work, log); // swarm config `privacy`: DP on top of secure
   const host: SwarmHost = await createSwarmHost({

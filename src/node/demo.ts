@@ -3,24 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
+import { InputError } from '../core/index.js';
 import { loadKeyFile, modelKeyFromBytes, type ModelKey } from '../inr/index.js';
 import { parseModelConfig, type Dataset, type Scores } from '../models/index.js';
 import { openCheckpoint } from '../storage/index.js';
+import { MODEL_MERGE_METHODS, type MergeMethod } from '../swarm/index.js';
 import { loadTcga, planSites, siteName, type SitePlan } from './demo-data.js';
 import { evaluateCheckpoint, trainBaseline } from './evaluate.js';
 import { launchSite, type LaunchedSite } from './launcher.js';
-import {
-  attackerIndices,
-  demoMergeSettings,
-  formatDefenceReport,
-  siteEnv,
-  type DemoAttack,
-  type DemoMerge,
-} from './demo-attack.js';
 import { fetchStatus, formatPrivacy, type StatusSnapshot } from './status/index.js';
 import type { PrivacyConfig } from './privacy-config.js';
 import { writeSwarmDir } from './swarm-dir.js';
-import { DEMO_SWARM_ID } from './attack-work.js';
 
 export interface DemoOptions {
   sites: number;
@@ -39,10 +32,32 @@ export interface DemoOptions {
   holdOpen?: Promise<void>;
   /** How model rounds merge (default fedavg). */
   merge?: DemoMerge;
-  /** Demo/test feature: the last `attackers` sites send poisoned updates (see attack-work.ts). */
-  attack?: DemoAttack;
+  /** Sites started by another entry point than `swarmd start` (the attack demo in bench/ passes one). */
+  adversary?: DemoAdversary;
   say: (line: string) => void;
 }
+
+export type DemoMerge = Exclude<MergeMethod, 'sum'>;
+
+/**
+ * Sites of the demo that run something other than `swarmd start`: the product has none; a harness outside it
+ * (`npm run demo:attack`, bench/demo-attack) starts attacking sites this way and reports on them.
+ */
+export interface DemoAdversary {
+  /** Indices of the sites it runs; the others are honest. */
+  sites: number[];
+  /** What the start line says of such a site, e.g. `ATTACKER (nan)`. */
+  role: string;
+  /** The script and arguments that start such a site like `swarmd start` (launchSite's `entry`). */
+  entry: string[];
+  /** swarm.yaml keys on top of the demo's merge settings (validation bounds, a quorum of the honest). */
+  swarm: Record<string, unknown>;
+  /** Lines printed after the result table, from every site's status. */
+  report(names: string[], statuses: StatusSnapshot[]): string;
+}
+
+/** The swarm id `swarmd demo` writes into its swarm.yaml. */
+const DEMO_SWARM_ID = 'swarmd-demo';
 
 export interface DemoRow {
   model: string;
@@ -59,9 +74,10 @@ const DATA_DIR = fileURLToPath(new URL('../../../data', import.meta.url));
  */
 export async function runDemo(
   o: DemoOptions,
-): Promise<{ rows: DemoRow[]; testRows: number; siteRows: number[]; defence: string | null }> {
-  const attackers = attackerIndices(o.sites, o.attack);
-  const mergeSettings = demoMergeSettings(o.sites, o.merge ?? 'fedavg', o.attack);
+): Promise<{ rows: DemoRow[]; testRows: number; siteRows: number[]; report: string | null }> {
+  const adversary = o.adversary;
+  const adversarial = adversary?.sites ?? [];
+  const mergeSettings = { ...demoMergeSettings(o.merge ?? 'fedavg'), ...adversary?.swarm };
   const dir = await mkdtemp(join(tmpdir(), 'swarmd-demo-'));
   const sites: LaunchedSite[] = [];
   try {
@@ -75,16 +91,17 @@ export async function runDemo(
     });
     const names = plan.sites.map((_, i) => siteName(i));
     const configs = await writeDemoConfigs(dir, ds, plan, names, o, mergeSettings);
-    // Attackers start first: the honest quorum (minPeers) forms only once they are live, so they take part.
-    const order = [...new Set([...attackers, ...configs.keys()])];
+    // An adversary's sites start first: the honest quorum (minPeers) forms only once they are live, so they
+    // take part.
+    const order = [...new Set([...adversarial, ...configs.keys()])];
     for (const i of order) {
       const first = sites.find((s) => s !== undefined);
       const bootstrap = first ? first.addrs.slice(0, 1) : [];
+      const entry = adversary && adversarial.includes(i) ? { entry: adversary.entry } : {};
       // A loaded machine can take over a minute to load tfjs and the data: wait longer than launchSite's default.
-      const env = siteEnv(i, attackers, o.attack);
-      const launched = await launchSite(configs[i], { bootstrap, env, timeoutMs: 180_000 });
+      const launched = await launchSite(configs[i], { bootstrap, ...entry, timeoutMs: 180_000 });
       sites[i] = launched;
-      const role = attackers.includes(i) ? ` ATTACKER (${o.attack!.name})` : '';
+      const role = adversary && adversarial.includes(i) ? ` ${adversary.role}` : '';
       o.say(
         `started ${names[i]}${role} (${plan.sites[i].length} samples) peer ${launched.peerId.slice(0, 16)}… status ${launched.statusUrl}`,
       );
@@ -98,19 +115,38 @@ export async function runDemo(
     });
     o.say(formatDemoTable(rows, plan.test.length));
     const statuses = await Promise.all(sites.map((s) => fetchStatus(s.statusUrl, { timeoutMs: 10_000 })));
-    const defence = o.attack ? formatDefenceReport(o.attack, names, attackers, statuses) : null;
-    if (defence) o.say(defence);
+    const report = adversary ? adversary.report(names, statuses) : null;
+    if (report) o.say(report);
     const privacy = statuses[0].privacy;
     if (privacy) o.say(`differential privacy (site level, every site): ${formatPrivacy(privacy)}`);
     if (o.holdOpen) {
       o.say(`the sites keep running: dashboard ${sites[0].statusUrl}/ — Ctrl-C stops everything`);
       await o.holdOpen;
     } else o.say('stopping the sites (run `swarmd demo --keep-running` to keep them and the dashboard up)');
-    return { rows, testRows: plan.test.length, siteRows: plan.sites.map((r) => r.length), defence };
+    return { rows, testRows: plan.test.length, siteRows: plan.sites.map((r) => r.length), report };
   } finally {
     await Promise.all(sites.map((s) => s.stop()));
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** The demo's `--merge`; an unknown name is an InputError listing the known. */
+export function parseDemoMerge(merge: string): DemoMerge {
+  if (!(MODEL_MERGE_METHODS as readonly string[]).includes(merge))
+    throw new InputError('DEMO_MERGE', `--merge ${merge}: use one of ${MODEL_MERGE_METHODS.join(', ')}`);
+  return merge as DemoMerge;
+}
+
+/** The swarm.yaml keys of the demo's merge: the rule and its parameter. */
+function demoMergeSettings(merge: DemoMerge): Record<string, unknown> {
+  if (merge === 'clipped-fedavg') {
+    throw new InputError(
+      'DEMO_MERGE',
+      'the demo cannot run clipped-fedavg yet: the daemon has no reference model to clip against in round 1; ' +
+        'use fedavg, median or trimmed-mean',
+    );
+  }
+  return { merge, ...(merge === 'trimmed-mean' ? { trim: 0.2 } : {}) };
 }
 
 function writeDemoConfigs(

@@ -1,6 +1,6 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { InputError } from '../core/index.js';
-import { generateModelKey, writeKeyFile } from '../inr/index.js';
+import { KeyFileError, generateModelKey, loadKeyFile, writeKeyFile, type ModelKey } from '../inr/index.js';
 import { openStore } from '../storage/index.js';
 import { createSwarmPsk, writePskFile } from '../swarm/index.js';
 import { readSwarmDocument, writeDocument } from './classes.js';
@@ -43,7 +43,7 @@ export async function initSite(o: InitOptions): Promise<InitResult> {
     wrote.push(at);
   }
   await assertDataDirPrivate(site.dataDir);
-  const store = await openStore(site.dataDir);
+  const store = await openStore(site.dataDir, { key: await identityKey(site.keyFile) });
   let identity;
   try {
     identity = await createIdentity(store);
@@ -58,6 +58,22 @@ export async function initSite(o: InitOptions): Promise<InitResult> {
     dataDir: site.dataDir,
     wrote,
   };
+}
+
+/** The model key the identity is sealed under; init at a site that has not received it yet says so. */
+async function identityKey(keyFile: string): Promise<ModelKey> {
+  try {
+    return await loadKeyFile(keyFile);
+  } catch (err) {
+    if (!(err instanceof KeyFileError) || err.code !== 'KEY_FILE_MISSING') throw err;
+    throw new KeyFileError(
+      'KEY_FILE_MISSING',
+      keyFile,
+      `key file ${keyFile} does not exist, and init seals this site's peer identity under the swarm's model ` +
+        "key: copy the swarm's key file there first (the first site of a new swarm passes --new-key)",
+      { cause: err },
+    );
+  }
 }
 
 /** The swarm config's `pskFile`, resolved against the swarm config's folder; the config need not be complete. */

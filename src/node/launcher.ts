@@ -22,10 +22,18 @@ const READY = /^swarmd (\S+) listening on (.*); status (\S+)$/m;
 
 export async function launchSite(
   configPath: string,
-  o: { bootstrap?: string[]; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+  o: {
+    bootstrap?: string[];
+    timeoutMs?: number;
+    /**
+     * The script (and its arguments) that takes `start --config … [--bootstrap …]` and prints swarmd's ready
+     * line: default the swarmd CLI. A demo harness outside the product starts its sites with its own.
+     */
+    entry?: string[];
+  } = {},
 ): Promise<LaunchedSite> {
   const args = [
-    CLI,
+    ...(o.entry ?? [CLI]),
     'start',
     '--config',
     configPath,
@@ -33,7 +41,6 @@ export async function launchSite(
   ];
   const proc = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...o.env },
   });
   let log = '';
   proc.stdout!.on('data', (d: Buffer) => (log += d.toString()));

@@ -1,6 +1,12 @@
 import { InputError } from '../core/index.js';
 import { loadKeyFile } from '../inr/index.js';
-import { migrateCheckpointFile, migrateStore, openStore, type LogEntry } from '../storage/index.js';
+import {
+  migrateCheckpointFile,
+  migrateIdentity,
+  migrateStore,
+  openStore,
+  type LogEntry,
+} from '../storage/index.js';
 import {
   LEGACY_WIRE_VERSION,
   WIRE_VERSION,
@@ -17,9 +23,10 @@ export interface MigrateOptions {
 }
 
 /**
- * `swarmd migrate`: seals the plain checkpoints an older swarmd wrote, and rewrites round-log entries of
- * protocol 1 (before certificates) as protocol 2 entries without a certificate — hashes unchanged, so the
- * chain stays the same; `swarmd log verify` names them uncertified. Returns a line to print.
+ * `swarmd migrate`: seals the plain checkpoints and the raw peer identity an older swarmd wrote, and
+ * rewrites round-log entries of protocol 1 (before certificates) as protocol 2 entries without a
+ * certificate — hashes unchanged, so the chain stays the same; `swarmd log verify` names them uncertified.
+ * Returns a line to print.
  */
 export async function migrateCheckpoints(o: MigrateOptions): Promise<string> {
   if ((o.db === undefined) === (o.checkpoint === undefined))
@@ -30,9 +37,11 @@ export async function migrateCheckpoints(o: MigrateOptions): Promise<string> {
     return `encrypted ${o.checkpoint} under key ${key.fingerprint}`;
   }
   const sealed = await migrateStore(o.db!, key);
+  const identity = await migrateIdentity(o.db!, key);
   const upgraded = await upgradeRoundLog(o.db!);
   const parts = [
     ...(sealed > 0 ? [`encrypted ${sealed} checkpoint(s) under key ${key.fingerprint}`] : []),
+    ...(identity ? [`encrypted the peer identity under key ${key.fingerprint}`] : []),
     ...(upgraded > 0
       ? [
           `rewrote ${upgraded} round-log entries of protocol ${LEGACY_WIRE_VERSION} as protocol ${WIRE_VERSION} (uncertified: written before certificates)`,

@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import {
   accountedNoiseMultiplier,
+  chooseThreshold,
+  defaultMaxColluders,
+  minSenders,
+  residualNoiseMultiplier,
+  SecAggError,
+  shareHolders,
   DEFAULT_FIXED_POINT,
   epsilonSpent,
   roundsWithin,
@@ -40,6 +46,7 @@ interface PrivacyFields {
   aggregation: 'plain' | 'secure';
   secure: SecureAggregationConfig;
   minPeers: number;
+  members: readonly unknown[];
   privacy?: PrivacyConfig;
 }
 
@@ -54,7 +61,20 @@ export function checkPrivacy(c: PrivacyFields, ctx: z.RefinementCtx): void {
         "only its site's share of the noise, which protects nothing; set aggregation: secure",
     );
   }
-  const std = siteNoiseStd({ ...p, minContributors: minContributors(c) });
+  let sharing: NoiseSharing;
+  try {
+    sharing = noiseSharing(c);
+  } catch (err) {
+    if (err instanceof SecAggError) return; // checkAggregation says what is wrong with the threshold
+    throw err;
+  }
+  if (sharing.minContributors <= Math.max(1, sharing.maxColluders)) {
+    return issue(
+      `privacy needs more than max(1, maxColluders) = ${Math.max(1, sharing.maxColluders)} sites in the ` +
+        `smallest sum (${sharing.minContributors}): raise minPeers`,
+    );
+  }
+  const std = siteNoiseStd({ ...p, ...sharing });
   const room = fixedPointRange(DEFAULT_FIXED_POINT).maxAbsValue / 2; // half for the weights themselves
   if (8 * std > room) {
     issue(
@@ -73,13 +93,22 @@ export function checkPrivacy(c: PrivacyFields, ctx: z.RefinementCtx): void {
 }
 
 /**
- * m, the fewest contributors an accepted merge of this swarm has: every peer refuses a commit with fewer
- * than minPeers (below-quorum). A secure sum also needs t of its roster, but the smallest roster allowed
- * (max(3, minPeers) = minPeers sites) has t ≤ minPeers, so t adds nothing to the bound; larger rosters
- * have more contributors, hence more noise than needed, never less. Each site adds 1/m of the variance.
+ * How the noise is shared: m, the fewest senders any unmasked sum has (max(t, minPeers), t from the member
+ * list: no honest peer reveals for fewer), and c, the colluders σ must hold against (maxColluders). Each site
+ * adds (σC)²/(m − max(1, c)) of variance, so a sum less the noise of one curious member or of c colluders
+ * still carries (σC)².
  */
-export function minContributors(c: { minPeers: number }): number {
-  return c.minPeers;
+export interface NoiseSharing {
+  minContributors: number;
+  maxColluders: number;
+}
+
+export function noiseSharing(c: Omit<PrivacyFields, 'aggregation' | 'privacy'>): NoiseSharing {
+  const n = c.members.length;
+  const holders = shareHolders(n, c.secure.graphDegree);
+  const { threshold } = chooseThreshold(holders, c.secure.dropoutFraction);
+  const maxColluders = c.secure.maxColluders ?? defaultMaxColluders(n);
+  return { minContributors: minSenders(threshold, c.minPeers), maxColluders };
 }
 
 /** What a site running with privacy needs: its share of the noise and the public accounting inputs. */
@@ -95,7 +124,7 @@ export interface PrivacyPlan {
 
 export function privacyPlan(c: PrivacyFields & { privacy: PrivacyConfig }, coordinates: number): PrivacyPlan {
   const p = c.privacy;
-  const mechanism = { ...p, minContributors: minContributors(c) };
+  const mechanism = { ...p, ...noiseSharing(c) };
   const fractionalBits = DEFAULT_FIXED_POINT.fractionalBits;
   const sigma = accountedNoiseMultiplier({ ...p, coordinates, fractionalBits });
   const maxEpsilon = p.maxEpsilon ?? null;
@@ -110,14 +139,22 @@ export function roundsToTrain(rounds: number | null, plan: PrivacyPlan | null): 
   return rounds === null ? allowed : Math.min(rounds, allowed);
 }
 
-/** Privacy as `/status` reports it once `committedRound` (a model round, ≥ 1, or 0/none) is applied. */
-export function privacyStatus(plan: PrivacyPlan, committedRound: number | null) {
-  const rounds = Math.max(0, committedRound ?? 0);
-  const { epsilon } = epsilonSpent({ sigma: plan.sigma, delta: plan.delta, rounds });
-  const { clipNorm, noiseMultiplier, minContributors: m } = plan.mechanism;
+/**
+ * Privacy as `/status` reports it once `committedRound` (a model round, ≥ 1, or 0/none) is applied, with
+ * `extraReleases` sums this peer saw unmasked in rounds that were not committed (each is a release too).
+ * ε against the configured max(1, c) members; against one curious member (its own noise subtracted); and
+ * against c colluders (theirs subtracted; c = 0: anyone who sees only the sum).
+ */
+export function privacyStatus(plan: PrivacyPlan, committedRound: number | null, extraReleases = 0) {
+  const rounds = Math.max(0, committedRound ?? 0) + extraReleases;
+  const spent = (sigma: number) => epsilonSpent({ sigma, delta: plan.delta, rounds }).epsilon;
+  const { clipNorm, noiseMultiplier, minContributors: m, maxColluders = 0 } = plan.mechanism;
   const budgetReached = plan.roundsAllowed !== null && rounds >= plan.roundsAllowed;
   return {
-    ...{ epsilon, delta: plan.delta, maxEpsilon: plan.maxEpsilon, roundsCounted: rounds },
+    ...{ epsilon: spent(plan.sigma), delta: plan.delta, maxEpsilon: plan.maxEpsilon, roundsCounted: rounds },
+    epsilonCurious: spent(residualNoiseMultiplier(plan.mechanism, plan.sigma, 1)),
+    epsilonColluders: spent(residualNoiseMultiplier(plan.mechanism, plan.sigma, maxColluders)),
+    ...{ maxColluders, unmaskedNotCommitted: extraReleases },
     ...{ roundsAllowed: plan.roundsAllowed, budgetReached, noiseMultiplier, clipNorm, minContributors: m },
   };
 }

@@ -66,9 +66,14 @@ export async function sitePrivacy<W extends RoundWork & { weights(): Promise<Nam
   const maxRounds = roundsToTrain(swarm.rounds, plan);
   log.info({ ...plan, coordinates, maxRounds }, 'differential privacy on');
   const roundMetrics = (round: number) => {
-    const { epsilon, roundsAllowed } = privacyStatus(plan, round);
-    log.info({ round, epsilon, delta: plan.delta, roundsAllowed }, 'privacy spent after this round');
-    return { privacyEpsilon: epsilon, privacyDelta: plan.delta };
+    const { epsilon, epsilonCurious, epsilonColluders, roundsAllowed } = privacyStatus(plan, round);
+    const spent = { epsilon, epsilonCurious, epsilonColluders };
+    log.info({ round, ...spent, delta: plan.delta, roundsAllowed }, 'privacy spent after this round');
+    // Stored with each checkpoint and carried by its exported file: the guarantee and both honest figures.
+    return {
+      ...{ privacyEpsilon: epsilon, privacyDelta: plan.delta },
+      ...{ privacyEpsilonCurious: epsilonCurious, privacyEpsilonColluders: epsilonColluders },
+    };
   };
   const privateRounds = privateWork(work, { plan, startWeights: () => work.weights(), log });
   return { work: privateRounds, plan, maxRounds, roundMetrics };

@@ -2,16 +2,16 @@ import type { ModelKey } from '../inr/index.js';
 import { exportCheckpointFile, type Checkpoint, type RoundLog as StoredLog } from '../storage/index.js';
 import type { CommitRecord, RoundLog } from '../swarm/index.js';
 import type { RoundHistory } from './status-source.js';
-import type { SiteWork } from './site-work.js';
+import type { SiteRoundWork } from './round-work.js';
 
 /**
  * The swarm peer's round log on a site: the storage round log, each segment written with what its last
- * round produced on this site (SiteWork.recordFor), then the checkpoint exported as a portable file that
+ * round produced on this site (SiteRoundWork.recordFor), then the checkpoint exported as a portable file that
  * `swarmd infer` can read while the daemon runs.
  */
 export function siteRoundLog(o: {
   log: StoredLog;
-  work: SiteWork;
+  work: SiteRoundWork;
   exportPath: string;
   /** The daemon's one round history: this round's entry is recorded and saved in the same batch. */
   history: RoundHistory;

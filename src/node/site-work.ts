@@ -1,5 +1,4 @@
 import { encodeTensors, type NamedTensors } from '../core/index.js';
-import type { ModelKey } from '../inr/index.js';
 import {
   computeFeatureStats,
   createTrainer,
@@ -10,32 +9,15 @@ import {
   statsFromTensors,
   statsToTensors,
   type LabeledData,
-  type FeatureTransform,
-  type ModelConfig,
   type Standardizer,
   type Trainer,
 } from '../models/index.js';
 import { makeCheckpoint, type Checkpoint } from '../storage/index.js';
-import type { CommitRecord, RoundWork } from '../swarm/index.js';
-import type { SiteData } from './site-data.js';
-
-export interface SiteWorkInit {
-  data: SiteData;
-  model: ModelConfig;
-  key: ModelKey;
-  /** The model this site trains: the daemon's lives in the training thread (default: one in this thread). */
-  trainer?: Trainer;
-  training: { epochsPerRound: number; batchSize: number; learningRate: number; seed: number };
-  backend: string;
-  /** Restored from the store on resume (round ≥ 0 applied before). */
-  standardizer: Standardizer | null;
-  /** The swarm's `preprocess.transform`: applied before the statistics and the standardisation. */
-  transform: FeatureTransform;
-  onTrained?: (round: number, metrics: Record<string, number>) => void;
-}
+import type { CommitRecord } from '../swarm/index.js';
+import type { SiteRoundWork, SiteWorkFactory, SiteWorkInit } from './round-work.js';
 
 /** The tfjs side of a swarm round on one site: stats for the shared transform, local training, applying merges. */
-export class SiteWork implements RoundWork {
+export class SiteWork implements SiteRoundWork {
   private readonly trainer: Trainer;
   private standardizer: Standardizer | null;
   private sets: { train: LabeledData; val: LabeledData } | null = null;
@@ -150,3 +132,6 @@ export class SiteWork implements RoundWork {
     });
   }
 }
+
+/** The daemon's round work unless it is given another: this site's honest training. */
+export const honestWork: SiteWorkFactory = (init) => new SiteWork(init);

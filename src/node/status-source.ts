@@ -100,7 +100,9 @@ export function statusSource(o: {
         startedAtMs,
         version: VERSION,
         dataDirBytes: o.disk.dataDirBytes,
-        privacy: o.privacy ? privacyStatus(o.privacy, s.lastCommit?.round ?? null) : null,
+        privacy: o.privacy
+          ? privacyStatus(o.privacy, s.lastCommit?.round ?? null, s.unmaskedNotCommitted)
+          : null,
       };
     },
   };

@@ -3,7 +3,8 @@
  * `Store` interface, and portable checkpoint files. Every checkpoint — weights and manifest together — is
  * sealed with AES-256-GCM under a key derived from the model key, bound to its id: without the key file a
  * copied database or file yields no weights, and a flipped bit fails authentication instead of changing
- * predictions. The round log stays in the clear (its hashes are over the plaintext tensors). A checkpoint
+ * predictions. The peer identity is sealed the same way (its own derived key): a copied database without
+ * the key file holds no signing key. The round log stays in the clear (its hashes are over the plaintext tensors). A checkpoint
  * and its round-log entries are written in one atomic batch, with retention deletions in the same batch.
  */
 export { openStore } from './store.js';
@@ -18,6 +19,7 @@ export {
   readCheckpointFile,
 } from './file.js';
 export { migrateCheckpointFile, migrateStore } from './migrate.js';
+export { migrateIdentity } from './identity.js';
 export { directoryBytes, removeStaleExports } from './disk.js';
 export { CheckpointManifestSchema, makeCheckpoint } from './manifest.js';
 export type { Checkpoint, CheckpointFields, CheckpointManifest, LogEntry } from './manifest.js';

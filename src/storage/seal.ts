@@ -1,37 +1,76 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { KeyMismatchError, type ModelKey } from '../inr/index.js';
-import { CheckpointCorruptError } from './errors.js';
+import { CheckpointCorruptError, StoreError } from './errors.js';
 
 /*
- * A sealed checkpoint value: "SWE1" | key fingerprint (16 bytes) | nonce (12) | AES-256-GCM ciphertext | tag (16).
- * The seal key is HKDF-SHA256(model key, info "swarmd checkpoint seal v1"), so it never equals the model
- * key or any other key derived from it. The associated data binds the value to its checkpoint id and to the
- * header, so a value moved to another id, or a flipped bit anywhere, fails authentication. The fingerprint
- * in the clear only tells a wrong key apart from damage; it is public already (key files carry it).
+ * A sealed value: magic (4 bytes) | key fingerprint (16 bytes) | nonce (12) | AES-256-GCM ciphertext | tag (16).
+ * The seal key is HKDF-SHA256(model key, info of the value's kind: "swarmd checkpoint seal v1",
+ * "swarmd identity seal v1"), so it never equals the model key, the other kind's seal key or any other key
+ * derived from it. The associated data binds the value to its kind, its id and the header, so a value moved
+ * to another id or kind, or a flipped bit anywhere, fails authentication. The fingerprint in the clear only
+ * tells a wrong key apart from damage; it is public already (key files carry it).
  */
-const MAGIC = Buffer.from('SWE1', 'latin1');
-const INFO = 'swarmd checkpoint seal v1';
 const FINGERPRINT_BYTES = 16;
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
-const HEADER_BYTES = MAGIC.length + FINGERPRINT_BYTES;
+const MAGIC_BYTES = 4;
+const HEADER_BYTES = MAGIC_BYTES + FINGERPRINT_BYTES;
 /** Bytes a seal adds to its plaintext. */
 const SEAL_OVERHEAD_BYTES = HEADER_BYTES + NONCE_BYTES + TAG_BYTES;
 
-/** Seals and opens checkpoint bytes under one model key. */
-export interface CheckpointSealer {
+/** Seals and opens one kind of value under one model key. */
+export interface Sealer {
   seal(id: string, plaintext: Uint8Array): Uint8Array;
-  /** Throws KeyMismatchError (sealed under another key) or CheckpointCorruptError (damaged or altered). */
+  /** Throws KeyMismatchError (sealed under another key) or the kind's corruption error (damaged or altered). */
   open(id: string, sealed: Uint8Array, where: string): Uint8Array;
 }
 
-function isSealed(bytes: Uint8Array): boolean {
-  return bytes.length >= MAGIC.length && MAGIC.equals(bytes.subarray(0, MAGIC.length));
+/** What differs between the kinds of sealed value: magic, key derivation and the words of their errors. */
+interface SealedKind {
+  magic: Buffer;
+  info: string;
+  /** Names the value for a key mismatch: "checkpoint X in Y". */
+  name(id: string, where: string): string;
+  corrupt(id: string, where: string, why: string): Error;
 }
 
-export function checkpointSealer(key: ModelKey): CheckpointSealer {
-  const sealKey = Buffer.from(hkdfSync('sha256', key.key, new Uint8Array(0), INFO, 32));
-  const header = Buffer.concat([MAGIC, Buffer.from(key.fingerprint, 'hex')]);
+const CHECKPOINT: SealedKind = {
+  magic: Buffer.from('SWE1', 'latin1'),
+  info: 'swarmd checkpoint seal v1',
+  name: (id, where) => `checkpoint ${id} in ${where}`,
+  corrupt: (id, where, why) =>
+    new CheckpointCorruptError(
+      'CHECKPOINT_AUTH',
+      `checkpoint ${id} in ${where} failed its integrity check (${why}): it was damaged or altered and was not used; restore it from another site or a backup`,
+    ),
+};
+
+const IDENTITY: SealedKind = {
+  magic: Buffer.from('SWI1', 'latin1'),
+  info: 'swarmd identity seal v1',
+  name: (_id, where) => `the peer identity in ${where}`,
+  corrupt: (_id, where, why) =>
+    new StoreError(
+      'IDENTITY_AUTH',
+      `the peer identity in ${where} failed its integrity check (${why}): it was damaged or altered and was not used; restore the data directory from a backup`,
+    ),
+};
+
+export const checkpointSealer = (key: ModelKey): Sealer => sealer(key, CHECKPOINT);
+export const identitySealer = (key: ModelKey): Sealer => sealer(key, IDENTITY);
+
+/** Whether stored identity bytes are sealed (an older swarmd kept the raw libp2p key). */
+export const isSealedIdentity = (bytes: Uint8Array): boolean => hasMagic(bytes, IDENTITY.magic);
+
+function hasMagic(bytes: Uint8Array, magic: Buffer): boolean {
+  return bytes.length >= magic.length && magic.equals(bytes.subarray(0, magic.length));
+}
+
+function sealer(key: ModelKey, kind: SealedKind): Sealer {
+  const sealKey = Buffer.from(hkdfSync('sha256', key.key, new Uint8Array(0), kind.info, 32));
+  const header = Buffer.concat([kind.magic, Buffer.from(key.fingerprint, 'hex')]);
+  const aad = (id: string, head: Uint8Array) =>
+    Buffer.concat([Buffer.from(`${kind.info}\0${id}\0`, 'utf8'), head]);
   return {
     seal(id, plaintext) {
       const nonce = randomBytes(NONCE_BYTES);
@@ -42,19 +81,14 @@ export function checkpointSealer(key: ModelKey): CheckpointSealer {
     },
     open(id, sealed, where) {
       const bytes = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
-      const bad = (why: string) =>
-        new CheckpointCorruptError(
-          'CHECKPOINT_AUTH',
-          `checkpoint ${id} in ${where} failed its integrity check (${why}): it was damaged or altered and was not used; restore it from another site or a backup`,
-        );
-      if (bytes.length < SEAL_OVERHEAD_BYTES) throw bad('truncated');
-      if (!isSealed(bytes)) throw bad('not a sealed value');
-      const sealedBy = bytes.subarray(MAGIC.length, HEADER_BYTES).toString('hex');
+      if (bytes.length < SEAL_OVERHEAD_BYTES) throw kind.corrupt(id, where, 'truncated');
+      if (!hasMagic(bytes, kind.magic)) throw kind.corrupt(id, where, 'not a sealed value');
+      const sealedBy = bytes.subarray(MAGIC_BYTES, HEADER_BYTES).toString('hex');
       if (sealedBy !== key.fingerprint)
         throw new KeyMismatchError(
           key.fingerprint,
           sealedBy,
-          `checkpoint ${id} in ${where}, which is encrypted under another key`,
+          `${kind.name(id, where)}, which is encrypted under another key`,
         );
       const nonce = bytes.subarray(HEADER_BYTES, HEADER_BYTES + NONCE_BYTES);
       const decipher = createDecipheriv('aes-256-gcm', sealKey, nonce, { authTagLength: TAG_BYTES }).setAAD(
@@ -65,13 +99,9 @@ export function checkpointSealer(key: ModelKey): CheckpointSealer {
       try {
         decipher.final();
       } catch {
-        throw bad('authentication failed');
+        throw kind.corrupt(id, where, 'authentication failed');
       }
       return body;
     },
   };
-}
-
-function aad(id: string, header: Uint8Array): Buffer {
-  return Buffer.concat([Buffer.from(`${INFO}\0${id}\0`, 'utf8'), header]);
 }

@@ -22,12 +22,15 @@ import {
   type LogEntry,
 } from './manifest.js';
 import { checkpointsToDrop } from './retention.js';
-import { checkpointSealer, type CheckpointSealer } from './seal.js';
+import { SealedIdentity, sealRawIdentity } from './identity.js';
+import { checkpointSealer, type Sealer } from './seal.js';
 
 /** The site's database: identity, key fingerprint, checkpoints, the round log, metadata. */
 export interface Store {
   readonly path: string;
+  /** The libp2p private-key bytes (sealed at rest under the model key: IDENTITY_SEALED without it). */
   getIdentity(): Promise<Bytes | undefined>;
+  /** Stores the identity sealed under the model key (IDENTITY_SEALED without it). */
   putIdentity(bytes: Bytes): Promise<void>;
   getMeta<T>(key: string): Promise<T | undefined>;
   putMeta(key: string, value: unknown): Promise<void>;
@@ -53,7 +56,10 @@ export interface Store {
 }
 
 export interface StoreInit {
-  /** The model key checkpoints are sealed under; identity, metadata and the log work without it. */
+  /**
+   * The model key checkpoints and the identity are sealed under; metadata and the log work without it. A
+   * writer given it seals a raw identity an older swarmd left (same peer id).
+   */
   key?: ModelKey;
   /** Keep the newest N checkpoints plus the one the latest commit applied; default: keep all. */
   keepCheckpoints?: number;
@@ -69,6 +75,7 @@ export async function openStore(path: string, init: StoreInit = {}): Promise<Sto
   const db = await openLevel(path, init.mustExist === true);
   try {
     await checkSchema(db, path, init.mustExist === true);
+    if (init.key && init.mustExist !== true) await sealRawIdentity(db, path, init.key);
   } catch (err) {
     await db.close();
     throw err;
@@ -96,8 +103,9 @@ async function checkSchema(db: Db, path: string, mustExist: boolean): Promise<vo
 }
 
 class LevelStore implements Store {
-  private readonly s: { identity: Sub; checkpoints: Sub; log: Sub; meta: Sub };
-  private readonly sealer: CheckpointSealer | null;
+  private readonly s: { checkpoints: Sub; log: Sub; meta: Sub };
+  private readonly identity: SealedIdentity;
+  private readonly sealer: Sealer | null;
 
   constructor(
     readonly path: string,
@@ -105,20 +113,20 @@ class LevelStore implements Store {
     private readonly init: StoreInit,
   ) {
     this.s = {
-      identity: subOf(db, 'identity'),
       checkpoints: subOf(db, 'checkpoints'),
       log: subOf(db, 'log'),
       meta: subOf(db, 'meta'),
     };
+    this.identity = new SealedIdentity(subOf(db, 'identity'), path, init.key);
     this.sealer = init.key ? checkpointSealer(init.key) : null;
   }
 
   getIdentity() {
-    return this.s.identity.get('private-key');
+    return this.identity.get();
   }
 
   putIdentity(bytes: Bytes) {
-    return this.s.identity.put('private-key', bytes);
+    return this.identity.put(bytes);
   }
 
   async getMeta<T>(key: string): Promise<T | undefined> {
@@ -247,7 +255,7 @@ class LevelStore implements Store {
     return this.db.close();
   }
 
-  private needSealer(what: string): CheckpointSealer {
+  private needSealer(what: string): Sealer {
     if (!this.sealer) throw new CheckpointEncryptedError(what);
     return this.sealer;
   }

@@ -3,6 +3,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadKeyFile } from '../../src/inr/index.js';
 import { loadSiteConfig, loadSwarmConfig, swarmGenesis } from '../../src/node/index.js';
 import { createRoundLog, openStore, type LogEntry, type Store } from '../../src/storage/index.js';
 import {
@@ -74,7 +75,8 @@ describe('swarmd log verify', () => {
     genesis = swarmGenesis(await loadSwarmConfig((await loadSiteConfig(setup.configs[0])).swarmConfig));
     keys = [];
     for (const c of setup.configs) {
-      const store = await openStore((await loadSiteConfig(c)).dataDir);
+      const site = await loadSiteConfig(c);
+      const store = await openStore(site.dataDir, { key: await loadKeyFile(site.keyFile) });
       keys.push(identityFromBytes((await store.getIdentity())!));
       await store.close();
     }

@@ -21,10 +21,19 @@ export function swarmdAsync(
   args: string[],
   o: { timeoutMs?: number; cwd?: string; nodeArgs?: string[] } = {},
 ): Promise<CliResult> {
+  return nodeScriptAsync(CLI, args, o);
+}
+
+/** Runs a built script (e.g. a bench entry point) as a real process; killed (code null) after `timeoutMs`. */
+export function nodeScriptAsync(
+  script: string,
+  args: string[],
+  o: { timeoutMs?: number; cwd?: string; nodeArgs?: string[] } = {},
+): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [...(o.nodeArgs ?? []), CLI, ...args],
+      [...(o.nodeArgs ?? []), script, ...args],
       { encoding: 'utf8', timeout: o.timeoutMs ?? 90_000, cwd: o.cwd, killSignal: 'SIGKILL' },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;

@@ -113,9 +113,9 @@ describe('training in a worker thread', () => {
     await new Promise<void>((resolve) => {
       const poll = setInterval(() => epochs > 0 && (clearInterval(poll), resolve()), 20);
     });
-    const started = performance.now();
     await own.close();
-    expect(performance.now() - started).toBeLessThan(5000);
+    // The 10,000-epoch fit did not run to its end: close() failed it, it did not wait for it.
+    expect(epochs).toBeLessThan(long.epochs);
     expect(await outcome).toBeInstanceOf(SwarmdError);
     expect(await outcome).toMatchObject({ code: 'TRAIN_ABORTED', message: /training thread was closed/ });
     await expect(t2.getWeights()).rejects.toMatchObject({ code: 'TRAIN_ABORTED' });

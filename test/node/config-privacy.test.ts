@@ -77,7 +77,9 @@ describe('privacy plan', () => {
       noiseMultiplier: 1.2,
       delta: 1e-5,
       maxEpsilon: 10,
+      // 5 members: t = 4 from the list, so m = max(4, minPeers 4); c = ⌊4/3⌋ = 1.
       minContributors: 4,
+      maxColluders: 1,
     });
     // Δ = C + √d·2^−20 = 0.5 + 100/1048576; σ_eff = σ·C/Δ.
     expect(plan.sigma).toBeCloseTo((1.2 * 0.5) / (0.5 + 100 / 2 ** 20), 12);
@@ -97,6 +99,11 @@ describe('privacy plan', () => {
   it('reports ε after the rounds committed and says when the budget is reached', () => {
     expect(privacyStatus(plan, null)).toMatchObject({ epsilon: 0, roundsCounted: 0, budgetReached: false });
     expect(privacyStatus(plan, 0).epsilon).toBe(0); // the statistics round is not a model release
+    // A sum unmasked but not committed is a release too; with c = 1, σ holds against one curious member too.
+    const spent = privacyStatus(plan, 3, 1);
+    expect(spent).toMatchObject({ roundsCounted: 4, unmaskedNotCommitted: 1, maxColluders: 1 });
+    const eps4 = epsilonSpent({ sigma: plan.sigma, delta: 1e-5, rounds: 4 }).epsilon;
+    expect([spent.epsilon, spent.epsilonCurious, spent.epsilonColluders]).toEqual([eps4, eps4, eps4]);
     const three = privacyStatus(plan, 3);
     expect(three.epsilon).toBe(epsilonSpent({ sigma: plan.sigma, delta: 1e-5, rounds: 3 }).epsilon);
     const done = privacyStatus(plan, plan.roundsAllowed!);

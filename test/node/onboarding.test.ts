@@ -12,6 +12,7 @@ import {
   type Daemon,
 } from '../../src/node/index.js';
 import { createLogger } from '../../src/node/status/index.js';
+import { generateModelKey, writeKeyFile } from '../../src/inr/index.js';
 import { waitFor } from '../helpers/wait.js';
 
 // A new consortium as the README's operator guide sets it up, on a data set that is not TCGA (Khan: 63
@@ -61,12 +62,19 @@ describe('a new consortium on the Khan data set', () => {
   });
   const logger = createLogger({ level: 'silent' });
 
-  it('accepts plain peer id strings as members, and names the fix for an empty member list', async () => {
+  it('accepts plain peer id strings as members, names the fix for an empty member list, and inits only with the key file', async () => {
     const id = '12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq';
     const plain = join(dir, 'plain.yaml');
     await writeFile(plain, SWARM_YAML.replace('members: []', `members: [${id}]`));
     expect((await loadSwarmConfig(plain)).members).toEqual([{ name: null, peerId: id }]);
-    await initSite({ configPath: sitePath() });
+    // Before the swarm's key file arrives, init refuses (it seals the identity under that key) and writes nothing.
+    await expect(initSite({ configPath: sitePath() })).rejects.toMatchObject({
+      code: 'KEY_FILE_MISSING',
+      message: expect.stringMatching(
+        /init seals this site's peer identity under the swarm's model key: copy/,
+      ),
+    });
+    await expect(stat(join(dir, 'db', 'oslo'))).rejects.toMatchObject({ code: 'ENOENT' });
     await expect(startDaemon({ configPath: sitePath(), logger })).rejects.toThrow(
       /members: no members yet: run `swarmd init --config <site config> --add-to-swarm`/,
     );
@@ -78,6 +86,16 @@ describe('a new consortium on the Khan data set', () => {
     for (const f of r.wrote) expect((await stat(f)).mode & 0o777).toBe(0o600);
     const swarm = await loadSwarmConfig(swarmPath());
     expect(swarm.members).toEqual([{ name: 'oslo', peerId: r.peerId }]);
+  });
+
+  it("refuses to start with another key file: the site's identity is sealed under the swarm's key", async () => {
+    await writeKeyFile(join(dir, 'secrets', 'other.key'), generateModelKey());
+    const other = join(dir, 'other.yaml');
+    await writeFile(other, SITE_YAML.replace('keyFile: secrets/site.key', 'keyFile: secrets/other.key'));
+    await expect(startDaemon({ configPath: other, logger })).rejects.toMatchObject({
+      code: 'KEY_MISMATCH',
+      message: expect.stringContaining(`the peer identity in database ${join(dir, 'db', 'oslo')}`),
+    });
   });
 
   it('names model.classNames when the data holds a class the config lacks', async () => {

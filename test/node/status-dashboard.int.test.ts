@@ -204,12 +204,16 @@ describe('dashboard in headless Chromium', () => {
     await rendered(page);
     expect(await page.isVisible('#privacy-box')).toBe(false);
     const privacy = {
-      ...{ epsilon: 7.0812, delta: 1e-5, maxEpsilon: 8, roundsCounted: 2, roundsAllowed: 2 },
+      ...{ epsilon: 7.0812, delta: 1e-5, maxEpsilon: 8, roundsCounted: 3, roundsAllowed: 2 },
+      ...{ epsilonCurious: 7.0812, epsilonColluders: 9.5, maxColluders: 0, unmaskedNotCommitted: 1 },
       ...{ budgetReached: true, noiseMultiplier: 1, clipNorm: 0.5, minContributors: 3 },
     };
     current = { ...healthy, round: 3, roundsTotal: 2, finishedAfterRound: 2, aggregator: null, privacy };
     await page.waitForSelector('#privacy-box', { state: 'visible', timeout: 10_000 });
-    expect(await page.textContent('#privacy')).toBe('ε 7.08 (δ 0.00001) of budget 8, reached');
+    expect(await page.textContent('#privacy')).toBe(
+      'ε 7.08 (δ 0.00001) of budget 8, reached; vs one curious member 7.08, vs 0 colluder(s) 9.50; 1 sum(s) ' +
+        'unmasked, not committed',
+    );
   });
 
   it('says what is missing when nothing has happened yet', async () => {

@@ -98,4 +98,16 @@ describe('round log', () => {
     await store.writeRounds([{ ...c[3], bytes: entry(3, c[2].hash, 'tampered').bytes }], {});
     expect(await log.verify()).toMatchObject({ ok: false, round: 3, reason: /not the one its hashes name/ });
   });
+
+  it('records one vote a round, keeps the first across a reopen, and votes in other rounds freely', async () => {
+    const [a, b] = ['a'.repeat(64), 'b'.repeat(64)];
+    const log = createRoundLog(store);
+    // Two votes of one round asked at once (a late commit and the next aggregator's): the first one wins.
+    expect(await Promise.all([log.vote(3, a), log.vote(3, b)])).toEqual([a, a]);
+    await store.close();
+    store = await openStore(join(dir, 'db'));
+    const reopened = createRoundLog(store);
+    expect(await reopened.vote(3, b)).toBe(a); // a crash and restart cannot make it sign twice
+    expect(await reopened.vote(4, b)).toBe(b);
+  });
 });

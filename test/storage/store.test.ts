@@ -62,7 +62,7 @@ describe('LevelDB store', () => {
       const old = process.umask(0);
       let store;
       try {
-        store = await openStore(join(dir(), 'sites', 'db'));
+        store = await openStore(join(dir(), 'sites', 'db'), { key });
       } finally {
         process.umask(old);
       }

@@ -1,8 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { NamedTensors } from '../../src/core/index.js';
+import { computeFeatureStats, statsToTensors } from '../../src/models/index.js';
 import {
   certify,
   commitHash,
   decodeMessage,
+  STATS_TENSORS,
   sha256Hex,
   sortContributors,
   type SignedCommit,
@@ -94,15 +97,7 @@ describe('certified commits between real peers', () => {
     for (let k = 0; k < 5; k++) await swarm.host(k);
     await swarm.meshReady(swarm.hosts);
     const honestIds = swarm.members.slice(0, 4);
-    const seesHonest = (k: number) => async () => {
-      await waitFor(
-        () =>
-          swarm.sites[k]?.peer
-            .status()
-            .members.every((m) => !honestIds.includes(m.peerId) || m.self || m.lastSeenMs !== null),
-        { timeoutMs: 15_000, what: `site ${k} seeing the other honest sites` },
-      );
-    };
+    const seesHonest = (k: number) => swarm.sees(k, honestIds);
     const sites = await Promise.all(
       [0, 1, 2, 3].map((k) =>
         swarm.start(k, { host: swarm.hosts[k], hooks: { beforeStats: seesHonest(k) } }),
@@ -191,5 +186,46 @@ describe('certified commits between real peers', () => {
     expect(e.body.peerId).toBe(attacker.peerId);
     expect(e.body.votes.map((v) => v.commitHash)).toContain(made(99));
     expect(e.body.votes.map((v) => v.commitHash)).toContain(agreed[1]);
+  });
+
+  it('leaves a sum of squares of 1e30 out of the statistics round, names it in the commit, and scores it', async () => {
+    const swarm = await TestSwarm.create(4, { minPeers: 3, maxRounds: 1, size: SIZE });
+    const liar = 3;
+    // Each site's statistics from rows of its own (site k: values k, k+1, …), as models compute them.
+    const rows = (k: number) => Array.from({ length: 10 + k }, (_, i) => [k + i, (k + i) % 3, 2 * i - k]);
+    const statsOf = (k: number): NamedTensors => {
+      const r = rows(k);
+      const tensors = statsToTensors(computeFeatureStats(Float32Array.from(r.flat()), r.length, 3));
+      if (k !== liar) return tensors;
+      const sumSq = Float32Array.from(tensors.get(STATS_TENSORS.sumSq)!.data);
+      sumSq[1] = 1e30;
+      return new Map(tensors).set(STATS_TENSORS.sumSq, { shape: [3], data: sumSq });
+    };
+    const sites = await swarm.startAll({
+      roundWork: (work) => ({
+        // work.stats() first: it waits until the site has heard from every member.
+        stats: async () => {
+          await work.stats();
+          return { tensors: statsOf(work.k), samples: 10 + work.k };
+        },
+        train: (round, base, signal) => work.train(round, base, signal),
+        adopt: (round, merged, commit) => work.adopt(round, merged, commit),
+      }),
+    });
+    const honest = sites.filter((s) => s.k !== liar);
+    await Promise.all(honest.map((s) => s.peer.waitForRound(1, 40_000)));
+    for (const s of honest) {
+      const round0 = s.work.applied[0];
+      expect(round0.commit.excluded).toEqual([
+        { peerId: swarm.members[liar], updateHash: expect.any(String), reason: 'stats-range' },
+      ]);
+      expect(round0.commit.contributors.map((x) => x.peerId).sort()).toEqual(
+        honest.map((h) => h.peerId).sort(),
+      );
+      // The merged counts are the honest sites' rows only: 10 + 11 + 12.
+      expect([...round0.merged.get(STATS_TENSORS.count)!.data]).toEqual([33, 33, 33]);
+      expect(memberOf(s, swarm.members[liar]).excluded).toEqual({ 'stats-range': 1 });
+      expect(memberOf(s, swarm.members[liar]).offences['invalid-update']).toBe(1);
+    }
   });
 });

@@ -222,6 +222,7 @@ export class TestSwarm {
       wraps?: ((h: SwarmHost) => SwarmHost)[];
       hooks?: WorkHooks[];
       init?: Partial<SwarmPeerInit>;
+      roundWork?: (work: TestWork) => RoundWork;
     } = {},
   ): Promise<Site[]> {
     const hosts: SwarmHost[] = [];
@@ -233,6 +234,7 @@ export class TestSwarm {
           host,
           hooks: { beforeStats: this.seesAll(k), ...opts.hooks?.[k] },
           init: opts.init,
+          roundWork: opts.roundWork,
         }),
       ),
     );
@@ -300,12 +302,20 @@ export class TestSwarm {
 
   /** Statistics wait until this site has heard from every member, so round 0 merges all of them. */
   seesAll(k: number): WorkHooks['beforeStats'] {
+    return this.sees(k, this.members);
+  }
+
+  /** Statistics wait until this site has heard from every one of `ids` (the honest ones, beside an attacker). */
+  sees(k: number, ids: readonly string[]): WorkHooks['beforeStats'] {
     return async () => {
       await waitFor(
-        () => this.sites[k]?.peer.status().members.every((m) => m.self || m.lastSeenMs !== null),
+        () =>
+          this.sites[k]?.peer
+            .status()
+            .members.every((m) => !ids.includes(m.peerId) || m.self || m.lastSeenMs !== null),
         {
           timeoutMs: 15_000,
-          what: `site ${k} seeing every member`,
+          what: `site ${k} seeing ${ids.length === this.members.length ? 'every member' : 'the other honest sites'}`,
         },
       );
     };

@@ -80,16 +80,17 @@ describe('differential privacy over secure rounds', () => {
       what: 'every site finishing after round 2 (the privacy budget)',
     });
 
-    // Round 1: equal weights, and merged − start = C/√d per weight plus noise of std σC/3.
+    // Round 1: equal weights, and merged − start = C/√d per weight plus the mean of three sites' noise, each
+    // of std σC/√(m − 1) (σ holds against one curious member): σC·√(3/2)/3.
     for (const s of sites) {
       const one = s.work.applied.find((a) => a.round === 1)!;
       expect(one.commit.contributors.map((c) => c.samples)).toEqual([1, 1, 1]);
       const start = initialWeights(SIZE);
       const delta = Array.from(one.merged.get('w')!.data, (w, i) => w - start[i]);
       const m = moments(delta);
-      const noiseStd = (PRIVACY.noiseMultiplier * PRIVACY.clipNorm) / 3;
+      const noiseStd = (PRIVACY.noiseMultiplier * PRIVACY.clipNorm * Math.sqrt(3 / 2)) / 3;
       expect(m.std / noiseStd).toBeGreaterThan(0.85); // 1000 samples: std within ±15 % (SE 2.2 %)
-      expect(m.std / noiseStd).toBeLessThan(1.15); // a √3 mistake in the share would read 1.73 or 0.58
+      expect(m.std / noiseStd).toBeLessThan(1.15); // the old share σC/√m would read 0.82, a √3 mistake 1.73
       expect(Math.abs(m.mean - PRIVACY.clipNorm / Math.sqrt(SIZE))).toBeLessThan(
         (5 * noiseStd) / Math.sqrt(SIZE),
       );

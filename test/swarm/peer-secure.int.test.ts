@@ -1,23 +1,20 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { hashTensors, type NamedTensors } from '../../src/core/index.js';
-import {
-  aggregatorOrder,
-  decodeMaskedPayload,
-  type SwarmHost,
-  type WireMessage,
-} from '../../src/swarm/index.js';
+import type { NamedTensors } from '../../src/core/index.js';
+import { aggregatorOrder, decodeMaskedPayload, type WireMessage } from '../../src/swarm/index.js';
 import { pythonMissing, runPython } from '../helpers/python.js';
 import { waitFor } from '../helpers/wait.js';
+import { SWARM, TestSwarm, TestWork, stopAll } from './peer-harness.js';
 import {
-  SWARM,
-  TestSwarm,
-  TestWork,
-  initialWeights,
-  stopAll,
-  type Site,
-  type WorkHooks,
-} from './peer-harness.js';
-import { silentInUnmasking, tapHost, type Tap } from './tap.js';
+  TIMES,
+  contributorsOf,
+  expectMerged,
+  quantisedFedAvg,
+  roundOne,
+  roundOneUpdate,
+  startSecure,
+  stopSite,
+} from './secure-peers.js';
+import { silentInUnmasking, type Tap } from './tap.js';
 
 afterEach(stopAll);
 
@@ -26,68 +23,6 @@ afterEach(stopAll);
  * (k+1)·0.01) with k+10 samples (TestWork), so every expected merge below is computed here or in numpy from
  * those numbers, not by the code under test.
  */
-/** Longer than the plain tests' deadlines: set-up and unmasking add steps, and CI cores are shared. */
-const TIMES = { roundDeadlineMs: 20_000, commitTimeoutMs: 4000 };
-const SECURE = { secure: { dropoutFraction: 0.34, graphDegree: 'all' as const } };
-
-function roundOneUpdate(size: number, k: number): Float32Array {
-  return initialWeights(size).map((x) => x + (k + 1) * 0.01);
-}
-
-/** FedAvg of the quantised updates (2^-20 grid, round half up), float64 sums, one rounding to float32. */
-function quantisedFedAvg(size: number, ks: number[]): Float32Array {
-  const total = ks.reduce((s, k) => s + k + 10, 0);
-  const acc = new Float64Array(size);
-  for (const k of ks) {
-    roundOneUpdate(size, k).forEach((x, i) => (acc[i] += (k + 10) * Math.floor(x * 2 ** 20 + 0.5)));
-  }
-  return Float32Array.from(acc, (v) => v / (total * 2 ** 20));
-}
-
-/** Hosts through the given taps, meshed, then a peer per site (a custom work where given). */
-async function startSecure(
-  swarm: TestSwarm,
-  taps: (Tap | undefined)[] = [],
-  works: (TestWork | undefined)[] = [],
-  hooks: WorkHooks[] = [],
-): Promise<Site[]> {
-  const hosts: SwarmHost[] = [];
-  for (let k = 0; k < swarm.keys.length; k++) {
-    const tap = taps[k];
-    hosts.push(await swarm.host(k, tap ? tapHost(swarm, tap) : undefined));
-  }
-  await swarm.meshReady(swarm.hosts);
-  return Promise.all(
-    hosts.map((host, k) =>
-      swarm.start(k, {
-        host,
-        work: works[k],
-        hooks: { beforeStats: swarm.seesAll(k), ...hooks[k] },
-        init: SECURE,
-      }),
-    ),
-  );
-}
-
-async function stopSite(s: Site): Promise<void> {
-  await s.peer.stop();
-  await s.host.stop();
-}
-
-const roundOne = (s: Site) => s.work.applied.find((a) => a.round === 1);
-const contributorsOf = (s: Site) =>
-  roundOne(s)!
-    .commit.contributors.map((c) => c.peerId)
-    .sort();
-function expectMerged(sites: Site[], expected: Float32Array): void {
-  for (const s of sites) {
-    const a = roundOne(s)!;
-    expect(hashTensors(a.merged)).toBe(a.commit.mergedHash);
-    expect(a.commit.method).toBe('fedavg');
-    expect(Buffer.from(a.merged.get('w')!.data.buffer).equals(Buffer.from(expected.buffer))).toBe(true);
-  }
-}
-
 function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const n = a.length;
   let ma = 0;
@@ -126,11 +61,14 @@ describe('secure rounds between real peers', () => {
     const heard: WireMessage[] = [];
     const chunks = new Map<string, Uint8Array>(); // chunk hash → bytes, from gossip or a direct fetch
     const manifests = new Map<string, string[]>(); // update hash → its chunk hashes
+    const statsOf = new Map<string, string>(); // sender → its round-0 statistics update hash
     const curious: Tap = {
       onIn: (m) => {
         heard.push(m);
         if (m.type === 'chunk') chunks.set(m.body.hash, m.body.bytes);
-        if (m.type === 'update-manifest') manifests.set(m.body.updateHash, m.body.chunkHashes);
+        if (m.type === 'update-manifest' || m.type === 'stats')
+          manifests.set(m.body.updateHash, m.body.chunkHashes);
+        if (m.type === 'stats') statsOf.set(m.from, m.body.updateHash);
       },
       onResponse: (m) => {
         if (m.type !== 'fetch-response') return;
@@ -140,6 +78,23 @@ describe('secure rounds between real peers', () => {
     };
     const sites = await startSecure(swarm, [curious]);
     await Promise.all(sites.map((s) => s.peer.waitForRound(1, 90_000)));
+
+    // Round 0 is masked too: the statistics sum is exact (TestWork: count k + 10, sum (k, 2k, 3k)), and what
+    // the curious site got from site k is a masked vector, not its statistics.
+    for (const s of sites) {
+      const merged = s.work.applied.find((a) => a.round === 0)!.merged;
+      expect(Array.from(merged.get('count')!.data)).toEqual([33]);
+      expect(Array.from(merged.get('sum')!.data)).toEqual([3, 6, 9]);
+    }
+    for (const k of [1, 2]) {
+      const hash = statsOf.get(sites[k].peerId)!;
+      const bytes = Buffer.concat(manifests.get(hash)!.map((h) => chunks.get(h)!));
+      const { residues, layout } = decodeMaskedPayload(bytes, 7);
+      expect(layout.map((l) => l.name)).toEqual(['count', 'sum']);
+      // Plain, slot 1 would be count · 2^12 and slots 2..4 (k, 2k, 3k) · 2^12.
+      const plain = [1, (k + 10) * 4096, k * 4096, 2 * k * 4096, 3 * k * 4096];
+      expect(Array.from(residues).filter((r, i) => r === plain[i]).length).toBeLessThanOrEqual(1);
+    }
 
     const updates = [0, 1, 2].map((k) => Array.from(roundOneUpdate(size, k)));
     const want = runPython<number[]>(NUMPY_FEDAVG, { updates, samples: [10, 11, 12] });
@@ -185,7 +140,7 @@ describe('secure rounds between real peers', () => {
     const gotShares = [false, false];
     const taps: Tap[] = [0, 1].map((k) => ({
       onIn: (m: WireMessage) => {
-        if (m.type === 'secagg' && m.body.step === 'shares' && m.from === swarm.members[2])
+        if (m.type === 'secagg' && m.round === 1 && m.body.step === 'shares' && m.from === swarm.members[2])
           gotShares[k] = true;
       },
     }));
@@ -262,7 +217,7 @@ describe('secure rounds between real peers', () => {
     const swarm = await TestSwarm.create(3, { maxRounds: 1, size: 100, ...TIMES });
     const lying: Tap = {
       onOut: (m) => {
-        if (m.type !== 'secagg' || m.body.step !== 'reveal') return m;
+        if (m.type !== 'secagg' || m.round !== 1 || m.body.step !== 'reveal') return m;
         const shares = m.body.shares.map((s) => ({
           ...s,
           y: Uint8Array.from(s.y, (b, i) => (i === 65 ? b ^ 1 : b)),

@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { NamedTensors } from '../../src/core/index.js';
-import { privatizeUpdate, siteNoiseStd, standardNormals } from '../../src/swarm/protocol/index.js';
+import {
+  clipUpdate,
+  epsilonSpent,
+  privatizeUpdate,
+  residualNoiseMultiplier,
+  siteNoiseStd,
+  standardNormals,
+} from '../../src/swarm/protocol/index.js';
 
 /*
  * The per-site mechanism: the update is clipped to C before noise (checked with a zero random source, for
@@ -51,15 +58,23 @@ describe('distributed Gaussian mechanism', () => {
     const kept = privatizeUpdate(start, small, { ...p, clipNorm: 5 }, zeros);
     expect(kept.clipFactor).toBe(1);
     expect(difference(kept.tensors, small).every((x) => x === 0)).toBe(true);
+    // The same clip without noise: what a secure site applies with maxUpdateNorm before masking.
+    const clipped = clipUpdate(start, trained, 1);
+    expect(Array.from(difference(clipped.tensors, start))).toEqual(
+      [0.6, 0, 0, 0, 0.8].map((x) => expect.closeTo(x, 6)),
+    );
   });
 
-  it('adds noise of std σC/√m per site, σC for the sum of m sites', () => {
+  it("adds noise of std σC/√(m − 1) per site: σC in a sum of m sites less one curious member's own", () => {
     const d = 200_000;
     const zero = new Map([['w', { shape: [d], data: new Float32Array(d) }]]);
-    const p = { clipNorm: 0.8, noiseMultiplier: 1.5, minContributors: 4 };
+    const p = { clipNorm: 0.8, noiseMultiplier: 1.5, minContributors: 5 };
     expect(siteNoiseStd(p)).toBeCloseTo((1.5 * 0.8) / 2, 12);
+    // Against c = 2 colluders: each site adds (σC)²/(m − 2).
+    expect(siteNoiseStd({ ...p, maxColluders: 2 })).toBeCloseTo((1.5 * 0.8) / Math.sqrt(3), 12);
     const sum = new Float64Array(d);
-    for (let site = 0; site < p.minContributors; site++) {
+    // The sum of m sites less the curious member's own noise: the other m − 1 sites' noise.
+    for (let site = 1; site < p.minContributors; site++) {
       const noise = privatizeUpdate(zero, zero, p, csprng).tensors.get('w')!.data;
       const m = moments(noise);
       expect(Math.abs(m.mean)).toBeLessThan(0.01);
@@ -70,6 +85,21 @@ describe('distributed Gaussian mechanism', () => {
     const total = moments(sum).std / (p.noiseMultiplier * p.clipNorm);
     expect(total).toBeGreaterThan(0.99);
     expect(total).toBeLessThan(1.01);
+  });
+
+  it('states ε against one curious member and against colluders (issue 19: σ 1, 6 rounds, δ 1e-5, m 3)', () => {
+    const p = { clipNorm: 1, noiseMultiplier: 1, minContributors: 3 };
+    // Before: noise σC/√m, so one member left σ√(2/3) (ε 17.8 where 13.8 was reported), two σ√(1/3) (28.0).
+    expect(residualNoiseMultiplier(p, 1, 1)).toBe(1);
+    expect(residualNoiseMultiplier(p, 1, 2)).toBeCloseTo(Math.sqrt(1 / 2), 12);
+    expect(residualNoiseMultiplier(p, 1, 0)).toBeCloseTo(Math.sqrt(3 / 2), 12);
+    const eps = (sigma: number) => epsilonSpent({ sigma, delta: 1e-5, rounds: 6 }).epsilon;
+    expect(eps(residualNoiseMultiplier(p, 1, 1))).toBeCloseTo(13.8, 1);
+    expect(eps(Math.sqrt(2 / 3))).toBeCloseTo(17.8, 1);
+    expect(eps(Math.sqrt(1 / 3))).toBeCloseTo(28.0, 1);
+    // maxColluders 1 of 4: σ holds against one, and one curious member is the same case.
+    const q = { ...p, minContributors: 4, maxColluders: 1 };
+    expect(residualNoiseMultiplier(q, 1, 1)).toBe(1);
   });
 
   it('draws standard normals from the byte source: Gaussian mass at 1σ and 2σ, fresh each call', () => {
@@ -87,8 +117,9 @@ describe('distributed Gaussian mechanism', () => {
     expect(() => privatizeUpdate(start, tensors({ a: [1, 2, 3] }), p, zeros)).toThrow(/differ/);
     expect(() => privatizeUpdate(start, tensors({ a: [1, 2] }), p, zeros)).toThrow(/differ/);
     expect(() => privatizeUpdate(start, start, { ...p, clipNorm: 0 }, zeros)).toThrow(/clipNorm/);
-    expect(() => privatizeUpdate(start, start, { ...p, minContributors: 0 }, zeros)).toThrow(
+    expect(() => privatizeUpdate(start, start, { ...p, minContributors: 1 }, zeros)).toThrow(
       /minContributors/,
     );
+    expect(() => privatizeUpdate(start, start, { ...p, maxColluders: 3 }, zeros)).toThrow(/maxColluders/);
   });
 });

@@ -5,17 +5,43 @@ import {
   addInto,
   combineShares,
   decodeSum,
+  decodeTotal,
   encodeUpdate,
   fixedPointRange,
   residueBytes,
   residuesFromBytes,
   residuesToBytes,
   splitSecret,
+  statisticsFixedPoint,
 } from '../../src/swarm/protocol/index.js';
 import { seededRandom } from './secagg-harness.js';
 
 const params = { fractionalBits: 4, maxTotalSamples: 1000 };
 const M = 2 ** 52;
+
+describe('round 0: statistics as a sum in their own range', () => {
+  it('sums weight-1 encodings to the exact total of the quantised values (hand-worked)', () => {
+    const p = statisticsFixedPoint(3);
+    // |x| ≤ ⌊(2^51 − 1)/3⌋ / 2^12 ≈ 1.83e11, error ≤ 2^-13.
+    expect(fixedPointRange(p).maxAbsValue).toBeCloseTo(Math.floor((2 ** 51 - 1) / 3) / 4096, 3);
+    expect(fixedPointRange(p).maxError).toBe(2 ** -13);
+    // count, sum, sum of squares of three sites; 0.1 quantises to round(409.6) = 410 / 4096.
+    const sites = [
+      [120, 37.5, 1e9],
+      [80, -12.25, 2.5e10],
+      [5, 0.1, 0],
+    ];
+    const sum = encodeUpdate(sites[0], 1, p);
+    addInto(sum, encodeUpdate(sites[1], 1, p));
+    addInto(sum, encodeUpdate(sites[2], 1, p));
+    const { weight, total } = decodeTotal(sum, p);
+    expect(weight).toBe(3);
+    expect([...total]).toEqual([205, 25.25 + 410 / 4096, 2.6e10]);
+    // Raw counts' sums of squares beyond the range are refused at the site, saying what to do.
+    expect(() => encodeUpdate([1e12], 1, p)).toThrow(/outside ±.*the fixed-point range/);
+    expect(() => encodeUpdate([1], 1, statisticsFixedPoint(2))).not.toThrow();
+  });
+});
 
 describe('fixed-point encoding mod 2^52', () => {
   it('encodes the sample count and s · round(x · 2^f), negatives as residues (hand-worked)', () => {

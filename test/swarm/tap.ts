@@ -24,9 +24,13 @@ export interface Tap {
   onResponse?(msg: WireMessage): void;
   /** Awaited before a received message reaches the peer (a slow link from one member to this one). */
   holdIn?(msg: WireMessage, topic: SwarmTopic): Promise<void> | void;
-  /** What to send instead of `msg`: the message itself, a rewritten one, or null to drop it. */
-  onOut?(msg: WireMessage, topic: SwarmTopic): WireMessage | null | Promise<WireMessage | null>;
+  /** What to send instead of `msg`: the message itself, rewritten ones (several: an injection), or null. */
+  onOut?(msg: WireMessage, topic: SwarmTopic): Sent | Promise<Sent>;
+  /** What this host's peer gets instead of a received `msg` (a sender that told this site something else). */
+  rewriteIn?(msg: WireMessage): WireMessage | Promise<WireMessage>;
 }
+
+type Sent = WireMessage | WireMessage[] | null;
 
 export function tapHost(swarm: TestSwarm, tap: Tap): (h: SwarmHost) => SwarmHost {
   const key = deriveTopicKey(pskSecret(swarm.psk), SWARM);
@@ -39,15 +43,17 @@ export function tapHost(swarm: TestSwarm, tap: Tap): (h: SwarmHost) => SwarmHost
     });
     return r.ok ? r.msg : undefined;
   };
+  const sealed = (topic: SwarmTopic, m: WireMessage) =>
+    seal(key, topicName(SWARM, topic), encodeMessage({ ...m, v: WIRE_VERSION }));
   return (h) => ({
     ...h,
     publish: async (topic, bytes) => {
       const msg = decode(topic, bytes);
       if (msg === undefined || tap.onOut === undefined) return h.publish(topic, bytes);
       const out = await tap.onOut(msg, topic);
-      if (out === null) return;
       if (out === msg) return h.publish(topic, bytes);
-      return h.publish(topic, seal(key, topicName(SWARM, topic), encodeMessage({ ...out, v: WIRE_VERSION })));
+      for (const m of out === null ? [] : Array.isArray(out) ? out : [out])
+        await h.publish(topic, sealed(topic, m));
     },
     request: async (peerId, bytes, options) => {
       const res = await h.request(peerId, bytes, options);
@@ -60,14 +66,20 @@ export function tapHost(swarm: TestSwarm, tap: Tap): (h: SwarmHost) => SwarmHost
         const msg = decode(topic, bytes);
         if (msg !== undefined) tap.onIn?.(msg, topic);
         const hold = msg === undefined ? undefined : tap.holdIn?.(msg, topic);
-        if (hold === undefined) return handler(bytes, from);
-        void Promise.resolve(hold).then(() => handler(bytes, from));
+        if (msg === undefined || (hold === undefined && tap.rewriteIn === undefined))
+          return handler(bytes, from);
+        void Promise.resolve(hold)
+          .then(() => tap.rewriteIn?.(msg) ?? msg)
+          .then((m) => handler(m === msg ? bytes : sealed(topic, m), from));
       }),
   });
 }
 
-/** Drops this member's part in unmasking (its unmask requests and revealed shares): dead after sending. */
+/**
+ * Drops this member's part in unmasking model rounds (its unmask requests, consistency signatures and
+ * revealed shares): dead after sending. Round 0 (the statistics, masked too) goes through.
+ */
 export function silentInUnmasking(msg: WireMessage): WireMessage | null {
-  const step = msg.type === 'secagg' ? msg.body.step : null;
-  return step === 'reveal' || step === 'unmask' ? null : msg;
+  const step = msg.type === 'secagg' && msg.round >= 1 ? msg.body.step : null;
+  return step === 'reveal' || step === 'unmask' || step === 'consistency' ? null : msg;
 }

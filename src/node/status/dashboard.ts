@@ -70,7 +70,7 @@ function render(s) {
   $('peer').textContent = s.peerId; $('swarm').textContent = s.swarmId; $('backend').textContent = s.backend + (s.backendDevice ? ' on ' + s.backendDevice : '');
   $('round').textContent = s.finishedAfterRound != null ? 'finished after round ' + s.finishedAfterRound : s.round + (s.roundsTotal != null ? ' of ' + s.roundsTotal : ''); $('phase').textContent = waiting(s); $('phase').className = 'phase ' + s.phase;
   var p = s.privacy; $('privacy-box').hidden = !p;
-  if (p) $('privacy').textContent = 'ε ' + p.epsilon.toFixed(2) + ' (δ ' + p.delta + ')' + (p.maxEpsilon != null ? ' of budget ' + p.maxEpsilon + (p.budgetReached ? ', reached' : '') : '');
+  if (p) $('privacy').textContent = 'ε ' + p.epsilon.toFixed(2) + ' (δ ' + p.delta + ')' + (p.maxEpsilon != null ? ' of budget ' + p.maxEpsilon + (p.budgetReached ? ', reached' : '') : '') + '; vs one curious member ' + p.epsilonCurious.toFixed(2) + ', vs ' + p.maxColluders + ' colluder(s) ' + p.epsilonColluders.toFixed(2) + (p.unmaskedNotCommitted > 0 ? '; ' + p.unmaskedNotCommitted + ' sum(s) unmasked, not committed' : '');
   $('aggregator').textContent = s.aggregator ? label(s, s.aggregator) : s.finishedAfterRound != null ? '- (finished)' : '- (picked when a round closes)';
   var stall = $('stall');
   stall.className = s.stalledSinceMs != null ? 'banner on' : 'banner';

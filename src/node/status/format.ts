@@ -99,15 +99,21 @@ function formatAccuracy(s: StatusSnapshot): string {
   return 'none yet (measured after the first round)';
 }
 
-/** "ε = 2.31 spent (δ = 1e-5) after 4 rounds, budget 8 (10 rounds); σ 1, clip 0.5, noise shared by ≥ 3 sites". */
+/**
+ * "ε = 2.31 spent (δ = 1e-5) after 4 rounds, budget 8 (10 rounds); against one curious member 2.31, against 1
+ * colluder(s) 2.31; σ 1, clip 0.5, noise shared by ≥ 3 sites".
+ */
 export function formatPrivacy(p: PrivacyStatus): string {
-  const rounds = `${p.roundsCounted} round${p.roundsCounted === 1 ? '' : 's'}`;
+  const extra = p.unmaskedNotCommitted > 0 ? ` (${p.unmaskedNotCommitted} unmasked, not committed)` : '';
+  const rounds = `${p.roundsCounted} round${p.roundsCounted === 1 ? '' : 's'}${extra}`;
   const budget =
     p.maxEpsilon === null
       ? 'no budget set'
       : `budget ${p.maxEpsilon} (${p.roundsAllowed} rounds)${p.budgetReached ? ' reached' : ''}`;
   return (
-    `ε = ${p.epsilon.toFixed(2)} spent (δ = ${p.delta}) after ${rounds}, ${budget}; σ ${p.noiseMultiplier}, ` +
+    `ε = ${p.epsilon.toFixed(2)} spent (δ = ${p.delta}) after ${rounds}, ${budget}; against one curious ` +
+    `member ${p.epsilonCurious.toFixed(2)}, against ${p.maxColluders} colluder(s) ${p.epsilonColluders.toFixed(2)}; ` +
+    `σ ${p.noiseMultiplier}, ` +
     `clip ${p.clipNorm}, noise shared by ≥ ${p.minContributors} sites`
   );
 }

@@ -64,14 +64,21 @@ export const privacyStatusSchema = z.object({
   epsilon: z.number().nonnegative(),
   delta: z.number().positive(),
   maxEpsilon: z.number().positive().nullable(),
-  /** Model rounds committed so far, each counted as one release of this site's update. */
+  /** ε against one curious member (its own noise subtracted from the sum). */
+  epsilonCurious: z.number().nonnegative(),
+  /** ε against maxColluders colluders (their noise subtracted; 0 colluders: anyone who sees only the sum). */
+  epsilonColluders: z.number().nonnegative(),
+  maxColluders: z.number().int().nonnegative(),
+  /** Model rounds committed so far plus sums unmasked but not committed, each one release of this site's update. */
   roundsCounted: z.number().int().nonnegative(),
+  /** Sums this peer saw unmasked in rounds that were not committed (counted in roundsCounted). */
+  unmaskedNotCommitted: z.number().int().nonnegative(),
   /** Rounds maxEpsilon allows (null: no maxEpsilon); this site stops training after them. */
   roundsAllowed: z.number().int().nonnegative().nullable(),
   budgetReached: z.boolean(),
   noiseMultiplier: z.number().positive(),
   clipNorm: z.number().positive(),
-  /** m: each site adds 1/m of the noise variance (the fewest contributors an accepted merge has). */
+  /** m: the fewest senders of an unmasked sum; each site adds 1/(m − max(1, c)) of the noise variance. */
   minContributors: z.number().int().positive(),
 });
 

@@ -24,6 +24,8 @@ export class PeerBook {
   private roundStartedAt: number;
   private sent = 0;
   private received = 0;
+  /** Round → the sums (by contributor set) this peer saw unmasked in it. */
+  private readonly unmasked = new Map<number, Set<string>>();
 
   constructor(
     private readonly o: {
@@ -41,6 +43,11 @@ export class PeerBook {
   drop(reason: string): void {
     this.dropped[reason] = (this.dropped[reason] ?? 0) + 1;
     this.emit({ type: 'dropped', reason });
+  }
+
+  /** A secure round's sum was unmasked here (`sum`: its contributor set): a release, committed or not. */
+  unmaskedSum(round: number, sum: string): void {
+    this.unmasked.set(round, (this.unmasked.get(round) ?? new Set()).add(sum));
   }
 
   bytes(direction: 'in' | 'out', topic: TrafficChannel, n: number): void {
@@ -150,7 +157,16 @@ export class PeerBook {
       dropped: { ...this.dropped },
       bytesSent: this.sent,
       bytesReceived: this.received,
+      unmaskedNotCommitted: this.unmaskedNotCommitted(),
     };
+  }
+
+  /** Sums unmasked beyond the one committed in each round up to the last commit, and all in later rounds. */
+  private unmaskedNotCommitted(): number {
+    const last = this.lastCommit?.round ?? -1;
+    let n = 0;
+    for (const [round, sums] of this.unmasked) n += round <= last ? sums.size - 1 : sums.size;
+    return n;
   }
 
   private emit(e: SwarmPeerEvent): void {

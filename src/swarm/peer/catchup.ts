@@ -208,6 +208,7 @@ export class CertifiedHeads {
   private readonly certified = new RecentSet(REMEMBERED_HEADS);
   private readonly refused = new RecentSet(REMEMBERED_HEADS);
   private readonly checking = new Set<string>();
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
     private readonly d: Pick<
@@ -226,6 +227,10 @@ export class CertifiedHeads {
     const claim = `${peerId}:${head}`;
     if (this.checking.has(claim) || this.refused.has(claim, this.d.now())) return false;
     this.checking.add(claim);
+    let done = () => {};
+    const run = new Promise<void>((resolve) => (done = resolve));
+    this.inFlight.add(run);
+    void run.then(() => this.inFlight.delete(run));
     this.d.spawn('checking a claimed head', async () => {
       try {
         const why = await this.problem(peerId, round, hash);
@@ -242,9 +247,15 @@ export class CertifiedHeads {
         if (!(err instanceof FetchError && err.code === 'CATCH_UP_NO_ANSWER')) throw err;
       } finally {
         this.checking.delete(claim);
+        done();
       }
     });
     return false;
+  }
+
+  /** Resolves once the checks in progress now have ended (a restarted peer knows who is ahead). */
+  settled(): Promise<void> {
+    return Promise.all([...this.inFlight]).then(() => undefined);
   }
 
   private async problem(peerId: string, round: number, hash: string): Promise<string | null> {

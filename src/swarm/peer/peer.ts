@@ -1,5 +1,6 @@
 import { SwarmdError, type NamedTensors } from '../../core/index.js';
 import {
+  checkTurn,
   defaultCertQuorum,
   deriveTopicKey,
   MAX_GOSSIP_CHUNKS,
@@ -18,8 +19,10 @@ import { createFetchHandler, type HeldUpdate, Transfer, UpdateStore } from '../t
 import { Background } from './background.js';
 import { PeerBook } from './book.js';
 import { RoundWaiters } from './waiters.js';
+import type { Aggregation } from './aggregation.js';
+import { PlainAggregation } from './plain.js';
+import { createSecureAggregation } from './secure/index.js';
 import { PeerVotes } from './votes.js';
-import { createSecureAggregation, type SecureAggregation } from './secure.js';
 import type { SwarmPeer, SwarmPeerComponents, SwarmPeerInit, SwarmPeerStatus } from './types.js';
 
 /*
@@ -54,7 +57,7 @@ class Peer implements SwarmPeer {
   private readonly conduct: PeerConduct;
   private readonly links: MemberLinks;
   private readonly waiters = new RoundWaiters();
-  private readonly secure: SecureAggregation | undefined;
+  private readonly aggregation: Aggregation;
   private readonly votes: PeerVotes;
   private readonly quorum: number;
   private timer: NodeJS.Timeout | undefined;
@@ -123,14 +126,24 @@ class Peer implements SwarmPeer {
       ...{ sign: init.sign, verify: init.verify, roundLog: c.roundLog, publish, conduct, book, log, now },
       round: () => this.rounds.state.round,
     });
-    this.secure = createSecureAggregation({
-      ...{ init, store, book, log, now, spawn, publish },
-      currentRound: () => this.rounds.state.round,
-      live: () => this.rounds.state.live,
-      onProgress: () => this.rounds.recheckPending(),
-    });
+    // How rounds aggregate, chosen once: plain, or secure when the swarm config asks for it.
+    const aggregation = (this.aggregation =
+      init.secure === undefined
+        ? new PlainAggregation({ self: init.self, store, minPeers: init.minPeers })
+        : createSecureAggregation(
+            {
+              ...{ init, store, book, conduct, log, now, spawn, publish },
+              currentRound: () => this.rounds.state.round,
+              live: () => this.rounds.state.live,
+              turn: (peerId) => checkTurn(this.rounds.state, peerId, now()),
+              fixedSamples: () => this.commits.fixedSamples,
+              base: () => this.commits.base,
+              onProgress: () => this.rounds.recheckPending(),
+            },
+            init.secure,
+          ));
     this.rounds = new PeerRounds({
-      ...{ init, work: c.work, log, now, book, store, commits: this.commits, conduct, secure: this.secure },
+      ...{ init, work: c.work, log, now, book, store, commits: this.commits, conduct, aggregation },
       votes: this.votes,
       publish,
       fetchUpdate: (hash, from, round, preferred) => this.transfer.fetchUpdate(hash, from, round, preferred),
@@ -197,10 +210,16 @@ class Peer implements SwarmPeer {
     });
   }
 
-  /** Members not heard from within LOST_AFTER_TICKS are not live, so that is how long it takes to know. */
-  private warmedUp(): Promise<void> {
+  /**
+   * Members not heard from within LOST_AFTER_TICKS are not live, so that is how long it takes to know; and
+   * claims to be ahead heard by then are checked before a round starts (bounded: a claimer that does not
+   * answer holds nothing up for long).
+   */
+  private async warmedUp(): Promise<void> {
     const waitMs = this.startedAt + LOST_AFTER_TICKS * this.tickMs - this.now();
-    return waitMs <= 0 ? Promise.resolve() : this.background.sleep(waitMs);
+    if (waitMs > 0) await this.background.sleep(waitMs);
+    const bound = this.background.sleep(Math.max(5000, 5 * this.tickMs));
+    await Promise.race([this.heads.settled(), bound]);
   }
 
   private tick(): void {
@@ -265,10 +284,10 @@ class Peer implements SwarmPeer {
         return this.background.spawn('checking evidence', () =>
           this.votes.onEvidence(msg.from, msg.round, msg.body),
         );
-      case 'secagg':
-        return this.secure?.onMessage(msg);
+      case 'heartbeat':
+        return; // a sign of life only
       default:
-        return; // heartbeat: a sign of life only
+        return this.aggregation.onMessage(msg); // the aggregation mode's own messages (secagg)
     }
   }
 

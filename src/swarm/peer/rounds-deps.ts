@@ -3,7 +3,7 @@ import type { HeldUpdate, UpdateStore } from '../transfer/index.js';
 import type { PeerCommits } from './applied.js';
 import type { PeerBook } from './book.js';
 import type { PeerConduct } from './conduct.js';
-import type { SecureAggregation } from './secure-round.js';
+import type { Aggregation } from './aggregation.js';
 import type { PeerLog, RoundWork, SwarmPeerInit } from './types.js';
 import type { PeerVotes } from './votes.js';
 
@@ -33,8 +33,8 @@ export interface PeerRoundsDeps {
   requestCatchUp(): void;
   /** Catches up now; resolves when that attempt ends (bounded): a claim is checked, never just believed. */
   catchUp(): Promise<void>;
-  /** The secure-aggregation path (aggregation: secure); absent: every round is plain. */
-  secure?: SecureAggregation;
+  /** How this swarm aggregates (plain or secure), chosen once in peer.ts. */
+  aggregation: Aggregation;
   /** Runs round work in the background, tracked and ended by the peer's stop(). */
   spawn(what: string, task: (signal: AbortSignal) => Promise<unknown>): void;
 }

@@ -6,7 +6,6 @@ import {
   type Effect,
   initialRoundState,
   namedUpdates,
-  recomputeMerge,
   type RoundEvent,
   roundKind,
   type RoundState,
@@ -21,10 +20,9 @@ import {
 } from '../protocol/index.js';
 import { untilAborted } from './background.js';
 import { CommitFetches } from './commit-fetch.js';
-import { mergeForCommit, publishUpdate } from './contribute.js';
+import { publishUpdate } from './contribute.js';
 import { noteDrop, noteRejected, noteStalled } from './notes.js';
 import type { PeerRoundsDeps } from './rounds-deps.js';
-import { contributionBytes } from './secure.js';
 
 /*
  * Drives the pure round state machine: feeds it events one at a time (a queue, so an effect that raises an
@@ -176,7 +174,7 @@ export class PeerRounds {
     // A peer claims this round is committed: check the claim by catching up; a false one does not stop training.
     if (this.d.aheadOf(round)) await this.d.catchUp();
     if (this.stopped || this.state.round !== round) return;
-    this.d.secure?.startRound(round);
+    this.d.aggregation.startRound(round);
     const controller = new AbortController();
     this.training = { round, controller };
     let result: { tensors: NamedTensors; samples: number; metrics: Record<string, number> };
@@ -205,7 +203,7 @@ export class PeerRounds {
       samples: result.samples,
       baseCommitHash: this.state.prevHash,
     };
-    const bytes = await contributionBytes(this.d.secure, init.self, round, result, controller.signal);
+    const bytes = await this.d.aggregation.contribute(round, result, controller.signal);
     if (bytes === null || controller.signal.aborted || this.state.round !== round) return;
     const m = this.d.store.holdBytes(bytes, fields, init.self, round);
     this.dispatch({ type: 'local-update-ready', round, updateHash: m.updateHash, samples: m.samples });
@@ -225,10 +223,9 @@ export class PeerRounds {
     return { ...this.d.init.mergeOptions, merge: this.state.cfg.merge, reference, fixedSamples };
   }
 
-  /** The merge a commit names, recomputed from what this peer holds (unmasked in a secure round). */
+  /** The merge a commit names, recomputed from what this peer holds. */
   recompute(c: RoundCommit): Recomputed {
-    const { secure } = this.d;
-    return secure?.covers(c.round) ? secure.recompute(c) : recomputeMerge(this.d.store, c, this.policy());
+    return this.d.aggregation.recompute(c, this.policy());
   }
 
   private async aggregate(round: number, attempt: number, signal: AbortSignal): Promise<void> {
@@ -240,13 +237,7 @@ export class PeerRounds {
     if (this.d.aheadOf(round)) return log.info({ round, attempt }, 'not committing: catching up first');
     const kind = roundKind(round, this.state.cfg.merge);
     const c = { round, ...kind, contributors: counted(this.state) };
-    const { r, contributors, excluded } = await mergeForCommit(
-      this.d,
-      c,
-      this.policy(),
-      init.minPeers,
-      signal,
-    );
+    const { r, contributors, excluded } = await this.d.aggregation.aggregate(c, this.policy(), signal);
     if (excluded.length > 0) log.warn({ round, excluded }, 'left invalid updates out');
     if (!r.ok) return log.error({ round, reason: r.reason, detail: r.detail }, 'cannot merge the updates');
     const genesis = round === 0 && init.genesis !== undefined ? { genesis: init.genesis } : {};

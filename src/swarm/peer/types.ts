@@ -64,7 +64,7 @@ export interface SwarmPeerInit {
   turnToleranceMs?: number;
   /** Offence points at which a member is ignored for the rest of the session (default 10). */
   ignoreAfterPoints?: number;
-  /** aggregation: secure (members see only pairwise-masked updates, see secure-round.ts); absent: plain. */
+  /** aggregation: secure (members see only pairwise-masked updates, see secure/index.ts); absent: plain. */
   secure?: SecureAggregationInit;
   /** Stop training after applying this round (keep serving); null: train forever. */
   maxRounds: number | null;
@@ -87,6 +87,8 @@ export interface SecureAggregationInit {
   dropoutFraction: number;
   /** SecAgg+ degree k, `auto` (O(log n)) or `all` (every pair masks). */
   graphDegree: number | 'auto' | 'all';
+  /** Members that may collude and lie (default ⌊(n − 1)/3⌋ of the member list). */
+  maxColluders?: number;
 }
 
 export interface SwarmPeerComponents {
@@ -137,6 +139,8 @@ export interface SwarmPeerStatus {
   dropped: Record<string, number>;
   bytesSent: number;
   bytesReceived: number;
+  /** Secure rounds: sums this peer saw unmasked that no applied commit merged (each a release for ε). */
+  unmaskedNotCommitted: number;
 }
 
 export interface MemberStatus {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { InputError } from '../../core/index.js';
-import { compareIds } from './commit.js';
+import { compareIds } from './ids.js';
 
 /*
  * Leaderless aggregator rotation by rendezvous hashing: every peer ranks the live members of a round by

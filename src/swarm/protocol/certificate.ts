@@ -1,4 +1,5 @@
-import { commitHash, compareIds } from './commit.js';
+import { commitHash } from './commit.js';
+import { compareIds } from './ids.js';
 import type { Certificate, Evidence, SignedCommit, Vote } from './wire.js';
 
 /*

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { sortExclusions } from './exclusions.js';
+import { compareIds } from './ids.js';
 import type { Contributor, Genesis, RoundCommit, SignedCommit } from './wire.js';
 
 /*
@@ -24,11 +25,6 @@ export function namedUpdates(c: RoundCommit): { peerId: string; updateHash: stri
 
 export function sortContributors(contributors: readonly Contributor[]): Contributor[] {
   return [...contributors].sort((a, b) => compareIds(a.peerId, b.peerId));
-}
-
-/** Code-unit order (what `<` does on strings), the same on every machine and locale. */
-export function compareIds(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Deterministic bytes of a commit: UTF-8 JSON of an array in a fixed field order. */

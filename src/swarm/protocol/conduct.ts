@@ -12,6 +12,8 @@ export const OFFENCES = [
   'equivocation',
   'false-claim',
   'unfetchable-commit',
+  'unmask-request',
+  'roster',
   'double-vote',
 ] as const;
 export type Offence = (typeof OFFENCES)[number];
@@ -30,6 +32,11 @@ const POINTS: Record<Offence, number> = {
   equivocation: 1,
   'false-claim': 1,
   'unfetchable-commit': 1,
+  // A refused unmask request (too few senders, a held vector called dropped, another set than one signed).
+  'unmask-request': 1,
+  // A roster leaving out an advert held in time: shown, not scored — an advert slowed beyond the grace by
+  // the network makes an honest publisher look the same; the roster is refused either way.
+  roster: 0,
   // Two signed votes for different commits of one round: proof, not suspicion — ignored at once.
   'double-vote': 0,
 };

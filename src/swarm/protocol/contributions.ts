@@ -1,5 +1,5 @@
 import { SwarmdError, tensorSize, type NamedTensors, type Tensor } from '../../core/index.js';
-import { compareIds } from './commit.js';
+import { compareIds } from './ids.js';
 
 /** One site's update as a merge sees it: its tensors and the sample count that weighs them. */
 export interface Contribution {

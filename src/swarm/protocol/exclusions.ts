@@ -3,6 +3,7 @@
  * exclusions a commit names and the ones it recomputed: a closed set, so commits, /status and metric labels
  * agree on the words.
  */
+import { compareIds } from './ids.js';
 export const EXCLUSION_REASONS = [
   'duplicate',
   'malformed',
@@ -30,13 +31,10 @@ export function sortExclusions<T extends { peerId: string; reason: string; updat
 ): T[] {
   return [...xs].sort(
     (a, b) =>
-      order(a.peerId, b.peerId) || order(a.reason, b.reason) || order(a.updateHash ?? '', b.updateHash ?? ''),
+      compareIds(a.peerId, b.peerId) ||
+      compareIds(a.reason, b.reason) ||
+      compareIds(a.updateHash ?? '', b.updateHash ?? ''),
   );
-}
-
-/** Code-unit order, as commit.ts's compareIds (not imported: commit.ts imports this file). */
-function order(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** True when both name the same (peer, reason) pairs, as multisets. */

@@ -4,12 +4,12 @@
  * here does I/O, reads a clock or draws randomness on its own; the libp2p host drives it.
  */
 export { SEAL_VERSION, SealError, deriveTopicKey, open, seal } from './seal.js';
+export { HashSchema, PeerIdSchema } from './schemas.js';
+export { compareIds } from './ids.js';
 export {
-  HashSchema,
   MAX_CHUNK_BYTES,
   MAX_GOSSIP_CHUNKS,
   MAX_GOSSIP_MESSAGE_BYTES,
-  PeerIdSchema,
   ROUND_PHASES,
   ExcludedSchema,
   RoundCommitSchema,
@@ -89,7 +89,6 @@ export {
   checkCommit,
   checkCommitStructure,
   commitHash,
-  compareIds,
   createCommit,
   genesisDifference,
   namedUpdates,

@@ -1,5 +1,6 @@
 import { hashTensors, type NamedTensors } from '../../core/index.js';
-import { compareIds, type Contributor } from './commit.js';
+import { type Contributor } from './commit.js';
+import { compareIds } from './ids.js';
 import { sameExclusions, sortExclusions, type NamedExclusion } from './exclusions.js';
 import { mergeByMethod, type Contribution, type MergeMethod } from './merge.js';
 import { roundKind } from './rounds.js';

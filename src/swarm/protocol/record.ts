@@ -3,7 +3,8 @@ import { verifyCertificate, type VerifySignature } from './certificate.js';
 import { checkCommitStructure, commitHash, verifyCommitSignature } from './commit.js';
 import type { MergeMethod } from './merge.js';
 import { roundKind } from './rounds.js';
-import { HashSchema, PeerIdSchema, RoundCommitSchema, type Genesis, type SignedCommit } from './wire.js';
+import { HashSchema, PeerIdSchema } from './schemas.js';
+import { RoundCommitSchema, type Genesis, type SignedCommit } from './wire.js';
 
 /*
  * The round log as a record an auditor checks offline (an ethics board, a regulator, a site that joins

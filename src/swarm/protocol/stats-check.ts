@@ -1,4 +1,4 @@
-import { compareIds } from './commit.js';
+import { compareIds } from './ids.js';
 import type { Contribution } from './contributions.js';
 import type { Exclusion, RoundValidation } from './validate.js';
 

@@ -1,5 +1,5 @@
 import { decodeTensors, encodeTensors, type NamedTensors } from '../../core/index.js';
-import { PeerIdSchema } from './wire.js';
+import { PeerIdSchema } from './schemas.js';
 
 /*
  * The bytes of a site's update name their sender: "SWU1" | u16 length | sender peer id (UTF-8) | tensors

@@ -1,5 +1,5 @@
 import { sortedNames, tensorSize, type NamedTensors } from '../../core/index.js';
-import { compareIds } from './commit.js';
+import { compareIds } from './ids.js';
 import { MergeError, type Contribution } from './contributions.js';
 import { coordinateMedian } from './coordinate.js';
 import { deltaNorm } from './delta.js';

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { SwarmdError } from '../../core/index.js';
 import { EXCLUSION_REASONS } from './exclusions.js';
 import { MERGE_METHODS } from './methods.js';
+import { HashSchema, PeerIdSchema } from './schemas.js';
 import { SecAggMessageBodySchema } from './secagg/messages.js';
 
 /*
@@ -30,8 +31,6 @@ export type RoundPhase = (typeof ROUND_PHASES)[number];
 
 const packr = new Packr({ useRecords: false });
 
-export const HashSchema = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex SHA-256');
-export const PeerIdSchema = z.string().min(1).max(128);
 const SwarmIdSchema = z.string().min(1).max(128);
 const RoundSchema = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const CountSchema = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);

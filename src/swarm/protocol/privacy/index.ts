@@ -8,5 +8,12 @@ export { PrivacyError } from './errors.js';
 export { RDP_ORDERS, epsilonSpent, gaussianRdp, rdpToEpsilon, roundsWithin } from './accountant.js';
 export type { PrivacySpent } from './accountant.js';
 export { standardNormals } from './gaussian.js';
-export { accountedNoiseMultiplier, privatizeUpdate, siteNoiseStd } from './mechanism.js';
+export {
+  accountedNoiseMultiplier,
+  clipUpdate,
+  noiseWithheld,
+  privatizeUpdate,
+  residualNoiseMultiplier,
+  siteNoiseStd,
+} from './mechanism.js';
 export type { DistributedGaussian, PrivatizedUpdate } from './mechanism.js';

@@ -29,6 +29,16 @@ export interface FixedPointParams {
 
 export const DEFAULT_FIXED_POINT: FixedPointParams = { fractionalBits: 20, maxTotalSamples: 2 ** 20 };
 
+/**
+ * Round 0 (feature statistics: counts, sums, sums of squares) is a sum, not a weighted mean: each site
+ * encodes with weight 1, so slot 0 counts the contributors (at most the members). 12 fractional bits leave
+ * |x| ≤ 2^39 / members (≈ 1.8e11 for 3 sites, 8.6e9 for 64) at ≤ 1.2e-4 per value: sums of squares of
+ * log-scale data fit; raw counts in the thousands over 10^5 rows do not (the site is told to log-transform).
+ */
+export function statisticsFixedPoint(members: number): FixedPointParams {
+  return { fractionalBits: 12, maxTotalSamples: Math.max(1, members) };
+}
+
 export interface FixedPointRange {
   /** Largest |x| a contributor may encode. */
   maxAbsValue: number;
@@ -114,6 +124,22 @@ export function decodeSum(sum: Float64Array, params: FixedPointParams): DecodedS
     mean[j] = (r >= wire / 2 ? r - wire : r) / divisor;
   }
   return { samples, mean };
+}
+
+/** An unmasked sum of weight-1 encodings (round 0) back to Σ x̂: the weight (contributors) and the total. */
+export function decodeTotal(
+  sum: Float64Array,
+  params: FixedPointParams,
+): { weight: number; total: Float64Array } {
+  const { samples: weight, mean } = decodeSum(sum, params);
+  // mean = Σq / (weight · 2^f) in float64 from an exact integer; Σq / 2^f directly avoids a second rounding.
+  const wire = wireModulus(residueBytes(params));
+  const total = new Float64Array(mean.length);
+  for (let j = 0; j < total.length; j++) {
+    const r = sum[j + 1] % wire;
+    total[j] = (r >= wire / 2 ? r - wire : r) / 2 ** params.fractionalBits;
+  }
+  return { weight, total };
 }
 
 /** a ← a + b mod 2^52, element-wise. */

@@ -1,5 +1,5 @@
 import { createHash, createPrivateKey, createPublicKey, diffieHellman, hkdfSync } from 'node:crypto';
-import { compareIds } from '../commit.js';
+import { compareIds } from '../ids.js';
 import { SecAggError } from './errors.js';
 
 /*

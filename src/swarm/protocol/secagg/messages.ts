@@ -1,21 +1,13 @@
 import { z } from 'zod';
+import { bytesOf, HashSchema, PeerIdSchema, SignatureSchema } from '../schemas.js';
 import { SHARE_VALUE_BYTES } from './shamir.js';
 
 /*
  * Bodies of the secure-round messages, for the wire envelope { v, type, swarmId, from, round, body }.
  * Order in a round: advert (each contributor) → roster (the round's aggregator) → shares (each contributor)
- * → masked update (an ordinary update: chunks of residuesToBytes) → unmask request (aggregator) → reveal
- * (each sender). Byte fields are exact lengths, so a malformed one is refused where it enters.
+ * → masked update (an ordinary update: chunks of residuesToBytes) → unmask request (aggregator) → consistency
+ * signature (each sender) → reveal (each sender). Byte fields are exact lengths, so a malformed one is refused where it enters.
  */
-// Own copies of two wire field schemas: wire.ts imports this file, so importing wire.ts here would be a cycle.
-const HashSchema = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex SHA-256');
-const PeerIdSchema = z.string().min(1).max(128);
-const bytesOf = (length: number) =>
-  z.custom<Uint8Array>((v) => v instanceof Uint8Array && v.length === length, `expected ${length} bytes`);
-const SignatureSchema = z.custom<Uint8Array>(
-  (v) => v instanceof Uint8Array && v.length > 0 && v.length <= 1024,
-  'expected a signature',
-);
 const ENVELOPE_BYTES = 2 * SHARE_VALUE_BYTES + 16;
 const MAX_MEMBERS = 4096;
 
@@ -64,6 +56,8 @@ export const SecAggSharesBodySchema = z
 /**
  * The sender set, with the hash of each masked vector the aggregator holds; `silent`: roster members it holds
  * no shares from (they never dealt), whose pairwise masks the senders reveal instead of their key shares.
+ * `signature`: the aggregator's, over unmaskRequestBytes(ctx, senderSetHash), so a second, different set
+ * from it is proof of equivocation that anyone can check.
  */
 export const SecAggUnmaskRequestBodySchema = z
   .object({
@@ -72,6 +66,20 @@ export const SecAggUnmaskRequestBodySchema = z
       .min(2)
       .max(MAX_MEMBERS),
     silent: z.array(PeerIdSchema).max(MAX_MEMBERS).optional(),
+    signature: SignatureSchema,
+  })
+  .strict();
+
+/**
+ * A sender's consistency signature (over consistencyBytes(ctx, setHash)) on the set it was sent, with the
+ * aggregator's signature on that set: a peer sent another set by the same aggregator holds the proof.
+ */
+export const SecAggConsistencyBodySchema = z
+  .object({
+    setHash: HashSchema,
+    aggregator: PeerIdSchema,
+    requestSignature: SignatureSchema,
+    signature: SignatureSchema,
   })
   .strict();
 
@@ -98,6 +106,7 @@ export const SecAggMessageBodySchema = z.discriminatedUnion('step', [
   SecAggRosterBodySchema.extend({ step: z.literal('roster') }).strict(),
   SecAggSharesBodySchema.extend({ step: z.literal('shares') }).strict(),
   SecAggUnmaskRequestBodySchema.extend({ step: z.literal('unmask') }).strict(),
+  SecAggConsistencyBodySchema.extend({ step: z.literal('consistency') }).strict(),
   SecAggRevealBodySchema.extend({ step: z.literal('reveal') }).strict(),
 ]);
 
@@ -105,5 +114,6 @@ export type SecAggMessageBody = z.infer<typeof SecAggMessageBodySchema>;
 export type SecAggAdvertBody = z.infer<typeof SecAggAdvertBodySchema>;
 export type SecAggRosterBody = z.infer<typeof SecAggRosterBodySchema>;
 export type SecAggSharesBody = z.infer<typeof SecAggSharesBodySchema>;
+export type SecAggConsistencyBody = z.infer<typeof SecAggConsistencyBodySchema>;
 export type SecAggUnmaskRequestBody = z.infer<typeof SecAggUnmaskRequestBodySchema>;
 export type SecAggRevealBody = z.infer<typeof SecAggRevealBodySchema>;

@@ -1,4 +1,4 @@
-import { compareIds } from '../commit.js';
+import { compareIds } from '../ids.js';
 import { SecAggError } from './errors.js';
 import { commitment, contextInfo, type RoundContext, type RoundKeys } from './keys.js';
 import { maskGraph } from './threshold.js';

@@ -1,5 +1,5 @@
 import { createCipheriv, hkdfSync } from 'node:crypto';
-import { compareIds } from '../commit.js';
+import { compareIds } from '../ids.js';
 import { SecAggError } from './errors.js';
 import { littleEndian } from './fixed.js';
 
@@ -99,4 +99,11 @@ function shuffle(items: readonly string[], seed: Uint8Array): string[] {
     [out[i], out[j]] = [out[j], out[i]];
   }
   return out;
+}
+
+/** Holders of one site's secrets among n contributors: itself and its graph neighbours. */
+export function shareHolders(n: number, graphDegree: number | 'auto' | 'all'): number {
+  if (graphDegree === 'all') return n;
+  const k = graphDegree === 'auto' ? chooseGraphDegree(n) : graphDegree;
+  return Math.min(n - 1, k) + 1;
 }

@@ -1,4 +1,4 @@
-import { compareIds } from '../commit.js';
+import { compareIds } from '../ids.js';
 import { SecAggError } from './errors.js';
 import { addInto } from './fixed.js';
 import { pairSeed, pairSign, x25519KeyPair } from './keys.js';

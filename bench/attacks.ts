@@ -1,8 +1,8 @@
-import { sortedNames, type NamedTensors } from '../core/index.js';
+import { InputError, sortedNames, type NamedTensors } from '../src/core/index.js';
 
 /*
  * What a Byzantine member sends instead of its honest update: the attacks of the robustness table
- * (`npm run table:byzantine`) and of `swarmd demo --attack`. Definitions follow ByzFL (EPFL), applied to
+ * (`npm run table:byzantine`) and of the attack demo (`npm run demo:attack`). Definitions follow ByzFL (EPFL), applied to
  * model updates (the weights a site sends minus the model the round started from), since a merge of weights
  * is the same merge of those deltas. Pure: the caller supplies the honest updates it knows and a random source.
  */
@@ -18,6 +18,13 @@ export const ATTACKS = [
   'inflate',
 ] as const;
 export type AttackName = (typeof ATTACKS)[number];
+
+/** An attack's name as a flag gives it; an unknown name is an InputError listing the known. */
+export function parseAttack(name: string, flag = '--attack'): AttackName {
+  if (!(ATTACKS as readonly string[]).includes(name))
+    throw new InputError('DEMO_ATTACK', `${flag} ${name}: use one of ${ATTACKS.join(', ')}`);
+  return name as AttackName;
+}
 
 /** The attack parameters of the table (ByzFL's names): ALIE τ, IPM ε, Gaussian σ, the scale factor, the inflated count. */
 export const ATTACK_PARAMS = { tau: 1.5, epsilon: 0.1, sigma: 200, scale: -10, inflatedSamples: 1_000_000 };

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { NamedTensors } from '../../src/core/index.js';
-import { ATTACK_PARAMS, attackUpdate, flipLabel, type AttackInput } from '../../src/node/index.js';
+import {
+  ATTACK_PARAMS,
+  attackUpdate,
+  flipLabel,
+  parseAttack,
+  type AttackInput,
+} from '../../bench/attacks.js';
 
 const t = (...v: number[]): NamedTensors =>
   new Map([['w', { shape: [v.length], data: Float32Array.from(v) }]]);
@@ -45,5 +51,12 @@ describe('attacks (ByzFL definitions on updates)', () => {
 
   it('LabelFlip maps class y of 11 to 10 − y', () => {
     expect([0, 5, 10].map((y) => flipLabel(y, 11))).toEqual([10, 5, 0]);
+  });
+
+  it('names the known attacks when a flag names another', () => {
+    expect(parseAttack('alie')).toBe('alie');
+    expect(() => parseAttack('flood')).toThrow(
+      '--attack flood: use one of nan, signflip, scale, alie, ipm, gaussian, labelflip, inflate',
+    );
   });
 });

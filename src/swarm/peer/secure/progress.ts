@@ -3,6 +3,8 @@ const POLL_MS = 200;
 
 export class Progress {
   private readonly waiters = new Set<() => void>();
+  /** One abort listener per signal, however many waits share it (a peer's rounds wait on one signal). */
+  private readonly hooked = new WeakSet<AbortSignal>();
 
   constructor(private readonly now: () => number) {}
 
@@ -13,6 +15,10 @@ export class Progress {
 
   /** Resolves true once `cond()` holds, false at `deadlineMs` or on abort. */
   async until(cond: () => boolean, deadlineMs: number, signal: AbortSignal): Promise<boolean> {
+    if (!this.hooked.has(signal)) {
+      this.hooked.add(signal);
+      signal.addEventListener('abort', () => this.notify(), { once: true });
+    }
     for (;;) {
       if (cond()) return true;
       const left = deadlineMs - this.now();
@@ -21,12 +27,10 @@ export class Progress {
         const done = () => {
           clearTimeout(timer);
           this.waiters.delete(done);
-          signal.removeEventListener('abort', done);
           resolve();
         };
         const timer = setTimeout(done, Math.min(left, POLL_MS));
         this.waiters.add(done);
-        signal.addEventListener('abort', done, { once: true });
       });
     }
   }

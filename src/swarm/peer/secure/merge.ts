@@ -1,13 +1,15 @@
-import { hashTensors } from '../../core/index.js';
+import { hashTensors } from '../../../core/index.js';
 import {
   checkRevealed,
   decodeMaskedPayload,
   decodeSum,
+  decodeTotal,
   roundKind,
   sameLayout,
   SecAggError,
   unflattenMean,
   unmask,
+  validateStatsRound,
   type Contributor,
   type FixedPointParams,
   type HeldUpdates,
@@ -17,23 +19,27 @@ import {
   type Recomputed,
   type TensorLayout,
   residueBytes,
-} from '../protocol/index.js';
-import type { UpdateStore } from '../transfer/index.js';
-import type { SecureExclusion } from './secure-deps.js';
-import type { SecureRoundState } from './secure-state.js';
+} from '../../protocol/index.js';
+import type { UpdateStore } from '../../transfer/index.js';
+import type { SecureRoundState } from './state.js';
 
 /*
  * The merge of a secure round, the same at every peer: the masked vectors the commit names, unmasked with
- * the revealed shares this peer holds, decoded to the FedAvg of the contributors' quantised updates. Too few
- * revealed shares yet reads as `missing-updates` (more may arrive); anything else wrong rejects the commit.
+ * the revealed shares this peer holds, decoded to the FedAvg of the contributors' quantised updates (model
+ * rounds) or to the sum of their statistics (round 0, validated once unmasked: nobody saw a site's own). Too
+ * few revealed shares yet reads as `missing-updates` (more may arrive); anything else rejects the commit.
  */
+/** Secure model rounds merge by FedAvg only (the config validator refuses robust merges). */
+export const SECURE_MERGE = 'fedavg';
+
 export function recomputeSecure(
   st: SecureRoundState | undefined,
   store: HeldUpdates,
   c: { round: number; method: string; kind: 'stats' | 'model'; contributors: readonly Contributor[] },
   fixedPoint: FixedPointParams,
+  fixedSamples: ReadonlyMap<string, number> | undefined,
 ): Recomputed & { rejectedRevealers?: string[] } {
-  const expected = roundKind(c.round, 'fedavg');
+  const expected = roundKind(c.round, SECURE_MERGE);
   if (c.kind !== expected.kind || c.method !== expected.method) return { ok: false, reason: 'wrong-kind' };
   if (st?.roster == null) return { ok: false, reason: 'missing-updates', detail: 'no roster for the round' };
   const roster = st.roster;
@@ -43,6 +49,14 @@ export function recomputeSecure(
     const u = store.get(x.updateHash);
     if (u === undefined) return { ok: false, reason: 'missing-updates' };
     if (u.manifest.samples !== x.samples) return { ok: false, reason: 'samples-mismatch' };
+    const limit = fixedSamples?.get(x.peerId);
+    if (limit !== undefined && x.samples > limit) {
+      return {
+        ok: false,
+        reason: 'invalid-update',
+        detail: `${x.peerId} claims ${x.samples} samples, at most ${limit}`,
+      };
+    }
   }
   try {
     // Cheap first: while reveals are still arriving, no vector is decoded (this runs on every message).
@@ -62,19 +76,33 @@ export function recomputeSecure(
     }
     const input = { ...revealed, masked, elements: masked.values().next().value!.length };
     const { sum, rejectedRevealers } = unmask(roster.round, input);
-    const decoded = decodeSum(sum, fixedPoint);
     const samples = c.contributors.reduce((s, x) => s + x.samples, 0);
-    if (decoded.samples !== samples) {
-      const detail = `the masked vectors sum to ${decoded.samples} samples, their manifests to ${samples}`;
+    const decoded = c.kind === 'stats' ? statisticsSum(sum, fixedPoint) : decodeSum(sum, fixedPoint);
+    const weight = c.kind === 'stats' ? c.contributors.length : samples;
+    if (decoded.samples !== weight) {
+      const detail = `the masked vectors sum to a weight of ${decoded.samples}, the commit names ${weight}`;
       return { ok: false, reason: 'samples-mismatch', detail };
     }
     const merged = unflattenMean(layout!, decoded.mean);
+    if (c.kind === 'stats') {
+      const check = validateStatsRound([{ peerId: 'the sum', samples, tensors: merged }]);
+      if (check.excluded.length > 0) {
+        const detail = `the unmasked statistics are impossible: ${check.excluded[0].detail}`;
+        return { ok: false, reason: 'invalid-update', detail };
+      }
+    }
     return { ok: true, merged, mergedHash: hashTensors(merged), rejectedRevealers };
   } catch (err) {
     if (!(err instanceof SecAggError)) throw err;
     const reason = err.code === 'SECAGG_TOO_FEW' ? 'missing-updates' : 'merge-failed';
     return { ok: false, reason, detail: err.message };
   }
+}
+
+/** Round 0: the total of weight-1 encodings, in decodeSum's shape (samples = contributors, mean = the sum). */
+function statisticsSum(sum: Float64Array, fixedPoint: FixedPointParams) {
+  const { weight, total } = decodeTotal(sum, fixedPoint);
+  return { samples: weight, mean: total };
 }
 
 /** The masked vector in `bytes`, or why it cannot take part: another roster, another layout, malformed. */
@@ -98,21 +126,51 @@ export function screenPayload(
   return p;
 }
 
-/** Counted updates that are masked vectors of this round's roster and one layout (the model's, if known). */
+/** A masked vector left out before unmasking (another roster, wrong length, malformed, inflated count). */
+export interface SecureExclusion {
+  peerId: string;
+  updateHash: string;
+  reason: 'secagg' | 'samples-inflated';
+  detail: string;
+}
+
+/**
+ * The masked vectors of `round` this peer holds from roster members that could take part in the sum: masked
+ * against this roster with one layout (the model's, if known), their dealer's shares dealt, and a sample
+ * count no larger than the site's count in round 0 (a vector cannot be inspected, its claim can). The same
+ * screen decides what an aggregator names and what a sender refuses to see called dropped.
+ */
 export function screenSenders(
   store: HeldUpdates,
-  rosterHash: string,
+  st: SecureRoundState,
   layout: readonly TensorLayout[] | null,
-  counted: readonly Contributor[],
-  excluded: SecureExclusion[],
+  held: readonly Contributor[],
+  fixedSamples: ReadonlyMap<string, number> | undefined,
   fixedPoint: FixedPointParams,
-): Contributor[] {
-  return counted.filter((x) => {
-    const p = screenPayload(store.get(x.updateHash)!.bytes, rosterHash, layout, fixedPoint);
-    if (typeof p === 'string') excluded.push({ peerId: x.peerId, reason: 'secagg', detail: p });
-    else layout ??= p.layout;
-    return typeof p !== 'string';
-  });
+): { senders: Contributor[]; excluded: SecureExclusion[] } {
+  const excluded: SecureExclusion[] = [];
+  const senders: Contributor[] = [];
+  const why = (x: Contributor): Pick<SecureExclusion, 'reason' | 'detail'> | null => {
+    const limit = fixedSamples?.get(x.peerId);
+    if (limit !== undefined && x.samples > limit) {
+      return {
+        reason: 'samples-inflated',
+        detail: `claims ${x.samples} samples; at most ${limit} (round 0)`,
+      };
+    }
+    if (!st.commitments.has(x.peerId))
+      return { reason: 'secagg', detail: 'dealt no shares: cannot be unmasked' };
+    const p = screenPayload(store.get(x.updateHash)!.bytes, st.roster!.hash, layout, fixedPoint);
+    if (typeof p === 'string') return { reason: 'secagg', detail: p };
+    layout ??= p.layout;
+    return null;
+  };
+  for (const x of held) {
+    const out = why(x);
+    if (out === null) senders.push(x);
+    else excluded.push({ peerId: x.peerId, updateHash: x.updateHash, ...out });
+  }
+  return { senders, excluded };
 }
 
 /** The contributors an unmask request names (samples from the manifests held; 1 stands in until held). */
