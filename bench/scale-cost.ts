@@ -23,6 +23,12 @@ const MODELLED_SIZES_MB = [1, 10];
 export async function runScaleCost(o: ScaleCostOptions = {}): Promise<void> {
   const peers = o.peers ?? [5, 10];
   const sizes = o.sizesMb ?? [1];
+  if (peers.length > 0) await measure(peers, sizes, o.rounds ?? 2);
+  printModel();
+  printGuarantee();
+}
+
+async function measure(peers: number[], sizes: number[], rounds: number): Promise<void> {
   console.log(
     `\n## Cost per round as the swarm grows: measured (${peers.join(', ')} peers in one process, ${sizes.join(', ')} MB float32, ` +
       `plain and secure) beside the protocol model; hellos (1 per second per peer) excluded`,
@@ -34,7 +40,7 @@ export async function runScaleCost(o: ScaleCostOptions = {}): Promise<void> {
   for (const n of peers) {
     for (const sizeMb of sizes) {
       for (const aggregation of ['plain', 'secure'] as const) {
-        const r = await runSize(n, plan(sizeMb, o.rounds ?? 2), aggregation === 'secure');
+        const r = await runSize(n, plan(sizeMb, rounds), aggregation === 'secure');
         const m = roundCost({ peers: n, modelBytes: r.updateBytes, aggregation });
         const each = (pick: (s: (typeof r.rounds)[number]) => number[]) =>
           median(r.rounds.flatMap((s) => pick(s)));
@@ -56,8 +62,6 @@ export async function runScaleCost(o: ScaleCostOptions = {}): Promise<void> {
       }
     }
   }
-  printModel();
-  printGuarantee();
 }
 
 function printModel(): void {
@@ -115,6 +119,6 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
       rounds: { type: 'string', default: '2' },
     },
   });
-  const list = (s: string) => s.split(',').map(Number);
+  const list = (s: string) => s.split(',').filter(Boolean).map(Number); // --peers '': the model alone
   await runScaleCost({ peers: list(args.peers), sizesMb: list(args.sizes), rounds: Number(args.rounds) });
 }

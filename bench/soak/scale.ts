@@ -70,9 +70,10 @@ export async function runScaleSoak(o: ScaleSoakOptions): Promise<ScaleSoakResult
       lastSaid = Date.now();
       const applied = latest.map((x) => x?.lastCommit?.round ?? -1);
       const live = latest.map((x) => x?.membersLive ?? 0);
+      const links = latest.map((x) => x?.members.filter((m) => !m.self && m.connected).length ?? 0);
       say(
         `  ${Math.round((Date.now() - started) / 1000)} s, load ${loadavg()[0].toFixed(1)}: applied rounds ${applied.join(',')}; ` +
-          `live ${live.join(',')}; ${got.filter((g) => g.status === 'rejected').length} status polls unanswered`,
+          `live ${live.join(',')}; links ${links.join(',')}; ${got.filter((g) => g.status === 'rejected').length} status polls unanswered`,
       );
     }
     return latest;
@@ -122,9 +123,8 @@ export async function runScaleSoak(o: ScaleSoakOptions): Promise<ScaleSoakResult
     }
 
     const victim = n - 1;
-    const swarmRound = Math.max(
-      ...(await Promise.all(swarm.names.slice(0, victim).map((_, i) => applied(i)))),
-    );
+    // From the last answered statuses: one unanswered poll on a loaded machine must not end the soak.
+    const swarmRound = Math.max(...(await poll()).slice(0, victim).map((x) => x?.lastCommit?.round ?? -1));
     swarm.sites[victim]!.proc.kill('SIGKILL');
     await swarm.sites[victim]!.stop(5000);
     const killedAt = Date.now();
