@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The polyfill must load before anything imports libp2p (Promise.withResolvers is Node 22+).
 import './core/polyfill.js';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { TRAINING_DEFAULTS as D, TRAINING_RANGES as R, defaultLearningRate } from './core/index.js';
 import { inr, models, node } from './cli/parts.js';
 import { addDemoCommand } from './cli/demo-command.js';
@@ -14,7 +14,17 @@ type InitFlags = { config: string; newKey?: boolean; newPsk?: string | boolean; 
 
 const program = new Command('swarmd')
   .description('Decentralized swarm-learning peer with key-locked (INFL) models')
-  .version('0.1.0');
+  .version('0.1.0')
+  // Every value follows its flag: a stray word (`--ignore f1, f2` leaves `f2`) is an error, not ignored.
+  .hook('preAction', (_program, command) => {
+    const stray = command.args.slice(command.registeredArguments.length);
+    if (stray.length > 0) {
+      command.error(
+        `error: unexpected argument '${stray[0]}' for '${command.name()}': every value follows its flag ` +
+          `(a list is one word, --ignore a,b; quote a value with spaces)`,
+      );
+    }
+  });
 
 const csvOptions = (cmd: Command) =>
   cmd
@@ -126,7 +136,8 @@ csvOptions(
     .requiredOption('--checkpoint <path>', 'checkpoint database directory or exported checkpoint file')
     .requiredOption('--key <file>', 'model key file the model was trained with')
     .requiredOption('--input <csv>', 'samples to classify (CSV or CSV.gz, same feature columns)')
-    .option('--output <csv>', 'write predictions here instead of stdout')
+    .option('--output <csv>', 'write predictions here instead of stdout (a new file or a predictions file)')
+    .option('--force', 'replace an existing --output file that swarmd did not write (never an input)')
     .option(
       '--allow-nonfinite',
       'read infinite or absurdly large feature values as missing (a warning names each row) instead of refusing',
@@ -141,6 +152,7 @@ csvOptions(
       keyPath: o.key,
       inputPath: o.input,
       outputPath: o.output,
+      force: o.force === true,
       csv: { label: o.label, id: o.id, ignore: o.ignore },
       allowOutOfRange: o.allowNonfinite === true,
     });
@@ -232,6 +244,10 @@ program
 addDemoCommand(program);
 
 function list(value: string): string[] {
+  if (/,\s*$/.test(value))
+    throw new InvalidArgumentError(
+      `'${value}' ends in a comma: write the list as one word (a,b) or in quotes`,
+    );
   return value
     .split(',')
     .map((s) => s.trim())

@@ -1,7 +1,8 @@
 /**
  * Core: the few types and helpers every concern shares — typed errors, named float32 tensors (the currency
  * between models, swarm and storage), numeric ranges for flags and configs, and the one reader and writer of
- * owner-only secret files, and the logger interface. Depends on nothing else in swarmd.
+ * owner-only secret files, the one rule for what swarmd may write (ownership.ts), and the logger
+ * interface. Depends on nothing else in swarmd.
  */
 export { SwarmdError, InputError, errorLine } from './errors.js';
 export type { Logger } from './logger.js';
@@ -19,4 +20,6 @@ export {
   fsErrorReason,
   writeSecretFile,
 } from './secret-file.js';
+export { OwnershipError, checkFolder, claimFolder, placeOutput, writeOutput } from './ownership.js';
+export type { FolderClaim, NamedPath, OutputFile, OutputPlace } from './ownership.js';
 export type { SecretLabel, WriteSecretFileOptions } from './secret-file.js';

@@ -85,7 +85,16 @@ export interface SecretLabel {
 export async function readSecretFile(path: string, label: SecretLabel): Promise<Buffer> {
   const fh = await open(path, 'r');
   try {
-    assertOwnerOnly((await fh.stat()).mode, path, label, FILE_MODE);
+    const info = await fh.stat();
+    if (!info.isFile()) {
+      const what = info.isDirectory() ? 'a folder' : 'not a regular file';
+      throw new SecretFileError(
+        'SECRET_FILE_NOT_FILE',
+        path,
+        `${label.what} ${path} is ${what}: pass the file that holds ${label.holds}`,
+      );
+    }
+    assertOwnerOnly(info.mode, path, label, FILE_MODE);
     return await fh.readFile();
   } finally {
     await fh.close();
@@ -94,9 +103,14 @@ export async function readSecretFile(path: string, label: SecretLabel): Promise<
 
 /** Refuses an existing folder that group or others may enter; a missing one is fine (it is created 0700). */
 export async function assertPrivateDir(path: string, label: SecretLabel): Promise<void> {
-  const info = await stat(path).catch((err: NodeJS.ErrnoException) =>
-    err.code === 'ENOENT' ? null : Promise.reject(err),
-  );
+  const info = await stat(path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return null;
+    throw new SecretFileError(
+      'SECRET_DIR_UNUSABLE',
+      path,
+      `cannot use ${label.what} ${path}: ${fsErrorReason(err)}`,
+    );
+  });
   if (info) assertOwnerOnly(info.mode, path, label, DIR_MODE);
 }
 
@@ -124,6 +138,9 @@ export function fsErrorReason(err: unknown): string {
     EISDIR: 'it is a folder',
     ENOSPC: 'the disk is full',
     EROFS: 'the file system is read-only',
+    ENAMETOOLONG: 'a name in the path is too long (255 bytes at most per file or folder name)',
+    ELOOP: 'the path loops through symbolic links',
+    EEXIST: 'something is already there',
   };
   return (code && reasons[code]) ?? String((err as Error).message ?? err);
 }

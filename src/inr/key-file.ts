@@ -61,7 +61,7 @@ export async function loadKeyFile(path: string): Promise<ModelKey> {
     throw new KeyFileError(
       'KEY_FILE_CORRUPT',
       path,
-      `key file ${path} does not hold a ${MODEL_KEY_BYTES}-byte base64 key (found ${bytes.length} bytes): restore it from the swarm's key file`,
+      `key file ${path} does not hold a ${MODEL_KEY_BYTES}-byte base64 key (${bytes.length === MODEL_KEY_BYTES ? 'its "key" is not plain base64' : `found ${bytes.length} bytes`}): restore it from the swarm's key file`,
     );
   }
   if (keyFingerprint(bytes) !== body.fingerprint.toLowerCase()) {
@@ -69,6 +69,13 @@ export async function loadKeyFile(path: string): Promise<ModelKey> {
       'KEY_FILE_CORRUPT',
       path,
       `key file ${path} is damaged: its stored fingerprint ${body.fingerprint} does not match its key; restore it from the swarm's key file`,
+    );
+  }
+  if (bytes.every((b) => b === bytes[0])) {
+    throw new KeyFileError(
+      'KEY_FILE_WEAK',
+      path,
+      `key file ${path} holds a key of one repeated byte (all zeros?), which anyone can guess: create a key with \`swarmd keygen\` and copy it to every site`,
     );
   }
   const key = modelKeyFromBytes(bytes);
@@ -81,7 +88,12 @@ async function readKeyFileText(path: string): Promise<string> {
   try {
     return (await readSecretFile(path, { what: 'key file', holds: 'the model key' })).toString('utf8');
   } catch (err) {
-    if (err instanceof SecretFileError) throw new KeyFileError('KEY_FILE_TOO_OPEN', path, err.message);
+    if (err instanceof SecretFileError)
+      throw new KeyFileError(
+        err.code === 'SECRET_FILE_NOT_FILE' ? 'KEY_FILE_NOT_FILE' : 'KEY_FILE_TOO_OPEN',
+        path,
+        err.message,
+      );
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new KeyFileError(
         'KEY_FILE_MISSING',
@@ -129,7 +141,7 @@ function parseKeyFile(path: string, text: string): KeyFileV1 {
     throw new KeyFileError(
       'KEY_FILE_VERSION',
       path,
-      `key file ${path} has version ${JSON.stringify(header.version)}; this swarmd reads version ${SUPPORTED_VERSIONS.join(', ')}: upgrade swarmd or use a key file it wrote`,
+      `key file ${path} has ${typeof header.version === 'number' ? `version ${header.version}` : 'no version number'}; this swarmd reads version ${SUPPORTED_VERSIONS.join(', ')}: upgrade swarmd or use a key file it wrote`,
     );
   }
   const parsed = KeyFileV1Schema.safeParse(json);

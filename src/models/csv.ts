@@ -1,7 +1,11 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { constants as buffers } from 'node:buffer';
+import { readFile, stat } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
-import { InputError } from '../core/index.js';
+import { fsErrorReason } from '../core/index.js';
+import { CsvError } from './csv-error.js';
+import { parseDecimal } from './decimal.js';
+import { distinctLabels, labelKey } from './labels.js';
 
 /** Samples × numeric features with integer labels; missing values are NaN (imputed later, from train rows). */
 export interface Dataset {
@@ -57,8 +61,6 @@ export interface CsvOptions {
   outOfRangeFix?: string;
 }
 
-export class CsvError extends InputError {}
-
 const MISSING = new Set(['', 'na', 'nan', 'null', 'none', '?']);
 
 export async function loadCsv(path: string, opts: CsvOptions = {}): Promise<Dataset> {
@@ -77,28 +79,49 @@ export async function loadColumnValues(path: string, column: string): Promise<st
       `${path} has no column '${column}' (columns: ${preview(records[0] ?? [])}): pass --label <column>`,
     );
   }
-  return [
-    ...new Set(
-      records
-        .slice(1)
-        .map((r) => r[idx] ?? '')
-        .filter((v) => v.trim() !== ''),
-    ),
-  ].sort();
+  return distinctLabels(
+    records.slice(1).map((r) => r[idx] ?? ''),
+    path,
+  );
 }
+
+/**
+ * The largest CSV swarmd reads, compressed or not: the longest string Node can hold (about 512 MiB), so a
+ * gzip bomb stops at the limit with a message, not inside V8.
+ */
+const MAX_CSV_BYTES = buffers.MAX_STRING_LENGTH;
+const tooLarge = (path: string, what: string) =>
+  new CsvError(
+    'CSV_TOO_LARGE',
+    `${path} ${what} more than ${Math.floor(MAX_CSV_BYTES / 2 ** 20)} MiB, the most swarmd reads: split the rows into several files (one per site) or drop unused columns`,
+  );
 
 async function readCsvBytes(path: string): Promise<Buffer> {
   let raw: Buffer;
   try {
+    if ((await stat(path)).size > MAX_CSV_BYTES) throw tooLarge(path, 'holds');
     raw = await readFile(path);
   } catch (err) {
-    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(err);
+    if (err instanceof CsvError) throw err;
+    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : fsErrorReason(err);
     throw new CsvError('CSV_READ', `cannot read data file ${path}: ${why}`);
   }
-  if (raw[0] !== 0x1f || raw[1] !== 0x8b) return raw;
+  const bytes = raw[0] === 0x1f && raw[1] === 0x8b ? gunzip(raw, path) : raw;
+  if (bytes.includes(0)) {
+    throw new CsvError(
+      'CSV_BINARY',
+      `${path} is not a text CSV file (it holds binary data): pass the CSV (or CSV.gz) file`,
+    );
+  }
+  return bytes;
+}
+
+function gunzip(raw: Buffer, path: string): Buffer {
   try {
-    return gunzipSync(raw);
-  } catch {
+    return gunzipSync(raw, { maxOutputLength: MAX_CSV_BYTES });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+      throw tooLarge(path, 'decompresses to');
     throw new CsvError('CSV_GZIP', `${path} looks gzip-compressed but does not decompress: is it truncated?`);
   }
 }
@@ -121,6 +144,11 @@ export function parseCsv(text: string, opts: CsvOptions = {}, source = 'CSV'): D
   const idIdx = header.indexOf(idCol);
   const skip = new Set([...(opts.ignore ?? []), ...(opts.keep ?? [])]);
   for (const c of skip) {
+    if (c === labelCol || c === idCol)
+      throw new CsvError(
+        'CSV_IGNORE_LABEL',
+        `'${c}' is the ${c === labelCol ? 'label' : 'sample id'} column, never a feature: remove it from --ignore (data.ignore)`,
+      );
     if (!header.includes(c))
       throw new CsvError('CSV_NO_COLUMN', `${source} has no column '${c}' to ignore/keep`);
   }
@@ -139,6 +167,13 @@ export function parseCsv(text: string, opts: CsvOptions = {}, source = 'CSV'): D
     }
   });
   const { features, outOfRange } = parseFeatures(body, header, featureIdx, source);
+  if (!opts.labelOptional)
+    refuseEmptyColumns(
+      features,
+      body.length,
+      featureIdx.map((i) => header[i]),
+      source,
+    );
   if (outOfRange.length > 0 && opts.outOfRange !== 'missing') refuseOutOfRange(outOfRange, source, opts);
   const labelsRaw = labelIdx >= 0 ? body.map((r) => r[labelIdx]) : null;
   const { labels, classNames } = encodeLabels(labelsRaw, body.length, opts, source);
@@ -171,6 +206,13 @@ function refuseOutOfRange(cells: OutOfRangeCell[], source: string, opts: CsvOpti
 }
 
 function checkHeader(header: string[], source: string): void {
+  const empty = header.findIndex((h) => h.trim() === '');
+  if (empty >= 0) {
+    throw new CsvError(
+      'CSV_EMPTY_COLUMN_NAME',
+      `${source} has a column without a name (column ${empty + 1} of ${header.length}${empty === header.length - 1 ? ': a trailing comma?' : ''}): name it or remove it`,
+    );
+  }
   const seen = new Set<string>();
   for (const h of header) {
     if (seen.has(h)) throw new CsvError('CSV_DUPLICATE_COLUMN', `${source} has the column '${h}' twice`);
@@ -192,7 +234,7 @@ function parseFeatures(
     const row = body[r];
     for (let j = 0; j < cols; j++) {
       const cell = row[featureIdx[j]].trim();
-      const v = MISSING.has(cell.toLowerCase()) ? NaN : Number(cell);
+      const v = MISSING.has(cell.toLowerCase()) ? NaN : parseDecimal(cell);
       if (Number.isNaN(v) && !MISSING.has(cell.toLowerCase())) {
         const name = header[featureIdx[j]];
         if (!bad.has(name)) bad.set(name, { line: r + 2, value: cell });
@@ -213,6 +255,20 @@ function parseFeatures(
   return { features: out, outOfRange };
 }
 
+/** Training data: a feature column missing in every row teaches nothing and would be demanded at inference. */
+function refuseEmptyColumns(features: Float32Array, rows: number, names: string[], source: string): void {
+  const empty = names.filter((_, j) => {
+    for (let r = 0; r < rows; r++) if (!Number.isNaN(features[r * names.length + j])) return false;
+    return true;
+  });
+  if (empty.length > 0) {
+    throw new CsvError(
+      'CSV_EMPTY_FEATURE',
+      `${source}: column(s) ${preview(empty.map((c) => `'${c}'`))} hold no value in any row: pass --ignore ${empty.join(',')} (data.ignore in a site config) or fill them`,
+    );
+  }
+}
+
 function encodeLabels(
   raw: string[] | null,
   rows: number,
@@ -224,17 +280,18 @@ function encodeLabels(
   if (missing >= 0 && !opts.labelOptional) {
     throw new CsvError('CSV_MISSING_LABEL', `${source} line ${missing + 2} has an empty label`);
   }
-  const classNames = opts.classNames ?? [...new Set(raw.filter((l) => l.trim() !== ''))].sort();
+  const distinct = distinctLabels(raw, source);
+  const classNames = opts.classNames ?? distinct;
   if (!opts.classNames && classNames.length < 2) {
     throw new CsvError(
       'CSV_SINGLE_CLASS',
       `${source} has ${classNames.length} class(es) in its label column (${classNames.join(', ') || 'none'}): a classifier needs at least 2`,
     );
   }
-  const index = new Map(classNames.map((c, i) => [c, i]));
+  const index = new Map(classNames.map((c, i) => [labelKey(c), i]));
   const labels = Int32Array.from(raw, (l, i) => {
     if (l.trim() === '') return -1;
-    const k = index.get(l);
+    const k = index.get(labelKey(l));
     if (k === undefined) {
       throw new CsvError(
         'CSV_UNKNOWN_CLASS',

@@ -17,7 +17,10 @@ export {
 export type { ModelArch, ModelConfig, ModelConfigInput, InrConfig, InrLock } from './config.js';
 export { buildModel, createTrainer } from './build.js';
 export type { InrMode } from './build.js';
-export { CsvError, MAX_FEATURE_MAGNITUDE, loadColumnValues, loadCsv, parseCsv } from './csv.js';
+export { CsvError } from './csv-error.js';
+export { MAX_FEATURE_MAGNITUDE, loadColumnValues, loadCsv, parseCsv } from './csv.js';
+export { parseDecimal } from './decimal.js';
+export { distinctLabels, labelKey } from './labels.js';
 export type { CsvOptions, Dataset, OutOfRangeCell } from './csv.js';
 export { createRng, dirichlet, partitionSites, shuffle, stratifiedSplit } from './split.js';
 export type { PartitionOptions, StratifiedSplitOptions } from './split.js';

@@ -1,7 +1,7 @@
-import { access, readFile, rename, writeFile } from 'node:fs/promises';
-import { parseDocument, type Document } from 'yaml';
+import { isMap } from 'yaml';
 import { InputError } from '../core/index.js';
 import { loadColumnValues } from '../models/index.js';
+import { readSwarmDocument, writeDocument } from './swarm-document.js';
 
 export interface ClassNamesResult {
   classNames: string[];
@@ -18,10 +18,19 @@ export async function writeClassNames(o: {
   dataPath: string;
   label: string;
 }): Promise<ClassNamesResult> {
+  // The target first: a wrong --config is refused before the data is read.
+  const doc = await readSwarmDocument(o.swarmConfigPath, [
+    { path: o.dataPath, what: 'the data file (--data)' },
+  ]);
+  const model: unknown = doc.get('model');
+  if (model !== undefined && model !== null && !isMap(model)) {
+    throw new InputError(
+      'CONFIG_INVALID',
+      `model in ${o.swarmConfigPath} is not a section (model: with arch, classNames)`,
+    );
+  }
+  const before = listedClassNames(doc.toJS()?.model?.classNames, o.swarmConfigPath);
   const found = await loadColumnValues(o.dataPath, o.label);
-  const doc = await readSwarmDocument(o.swarmConfigPath);
-  const listed: unknown = doc.toJS()?.model?.classNames;
-  const before = Array.isArray(listed) ? listed.map(String) : [];
   const added = found.filter((c) => !before.includes(c));
   const classNames = [...before, ...added];
   if (classNames.length < 2) {
@@ -36,20 +45,14 @@ export async function writeClassNames(o: {
   return { classNames, added };
 }
 
-/** The swarm config as an editable YAML document (comments kept); it need not be valid yet. */
-export async function readSwarmDocument(path: string): Promise<Document> {
-  await access(path).catch(() => {
+/** The classes the config lists already; anything but a list of names is refused, not replaced. */
+function listedClassNames(listed: unknown, path: string): string[] {
+  if (listed === undefined || listed === null) return [];
+  if (!Array.isArray(listed) || listed.some((c) => typeof c !== 'string' && typeof c !== 'number')) {
     throw new InputError(
-      'CONFIG_MISSING',
-      `swarm config ${path} does not exist: create it first (see configs/)`,
+      'CONFIG_INVALID',
+      `model.classNames in ${path} is not a list of class names (e.g. [tumour, normal]): fix it or remove it to write it from the data`,
     );
-  });
-  return parseDocument(await readFile(path, 'utf8'));
-}
-
-export async function writeDocument(path: string, doc: Document): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  // lineWidth 0: a long class list stays on one line instead of a folded flow sequence.
-  await writeFile(tmp, doc.toString({ lineWidth: 0 }));
-  await rename(tmp, path);
+  }
+  return listed.map(String);
 }

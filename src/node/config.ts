@@ -1,12 +1,21 @@
 import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { InputError, TRAINING_DEFAULTS, TRAINING_RANGES, rangeSchema } from '../core/index.js';
-import { FeatureTransformSchema, InrConfigSchema, MODEL_ARCHS } from '../models/index.js';
-import { MODEL_MERGE_METHODS } from '../swarm/index.js';
+import { FeatureTransformSchema, InrConfigSchema, MODEL_ARCHS, labelKey } from '../models/index.js';
+import { MODEL_MERGE_METHODS, addrProblem } from '../swarm/index.js';
 import { AggregationSchema, checkAggregation, SecureAggregationSchema } from './aggregation-config.js';
 import { checkPrivacy, PrivacySchema } from './privacy-config.js';
+
+const unique = (names: string[]) => new Set(names).size === names.length;
+
+/** A listen or bootstrap address: a multiaddr, and a /p2p/ part (if any) a libp2p peer id. */
+const MultiaddrSchema = z.string().superRefine((addr, ctx) => {
+  const problem = addrProblem(addr);
+  if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 /** One site: where its data, key and database are, how it listens, and how it trains each round. */
 export const SiteConfigSchema = z
@@ -35,13 +44,20 @@ export const SiteConfigSchema = z
         rowsFile: z.string().optional(),
       })
       .strict(),
-    listen: z.array(z.string()).default(['/ip4/127.0.0.1/tcp/0']),
-    bootstrap: z.array(z.string()).default([]),
+    listen: z
+      .array(MultiaddrSchema)
+      .min(1, 'list at least one address to listen on (e.g. /ip4/0.0.0.0/tcp/4001), or remove listen')
+      .default(['/ip4/127.0.0.1/tcp/0']),
+    bootstrap: z.array(MultiaddrSchema).default([]),
     http: z
       .object({
         host: z.string().default('127.0.0.1'),
         port: z.number().int().min(0).max(65535).default(0),
-        token: z.string().min(16).optional(),
+        token: z
+          .string()
+          .min(16)
+          .regex(/^\S+$/, 'a token is one word: no spaces or line breaks (they never match the header)')
+          .optional(),
       })
       .strict()
       .default({}),
@@ -146,7 +162,13 @@ export const SwarmConfigSchema = z
       .object({
         arch: z.enum(MODEL_ARCHS).default('proteomics'),
         /** Every site maps labels to these indices, even a site that lacks some classes. */
-        classNames: z.array(z.string().min(1)).min(2),
+        classNames: z
+          .array(z.string().min(1))
+          .min(2)
+          .refine((c) => unique(c.map(labelKey)), {
+            message:
+              'a class is listed twice (names that differ only in spaces or number form are one class)',
+          }),
         inr: InrConfigSchema.nullable().optional(),
         seed: z.number().int().nonnegative().default(42),
       })
@@ -160,10 +182,16 @@ export const SwarmConfigSchema = z
   .superRefine(checkPrivacy)
   .refine((c) => new Set(c.members.map((m) => m.peerId)).size === c.members.length, {
     message: 'a peer id is listed twice',
+  })
+  .refine((c) => unique(c.members.flatMap((m) => (m.name === null ? [] : [m.name]))), {
+    message: 'a member name is listed twice: status shows members by name',
   });
 
 /** certQuorum between a strict majority of the members (below it two rounds' quorums need not meet) and all. */
-function checkCertQuorum(c: { certQuorum?: number; members: readonly unknown[] }, ctx: z.RefinementCtx): void {
+function checkCertQuorum(
+  c: { certQuorum?: number; members: readonly unknown[] },
+  ctx: z.RefinementCtx,
+): void {
   const n = c.members.length;
   const majority = Math.floor(n / 2) + 1;
   if (c.certQuorum === undefined || (c.certQuorum >= majority && c.certQuorum <= n)) return;
@@ -205,7 +233,10 @@ export type SwarmConfig = z.infer<typeof SwarmConfigSchema>;
 /** Reads a YAML file, validates it and resolves its relative paths against the file's own folder. */
 export async function loadSiteConfig(path: string): Promise<SiteConfig> {
   const c = validate(SiteConfigSchema, await readYaml(path), path);
-  const at = (p: string) => (isAbsolute(p) ? p : resolve(dirname(path), p));
+  const at = (p: string) => {
+    const home = homePath(p, path);
+    return isAbsolute(home) ? home : resolve(dirname(path), home);
+  };
   return {
     ...c,
     dataDir: at(c.dataDir),
@@ -218,7 +249,20 @@ export async function loadSiteConfig(path: string): Promise<SiteConfig> {
 
 export async function loadSwarmConfig(path: string): Promise<SwarmConfig> {
   const c = validate(SwarmConfigSchema, await readYaml(path), path);
-  return { ...c, pskFile: isAbsolute(c.pskFile) ? c.pskFile : resolve(dirname(path), c.pskFile) };
+  const pskFile = homePath(c.pskFile, path);
+  return { ...c, pskFile: isAbsolute(pskFile) ? pskFile : resolve(dirname(path), pskFile) };
+}
+
+/** `~` and `~/x` are the user's home, as a shell reads them (YAML does not: they made a folder named ~). */
+function homePath(p: string, configPath: string): string {
+  if (p === '~' || p.startsWith('~/')) return join(homedir(), p.slice(1));
+  if (p.startsWith('~')) {
+    throw new InputError(
+      'CONFIG_INVALID',
+      `${configPath}: the path ${p} names another user's home (~user), which swarmd does not read: write the full path`,
+    );
+  }
+  return p;
 }
 
 async function readYaml(path: string): Promise<unknown> {

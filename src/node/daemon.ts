@@ -6,6 +6,7 @@ import {
   startTrainingWorker,
   standardizerFromJSON,
   type FeatureTransform,
+  type ModelConfig,
   type Standardizer,
 } from '../models/index.js';
 import {
@@ -30,6 +31,7 @@ import {
 import { loadSiteConfig, loadSwarmConfig, type SiteConfig, type SwarmConfig } from './config.js';
 import { warnAboutSiteData } from './data-warnings.js';
 import { DiskUsage } from './disk-usage.js';
+import { assertExportTarget } from './export-target.js';
 import { assertDataDirPrivate, loadIdentity } from './identity.js';
 import { explainListenFailure } from './listen-error.js';
 import { loadSiteData } from './site-data.js';
@@ -71,6 +73,7 @@ export interface Daemon {
 export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const site = await loadSiteConfig(o.configPath);
   const swarm = await loadSwarmConfig(site.swarmConfig);
+  await assertExportTarget(o.configPath, site, swarm);
   const log = o.logger ?? createLogger({ level: site.log.level, pretty: site.log.pretty });
   const stack: (() => Promise<void> | void)[] = [];
   const stop = async () => {
@@ -142,6 +145,8 @@ async function build(
   });
   const resume = await resumePoint(store, roundLog);
   assertSameTransform(resume.standardizer, swarm.preprocess.transform, site.swarmConfig);
+  if (resume.modelConfig !== undefined)
+    assertSameLock(parseModelConfig(resume.modelConfig), model, site.swarmConfig);
   const history = new RoundHistory((await store.getMeta<RoundHistoryEntry[]>('history')) ?? []);
   const workInit = {
     data,
@@ -254,7 +259,7 @@ async function resumePoint(store: Store, log: StoredLog) {
     );
   }
   const commit = { ...last, prevHash: last.prevHash ?? null, merged };
-  return { commit, standardizer, stats };
+  return { commit, standardizer, stats, modelConfig: cp?.manifest.modelConfig };
 }
 
 /** The statistics round's commit and merged statistics, if this site applied it. */
@@ -281,6 +286,20 @@ function assertSameTransform(s: Standardizer | null, transform: FeatureTransform
     'TRANSFORM_CHANGED',
     `this site's database was trained with preprocess.transform ${s.transform}, but ${swarmPath} now says ` +
       `${transform}: restore the setting, or start a new swarm (new dataDir at every site)`,
+  );
+}
+
+/**
+ * A database trained under the INR lock cannot continue without it (`inr: null` silently dropped the lock
+ * of every later checkpoint), nor under another lock: the weights assume the first.
+ */
+function assertSameLock(was: ModelConfig, now: ModelConfig, swarmPath: string): void {
+  const lock = (c: ModelConfig) => (c.inr === null ? 'none' : c.inr.lock);
+  if (lock(was) === lock(now)) return;
+  throw new InputError(
+    'LOCK_CHANGED',
+    `this site's database was trained with model lock ${lock(was)}, but ${swarmPath} now says ` +
+      `${lock(now)} (model.inr): restore the setting, or start a new swarm (new dataDir at every site)`,
   );
 }
 

@@ -1,10 +1,11 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
+import type { Document } from 'yaml';
 import { InputError } from '../core/index.js';
 import { KeyFileError, generateModelKey, loadKeyFile, writeKeyFile, type ModelKey } from '../inr/index.js';
-import { openStore } from '../storage/index.js';
+import { assertDatabaseFolder, openStore } from '../storage/index.js';
 import { createSwarmPsk, writePskFile } from '../swarm/index.js';
-import { readSwarmDocument, writeDocument } from './classes.js';
-import { loadSiteConfig } from './config.js';
+import { readSwarmDocument, writeDocument } from './swarm-document.js';
+import { loadSiteConfig, type SiteConfig } from './config.js';
 import { assertDataDirPrivate, createIdentity } from './identity.js';
 
 export interface InitOptions {
@@ -32,18 +33,35 @@ export interface InitResult {
 /** `swarmd init`: the site's database with a fresh libp2p identity; optionally the swarm's shared secrets. */
 export async function initSite(o: InitOptions): Promise<InitResult> {
   const site = await loadSiteConfig(o.configPath);
+  // Both configs are checked before anything is created: a broken swarm config used to fail after the
+  // database and identity existed.
+  const swarmDoc =
+    o.addToSwarm || o.newPsk === true
+      ? await readSwarmDocument(site.swarmConfig, siteFiles(o.configPath, site))
+      : null;
+  if (o.addToSwarm) membersOf(swarmDoc!, site.swarmConfig);
+  await assertDataDirPrivate(site.dataDir);
+  await assertDatabaseFolder(site.dataDir); // a folder swarmd may not write is refused before the key and PSK
   const wrote: string[] = [];
   if (o.newKey) {
-    await writeKeyFile(site.keyFile, generateModelKey());
+    await writeKeyFile(site.keyFile, generateModelKey()).catch((err: unknown) => {
+      // keygen's hint (--force) does not apply here: init never replaces a key.
+      if ((err as { code?: string }).code !== 'KEY_FILE_EXISTS') throw err;
+      throw new InputError(
+        'KEY_FILE_EXISTS',
+        `keyFile ${site.keyFile} already exists: run init without --new-key (only the first site of a new swarm creates the key), or set keyFile to a new path`,
+      );
+    });
     wrote.push(site.keyFile);
   }
+  const key = await identityKey(site.keyFile); // before the PSK: a missing key file leaves nothing written
   if (o.newPsk) {
-    const at = typeof o.newPsk === 'string' ? resolve(o.newPsk) : await configuredPskFile(site.swarmConfig);
+    const at =
+      typeof o.newPsk === 'string' ? resolve(o.newPsk) : configuredPskFile(site.swarmConfig, swarmDoc!);
     await writePskFile(at, createSwarmPsk());
     wrote.push(at);
   }
-  await assertDataDirPrivate(site.dataDir);
-  const store = await openStore(site.dataDir, { key: await identityKey(site.keyFile) });
+  const store = await openStore(site.dataDir, { key });
   let identity;
   try {
     identity = await createIdentity(store);
@@ -77,8 +95,8 @@ async function identityKey(keyFile: string): Promise<ModelKey> {
 }
 
 /** The swarm config's `pskFile`, resolved against the swarm config's folder; the config need not be complete. */
-async function configuredPskFile(swarmPath: string): Promise<string> {
-  const psk: unknown = (await readSwarmDocument(swarmPath)).toJS()?.pskFile;
+function configuredPskFile(swarmPath: string, doc: Document): string {
+  const psk: unknown = doc.toJS()?.pskFile;
   if (typeof psk !== 'string' || psk === '') {
     throw new InputError(
       'CONFIG_INVALID',
@@ -91,12 +109,35 @@ async function configuredPskFile(swarmPath: string): Promise<string> {
 /** Adds or updates `{name, peerId}` in the swarm config's `members`, keeping the file's comments. */
 export async function addMember(swarmPath: string, name: string, peerId: string): Promise<void> {
   const doc = await readSwarmDocument(swarmPath);
-  const listed: unknown = doc.toJS()?.members;
-  // A member may be a plain peer id string (older configs) or `{name, peerId}`.
-  const members = (Array.isArray(listed) ? listed : []) as (string | { name?: string; peerId: string })[];
+  const members = membersOf(doc, swarmPath);
   const others = members.filter((m) =>
     typeof m === 'string' ? m !== peerId : m.name !== name && m.peerId !== peerId,
   );
   doc.set('members', [...others, { name, peerId }]);
   await writeDocument(swarmPath, doc);
+}
+
+/** The files a site config names that are never the swarm config `init` rewrites. */
+function siteFiles(configPath: string, site: SiteConfig) {
+  return [
+    { path: configPath, what: 'the site config itself' },
+    { path: site.keyFile, what: 'the model key file (keyFile)' },
+    { path: site.data.path, what: 'the data file (data.path)' },
+  ];
+}
+
+/** The swarm config's members: a plain peer id string (older configs) or `{name, peerId}` each. */
+function membersOf(doc: Document, swarmPath: string): (string | { name?: string; peerId: string })[] {
+  const listed: unknown = doc.toJS()?.members;
+  if (listed === undefined || listed === null) return [];
+  if (
+    !Array.isArray(listed) ||
+    listed.some((m) => typeof m !== 'string' && (typeof m !== 'object' || m === null))
+  ) {
+    throw new InputError(
+      'CONFIG_INVALID',
+      `members in ${swarmPath} is not a list of members: fix it (members: [])`,
+    );
+  }
+  return listed as (string | { name?: string; peerId: string })[];
 }

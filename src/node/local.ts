@@ -1,4 +1,3 @@
-import { rename, rm, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { assertKeyMatches, loadKeyFile, type ModelKey } from '../inr/index.js';
 import {
@@ -10,6 +9,7 @@ import {
   createTrainer,
   loadCsv,
   parseBackendPreference,
+  parseDecimal,
   parseModelConfig,
   prepareData,
   score,
@@ -29,8 +29,8 @@ import {
   type TrainingWorker,
   type TrainOptions,
 } from '../models/index.js';
-import { makeCheckpoint, openCheckpoint, openStore } from '../storage/index.js';
-import { InputError, fsErrorReason } from '../core/index.js';
+import { assertDatabaseFolder, makeCheckpoint, openCheckpoint, openStore } from '../storage/index.js';
+import { placeOutput, writeOutput, type OutputFile } from '../core/index.js';
 
 export interface TrainLocalOptions {
   dataPath: string;
@@ -77,6 +77,7 @@ export interface TrainLocalResult {
 /** `swarmd train`: one site, its own data, a checkpoint in LevelDB. */
 export async function trainLocal(o: TrainLocalOptions): Promise<TrainLocalResult> {
   const key = await loadKeyFile(o.keyPath);
+  await assertOutDatabase(o.outPath, key);
   // Training runs in a thread of its own, as the daemon's does (one code path for both).
   const engine = await startTrainingWorker(parseBackendPreference(o.backend));
   o.onBackend?.(engine.backend);
@@ -122,12 +123,29 @@ async function trainWith(
     const store = await openStore(o.outPath, { key });
     try {
       await store.putCheckpoint(cp);
+      await store.putMeta('key-fingerprint', key.fingerprint);
     } finally {
       await store.close();
     }
     return { checkpointId: id, test, val, epochs: fit.history.length, bestEpoch: fit.bestEpoch, samples };
   } finally {
     trainer.dispose();
+  }
+}
+
+/**
+ * `--out` before training: a folder swarmd may write (openStore's rule, checked without writing), and a
+ * database there is one of this key's (a checkpoint under another key would be unreadable to its owner).
+ */
+async function assertOutDatabase(path: string, key: ModelKey): Promise<void> {
+  if (!(await assertDatabaseFolder(path))) return;
+  const store = await openStore(path, { key, mustExist: true });
+  try {
+    const pinned = await store.getMeta<string>('key-fingerprint');
+    if (pinned !== undefined) assertKeyMatches(key, pinned, `database ${path}`);
+    await store.latestCheckpoint(); // sealed under another key: a KeyMismatchError naming it
+  } finally {
+    await store.close();
   }
 }
 
@@ -144,6 +162,8 @@ export interface InferOptions {
   keyPath: string;
   inputPath: string;
   outputPath?: string;
+  /** Replace an existing `outputPath` that is not a predictions file (never an input or a key file). */
+  force?: boolean;
   csv: CsvOptions;
   /** Read infinite or absurd feature values as missing (listed in `outOfRange`) instead of refusing the input. */
   allowOutOfRange?: boolean;
@@ -167,6 +187,8 @@ export interface InferResult {
 
 /** `swarmd infer`: no network; checkpoint + key file + CSV → predictions. */
 export async function inferOffline(o: InferOptions): Promise<InferResult> {
+  // Checked before the work, and again when writing.
+  if (o.outputPath !== undefined) await placeOutput(predictionsOutput({ ...o, outputPath: o.outputPath }));
   const key = await loadKeyFile(o.keyPath);
   // The checkpoint is sealed under the model key: a wrong key fails there, before any weight is read.
   const cp = await openCheckpoint(o.checkpointPath, key);
@@ -195,7 +217,8 @@ export async function inferOffline(o: InferOptions): Promise<InferResult> {
     const probs = await trainer.predict(x, ds.rows);
     const pred = argmaxRows(probs, config.numClasses);
     const csv = predictionsCsv(ds.ids, classNames, pred, probs);
-    if (o.outputPath) await writeAtomic(o.outputPath, csv);
+    if (o.outputPath !== undefined)
+      await writeOutput(predictionsOutput({ ...o, outputPath: o.outputPath }), csv);
     const labeled = ds.labels.length === ds.rows && ds.labels.every((l) => l >= 0);
     const scores = labeled ? await score(trainer, { x, rows: ds.rows, cols: ds.cols, y: ds.labels }) : null;
     return { csv, rows: ds.rows, scores, outOfRange: outOfRangeRows(ds) };
@@ -216,25 +239,42 @@ function outOfRangeRows(ds: Dataset): OutOfRangeRow[] {
 
 function predictionsCsv(ids: string[], classes: string[], pred: Int32Array, probs: Float32Array): string {
   const k = classes.length;
-  const lines = [['sample_id', 'predicted', ...classes.map((c) => `prob_${c}`)].join(',')];
+  const lines = [['sample_id', 'predicted', ...classes.map((c) => csvField(`prob_${c}`))].join(',')];
   for (let i = 0; i < pred.length; i++) {
     const p = Array.from(probs.subarray(i * k, (i + 1) * k), (v) => v.toFixed(6));
-    lines.push([ids[i], classes[pred[i]], ...p].join(','));
+    lines.push([csvField(ids[i]), csvField(classes[pred[i]]), ...p].join(','));
   }
   return lines.join('\n') + '\n';
 }
 
-async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    await writeFile(tmp, text);
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw new InputError(
-      'OUTPUT_WRITE',
-      `cannot write predictions to ${path}: ${fsErrorReason(err)}; pass another --output path`,
-      { cause: err },
-    );
-  }
+/**
+ * One CSV field: quoted when it holds a comma, a quote or a line break; text a spreadsheet would run as a
+ * formula (=, +, -, @, tab, CR first; numbers aside) gets a leading ' as OWASP advises.
+ */
+export function csvField(v: string): string {
+  const safe = /^[=+\-@\t\r]/.test(v) && Number.isNaN(parseDecimal(v)) ? `'${v}` : v;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+const PREDICTIONS_HEAD = 'sample_id,predicted,';
+
+/**
+ * Where predictions go: a new file, a predictions file swarmd wrote, or a device written in place
+ * (`--output /dev/null`); any other file only with --force, and never an input or a key file.
+ */
+function predictionsOutput(o: InferOptions & { outputPath: string }): OutputFile {
+  const checkpointFile = o.checkpointPath.replace(/#[^/]*$/, '');
+  return {
+    path: o.outputPath,
+    what: 'predictions file',
+    fix: 'pass another --output path (or --force to replace a file that is not an input)',
+    isOurs: (head) => head.toString('utf8').startsWith(PREDICTIONS_HEAD),
+    force: o.force,
+    inputs: [
+      { path: o.inputPath, what: 'the input CSV (--input)' },
+      { path: o.keyPath, what: 'the model key file (--key)' },
+      { path: o.checkpointPath, what: 'the checkpoint (--checkpoint)' },
+      { path: checkpointFile, what: 'the checkpoint (--checkpoint)' },
+    ],
+  };
 }

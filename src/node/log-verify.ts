@@ -1,5 +1,5 @@
-import { readFile, writeFile } from 'node:fs/promises';
-import { InputError } from '../core/index.js';
+import { readFile } from 'node:fs/promises';
+import { InputError, writeOutput } from '../core/index.js';
 import { loadKeyFile } from '../inr/index.js';
 import { createRoundLog, openStore, readCheckpointFile } from '../storage/index.js';
 import {
@@ -14,6 +14,7 @@ import {
   type SignedCommit,
 } from '../swarm/index.js';
 import { loadSiteConfig, loadSwarmConfig, type SwarmConfig } from './config.js';
+import { siteInputs } from './export-target.js';
 import { certQuorumOf, swarmGenesis } from './swarm-genesis.js';
 
 /*
@@ -108,16 +109,17 @@ export async function exportRecord(o: { configPath: string; out: string; force?:
     await store.close();
   }
   const record = auditRecord(swarm.swarmId, chain, new Date().toISOString());
-  try {
-    await writeFile(o.out, `${JSON.stringify(record, null, 1)}\n`, { flag: o.force ? 'w' : 'wx' });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST')
-      throw new InputError(
-        'RECORD_EXISTS',
-        `${o.out} exists: choose another --out, or pass --force to replace it`,
-      );
-    throw new InputError('RECORD_WRITE', `cannot write ${o.out}: ${(err as Error).message}`);
-  }
+  // A new file, or (--force) an existing one; never the site's own inputs or a key file.
+  await writeOutput(
+    {
+      path: o.out,
+      what: 'record',
+      fix: 'choose another --out, or pass --force to replace a file that is not an input',
+      force: o.force,
+      inputs: siteInputs(o.configPath, site, swarm),
+    },
+    `${JSON.stringify(record, null, 1)}\n`,
+  );
   const uncertified = chain.filter((s) => s.certificate === undefined).length;
   const note =
     uncertified === 0 ? '' : ` (${uncertified} without a certificate: written before certificates)`;

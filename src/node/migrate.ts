@@ -1,4 +1,5 @@
-import { InputError } from '../core/index.js';
+import { stat } from 'node:fs/promises';
+import { InputError, fsErrorReason } from '../core/index.js';
 import { loadKeyFile } from '../inr/index.js';
 import {
   migrateCheckpointFile,
@@ -33,6 +34,7 @@ export async function migrateCheckpoints(o: MigrateOptions): Promise<string> {
     throw new InputError('MIGRATE_TARGET', 'pass exactly one of --db <dir> and --checkpoint <file>');
   const key = await loadKeyFile(o.keyPath);
   if (o.checkpoint !== undefined) {
+    await assertCheckpointFile(o.checkpoint);
     await migrateCheckpointFile(o.checkpoint, key);
     return `encrypted ${o.checkpoint} under key ${key.fingerprint}`;
   }
@@ -73,4 +75,19 @@ async function upgradeRoundLog(path: string): Promise<number> {
   } finally {
     await store.close();
   }
+}
+
+async function assertCheckpointFile(path: string): Promise<void> {
+  const info = await stat(path).catch((err: unknown) => {
+    throw new InputError('MIGRATE_TARGET', `cannot read --checkpoint ${path}: ${fsErrorReason(err)}`, {
+      cause: err,
+    });
+  });
+  if (info.isDirectory()) {
+    throw new InputError(
+      'MIGRATE_TARGET',
+      `--checkpoint ${path} is a folder: --checkpoint takes an exported .swck file; for a database folder pass --db ${path}`,
+    );
+  }
+  if (!info.isFile()) throw new InputError('MIGRATE_TARGET', `--checkpoint ${path} is not a regular file`);
 }

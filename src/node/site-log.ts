@@ -32,7 +32,13 @@ export function siteRoundLog(o: {
       const payload = withMetrics(await o.work.recordFor(last.round, merged, last.hash), o.roundMetrics);
       const durationMs = o.history.applied(last.round, payload.checkpoint?.manifest.metrics ?? {});
       await o.log.append(chain, { ...payload, meta: { ...payload.meta, history: o.history.list() } });
-      if (payload.checkpoint) await exportCheckpointFile(payload.checkpoint, o.exportPath, o.key);
+      if (payload.checkpoint)
+        await exportCheckpointFile(
+          payload.checkpoint,
+          o.exportPath,
+          o.key,
+          'set exportCheckpoint in the site config to a new file path',
+        );
       o.onApplied?.(last.round, durationMs);
     },
   };

@@ -1,4 +1,5 @@
-import { readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { writeOutput, type NamedPath, type OutputFile } from '../core/index.js';
 import type { ModelKey } from '../inr/index.js';
 import { decodeCheckpoint, encodeCheckpoint } from './codec.js';
 import { CheckpointCorruptError, CheckpointEncryptedError, StoreError } from './errors.js';
@@ -26,11 +27,23 @@ export function encodeCheckpointFile(cp: Checkpoint, key: ModelKey): Uint8Array 
   return out;
 }
 
-/** Writes the file atomically (temp file, then rename); a crash leaves at most a stale `.tmp-<pid>`. */
-export async function exportCheckpointFile(cp: Checkpoint, path: string, key: ModelKey): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, encodeCheckpointFile(cp, key));
-  await rename(tmp, path);
+/**
+ * Writes the file atomically (temp file, then rename); a crash leaves at most a stale `.tmp-<pid>`. Only a
+ * checkpoint file (either version) is replaced: anything else at `path` is refused untouched.
+ */
+export async function exportCheckpointFile(
+  cp: Checkpoint,
+  path: string,
+  key: ModelKey,
+  fix = 'pass another path',
+): Promise<void> {
+  await writeOutput(checkpointOutput(path, fix), encodeCheckpointFile(cp, key));
+}
+
+/** `path` as a checkpoint file target (for placeOutput's check before the first export). */
+export function checkpointOutput(path: string, fix: string, inputs: NamedPath[] = []): OutputFile {
+  const isOurs = (head: Uint8Array) => startsWith(head, MAGIC) || startsWith(head, MAGIC_V1);
+  return { path, what: 'checkpoint file', fix, isOurs, inputs };
 }
 
 export async function readCheckpointFile(path: string, key?: ModelKey): Promise<Checkpoint> {
@@ -68,7 +81,10 @@ const startsWith = (bytes: Uint8Array, magic: Uint8Array) =>
  * a database is closed again before returning.
  */
 export async function openCheckpoint(location: string, key?: ModelKey): Promise<Checkpoint> {
-  const [path, id] = location.split('#');
+  const whole = await stat(location).catch(() => null);
+  if (whole?.isFile()) return readCheckpointFile(location, key); // a file name may hold a '#'
+  const cut = location.lastIndexOf('#');
+  const [path, id] = cut < 0 ? [location, undefined] : [location.slice(0, cut), location.slice(cut + 1)];
   const info = await stat(path).catch(() => null);
   if (!info)
     throw new StoreError('CHECKPOINT_MISSING', `no checkpoint at ${path}: check the --checkpoint path`);

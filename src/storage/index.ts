@@ -8,12 +8,14 @@
  * and its round-log entries are written in one atomic batch, with retention deletions in the same batch.
  */
 export { openStore } from './store.js';
+export { DATABASE_MARKER, assertDatabaseFolder } from './level.js';
 export type { Store, StoreInit } from './store.js';
 export { LogChainError, createRoundLog } from './round-log.js';
 export type { DecodeCommit, LogCheck, RoundLog } from './round-log.js';
 export {
   decodeCheckpointFile,
   encodeCheckpointFile,
+  checkpointOutput,
   exportCheckpointFile,
   openCheckpoint,
   readCheckpointFile,

@@ -1,12 +1,15 @@
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile, chmod } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile, chmod } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateModelKey, writeKeyFile } from '../../src/inr/index.js';
-import { initSite, trainLocal } from '../../src/node/index.js';
+import {
+  makeSite as makeSiteIn,
+  trainCheckpoint,
+  writeSiteFiles as writeSiteFilesIn,
+} from '../helpers/site-files.js';
 import { assertCliBuilt, expectOneLineError, swarmdAsync, userLines } from '../helpers/cli.js';
 
 // A careless user's inputs, through the built CLI as real processes: every expected failure exits 1 with
@@ -27,31 +30,11 @@ async function editedCsv(name: string, cells: [number, number, string][]): Promi
   return path;
 }
 
-/** A one-site swarm's files (swarm.yaml, site.yaml on WDBC) without keys or database; `site` overrides site.yaml. */
-async function writeSiteFiles(name: string, site: Record<string, unknown> = {}) {
-  const dir = join(root, name);
-  await mkdir(dir);
-  const swarm = { swarmId: 'bad-input', pskFile: 'swarm.psk', members: [], minPeers: 1 };
-  const model = { arch: 'mlp', classNames: ['0', '1'] };
-  await writeFile(join(dir, 'swarm.yaml'), stringify({ ...swarm, model }));
-  const config = join(dir, 'site.yaml');
-  const base = {
-    site: name,
-    dataDir: 'db',
-    keyFile: 'site.key',
-    swarmConfig: 'swarm.yaml',
-    data: { path: WDBC },
-  };
-  await writeFile(config, stringify({ ...base, listen: ['/ip4/127.0.0.1/tcp/0'], ...site }));
-  return { dir, config };
-}
-
-/** The same, initialised in-process: key, PSK, database with identity, the site listed in swarm.yaml. */
-async function makeSite(name: string, site: Record<string, unknown> = {}) {
-  const { dir, config } = await writeSiteFiles(name, site);
-  await initSite({ configPath: config, newKey: true, newPsk: join(dir, 'swarm.psk'), addToSwarm: true });
-  return { dir, config };
-}
+const siteFiles = (site: Record<string, unknown> = {}) => ({ data: WDBC, classNames: ['0', '1'], site });
+const writeSiteFiles = (name: string, site: Record<string, unknown> = {}) =>
+  writeSiteFilesIn(root, name, siteFiles(site));
+const makeSite = (name: string, site: Record<string, unknown> = {}) =>
+  makeSiteIn(root, name, siteFiles(site));
 
 const train = (...extra: string[]) => [
   'train',
@@ -76,16 +59,7 @@ beforeAll(async () => {
     .trim()
     .split('\n');
   checkpoint = join(root, 'ckpt');
-  await trainLocal({
-    dataPath: WDBC,
-    keyPath: key,
-    outPath: checkpoint,
-    csv: {},
-    split: { testFraction: 0.2, valFraction: 0.15, seed: 1 },
-    model: { arch: 'mlp' },
-    train: { epochs: 2, batchSize: 32, learningRate: 1e-3, seed: 1, patience: null },
-    backend: 'cpu',
-  });
+  await trainCheckpoint(WDBC, key, checkpoint, { arch: 'mlp', epochs: 2 });
 });
 afterAll(() => rm(root, { recursive: true, force: true }));
 
@@ -152,7 +126,10 @@ describe.concurrent('expected failures are one line that says what to do', () =>
       '--output',
       out,
     ]);
-    expectOneLineError(r, /cannot write predictions to \/no\/such\/dir\/p\.csv: its folder does not exist/);
+    expectOneLineError(
+      r,
+      /cannot write predictions file \/no\/such\/dir\/p\.csv: its folder \/no\/such\/dir does not exist/,
+    );
   });
 
   it('status --url that is not a URL', async () => {

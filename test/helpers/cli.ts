@@ -16,25 +16,36 @@ export function assertCliBuilt(): void {
     throw new Error(`${CLI} is missing: run \`npm run build\` (npm test does it for you)`);
 }
 
+/** What a CLI run may set: its limit, folder, Node flags, user (when root) and extra environment. */
+export interface RunOptions {
+  timeoutMs?: number;
+  cwd?: string;
+  nodeArgs?: string[];
+  uid?: number;
+  gid?: number;
+  env?: Record<string, string>;
+}
+
 /** Runs `swarmd ...args` as a real process; killed (code null) after `timeoutMs`. */
-export function swarmdAsync(
-  args: string[],
-  o: { timeoutMs?: number; cwd?: string; nodeArgs?: string[] } = {},
-): Promise<CliResult> {
+export function swarmdAsync(args: string[], o: RunOptions = {}): Promise<CliResult> {
   return nodeScriptAsync(CLI, args, o);
 }
 
 /** Runs a built script (e.g. a bench entry point) as a real process; killed (code null) after `timeoutMs`. */
-export function nodeScriptAsync(
-  script: string,
-  args: string[],
-  o: { timeoutMs?: number; cwd?: string; nodeArgs?: string[] } = {},
-): Promise<CliResult> {
+export function nodeScriptAsync(script: string, args: string[], o: RunOptions = {}): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [...(o.nodeArgs ?? []), script, ...args],
-      { encoding: 'utf8', timeout: o.timeoutMs ?? 90_000, cwd: o.cwd, killSignal: 'SIGKILL' },
+      {
+        encoding: 'utf8',
+        timeout: o.timeoutMs ?? 90_000,
+        cwd: o.cwd,
+        killSignal: 'SIGKILL',
+        uid: o.uid,
+        gid: o.gid,
+        env: o.env ? { ...process.env, ...o.env } : undefined,
+      },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
         resolve({ code, stdout, stderr });

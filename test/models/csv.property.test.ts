@@ -13,12 +13,16 @@ const table = fc
     names: fc.uniqueArray(fc.string({ minLength: 1, maxLength: 10 }), { minLength: 1, maxLength: 5 }),
     rows: fc.integer({ min: 1, max: 12 }),
     classes: fc.uniqueArray(
-      fc.string({ minLength: 1, maxLength: 6 }).filter((s) => s.trim() !== ''),
+      fc.string({ minLength: 1, maxLength: 6 }).filter((s) => s.trim() === s && s !== ''),
       { minLength: 2, maxLength: 4 },
     ),
     eol: fc.constantFrom('\n', '\r\n'),
   })
-  .filter((t) => t.names.every((n) => n !== 'label' && n !== 'sample_id'))
+  .filter((t) => t.names.every((n) => n !== 'label' && n !== 'sample_id' && n.trim() !== ''))
+  // Classes a reader tells apart: not two spellings of one number ('1' and '1.0' are one class).
+  .filter(
+    (t) => new Set(t.classes.map((c) => (Number.isNaN(Number(c)) ? c : Number(c)))).size === t.classes.length,
+  )
   .chain((t) =>
     fc.record({
       t: fc.constant(t),

@@ -50,17 +50,21 @@ const swarmConfig = fc
   .record({
     swarmId: name,
     pskFile: relPath,
-    members: fc.uniqueArray(fc.record({ name, peerId }), {
-      minLength: 1,
-      maxLength: 5,
-      selector: (m) => m.peerId,
-    }),
+    members: fc
+      .uniqueArray(fc.record({ name, peerId }), { minLength: 1, maxLength: 5, selector: (m) => m.peerId })
+      // Member names are unique too (status shows members by name): a one-digit suffix keeps them apart.
+      .map((ms) => ms.map((m, i) => ({ ...m, name: `${m.name}${i}` }))),
     rounds: fc.option(fc.integer({ min: 1, max: 10_000 }), { nil: null }),
     roundDeadlineMs: fc.integer({ min: 1, max: 1e9 }),
     commitTimeoutMs: fc.integer({ min: 1, max: 1e9 }),
     model: fc.record({
       arch: fc.constantFrom('proteomics', 'mlp'),
-      classNames: fc.uniqueArray(fc.string({ minLength: 1, maxLength: 8 }), { minLength: 2, maxLength: 5 }),
+      // Distinct as a reader sees them: not two spellings of one name ('a'/'a ', '1'/'1.0').
+      classNames: fc.uniqueArray(fc.string({ minLength: 1, maxLength: 8 }), {
+        minLength: 2,
+        maxLength: 5,
+        selector: (s) => (s.trim() === '' || Number.isNaN(Number(s)) ? s.trim() : String(Number(s))),
+      }),
       seed: fc.nat(),
     }),
   })

@@ -154,4 +154,16 @@ describe('a new consortium on the Khan data set', () => {
     expect(text).toMatch(/accuracy {4}\d+\.\d% \(merged model of round 2, this site's validation split\)/);
     expect(text).toContain(`  oslo  ${daemon.peerId}  self`);
   });
+
+  it('refuses to continue its locked database with model.inr: null, before anything is written', async () => {
+    const text = await readFile(swarmPath(), 'utf8');
+    await writeFile(swarmPath(), text.replace('  arch: mlp\n', '  arch: mlp\n  inr: null\n'));
+    try {
+      await expect(startDaemon({ configPath: sitePath(), logger })).rejects.toThrow(
+        /trained with model lock infl, but .*swarm\.yaml now says none \(model\.inr\): restore the setting/,
+      );
+    } finally {
+      await writeFile(swarmPath(), text);
+    }
+  });
 });

@@ -135,6 +135,19 @@ describe('status server', () => {
     await expect(other.start()).rejects.toMatchObject({ code: 'STATUS_LISTEN' });
   });
 
+  it('names why it cannot listen on an address this machine lacks', async () => {
+    // 203.0.113.1 is TEST-NET-3 (RFC 5737): no machine has it, so binding fails with EADDRNOTAVAIL.
+    const other = createStatusServer({
+      host: '203.0.113.1',
+      token: 'x'.repeat(16),
+      source,
+      metrics: createMetrics(),
+    });
+    await expect(other.start()).rejects.toThrow(
+      /cannot listen on 203\.0\.113\.1:0: this machine has no such address; change http\.host/,
+    );
+  });
+
   it('closes connections that are mid-request on stop', async () => {
     const url = new URL(await start());
     const socket = connect(Number(url.port), url.hostname);

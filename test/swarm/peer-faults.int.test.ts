@@ -85,26 +85,27 @@ describe('swarm peer faults', () => {
     await Promise.all(sites.map((s) => s.peer.waitForRound(2, 30_000)));
     const agreed = sites[(orphaner + 1) % 3].work.log.map((e) => e.hash);
     for (const s of sites) expect(s.work.log.map((e) => e.hash)).toEqual(agreed);
-    // It voted for its own commit (and so for no other of round 1); with one vote of two it never applied it.
-    const ownVote = sites[orphaner].work.votes.get(1)!;
-    expect(ownVote).toBeDefined();
-    expect(agreed).not.toContain(ownVote);
+    // It voted for its own commit (of the merge it made; an identical merge of the next aggregator is the
+    // same commit), voted once, and applied exactly the swarm's commit of round 1.
+    expect(sites[orphaner].work.votes.get(1)).toBeDefined();
     expect(sites[orphaner].work.applied.filter((a) => a.round === 1).map((a) => a.hash)).toEqual([agreed[1]]);
-    expect(certificateOf(sites[orphaner].work.log[1].bytes, swarm.members)).not.toContain(
-      swarm.members[orphaner],
-    );
+    expect(certificateOf(sites[orphaner].work.log[1].bytes, swarm.members).length).toBeGreaterThanOrEqual(2);
   });
 
   it('leaves no same-height fork when the first aggregator commit reaches the next aggregator late', async () => {
     const commitTimeoutMs = 1500;
     const swarm = await TestSwarm.create(3, { minPeers: 3, maxRounds: 2, commitTimeoutMs });
     const order = aggregatorOrder(SWARM, 1, swarm.members);
-    const [first, second] = order.map((p) => swarm.members.indexOf(p));
+    const second = swarm.members.indexOf(order[1]);
     // The first aggregator's round-1 commit reaches the second only after the second's own turn has come:
-    // both commits are valid, and before certificates each side applied the one it saw first.
+    // before certificates the two sides applied two different commits of round 1. Now the next aggregator's
+    // own commit of the same merge is the same commit (the hash covers the merge), certified by the others'
+    // votes, and every site applies it once.
     const late = tapHost(swarm, {
+      // …and so do the hellos saying round 1 is committed (else it would catch up before its turn).
       holdIn: (m) =>
-        m.type === 'commit' && m.round === 1 && m.from === order[0]
+        (m.type === 'commit' && m.round === 1 && m.from === order[0]) ||
+        (m.type === 'hello' && (m.body.committedRound ?? -1) === 1)
           ? new Promise((r) => setTimeout(r, 2.5 * commitTimeoutMs))
           : undefined,
     });
@@ -115,11 +116,9 @@ describe('swarm peer faults', () => {
     const logs = sites.map((s) => s.work.log.map((e) => e.hash));
     expect(logs[1]).toEqual(logs[0]);
     expect(logs[2]).toEqual(logs[0]);
-    const round1 = sites[first].work.applied[1].commit;
-    expect(round1.aggregator).toBe(order[0]);
-    // The second aggregator did commit in its turn and voted for its own commit; it never became final.
-    const secondVote = sites[second].work.votes.get(1)!;
-    expect(secondVote).not.toBe(logs[0][1]);
+    // The second aggregator voted once in round 1 and applied exactly the swarm's commit (its own merge, if
+    // it made one in its turn, is the same commit when it merged the same updates).
+    expect(sites[second].work.votes.get(1)).toBeDefined();
     expect(sites[second].work.applied.filter((a) => a.round === 1).map((a) => a.hash)).toEqual([logs[0][1]]);
     expect(certificateOf(sites[second].work.log[1].bytes, swarm.members).length).toBeGreaterThanOrEqual(2);
   });

@@ -56,7 +56,22 @@ describe('round commits', () => {
     expect(base.contributors.map((c) => c.peerId)).toEqual(['peer-a', 'peer-b', 'peer-c']);
   });
 
-  it('hashes the canonical form computed independently in Python', () => {
+  it('hashes what it merges and signs it with the aggregator and time, as Python computes them', () => {
+    const script = `
+import json, sys, hashlib
+c = json.load(sys.stdin)
+merge = [c["swarmId"], c["round"], c["prevHash"],
+         [[x["peerId"], x["updateHash"], x["samples"]] for x in c["contributors"]],
+         c["method"], c["kind"], c["mergedHash"], [], None]
+dump = lambda a: json.dumps(a, separators=(",", ":"))
+print(json.dumps([hashlib.sha256(dump(["swarmd-merge-v2"] + merge).encode()).hexdigest(),
+                  dump(["swarmd-commit-v2"] + merge + [c["aggregator"], c["createdAt"]])]))`;
+    const [hash, signed] = runPython<[string, string]>(script, base);
+    expect(commitHash(base)).toBe(hash);
+    expect(new TextDecoder().decode(canonicalCommitBytes(base))).toBe(signed);
+  });
+
+  it('hashes a commit from before certificates (no proto) the old way: aggregator and time included', () => {
     const script = `
 import json, sys, hashlib
 c = json.load(sys.stdin)
@@ -64,7 +79,9 @@ arr = ["swarmd-commit-v1", c["swarmId"], c["round"], c["prevHash"],
        [[x["peerId"], x["updateHash"], x["samples"]] for x in c["contributors"]],
        c["method"], c["kind"], c["mergedHash"], c["aggregator"], c["createdAt"]]
 print(json.dumps(hashlib.sha256(json.dumps(arr, separators=(",", ":")).encode()).hexdigest()))`;
-    expect(commitHash(base)).toBe(runPython<string>(script, base));
+    const legacy: RoundCommit = { ...base };
+    delete legacy.proto;
+    expect(commitHash(legacy)).toBe(runPython<string>(script, legacy));
   });
 
   it('hashes the same whatever the key order of the object', () => {
@@ -72,8 +89,12 @@ print(json.dumps(hashlib.sha256(json.dumps(arr, separators=(",", ":")).encode())
       JSON.stringify(Object.fromEntries(Object.entries(base).reverse())),
     ) as RoundCommit;
     expect(commitHash(reordered)).toBe(commitHash(base));
-    expect(commitHash({ ...base, createdAt: base.createdAt + 1 })).not.toBe(commitHash(base));
+    // Two aggregators' commits of the same merge are one commit; another merge or chain is another.
+    expect(commitHash({ ...base, createdAt: base.createdAt + 1, aggregator: 'peer-c' })).toBe(
+      commitHash(base),
+    );
     expect(commitHash({ ...base, prevHash: null })).not.toBe(commitHash(base));
+    expect(commitHash({ ...base, mergedHash: h('e') })).not.toBe(commitHash(base));
   });
 
   it('verifies an Ed25519 signature of the aggregator and rejects a tampered commit', async () => {

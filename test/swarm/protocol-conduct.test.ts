@@ -107,8 +107,10 @@ describe('commit turns', () => {
     expect(step(r.state, { type: 'tick' }, 5500).effects).toEqual([
       { type: 'recheck-commit', signed: early },
     ]);
-    // The same aggregator's second, different commit of the round is equivocation.
-    const again = { commit: commit(second, { createdAt: 2 }), signature: new Uint8Array(64) };
+    // The same aggregator's second commit of the round merging something else is equivocation (the same
+    // merge signed again at another time is the same commit: its hash covers the merge only).
+    expect(commitHash(commit(second, { createdAt: 2 }))).toBe(commitHash(commit(second)));
+    const again = { commit: commit(second, { mergedHash: sha('other') }), signature: new Uint8Array(64) };
     const r2 = step(r.state, { type: 'commit-received', signed: again, recomputedMergedHash: null }, 3200);
     expect(r2.effects).toEqual([{ type: 'drop', reason: 'commit-equivocation', from: second }]);
     // The first aggregator's commit is applied; the held one never had its turn.

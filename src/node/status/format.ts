@@ -202,8 +202,9 @@ export interface FetchStatusOptions {
 }
 
 /** Asks a daemon for `/status` (appended to `url` unless already there) and validates the answer. */
-export async function fetchStatus(url: string, o: FetchStatusOptions): Promise<StatusSnapshot> {
-  const target = statusUrl(url);
+export async function fetchStatus(given: string, o: FetchStatusOptions): Promise<StatusSnapshot> {
+  const url = withoutCredentials(given); // what messages show: never a password or token from the URL
+  const target = statusUrl(given, url);
   const headers: Record<string, string> = { accept: 'application/json' };
   if (o.token !== undefined) headers.authorization = `Bearer ${o.token}`;
   let res: Response;
@@ -232,16 +233,28 @@ export async function fetchStatus(url: string, o: FetchStatusOptions): Promise<S
   return parseSnapshot(url, body);
 }
 
-function statusUrl(url: string): URL {
-  const u = URL.canParse(url) ? new URL(url) : null;
+function statusUrl(given: string, shown: string): URL {
+  const u = URL.canParse(given) ? new URL(given) : null;
   if (u?.protocol !== 'http:' && u?.protocol !== 'https:') {
     throw new StatusFetchError(
       'STATUS_URL',
-      `${JSON.stringify(url)} is not an http(s) URL: pass the daemon's status address, e.g. --url http://127.0.0.1:8101`,
+      `${JSON.stringify(shown)} is not an http(s) URL: pass the daemon's status address, e.g. --url http://127.0.0.1:8101`,
+    );
+  }
+  if (u.username !== '' || u.password !== '') {
+    throw new StatusFetchError(
+      'STATUS_URL_CREDENTIALS',
+      `--url ${shown} holds a user name or password: a swarmd daemon takes a bearer token; pass it with --token ` +
+        `(or SWARMD_TOKEN) and leave it out of the URL`,
     );
   }
   if (!u.pathname.endsWith('/status')) u.pathname = `${u.pathname.replace(/\/$/, '')}/status`;
   return u;
+}
+
+/** `url` with anything before an '@' in its authority (user, password, token) replaced by `***`. */
+export function withoutCredentials(url: string): string {
+  return url.replace(/^([a-z][\w+.-]*:\/\/)?[^/?#]*@/i, '$1***@');
 }
 
 function unreachable(url: string, err: unknown, timeoutMs: number): StatusFetchError {

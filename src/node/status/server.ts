@@ -104,7 +104,13 @@ export function createStatusServer(init: StatusServerInit): StatusServer {
 function listen(server: Server, host: string, port: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
-      const hint = err.code === 'EADDRINUSE' ? ': another process holds it; change http.port' : '';
+      const hints: Record<string, string> = {
+        EADDRINUSE: 'another process holds it; change http.port',
+        EACCES: 'permission denied (ports below 1024 need privileges); change http.port',
+        EADDRNOTAVAIL: 'this machine has no such address; change http.host',
+        ENOTFOUND: 'no such host name; change http.host',
+      };
+      const hint = `: ${(err.code && hints[err.code]) ?? err.message}`;
       reject(
         new StatusServerError('STATUS_LISTEN', `cannot listen on ${host}:${port}${hint}`, { cause: err }),
       );

@@ -26,6 +26,7 @@ import {
 } from './direct.js';
 import { createMemberGater, type MemberGater, type RefusalDirection } from './gater.js';
 import { peerIdOf } from './identity.js';
+import { addrProblem } from './addr.js';
 import { createRedialer } from './bootstrap.js';
 import { parsePskFile } from './psk.js';
 
@@ -309,13 +310,7 @@ function parsePeerId(id: string, what: string): void {
 }
 
 function parseAddr(addr: string): Multiaddr {
-  try {
-    return multiaddr(addr);
-  } catch (err) {
-    throw new SwarmdError(
-      'MULTIADDR_INVALID',
-      `${JSON.stringify(addr)} is not a multiaddr (expected e.g. /ip4/10.0.0.2/tcp/4001/p2p/<peerId>)`,
-      { cause: err },
-    );
-  }
+  const problem = addrProblem(addr);
+  if (problem !== null) throw new SwarmdError('MULTIADDR_INVALID', problem);
+  return multiaddr(addr);
 }

@@ -44,3 +44,4 @@ export {
   type TrafficChannel,
 } from './channel.js';
 export { MemberLinks } from './links.js';
+export { addrProblem } from './addr.js';

@@ -48,7 +48,8 @@ export async function readPskFile(path: string): Promise<Uint8Array> {
   try {
     bytes = await readSecretFile(path, { what: 'swarm key file', holds: 'the swarm secret' });
   } catch (err) {
-    if (err instanceof SecretFileError) throw new PskError('PSK_TOO_OPEN', err.message);
+    if (err instanceof SecretFileError)
+      throw new PskError(err.code === 'SECRET_FILE_NOT_FILE' ? 'PSK_NOT_FILE' : 'PSK_TOO_OPEN', err.message);
     throw new PskError(
       'PSK_UNREADABLE',
       `cannot read the swarm key file ${path}: check the path and its permissions`,
@@ -70,7 +71,7 @@ export async function writePskFile(path: string, psk: Uint8Array = createSwarmPs
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
       throw new PskError(
         'PSK_EXISTS',
-        `the swarm key file ${path} already exists; remove it first if you really mean to replace the swarm key`,
+        `${path} already exists: swarmd never replaces a file with a new swarm key; pass another path (a site joining an existing swarm copies its key file instead of creating one)`,
         { cause: err },
       );
     }
@@ -95,7 +96,8 @@ function secretHex(input: string | Uint8Array): string {
   if (lines[1] !== ENCODING) {
     throw new PskError(
       'PSK_UNSUPPORTED_ENCODING',
-      `the second line of the swarm key file must be ${ENCODING} (got ${JSON.stringify(lines[1] ?? '')}); ${FIX}`,
+      // Never the line itself: a file missing this line has the secret there.
+      `the second line of the swarm key file must be ${ENCODING} (${describeLine(lines[1])}); ${FIX}`,
     );
   }
   const hex = lines[2] ?? '';
@@ -111,10 +113,23 @@ function secretHex(input: string | Uint8Array): string {
       `the swarm key must be ${SECRET_BYTES * 2} hex digits (${SECRET_BYTES} bytes), got ${hex.length}; ${FIX}`,
     );
   }
+  if (/^(..)\1*$/.test(hex)) {
+    throw new PskError(
+      'PSK_WEAK',
+      'the swarm key is one byte repeated (all zeros?), which anyone can guess: create a new swarm key (`swarmd init --new-psk`) and copy it to every member',
+    );
+  }
   if (lines.length > 3) {
     throw new PskError('PSK_TRAILING_DATA', `the swarm key file has extra lines after the key; ${FIX}`);
   }
   return hex.toLowerCase();
+}
+
+/** What a wrong line is, without its content (which may be the secret). */
+function describeLine(line: string | undefined): string {
+  if (line === undefined || line === '') return 'it is missing';
+  if (/^[0-9a-fA-F]{64}$/.test(line)) return 'it is missing: the key itself comes second';
+  return `got a line of ${line.length} characters`;
 }
 
 function decodeText(input: string | Uint8Array): string {

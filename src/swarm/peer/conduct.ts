@@ -21,7 +21,10 @@ export interface PeerConductDeps {
 /** Commits checked per member: a burst of 4, then 2 a second (an honest aggregator sends one a round). */
 const COMMIT_BURST = 4;
 const COMMITS_PER_SECOND = 2;
-/** Commits found bad, remembered by hash so a repeat costs a lookup. */
+/**
+ * Commits found bad, remembered by aggregator and hash so a repeat costs a lookup (by hash alone, one
+ * aggregator's commit out of turn would hide another's commit of the same merge in its turn).
+ */
 const REJECTED_COMMITS = 1024;
 
 export type CommitAdmission =
@@ -70,7 +73,7 @@ export class PeerConduct {
       return 'relayed-commit';
     }
     const now = this.d.now();
-    if (this.rejected.has(hash, now)) return 'known-bad-commit';
+    if (this.rejected.has(`${c.aggregator}/${hash}`, now)) return 'known-bad-commit';
     return this.commits.take(from, now) ? 'ok' : 'rate-limited';
   }
 
@@ -84,7 +87,7 @@ export class PeerConduct {
     this.d.log.warn({ round: c.round, aggregator: c.aggregator, reason, detail }, 'rejected a commit');
     const offence = commitOffence(reason);
     if (offence === null) return;
-    this.rejected.add(hash, this.d.now());
+    this.rejected.add(`${c.aggregator}/${hash}`, this.d.now());
     this.offence(c.aggregator, offence, `round ${c.round}: ${reason}`, detail);
   }
 

@@ -7,15 +7,20 @@ import type { Contributor, Genesis, RoundCommit, SignedCommit } from './wire.js'
  * Round commits: what an aggregator signs and every peer checks before applying. Commits chain by
  * prevHash into the round log. The canonical bytes are a JSON array in a fixed field order (no key order
  * to disagree on), prefixed with a domain tag so a commit signature can never be replayed as anything else.
+ * A commit's hash — what members vote for and the next commit chains onto — covers the merge only (round,
+ * chain, contributors, exclusions, method, merged hash, genesis): aggregators that merged the same updates
+ * propose one commit, so members whose views of the turn order differed still vote for the same thing.
  */
 export type { Contributor, RoundCommit, SignedCommit } from './wire.js';
 
 const COMMIT_TAG = 'swarmd-commit-v1';
+const COMMIT_TAG_V2 = 'swarmd-commit-v2';
+const CONTENT_TAG = 'swarmd-merge-v2';
 
 /** Builds a commit with its contributors in peer-ID order, the order canonical bytes and merging use. */
 export function createCommit(fields: RoundCommit): RoundCommit {
   const excluded = fields.excluded === undefined ? {} : { excluded: sortExclusions(fields.excluded) };
-  return { ...fields, contributors: sortContributors(fields.contributors), ...excluded };
+  return { ...fields, contributors: sortContributors(fields.contributors), ...excluded, proto: 2 };
 }
 
 /** Every update a commit names, merged or excluded: a verifier needs them all to recompute it. */
@@ -27,8 +32,26 @@ export function sortContributors(contributors: readonly Contributor[]): Contribu
   return [...contributors].sort((a, b) => compareIds(a.peerId, b.peerId));
 }
 
-/** Deterministic bytes of a commit: UTF-8 JSON of an array in a fixed field order. */
+/** Deterministic bytes of a commit, what its aggregator signs: UTF-8 JSON of an array in a fixed order. */
 export function canonicalCommitBytes(c: RoundCommit): Uint8Array {
+  if (c.proto === 2) return json([COMMIT_TAG_V2, ...mergeFields(c), c.aggregator, c.createdAt]);
+  return legacyCommitBytes(c);
+}
+
+/** What a commit merges, in a fixed order: the part of a commit its hash covers. */
+function mergeFields(c: RoundCommit): unknown[] {
+  const contributors = c.contributors.map((x) => [x.peerId, x.updateHash, x.samples]);
+  const excluded = (c.excluded ?? []).map((x) => [x.peerId, x.updateHash, x.reason]);
+  const genesis = c.genesis === undefined ? null : [c.genesis.configHash, sortedFields(c.genesis)];
+  return [c.swarmId, c.round, c.prevHash, contributors, c.method, c.kind, c.mergedHash, excluded, genesis];
+}
+
+function json(v: unknown[]): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(v));
+}
+
+/** Commits from before certificates: the aggregator and time were part of the hash. */
+function legacyCommitBytes(c: RoundCommit): Uint8Array {
   const contributors = c.contributors.map((x) => [x.peerId, x.updateHash, x.samples]);
   const fields = [COMMIT_TAG, c.swarmId, c.round, c.prevHash, contributors, c.method, c.kind];
   const tail = [c.mergedHash, c.aggregator, c.createdAt];
@@ -37,16 +60,20 @@ export function canonicalCommitBytes(c: RoundCommit): Uint8Array {
   // The genesis (round 0 of a certified chain) comes last, after the (possibly empty) exclusions.
   const genesis = c.genesis === undefined ? [] : [excluded, [c.genesis.configHash, sortedFields(c.genesis)]];
   const optional = genesis.length > 0 ? genesis : excluded.length ? [excluded] : [];
-  return new TextEncoder().encode(JSON.stringify([...fields, ...tail, ...optional]));
+  return json([...fields, ...tail, ...optional]);
 }
 
 function sortedFields(g: Genesis): [string, string][] {
   return Object.entries(g.fields).sort(([a], [b]) => compareIds(a, b));
 }
 
-/** SHA-256 hex of the canonical bytes: the commit's identity and the next commit's prevHash. */
+/**
+ * The commit's identity, what members vote for and the next commit's prevHash: SHA-256 of what it merges
+ * (of the whole signed form for a commit from before certificates).
+ */
 export function commitHash(commit: RoundCommit): string {
-  return createHash('sha256').update(canonicalCommitBytes(commit)).digest('hex');
+  const bytes = commit.proto === 2 ? json([CONTENT_TAG, ...mergeFields(commit)]) : legacyCommitBytes(commit);
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
 export async function signCommit(
@@ -77,6 +104,7 @@ export type CommitRejection =
   | 'excluded-contributor'
   | 'out-of-turn'
   | 'genesis-mismatch'
+  | 'old-protocol'
   | 'merged-hash-mismatch';
 
 export type CommitCheck = { ok: true } | { ok: false; reason: CommitRejection; detail?: string };
@@ -101,6 +129,7 @@ export interface CommitContext extends CommitStructureContext {
 export function checkCommitStructure(signed: SignedCommit, ctx: CommitStructureContext): CommitCheck {
   const c = signed.commit;
   const fail = (reason: CommitRejection): CommitCheck => ({ ok: false, reason });
+  if (c.proto !== 2) return fail('old-protocol');
   if (ctx.swarmId !== undefined && c.swarmId !== ctx.swarmId) return fail('wrong-swarm');
   if (ctx.round !== undefined && c.round !== ctx.round) return fail('wrong-round');
   if (ctx.method !== undefined && c.method !== ctx.method) return fail('wrong-method');

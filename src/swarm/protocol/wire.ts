@@ -68,6 +68,11 @@ export const RoundCommitSchema = z
     createdAt: CountSchema,
     /** Round 0 only: the swarm config this chain was started under. */
     genesis: GenesisSchema.optional(),
+    /**
+     * 2: the commit's hash covers what it merges, not who proposed it or when (two aggregators' commits of
+     * the same merge are one commit to vote for). Absent: a commit from before certificates.
+     */
+    proto: z.literal(2).optional(),
   })
   .strict();
 const SignatureSchema = BytesSchema.refine((b) => b.length <= 1024, 'signature over 1 KiB');
