@@ -182,13 +182,16 @@ describe('an operator watching a finished three-site swarm', () => {
         'm',
       ),
     );
-    expect(table.stdout).toMatch(/^members +3 of 3 live$/m);
+    expect(table.stdout).toMatch(/^members +3 of 3 live, [1-2] directly connected$/m);
     expect(table.stdout).toMatch(/^stalled +no$/m);
 
     const json = await run(process.execPath, [CLI, 'status', '--url', url, '--json'], { timeout: 30_000 });
     const after = await status('site-a');
-    // lastSeenMs moves with every heartbeat between the two requests; everything else holds still.
-    const still = (x: StatusSnapshot) => ({ ...x, members: x.members.map((m) => ({ ...m, lastSeenMs: 0 })) });
+    // lastSeenMs and lastHeard move with every message between the two requests; everything else holds still.
+    const still = (x: StatusSnapshot) => ({
+      ...x,
+      members: x.members.map((m) => ({ ...m, lastSeenMs: 0, lastHeard: null })),
+    });
     expect(still(statusSnapshotSchema.parse(JSON.parse(json.stdout)))).toEqual(still(after));
   });
 
@@ -212,6 +215,7 @@ describe('an operator watching a finished three-site swarm', () => {
     // Durations are timed from the start of local training: the statistics round (0) trains nothing.
     expect(await p.queryValue('swarmd_round_duration_seconds_count')).toBe(String(ROUNDS));
     expect(Number(await p.queryValue('swarmd_peers_connected'))).toBeGreaterThanOrEqual(2);
+    expect(await p.queryValue('swarmd_members_live')).toBe('3'); // the members line's count, set at scrape
     const last = s.history.at(-1)!;
     expect(Number(await p.queryValue('swarmd_train_loss'))).toBeCloseTo(last.trainLoss, 6);
     expect(Number(await p.queryValue('swarmd_val_accuracy'))).toBeCloseTo(last.valAccuracy, 6);
