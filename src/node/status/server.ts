@@ -38,13 +38,21 @@ export function createStatusServer(init: StatusServerInit): StatusServer {
     [
       '/metrics',
       async (res) => {
-        observeStatus(init.metrics, init.source.status());
+        refreshGauges();
         send(res, 200, init.metrics.registry.contentType, await init.metrics.registry.metrics());
       },
     ],
     ['/', (res) => sendDashboard(res)],
     ['/healthz', (res) => sendJson(res, 200, { ok: true })],
   ]);
+  // The member gauges mirror /status at scrape time; the other metrics must still be served if it fails.
+  const refreshGauges = () => {
+    try {
+      observeStatus(init.metrics, init.source.status());
+    } catch (err) {
+      init.log?.warn({ err }, 'the member gauges kept their last value: the status could not be read');
+    }
+  };
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0];
     // The page itself is static and holds no data; it reads the token from its #fragment for its requests.
