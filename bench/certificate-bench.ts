@@ -68,7 +68,7 @@ export async function runCertificateBench(o: { peers?: number[]; rounds?: number
     }
   }
   console.log(
-    '\n  peers | quorum | round wall | control B sent/peer/round | Δ wall vs q=1 | Δ control vs q=1 | cert B/round',
+    '\n  peers | quorum | round wall | control B sent/peer/round | Δ wall vs q=1 | Δ control vs q=1 | votes sent/peer/round | vote B/peer/round | cert B/round',
   );
   for (const peers of peersList) {
     const [base, cert] = rows.filter((x) => x.peers === peers).map((x) => ({ ...x, s: summary(x.r) }));
