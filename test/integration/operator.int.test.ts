@@ -254,7 +254,8 @@ describe('an operator watching a finished three-site swarm', () => {
     expect(await page.textContent('#members-count')).toBe('(3 of 3 live)');
     const rows = await page.$$eval('#members tr', (trs) => trs.slice(1).map((tr) => tr.textContent ?? ''));
     expect(rows).toHaveLength(3);
-    for (const r of rows) expect(r).toMatch(/yes(-|\d+s ago)$/); // site-a is directly connected to both
+    // state, link, last heard: site-a (self) is live; it is directly connected to both others and hears them
+    for (const r of rows) expect(r).toMatch(/live(--|yes.* \d+s ago)$/);
     for (const n of setup.names)
       expect(rows.filter((r) => r.startsWith(`${n}${site(n).peerId}`))).toHaveLength(1);
     expect(rows.filter((r) => r.includes(`${site('site-a').peerId} (self)`))).toHaveLength(1);
