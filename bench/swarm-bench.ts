@@ -73,6 +73,8 @@ export interface RoundSample {
   /** Per peer: status().bytesSent delta; by channel from the bytes events; TCP bytes written. */
   sent: number[];
   sentBy: Record<TrafficChannel, number[]>;
+  /** Per peer: messages sent (gossip publishes and direct frames, as the bytes events count them). */
+  messages: number[];
   wire: number[];
   /** Process CPU time (all threads) during the round. */
   cpuMs: number;
@@ -242,11 +244,13 @@ class WireMeter {
 interface Site {
   peer: SwarmPeer;
   sentBy: Record<TrafficChannel, number>;
+  sentMessages: { n: number };
 }
 
 interface Snapshot {
   sent: number[];
   sentBy: Record<TrafficChannel, number[]>;
+  messages: number[];
   wire: number[];
   cpuMs: number;
 }
@@ -323,6 +327,7 @@ function startPeers(
   const log = incidents.log();
   return hosts.map((host, k) => {
     const sentBy: Record<TrafficChannel, number> = { updates: 0, control: 0, direct: 0 };
+    const sentMessages = { n: 0 };
     const work = new BenchWork(k, initial, clock);
     const init: SwarmPeerInit = {
       ...{ swarmId: SWARM_ID, self: members[k], members, minPeers: hosts.length, maxRounds: size.rounds },
@@ -332,12 +337,16 @@ function startPeers(
       ...extra,
     };
     const onEvent = (e: SwarmPeerEvent) => {
-      if (e.type === 'bytes' && e.direction === 'out') sentBy[e.topic] += e.n;
+      if (e.type === 'bytes' && e.direction === 'out') {
+        sentBy[e.topic] += e.n;
+        sentMessages.n++;
+      }
       if (e.type === 'peer' && !e.connected) incidents.add('peer marked lost (no hello for 5 ticks)');
     };
     return {
       peer: createSwarmPeer(init, { host, work, roundLog: work, log, tickMs: TICK_MS, onEvent }),
       sentBy,
+      sentMessages,
     };
   });
 }
@@ -377,6 +386,7 @@ export async function runSize(
       sentBy: Object.fromEntries(
         CHANNELS.map((c) => [c, sites.map((s) => s.sentBy[c])]),
       ) as Snapshot['sentBy'],
+      messages: sites.map((s) => s.sentMessages.n),
       wire: meter.written(peers),
       cpuMs: (cpu.user + cpu.system) / 1000,
     });
@@ -432,6 +442,7 @@ function roundSamples(clock: RoundClock, snaps: Map<number, Snapshot>, rounds: n
       sentBy: Object.fromEntries(
         CHANNELS.map((c) => [c, diff(a.sentBy[c], b.sentBy[c])]),
       ) as Snapshot['sentBy'],
+      messages: diff(a.messages, b.messages),
       wire: diff(a.wire, b.wire),
       cpuMs: b.cpuMs - a.cpuMs,
     });

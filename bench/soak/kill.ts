@@ -4,7 +4,7 @@ import { loadKeyFile } from '../../src/inr/index.js';
 import { loadSiteConfig } from '../../src/node/index.js';
 import { openStore, readCheckpointFile } from '../../src/storage/index.js';
 import { identityFromBytes, peerIdOf } from '../../src/swarm/index.js';
-import { checkLogs, createRng, createSoakSwarm, finishTogether, sleep, until } from './swarm.js';
+import { checkLogs, logTails, createRng, createSoakSwarm, finishTogether, sleep, until } from './swarm.js';
 
 /*
  * The kill soak: a 3-site swarm of real daemons; `kills` times, after a random delay (so at a random phase of
@@ -113,8 +113,7 @@ export async function runKillSoak(o: KillSoakOptions): Promise<KillSoakResult> {
       durationMs: Date.now() - started,
     };
   } catch (err) {
-    for (const [i, s] of swarm.sites.entries())
-      say(`--- ${swarm.names[i]} log tail\n${s?.output().slice(-2000)}`);
+    say(logTails(swarm, 2000));
     throw err;
   } finally {
     await swarm.stopAll(5000);

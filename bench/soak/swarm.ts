@@ -60,13 +60,19 @@ export async function createSoakSwarm(o: {
   swarm: Record<string, unknown>;
   /** Members that are not sites (a fuzzing peer): name → peer id, listed in swarm.yaml before any start. */
   extraMembers?: Record<string, string>;
+  /** swarm.yaml `model` keys over the default (an MLP). */
+  model?: Record<string, unknown>;
+  /** Each site bootstraps to one address only (the first site up), as the operator guide says; default: all up. */
+  oneBootstrap?: boolean;
+  /** How long one `swarmd start` may take to listen (default 120 s; many daemons starting at once take longer). */
+  launchTimeoutMs?: number;
 }): Promise<SoakSwarm> {
   const dir = await mkdtemp(join(tmpdir(), 'swarmd-soak-'));
   const key = modelKeyFromBytes(createHash('sha256').update(`swarmd soak key ${o.seed}`).digest());
   await writeKeyFile(join(dir, 'site.key'), key);
   await writePskFile(join(dir, 'swarm.psk'), createSwarmPsk());
   const swarmPath = join(dir, 'swarm.yaml');
-  const model = { arch: 'mlp', classNames: CLASSES, seed: o.seed };
+  const model = { arch: 'mlp', classNames: CLASSES, seed: o.seed, ...o.model };
   await writeFile(
     swarmPath,
     stringify({ swarmId: 'soak', pskFile: 'swarm.psk', members: [], ...o.swarm, model }),
@@ -102,8 +108,9 @@ export async function createSoakSwarm(o: {
     names,
     sites,
     async launch(i) {
-      const bootstrap = up().flatMap((s) => s.addrs.slice(0, 1));
-      const s = await launchSite(configs[i], { bootstrap, timeoutMs: 120_000 });
+      const others = up().filter((s) => s !== sites[i]);
+      const bootstrap = (o.oneBootstrap ? others.slice(0, 1) : others).flatMap((s) => s.addrs.slice(0, 1));
+      const s = await launchSite(configs[i], { bootstrap, timeoutMs: o.launchTimeoutMs ?? 120_000 });
       sites[i] = s;
       return s;
     },
@@ -116,6 +123,11 @@ export async function createSoakSwarm(o: {
       await Promise.all(sites.map((s) => s?.stop(graceMs)));
     },
   };
+}
+
+/** Every site's last `chars` of log, for a soak that failed: what each daemon said last. */
+export function logTails(swarm: SoakSwarm, chars: number): string {
+  return swarm.sites.map((s, i) => `--- ${swarm.names[i]} log tail\n${s?.output().slice(-chars)}`).join('\n');
 }
 
 /** Polls until `cond` holds; throws naming `what` after `timeoutMs`. Status errors count as "not yet". */

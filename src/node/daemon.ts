@@ -215,10 +215,7 @@ async function build(
         },
       }),
       log,
-      onEvent: (e) => {
-        wireMetrics(metrics, memberNames(swarm))(e);
-        if (e.type === 'peer') metrics.peersConnected.set(host.connectedPeers().length);
-      },
+      onEvent: wireMetrics(metrics, memberNames(swarm)),
     },
   );
   await peer.start();

@@ -87,7 +87,7 @@ export function statusSource(o: {
         swarmId: o.swarmId,
         task: o.task,
         members: s.members.map((m) => ({ ...m, name: o.names.get(m.peerId) ?? null })),
-        membersLive: s.members.filter((m) => m.self || m.connected).length,
+        membersLive: s.membersLive,
         membersTotal: s.members.length,
         round: s.round,
         roundsTotal: o.rounds,

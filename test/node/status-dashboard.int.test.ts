@@ -159,8 +159,8 @@ describe('dashboard in headless Chromium', () => {
     expect(await page.textContent('main')).toContain(
       "Accuracy per round on this site's own validation split",
     );
-    expect(rows[2]).toMatch(/\(aggregator\)yes\d+s ago$/);
-    expect(rows[3]).toMatch(/no5m \d+s ago$/);
+    expect(rows[2]).toMatch(/\(aggregator\)liveyes\d+s ago$/); // an older daemon's snapshot: live = connected
+    expect(rows[3]).toMatch(/quietno5m \d+s ago$/);
     expect(await page.textContent('#commit')).toContain('Round 6');
     expect(await page.textContent('#commit')).toContain('800 samples');
     expect(await page.textContent('#drops')).toContain('bad-signature1');

@@ -21,9 +21,15 @@ const stalled: StatusSnapshot = {
   backend: 'tensorflow',
   swarmId: 'hospitals-eu',
   members: [
-    { peerId: '12D3KooWAlpha', name: 'oslo', self: true, connected: true, lastSeenMs: null },
-    { peerId: '12D3KooWBeta', name: 'bergen', self: false, connected: true, lastSeenMs: NOW - 3_000 },
-    { peerId: '12D3KooWGamma', name: null, self: false, connected: false, lastSeenMs: NOW - 302_000 },
+    { peerId: '12D3KooWAlpha', name: 'oslo', self: true, live: true, connected: true, lastSeenMs: null },
+    {
+      ...{ peerId: '12D3KooWBeta', name: 'bergen', self: false, live: true, connected: true },
+      ...{ lastSeenMs: NOW - 3_000, lastHeard: { type: 'hello', round: 7 } },
+    },
+    {
+      ...{ peerId: '12D3KooWGamma', name: null, self: false, live: false, connected: false },
+      ...{ lastSeenMs: NOW - 302_000, lastHeard: { type: 'update-manifest', round: 6 } },
+    },
   ],
   membersLive: 2,
   membersTotal: 3,
@@ -78,10 +84,10 @@ describe('formatStatusTable', () => {
         'round       7 of 20 (stalled)',
         "accuracy    87.7% (merged model of round 6, this site's validation split)",
         'aggregator  bergen (12D3KooWBeta)',
-        'members     2 of 3 live',
-        '  oslo    12D3KooWAlpha  self        connected  -',
-        '  bergen  12D3KooWBeta   aggregator  connected  3s ago',
-        '  ?       12D3KooWGamma              down       5m 2s ago',
+        'members     2 of 3 live, 1 directly connected',
+        '  oslo    12D3KooWAlpha  self                 -',
+        '  bergen  12D3KooWBeta   aggregator  link     live, last heard hello of round 7 3s ago',
+        '  ?       12D3KooWGamma              no link  quiet, last heard update-manifest of round 6 5m 2s ago',
         'last commit round 6, 45s ago, 2 contributors, 300 samples, hash c0ffee',
         'stalled     since 40s ago: quorum not reached: 1 of 2 updates',
         'dropped     bad-signature 1, late 3',
@@ -114,7 +120,9 @@ describe('formatStatusTable', () => {
     expect(onGpu).toContain('backend     webgpu on nvidia hopper (swarmd 0.1.0, up 2s)\n');
     expect(text).toContain('aggregator  - (picked when a round closes)\n');
     expect(text).toContain('accuracy    none yet (measured after the first round)\n');
-    expect(text).toContain('members     0 of 0 live\n  (no members configured: check the swarm config)\n');
+    expect(text).toContain(
+      'members     0 of 0 live, 0 directly connected\n  (no members configured: check the swarm config)\n',
+    );
     expect(text).toContain('last commit none yet\n');
     expect(text).toContain('stalled     no\n');
     expect(text).toContain('dropped     none\n');

@@ -68,7 +68,7 @@ function wrap(node) { var td = el('td'); td.appendChild(node); return td; }
 function fill(id, node) { var e = $(id); e.replaceChildren(node); }
 function render(s) {
   $('peer').textContent = s.peerId; $('swarm').textContent = s.swarmId; $('backend').textContent = s.backend + (s.backendDevice ? ' on ' + s.backendDevice : '');
-  $('round').textContent = s.finishedAfterRound != null ? 'finished after round ' + s.finishedAfterRound : s.round + (s.roundsTotal != null ? ' of ' + s.roundsTotal : ''); $('phase').textContent = s.phase; $('phase').className = 'phase ' + s.phase;
+  $('round').textContent = s.finishedAfterRound != null ? 'finished after round ' + s.finishedAfterRound : s.round + (s.roundsTotal != null ? ' of ' + s.roundsTotal : ''); $('phase').textContent = waiting(s); $('phase').className = 'phase ' + s.phase;
   var p = s.privacy; $('privacy-box').hidden = !p;
   if (p) $('privacy').textContent = 'ε ' + p.epsilon.toFixed(2) + ' (δ ' + p.delta + ')' + (p.maxEpsilon != null ? ' of budget ' + p.maxEpsilon + (p.budgetReached ? ', reached' : '') : '') + '; vs one curious member ' + p.epsilonCurious.toFixed(2) + ', vs ' + p.maxColluders + ' colluder(s) ' + p.epsilonColluders.toFixed(2) + (p.unmaskedNotCommitted > 0 ? '; ' + p.unmaskedNotCommitted + ' sum(s) unmasked, not committed' : '');
   $('aggregator').textContent = s.aggregator ? label(s, s.aggregator) : s.finishedAfterRound != null ? '- (finished)' : '- (picked when a round closes)';
@@ -76,9 +76,11 @@ function render(s) {
   stall.className = s.stalledSinceMs != null ? 'banner on' : 'banner';
   stall.textContent = s.stalledSinceMs != null ? 'Stalled since ' + ago(s.stalledSinceMs) + ': ' + (s.stalledReason || 'reason unknown') : '';
   $('members-count').textContent = '(' + s.membersLive + ' of ' + s.membersTotal + ' live)';
-  fill('members', table(['member', 'peer', 'connected', 'last seen'], s.members.map(function (m) {
+  fill('members', table(['member', 'peer', 'state', 'link', 'last heard'], s.members.map(function (m) {
+    var st = liveness(m);
     return [m.name || '-', el('span', m.peerId + (m.self ? ' (self)' : '') + (m.peerId === s.aggregator ? ' (aggregator)' : ''), 'mono'),
-      el('span', m.connected ? 'yes' : 'no', m.connected ? 'up' : 'down'), m.self ? '-' : ago(m.lastSeenMs)];
+      el('span', st, st === 'live' ? 'up' : 'down'), m.self ? '-' : m.connected ? 'yes' : 'no',
+      m.self ? '-' : (m.lastHeard ? m.lastHeard.type + ' of round ' + m.lastHeard.round + ', ' : '') + ago(m.lastSeenMs)];
   }), 'No members configured: check the swarm config.'));
   fill('commit', commitView(s, s.lastCommit));
   fill('drops', table(['reason', 'count'], Object.keys(s.dropped).sort().map(function (k) { return [k, s.dropped[k]]; }), 'Nothing dropped.'));
@@ -89,6 +91,13 @@ function render(s) {
   plot($('acc-plot'), [{ name: 'validation', colour: C.valAccuracy, pts: pts(h, 'valAccuracy') },
     { name: 'merged', colour: C.mergedAccuracy, pts: pts(h, 'mergedAccuracy') }],
     score === 'accuracy' ? { y: 'accuracy', min: 0, max: 1, pct: true } : { y: score });
+}
+// The one definition of live (members[].live, which membersLive and waitingForPeers.online count).
+function liveness(m) { return m.self || (m.live != null ? m.live : m.connected) ? 'live' : m.lastSeenMs == null ? 'never heard' : 'quiet'; }
+function waiting(s) {
+  var w = s.waitingForPeers; if (!w) return s.phase;
+  var missing = s.members.filter(function (m) { return liveness(m) !== 'live'; }).map(function (m) { return (m.name || m.peerId) + ' (' + liveness(m) + ')'; });
+  return 'waiting for peers: ' + w.online + ' of minPeers ' + w.minPeers + ' online' + (missing.length ? '; missing ' + missing.join(', ') : '');
 }
 function label(s, id) {
   var m = s.members.filter(function (x) { return x.peerId === id; })[0];

@@ -22,7 +22,7 @@ export function formatStatusTable(s: StatusSnapshot, nowMs: number): string {
     ['round', formatRound(s, nowMs)],
     [s.task && s.task.score !== 'accuracy' ? 'score' : 'accuracy', formatAccuracy(s)],
     ['aggregator', formatAggregator(s)],
-    ['members', `${s.membersLive} of ${s.membersTotal} live`],
+    ['members', formatMembers(s)],
   ];
   if (s.privacy) rows.splice(6, 0, ['privacy', formatPrivacy(s.privacy)]);
   const lines = rows.map(([k, v]) => k.padEnd(LABEL_WIDTH) + v);
@@ -46,9 +46,40 @@ function formatRound(s: StatusSnapshot, nowMs: number): string {
   }
   const w = s.waitingForPeers;
   const phase = w
-    ? `waiting for peers: ${w.online} of minPeers ${w.minPeers} online since ${formatClock(w.sinceMs)}, ${formatAgo(w.sinceMs, nowMs)}`
+    ? `waiting for peers: ${w.online} of minPeers ${w.minPeers} online since ${formatClock(w.sinceMs)}, ${formatAgo(w.sinceMs, nowMs)}${formatMissing(s.members, nowMs)}`
     : s.phase;
   return `${s.round}${s.roundsTotal === null ? '' : ` of ${s.roundsTotal}`} (${phase})`;
+}
+
+/** Members named in the waiting line; the rest are counted. */
+const MISSING_NAMED = 5;
+
+/** "; missing site-3 (quiet, last heard hello of round 0 2m ago), site-7 (never heard)" */
+function formatMissing(members: MemberStatus[], nowMs: number): string {
+  const missing = members.filter((m) => !isLive(m));
+  if (missing.length === 0) return '';
+  const named = missing.slice(0, MISSING_NAMED).map((m) => `${m.name ?? m.peerId} (${heardLine(m, nowMs)})`);
+  const more = missing.length > MISSING_NAMED ? ` and ${missing.length - MISSING_NAMED} more` : '';
+  return `; missing ${named.join(', ')}${more}`;
+}
+
+/** Older daemons sent no `live`: their only notion was the connection. */
+function isLive(m: MemberStatus): boolean {
+  return m.self || (m.live ?? m.connected);
+}
+
+/** "live", "quiet, last heard hello of round 3 2m ago", "never heard". */
+function heardLine(m: MemberStatus, nowMs: number): string {
+  const state = isLive(m) ? 'live' : m.lastSeenMs === null ? 'never heard' : 'quiet';
+  if (m.lastSeenMs === null) return state;
+  const what = m.lastHeard ? `${m.lastHeard.type} of round ${m.lastHeard.round} ` : '';
+  return `${state}, last heard ${what}${formatAgo(m.lastSeenMs, nowMs)}`;
+}
+
+/** "18 of 20 live (heard within the liveness window), 6 directly connected" */
+function formatMembers(s: StatusSnapshot): string {
+  const links = s.members.filter((m) => !m.self && m.connected).length;
+  return `${s.membersLive} of ${s.membersTotal} live, ${links} directly connected`;
 }
 
 /** A wall-clock time as the operator's logs show it: ISO 8601 UTC to the second. */
@@ -106,9 +137,10 @@ function memberLines(members: MemberStatus[], aggregator: string | null, nowMs: 
   const idWidth = Math.max(...members.map((m) => m.peerId.length));
   return members.map((m) => {
     const role = m.self ? 'self' : m.peerId === aggregator ? 'aggregator' : '';
-    const seen = m.self ? '-' : formatAgo(m.lastSeenMs, nowMs);
+    const link = m.self ? '' : m.connected ? 'link' : 'no link';
     const name = nameWidth > 0 ? `${(m.name ?? '?').padEnd(nameWidth)}  ` : '';
-    return `  ${name}${m.peerId.padEnd(idWidth)}  ${role.padEnd(10)}  ${(m.connected ? 'connected' : 'down').padEnd(9)}  ${seen}`;
+    const heard = m.self ? '-' : heardLine(m, nowMs);
+    return `  ${name}${m.peerId.padEnd(idWidth)}  ${role.padEnd(10)}  ${link.padEnd(7)}  ${heard}`;
   });
 }
 

@@ -14,7 +14,7 @@ export {
   type StatusSnapshot,
   type StatusSource,
 } from './status.js';
-export { createMetrics, type SwarmdMetrics } from './metrics.js';
+export { createMetrics, observeStatus, type SwarmdMetrics } from './metrics.js';
 export { createStatusServer, isLoopback, type StatusServer, type StatusServerInit } from './server.js';
 export { dashboardHtml, DASHBOARD_POLL_MS, PLOT_COLOURS } from './dashboard.js';
 export {

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { StatusSnapshot } from './status.js';
 
 /** Every metric swarmd exports, on a registry of its own so that two daemons in one process don't collide. */
 export interface SwarmdMetrics {
@@ -8,6 +9,7 @@ export interface SwarmdMetrics {
   bytesSent: Counter<'topic'>;
   bytesReceived: Counter<'topic'>;
   peersConnected: Gauge;
+  membersLive: Gauge;
   messagesDropped: Counter<'reason'>;
   updatesExcluded: Counter<'peer' | 'reason'>;
   memberOffences: Counter<'peer' | 'offence'>;
@@ -51,7 +53,12 @@ export function createMetrics(): SwarmdMetrics {
     }),
     peersConnected: new Gauge({
       name: 'swarmd_peers_connected',
-      help: 'Swarm members connected now',
+      help: 'Swarm members this site holds a direct connection to (messages may also arrive relayed)',
+      registers,
+    }),
+    membersLive: new Gauge({
+      name: 'swarmd_members_live',
+      help: 'Members live (heard within the liveness window, this site included): what status and the rounds count',
       registers,
     }),
     messagesDropped: new Counter({
@@ -89,4 +96,13 @@ export function createMetrics(): SwarmdMetrics {
     }),
     round: new Gauge({ name: 'swarmd_round', help: 'Current round number', registers }),
   };
+}
+
+/** Sets the gauges that mirror `/status` from the same snapshot, just before a scrape: they cannot differ. */
+export function observeStatus(
+  m: Pick<SwarmdMetrics, 'membersLive' | 'peersConnected'>,
+  s: StatusSnapshot,
+): void {
+  m.membersLive.set(s.membersLive);
+  m.peersConnected.set(s.members.filter((x) => !x.self && x.connected).length);
 }

@@ -4,7 +4,7 @@ import { isIP, type AddressInfo } from 'node:net';
 import type { Logger } from '../../core/index.js';
 import { dashboardHtml } from './dashboard.js';
 import { StatusServerError } from './errors.js';
-import type { SwarmdMetrics } from './metrics.js';
+import { observeStatus, type SwarmdMetrics } from './metrics.js';
 import type { StatusSource } from './status.js';
 
 export interface StatusServerInit {
@@ -15,7 +15,7 @@ export interface StatusServerInit {
   /** When set, every route requires `Authorization: Bearer <token>`. */
   token?: string;
   source: StatusSource;
-  metrics: Pick<SwarmdMetrics, 'registry'>;
+  metrics: Pick<SwarmdMetrics, 'registry' | 'membersLive' | 'peersConnected'>;
   log?: Logger;
 }
 
@@ -37,11 +37,22 @@ export function createStatusServer(init: StatusServerInit): StatusServer {
     ['/status', (res) => sendJson(res, 200, init.source.status())],
     [
       '/metrics',
-      async (res) => send(res, 200, init.metrics.registry.contentType, await init.metrics.registry.metrics()),
+      async (res) => {
+        refreshGauges();
+        send(res, 200, init.metrics.registry.contentType, await init.metrics.registry.metrics());
+      },
     ],
     ['/', (res) => sendDashboard(res)],
     ['/healthz', (res) => sendJson(res, 200, { ok: true })],
   ]);
+  // The member gauges mirror /status at scrape time; the other metrics must still be served if it fails.
+  const refreshGauges = () => {
+    try {
+      observeStatus(init.metrics, init.source.status());
+    } catch (err) {
+      init.log?.warn({ err }, 'the member gauges kept their last value: the status could not be read');
+    }
+  };
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0];
     // The page itself is static and holds no data; it reads the token from its #fragment for its requests.

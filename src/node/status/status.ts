@@ -8,9 +8,18 @@ export const memberStatusSchema = z.object({
   /** The member's name from the swarm config (`members[].name`); null where the config gives none. */
   name: z.string().nullable().default(null),
   self: z.boolean(),
+  /**
+   * A hello made it live and it was heard from within the liveness window: counted by the rounds. The one meaning of "live" and
+   * "online" — `membersLive`, `waitingForPeers.online`, `swarmd_members_live` all count this. Absent from
+   * an older daemon's snapshot.
+   */
+  live: z.boolean().optional(),
+  /** A direct libp2p connection to this member (its messages may also arrive relayed by others). */
   connected: z.boolean(),
   /** Wall-clock ms of the last message or heartbeat seen from this member; null if never seen. */
   lastSeenMs: msSchema.nullable(),
+  /** The last message heard from this member (wire type and round); null: never heard since the start. */
+  lastHeard: z.object({ type: z.string(), round: z.number().int() }).nullable().optional(),
   /** Updates of this member that applied commits left out, by reason (`non-finite`, `norm`, …). */
   excluded: z.record(z.string(), z.number().int().nonnegative()).optional(),
   /** Misbehaviour this site saw from the member, by offence (`out-of-turn`, `false-claim`, …). */
@@ -33,7 +42,7 @@ export const lastCommitSchema = z.object({
   resumed: z.boolean().optional(),
 });
 
-/** The round cannot start: fewer than minPeers members (this site included) online, since sinceMs. */
+/** The round cannot start: fewer than minPeers members (this site included) live, since sinceMs. */
 export const waitingForPeersSchema = z.object({
   online: z.number().int().nonnegative(),
   minPeers: z.number().int().positive(),
@@ -88,6 +97,7 @@ export const statusSnapshotSchema = z.object({
   backendDevice: z.string().optional(),
   swarmId: z.string(),
   members: z.array(memberStatusSchema),
+  /** Members live (this site included): how many `members[].live` are true. */
   membersLive: z.number().int().nonnegative(),
   membersTotal: z.number().int().nonnegative(),
   round: z.number().int().nonnegative(),

@@ -36,6 +36,15 @@ export type MessageHandler = (bytes: Uint8Array, fromPeerId: string) => void;
 
 /** Largest payload `publish` accepts; gossipsub peers drop bigger RPCs, so split updates into chunks. */
 export const MAX_GOSSIP_PAYLOAD_BYTES = 4 * 1024 * 1024;
+/**
+ * How long a connection's handshake may take, for the pnet nonce exchange and libp2p's dial and inbound
+ * upgrade (its defaults: 1 s for pnet, 10 s for the rest). With 1 s most handshakes failed when 20 daemons
+ * started at once on a loaded 2-core machine (event-loop lag of 1–2 s), and the sites started last never
+ * connected to their bootstrap peer; at load 40 even 10 s left some sites out.
+ */
+const HANDSHAKE_TIMEOUT_MS = 30_000;
+/** Shortest wait for libp2p's connection ping before it aborts the connection (its default is 5 s). */
+const CONNECTION_PING_TIMEOUT_MS = 30_000;
 /** Inbound gossipsub RPC limit: the largest payload plus room for signature and piggybacked control. */
 const MAX_INBOUND_RPC_BYTES = MAX_GOSSIP_PAYLOAD_BYTES + 512 * 1024;
 
@@ -208,10 +217,24 @@ async function createNode(init: SwarmHostInit, members: MemberGater): Promise<No
     privateKey: init.privateKey,
     addresses: { listen: init.listen },
     transports: [tcp()],
-    connectionProtector: preSharedKey({ psk: parsePskFile(init.psk) }),
+    connectionProtector: preSharedKey({ psk: parsePskFile(init.psk), timeout: HANDSHAKE_TIMEOUT_MS }),
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionGater: members.gater,
+    // libp2p refuses more than 5 inbound connections a second from one IP and more than 10 pending
+    // handshakes: every member may dial at once (a swarm starting, sites behind one NAT, every site on
+    // loopback). Members are the only ones the gater lets in, so allow a burst of all of them.
+    // Handshakes (PSK nonces, noise, yamux) get HANDSHAKE_TIMEOUT_MS, not libp2p's 10 s: a site started last
+    // on a busy machine otherwise never completed one with its only bootstrap peer.
+    connectionManager: {
+      inboundConnectionThreshold: Math.max(5, init.members.length),
+      maxIncomingPendingConnections: Math.max(10, init.members.length),
+      dialTimeout: HANDSHAKE_TIMEOUT_MS,
+      inboundUpgradeTimeout: HANDSHAKE_TIMEOUT_MS,
+    },
+    // libp2p pings every connection each 10 s and aborts it when a ping takes over 5 s: a site whose event
+    // loop stalls that long (start-up, a busy CPU) lost every link at once. Liveness is the swarm's hellos.
+    connectionMonitor: { pingTimeout: { minTimeout: CONNECTION_PING_TIMEOUT_MS } },
     services: {
       identify: identify(),
       ping: ping(),
@@ -223,6 +246,10 @@ async function createNode(init: SwarmHostInit, members: MemberGater): Promise<No
           allowPublishToZeroTopicPeers: true,
           fallbackToFloodsub: false,
           maxInboundDataLength: MAX_INBOUND_RPC_BYTES,
+          // Gossipsub's IP-colocation penalty (−5 × (peers on one IP − 10)²) guards open networks against
+          // Sybils; here only PSK-holding members on the allowlist connect, and sites may share an IP (a
+          // NAT, loopback). With it on, 20 sites on one IP scored −405 < graylist (−80): every RPC ignored.
+          scoreParams: { IPColocationFactorWeight: 0 },
         }),
     },
   });

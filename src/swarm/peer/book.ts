@@ -14,12 +14,13 @@ import type { SwarmPeerEvent, SwarmPeerStatus, TrafficChannel } from './types.js
  */
 export class PeerBook {
   private readonly lastSeen = new Map<string, number>();
+  private readonly lastHeard = new Map<string, { type: string; round: number }>();
   private readonly live = new Set<string>();
   private readonly dropped: Record<string, number> = {};
   private readonly excluded = new Map<string, Partial<Record<ExclusionReason, number>>>();
   private lastCommit: SwarmPeerStatus['lastCommit'] = null;
   private stalled: { sinceMs: number; reason: string } | null = null;
-  private waiting: SwarmPeerStatus['waitingForPeers'] = null;
+  private waiting: { minPeers: number; sinceMs: number } | null = null;
   private roundStartedAt: number;
   private sent = 0;
   private received = 0;
@@ -55,10 +56,11 @@ export class PeerBook {
     this.emit({ type: 'bytes', direction, topic, n });
   }
 
-  /** Records a sign of life; true when the peer was not live before. */
-  seen(peerId: string): boolean {
+  /** Records a sign of life (the message heard); true when the peer was not live before. */
+  seen(peerId: string, heard?: { type: string; round: number }): boolean {
     if (peerId === this.o.self) return false;
     this.lastSeen.set(peerId, this.o.now());
+    if (heard) this.lastHeard.set(peerId, { type: heard.type, round: heard.round });
     if (this.live.has(peerId)) return false;
     this.live.add(peerId);
     this.emit({ type: 'peer', peerId, connected: true });
@@ -89,12 +91,9 @@ export class PeerBook {
    * members than minPeers) and since when: a lone restarted site says so instead of just "idle".
    */
   quorum(state: RoundState): void {
-    const online = state.live.size;
     const { minPeers } = state.cfg;
-    if (state.phase !== 'idle' || online >= minPeers) this.waiting = null;
-    else if (this.waiting?.online !== online) {
-      this.waiting = { online, minPeers, sinceMs: this.waiting?.sinceMs ?? this.o.now() };
-    }
+    if (state.phase !== 'idle' || state.live.size >= minPeers) this.waiting = null;
+    else this.waiting ??= { minPeers, sinceMs: this.o.now() };
   }
 
   committed(
@@ -130,8 +129,11 @@ export class PeerBook {
     conduct: readonly MemberConduct[] = [],
   ): SwarmPeerStatus {
     const now = this.o.now();
-    const online = new Set(connected);
+    const linked = new Set(connected);
     const conductOf = new Map(conduct.map((m) => [m.peerId, m]));
+    // One definition of live (the rounds' own set) for every count below: they cannot disagree.
+    const live = (peerId: string) => peerId === this.o.self || state.live.has(peerId);
+    const membersLive = this.o.members.filter(live).length;
     return {
       round: state.round,
       phase: finished ? 'idle' : state.phase,
@@ -140,13 +142,16 @@ export class PeerBook {
       members: this.o.members.map((peerId) => ({
         peerId,
         self: peerId === this.o.self,
-        connected: peerId === this.o.self || online.has(peerId),
+        live: live(peerId),
+        connected: peerId === this.o.self || linked.has(peerId),
         lastSeenMs: peerId === this.o.self ? now : (this.lastSeen.get(peerId) ?? null),
+        lastHeard: peerId === this.o.self ? null : (this.lastHeard.get(peerId) ?? null),
         excluded: { ...this.excluded.get(peerId) },
         offences: { ...conductOf.get(peerId)?.offences },
         ignoredSinceMs: conductOf.get(peerId)?.ignoredSinceMs ?? null,
       })),
-      waitingForPeers: finished ? null : this.waiting,
+      membersLive,
+      waitingForPeers: finished || !this.waiting ? null : { ...this.waiting, online: membersLive },
       stalledSinceMs: this.stalled?.sinceMs ?? null,
       stalledReason: this.stalled?.reason ?? null,
       dropped: { ...this.dropped },

@@ -256,7 +256,7 @@ class Peer implements SwarmPeer {
   private onGossip(msg: WireMessage): void {
     if (!this.running) return;
     if (this.conduct.ignored(msg.from)) return this.book.drop('ignored-member');
-    this.book.seen(msg.from);
+    this.book.seen(msg.from, msg);
     // Only a hello makes a peer live for the rounds, after noting its progress: a restarted peer must know
     // it is behind before the state machine starts a round (gossip caches may replay older updates first).
     if (msg.type === 'hello') {

@@ -103,7 +103,7 @@ export interface SwarmPeerComponents {
   onEvent?: (e: SwarmPeerEvent) => void;
 }
 
-/** What the node turns into metrics. `peer.connected` is liveness: heard from within 5 ticks. */
+/** What the node turns into metrics. `peer.connected` is liveness (`MemberStatus.live`). */
 export type SwarmPeerEvent =
   /** durationMs: since the previous commit this peer applied (the node times rounds from training start). */
   | { type: 'round-committed'; round: number; durationMs: number }
@@ -129,8 +129,10 @@ export interface SwarmPeerStatus {
     /** True for the commit a restarted peer resumed from its round log (atMs: when it was created). */
     resumed: boolean;
   } | null;
-  /** The round waits to start: fewer than minPeers members (self included) are online, since sinceMs. */
+  /** The round waits to start: fewer than minPeers members (self included) are live, since sinceMs. */
   waitingForPeers: { online: number; minPeers: number; sinceMs: number } | null;
+  /** Members live now (self included): the count of `members[].live`, the waiting line's `online`. */
+  membersLive: number;
   members: MemberStatus[];
   stalledSinceMs: number | null;
   stalledReason: string | null;
@@ -144,8 +146,17 @@ export interface SwarmPeerStatus {
 export interface MemberStatus {
   peerId: string;
   self: boolean;
+  /**
+   * Live: a hello made it live and something was heard from it within the liveness window (5 ticks), so
+   * the rounds count it — the one meaning of "live" and "online" in status, metrics and the waiting line.
+   * The peer itself is always live.
+   */
+  live: boolean;
+  /** A direct libp2p connection to it (messages may still arrive relayed without one). */
   connected: boolean;
   lastSeenMs: number | null;
+  /** The last message heard from it (type and round); null: never heard since this peer started. */
+  lastHeard: { type: string; round: number } | null;
   /** Updates of this member that applied commits left out, by reason. */
   excluded: Partial<Record<ExclusionReason, number>>;
   /** Offences this peer saw it commit, by kind (each piece of evidence once). */
