@@ -32,7 +32,7 @@ async function tcgaCheckpoint(key: ModelKey): Promise<Checkpoint> {
   const ds = await loadCsv('data/tcga11_metagsca_all.csv.gz', { ignore: ['sample_type'], keep: ['patient'] });
   const data = prepareData(ds, { testFraction: 0.2, valFraction: 0.15, seed: 42, groupColumn: 'patient' });
   const config = parseModelConfig({ inputDim: ds.cols, numClasses: ds.classNames.length, seed: 42 });
-  const trainer = trainerFor(buildModel(config, { kind: "key", key }), config);
+  const trainer = trainerFor(buildModel(config, { kind: 'key', key }), config);
   const tensors = await trainer.getWeights();
   trainer.dispose();
   return makeCheckpoint(tensors, {

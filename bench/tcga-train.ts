@@ -30,7 +30,7 @@ export async function tcgaTrain(backend: string, epochs: number, batchSize: numb
   const data = prepareData(ds, { testFraction: 0.2, valFraction: 0.15, seed: 42, groupColumn: 'patient' });
   const config = parseModelConfig({ inputDim: ds.cols, numClasses: ds.classNames.length });
   const key = modelKeyFromBytes(createHash('sha256').update('swarmd tcga bench key').digest());
-  const trainer = trainerFor(buildModel(config, { kind: "key", key }), config);
+  const trainer = trainerFor(buildModel(config, { kind: 'key', key }), config);
   const t0 = performance.now();
   const fit = await trainer.fit(data.train, data.val, {
     epochs,

@@ -36,7 +36,7 @@ function trainer(inr: boolean): TfjsTrainer {
   });
   // A fixed key: Δ depends on it, so a random one would make the accuracy vary from run to run.
   const key = modelKeyFromBytes(createHash('sha256').update('trainer test key').digest());
-  return trainerFor(buildModel(config, { kind: "key", key }), config);
+  return trainerFor(buildModel(config, { kind: 'key', key }), config);
 }
 
 describe('TfjsTrainer', () => {

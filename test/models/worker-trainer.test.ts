@@ -47,7 +47,7 @@ describe('training in a worker thread', () => {
     const epochs: number[] = [];
     const remote = await worker.createTrainer(config, { kind: 'key', key });
     const r = await remote.fit(train, val, { ...opts, onEpoch: (e) => epochs.push(e.epoch) });
-    const local = trainerFor(buildModel(config, { kind: "key", key }), config);
+    const local = trainerFor(buildModel(config, { kind: 'key', key }), config);
     const l = await local.fit(train, val, opts);
     expect(r).toEqual(l);
     expect(epochs).toEqual(r.history.map((h) => h.epoch));
