@@ -49,6 +49,7 @@ export async function verifySiteLog(configPath: string): Promise<LogVerdict> {
     if (!check.ok) return broken(check.round, check.reason, check.rounds);
     const entries = await log.read(0);
     const ctx = { swarmId: swarm.swarmId, members, quorum: certQuorumOf(swarm), verify: verifyFromPeerId };
+    const genesis = swarmGenesis(swarm);
     const uncertified: number[] = [];
     for (const e of entries) {
       const signed = decodeCommitRecord(e.bytes, swarm.swarmId, members)!;
@@ -64,8 +65,8 @@ export async function verifySiteLog(configPath: string): Promise<LogVerdict> {
       }
       const cert = await verifyCertificate(signed, ctx);
       if (!cert.ok) return broken(e.round, `its certificate does not hold: ${cert.detail}`, e.round);
-      const genesis = genesisDifference(signed.commit.genesis, swarmGenesis(swarm), e.round);
-      if (genesis !== null) return broken(e.round, genesis, e.round);
+      const differs = genesisDifference(signed.commit.genesis, genesis, e.round);
+      if (differs !== null) return broken(e.round, differs, e.round);
     }
     if (entries.length === 0)
       return {

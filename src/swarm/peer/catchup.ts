@@ -207,8 +207,8 @@ const REMEMBERED_HEADS = 256;
 export class CertifiedHeads {
   private readonly certified = new RecentSet(REMEMBERED_HEADS);
   private readonly refused = new RecentSet(REMEMBERED_HEADS);
-  private readonly checking = new Set<string>();
-  private readonly inFlight = new Set<Promise<void>>();
+  /** Checks in progress, by claim (peer and head). */
+  private readonly checking = new Map<string, Promise<void>>();
 
   constructor(
     private readonly d: Pick<
@@ -226,36 +226,30 @@ export class CertifiedHeads {
     if (this.certified.has(head, this.d.now())) return true;
     const claim = `${peerId}:${head}`;
     if (this.checking.has(claim) || this.refused.has(claim, this.d.now())) return false;
-    this.checking.add(claim);
-    let done = () => {};
-    const run = new Promise<void>((resolve) => (done = resolve));
-    this.inFlight.add(run);
-    void run.then(() => this.inFlight.delete(run));
-    this.d.spawn('checking a claimed head', async () => {
-      try {
-        const why = await this.problem(peerId, round, hash);
-        if (why === null) {
-          this.certified.add(head, this.d.now());
-          return then();
-        }
-        this.refused.add(claim, this.d.now());
-        this.d.refuse(
-          peerId,
-          new FetchError('CATCH_UP_UNCERTIFIED', `claimed head of round ${round}: ${why}`),
-        );
-      } catch (err) {
-        if (!(err instanceof FetchError && err.code === 'CATCH_UP_NO_ANSWER')) throw err;
-      } finally {
-        this.checking.delete(claim);
-        done();
-      }
-    });
+    const run = this.verifyClaim(peerId, round, hash, then).finally(() => this.checking.delete(claim));
+    this.checking.set(claim, run);
+    this.d.spawn('checking a claimed head', () => run);
     return false;
   }
 
   /** Resolves once the checks in progress now have ended (a restarted peer knows who is ahead). */
   settled(): Promise<void> {
-    return Promise.all([...this.inFlight]).then(() => undefined);
+    return Promise.allSettled([...this.checking.values()]).then(() => undefined);
+  }
+
+  private async verifyClaim(peerId: string, round: number, hash: string, then: () => void): Promise<void> {
+    const [head, claim] = [`${round}:${hash}`, `${peerId}:${round}:${hash}`];
+    try {
+      const why = await this.problem(peerId, round, hash);
+      if (why === null) {
+        this.certified.add(head, this.d.now());
+        return then();
+      }
+      this.refused.add(claim, this.d.now());
+      this.d.refuse(peerId, new FetchError('CATCH_UP_UNCERTIFIED', `claimed head of round ${round}: ${why}`));
+    } catch (err) {
+      if (!(err instanceof FetchError && err.code === 'CATCH_UP_NO_ANSWER')) throw err;
+    }
   }
 
   private async problem(peerId: string, round: number, hash: string): Promise<string | null> {

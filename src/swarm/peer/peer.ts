@@ -105,6 +105,7 @@ class Peer implements SwarmPeer {
       onApplied,
     });
     this.ahead = new AheadTracker(now, RETRY_CATCH_UP_TICKS * this.tickMs);
+    this.quorum = init.certQuorum ?? defaultCertQuorum(init.members.length);
     this.heads = new CertifiedHeads({
       ...{
         swarmId: init.swarmId,
@@ -114,13 +115,12 @@ class Peer implements SwarmPeer {
         now,
         spawn,
       },
-      quorum: init.certQuorum ?? defaultCertQuorum(init.members.length),
+      quorum: this.quorum,
       refuse: (peerId, err) => conduct.falseClaim(peerId, err),
     });
     const retryMs = 5 * this.tickMs;
     this.links = new MemberLinks({ host, self: init.self, members: this.members, now, retryMs, log, spawn });
     const publish = async (m: Outgoing) => this.running && this.channel.publish(m);
-    this.quorum = init.certQuorum ?? defaultCertQuorum(init.members.length);
     this.votes = new PeerVotes({
       ...{ swarmId: init.swarmId, self: init.self, members: this.members, quorum: this.quorum },
       ...{ sign: init.sign, verify: init.verify, roundLog: c.roundLog, publish, conduct, book, log, now },
