@@ -1,16 +1,18 @@
 /*
  * A model of one swarm round's cost per peer as the swarm grows (issue 20), from the protocol as built:
- * - an update of ≤ 1 chunk (1 MiB) travels by gossip: its author flood-publishes it to the n − 1 others
- *   (gossipsub floodPublish) and every receiver forwards it to its mesh peers but the source, min(D, n − 1)
- *   − 1 of them (D = 6), so each message costs (n − 1)·min(D, n − 1) copies on the wire; larger updates are
- *   pulled over the direct protocol: n − 1 copies (the floor). Small control messages go by gossip.
+ * - an update of ≤ 64 KiB (MAX_GOSSIP_UPDATE_BYTES) travels by gossip: its author flood-publishes it to the
+ *   n − 1 others (gossipsub floodPublish) and every receiver forwards it to its mesh peers but the source,
+ *   min(D, n − 1) − 1 of them (D = 6), so each message costs (n − 1)·min(D, n − 1) copies on the wire;
+ *   larger updates are pulled over the direct protocol: n − 1 copies (the floor). Small control messages go
+ *   by gossip.
  * - secure: the masked update is 1.75× (7-byte residues), plus advert, shares (one sealed envelope per
  *   holder), reveal; the mask graph has degree k (n − 1 with `all`, 2⌈log2 n⌉ + 2 with `auto`).
  * - ring all-reduce, the bandwidth-optimal bound for a sum every peer needs: 2(n − 1)/n × model per peer.
  * Messages count what a peer sends (publishes and direct frames), hellos excluded (one per tick).
  */
+import { MAX_CHUNK_BYTES, MAX_GOSSIP_UPDATE_BYTES } from '../../src/swarm/protocol/index.js';
+
 export const GOSSIP_MESH_DEGREE = 6;
-const CHUNK_BYTES = 1024 * 1024;
 const MASKED_BYTES_PER_WEIGHT = 7 / 4;
 const PEER_ID_BYTES = 52;
 const SHARE_VALUE_BYTES = 66;
@@ -64,8 +66,8 @@ export function roundCost(c: CostInput): RoundCost {
   const n = c.peers;
   const secure = c.aggregation === 'secure';
   const update = secure ? c.modelBytes * MASKED_BYTES_PER_WEIGHT : c.modelBytes;
-  const chunks = Math.ceil(update / CHUNK_BYTES);
-  const gossiped = chunks <= 1;
+  const chunks = Math.ceil(update / MAX_CHUNK_BYTES);
+  const gossiped = update <= MAX_GOSSIP_UPDATE_BYTES;
   // Own update: manifest + the chunk (gossip) or every other peer's pulls (n − 1)·chunks answered; its
   // own pulls of the others' chunks: (n − 1)·chunks requests. The commit: one peer in n publishes it.
   const updateMessages = 1 + (gossiped ? 1 : 2 * (n - 1) * chunks) + 1 / n;

@@ -25,6 +25,17 @@ describe('the cost-per-round model', () => {
     expect(c.messages).toBeCloseTo(1 + 80 + 0.2, 10);
   });
 
+  it('pushes only updates of at most 64 KiB by gossip: a 1 MB update is pulled (19 copies at 20 sites, not 114)', () => {
+    const small = roundCost({ peers: 20, modelBytes: 64 * 1024, aggregation: 'plain' });
+    expect(small.transfer).toBe('gossip');
+    expect(small.wireBytes).toBe(64 * 1024 * 19 * 6);
+    const large = roundCost({ peers: 20, modelBytes: 1 * MB, aggregation: 'plain' });
+    expect(large.transfer).toBe('pulled');
+    expect(large.wireBytes).toBe(19 * MB);
+    // 1 manifest + 19 peers × 1 chunk answered + 19 requested + one commit in 20
+    expect(large.messages).toBeCloseTo(1 + 38 + 0.05, 10);
+  });
+
   it('sends a secure update as 7-byte residues: a 1 MB model becomes 2 chunks, pulled', () => {
     const c = roundCost({ peers: 10, modelBytes: 1 * MB, aggregation: 'secure' });
     expect(c.transfer).toBe('pulled');

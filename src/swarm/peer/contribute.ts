@@ -1,8 +1,8 @@
 import type { Outgoing } from '../net/index.js';
-import { MAX_CHUNK_BYTES, MAX_GOSSIP_CHUNKS } from '../protocol/index.js';
+import { MAX_CHUNK_BYTES, pushedByGossip } from '../protocol/index.js';
 import type { HeldUpdate } from '../transfer/index.js';
 
-/** Announces an update, then (one that fits gossip) its chunks; stops when `current()` turns false. */
+/** Announces an update, then (a small one) its chunk; stops when `current()` turns false. */
 export async function publishUpdate(
   u: HeldUpdate,
   round: number,
@@ -11,7 +11,7 @@ export async function publishUpdate(
 ): Promise<void> {
   const type = round === 0 ? 'stats' : 'update-manifest';
   await publish({ type, round, body: u.manifest } as Outgoing);
-  if (u.manifest.chunkHashes.length > MAX_GOSSIP_CHUNKS) return; // receivers pull the chunks
+  if (!pushedByGossip(u.manifest)) return; // receivers pull the chunks
   for (const [index, hash] of u.manifest.chunkHashes.entries()) {
     if (!current()) return;
     const bytes = u.bytes.subarray(index * MAX_CHUNK_BYTES, (index + 1) * MAX_CHUNK_BYTES);

@@ -3,7 +3,7 @@ import {
   checkTurn,
   defaultCertQuorum,
   deriveTopicKey,
-  MAX_GOSSIP_CHUNKS,
+  pushedByGossip,
   roundKind,
   type Recomputed,
   type SignedCommit,
@@ -319,7 +319,7 @@ class Peer implements SwarmPeer {
     const held = this.store.get(manifest.updateHash);
     if (held !== undefined) return this.onCompleted({ ...held, from, round });
     if (!this.transfer.expect(manifest, from, round)) return;
-    if (manifest.chunkHashes.length > MAX_GOSSIP_CHUNKS) this.transfer.pull(manifest.updateHash, from);
+    if (!pushedByGossip(manifest)) this.transfer.pull(manifest.updateHash, from);
   }
 
   /** An update is whole: it takes part in its round (the state machine sorts out late and stale ones). */

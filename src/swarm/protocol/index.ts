@@ -8,7 +8,8 @@ export { HashSchema, PeerIdSchema } from './schemas.js';
 export { compareIds } from './ids.js';
 export {
   MAX_CHUNK_BYTES,
-  MAX_GOSSIP_CHUNKS,
+  MAX_GOSSIP_UPDATE_BYTES,
+  pushedByGossip,
   MAX_GOSSIP_MESSAGE_BYTES,
   ROUND_PHASES,
   ExcludedSchema,

@@ -97,7 +97,7 @@ export class Transfer {
    * (fetchUpdate, fetchMerged). Every request asks the preferred peer first, then the other members.
    */
 
-  /** Large updates come by request, chunk by chunk from their sender first (see MAX_GOSSIP_CHUNKS). */
+  /** Large updates come by request, chunk by chunk from their sender first (see pushedByGossip). */
   pull(updateHash: string, from: string): void {
     this.d.spawn('pulling an update', () =>
       this.fetchChunks(this.d.store.missing(updateHash), this.sources([from])).catch((err: unknown) =>
