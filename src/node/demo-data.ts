@@ -15,7 +15,11 @@ export async function loadTcga(dataDir: string): Promise<Dataset> {
 
 /** Demo and test sites are named site-a, site-b, … in plan order. */
 export function siteName(i: number): string {
-  return `site-${String.fromCharCode(97 + i)}`;
+  // site-a … site-z, then site-aa, site-ab, … (spreadsheet columns): valid config names at any swarm size
+  let name = '';
+  for (let k = i + 1; k > 0; k = Math.floor((k - 1) / 26))
+    name = String.fromCharCode(97 + ((k - 1) % 26)) + name;
+  return `site-${name}`;
 }
 
 export interface SitePlan {
