@@ -38,6 +38,9 @@ export interface ScaleSoakResult {
   durationMs: number;
 }
 
+/** Between two status polls of every site: n status requests are themselves load on a 2-core machine. */
+const POLL_MS = 3000;
+
 /** Daemons started at once: 30 node processes loading tfjs together on 2 cores take minutes to listen. */
 const LAUNCH_BATCH = 5;
 
@@ -95,6 +98,7 @@ export async function runScaleSoak(o: ScaleSoakOptions): Promise<ScaleSoakResult
       everySite((x) => (x.lastCommit?.round ?? -1) >= 0),
       (10 + n) * minutes,
       'round 0 applied at every site',
+      POLL_MS,
     );
     const allLiveMs = Date.now() - started;
     say(
@@ -104,6 +108,7 @@ export async function runScaleSoak(o: ScaleSoakOptions): Promise<ScaleSoakResult
       everySite((x) => (x.lastCommit?.round ?? -1) >= 1),
       (10 + n) * minutes,
       'round 1 applied at every site',
+      POLL_MS,
     );
     const firstCommitMs = Date.now() - started;
     const steadyFrom = Date.now();
@@ -112,6 +117,7 @@ export async function runScaleSoak(o: ScaleSoakOptions): Promise<ScaleSoakResult
       everySite((x) => (x.lastCommit?.round ?? -1) >= rounds),
       (5 + n) * minutes,
       `round ${rounds} applied at every site`,
+      POLL_MS,
     );
     const steady = { rounds: rounds - 1, msPerRound: Math.round((Date.now() - steadyFrom) / (rounds - 1)) };
     say(
@@ -133,12 +139,14 @@ export async function runScaleSoak(o: ScaleSoakOptions): Promise<ScaleSoakResult
       async () => (await applied(victim)) >= swarmRound,
       (5 + n / 2) * minutes,
       'the restarted site catching up',
+      POLL_MS,
     );
     const rejoinMs = Date.now() - killedAt;
     await until(
       async () => (await applied(victim)) >= swarmRound + 1 && (await applied(0)) >= swarmRound + 1,
       (10 + n) * minutes,
       'a round committed with the restarted site',
+      POLL_MS,
     );
     const recommitMs = Date.now() - killedAt;
     say(

@@ -135,13 +135,15 @@ export async function until<T>(
   cond: () => Promise<T | null | undefined | false>,
   timeoutMs: number,
   what: string,
+  /** Pause between checks: a check that polls every site's status is load on the machine it measures. */
+  everyMs = 250,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await cond().catch(() => null);
     if (v) return v;
     if (Date.now() > deadline) throw new Error(`soak: timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(250);
+    await sleep(everyMs);
   }
 }
 

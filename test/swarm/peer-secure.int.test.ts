@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { NamedTensors } from '../../src/core/index.js';
+import { pearson } from '../../src/models/regression-metrics.js';
 import { aggregatorOrder, decodeMaskedPayload, type WireMessage } from '../../src/swarm/index.js';
 import { pythonMissing, runPython } from '../helpers/python.js';
 import { waitFor } from '../helpers/wait.js';
@@ -23,25 +24,6 @@ afterEach(stopAll);
  * (k+1)·0.01) with k+10 samples (TestWork), so every expected merge below is computed here or in numpy from
  * those numbers, not by the code under test.
  */
-function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const n = a.length;
-  let ma = 0;
-  let mb = 0;
-  for (let i = 0; i < n; i++) {
-    ma += a[i] / n;
-    mb += b[i] / n;
-  }
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i++) {
-    sab += (a[i] - ma) * (b[i] - mb);
-    saa += (a[i] - ma) ** 2;
-    sbb += (b[i] - mb) ** 2;
-  }
-  return sab / Math.sqrt(saa * sbb);
-}
-
 const NUMPY_FEDAVG = `
 import json, sys, numpy as np
 d = json.load(sys.stdin)

@@ -35,16 +35,32 @@ export function createSwarmPeer(init: SwarmPeerInit, components: SwarmPeerCompon
   return new Peer(init, components);
 }
 
-/** Ticks without a hello before a member counts as lost; before missing chunks are fetched; before a
- * peer one round ahead is caught up with; before a peer that failed to help is asked again. */
-const LOST_AFTER_TICKS = 5;
+/** Hello periods without a hello before a member counts as lost; ticks before missing chunks are fetched;
+ * before a peer one round ahead is caught up with; before a peer that failed to help is asked again. */
+const LOST_AFTER_HELLOS = 5;
 const REPAIR_AFTER_TICKS = 2;
 const AHEAD_AFTER_TICKS = 3;
 const RETRY_CATCH_UP_TICKS = 5;
+/**
+ * Hellos a member receives per tick at most. Every hello is a signed, sealed gossip message every member
+ * checks, so n sites saying hello each tick cost n² checks a tick: 30 daemons on one 2-core machine spent
+ * it all on hellos and the bootstrap site took 30 s to accept a connection. Beyond 11 members the hello
+ * period grows with the swarm (2 ticks at 20, 3 at 30, 5 at 50) and so does the time to count one lost.
+ */
+const HELLOS_PER_TICK = 10;
+
+/** Ticks between two hellos of a member in a swarm of `members`. */
+export function helloEveryTicks(members: number): number {
+  return Math.max(1, Math.ceil((members - 1) / HELLOS_PER_TICK));
+}
 
 class Peer implements SwarmPeer {
   private readonly now: () => number;
   private readonly tickMs: number;
+  /** Hellos go out every `helloEvery` ticks; a member is lost after `lostAfterMs` without one. */
+  private readonly helloEvery: number;
+  private readonly lostAfterMs: number;
+  private ticks = 0;
   private readonly members: ReadonlySet<string>;
   private readonly book: PeerBook;
   private readonly store = new UpdateStore();
@@ -76,6 +92,8 @@ class Peer implements SwarmPeer {
     const spawn = background.spawn.bind(background);
     this.tickMs = c.tickMs ?? 1000;
     this.members = new Set(init.members);
+    this.helloEvery = helloEveryTicks(init.members.length);
+    this.lostAfterMs = LOST_AFTER_HELLOS * this.helloEvery * this.tickMs;
     const conduct = (this.conduct = new PeerConduct({
       ...{ self: init.self, now, log, onEvent: c.onEvent, ignoreAfterPoints: init.ignoreAfterPoints },
       onIgnored: (peerId) => this.onIgnored(peerId),
@@ -211,12 +229,12 @@ class Peer implements SwarmPeer {
   }
 
   /**
-   * Members not heard from within LOST_AFTER_TICKS are not live, so that is how long it takes to know; and
+   * Members not heard from within `lostAfterMs` are not live, so that is how long it takes to know; and
    * claims to be ahead heard by then are checked before a round starts (bounded: a claimer that does not
    * answer holds nothing up for long).
    */
   private async warmedUp(): Promise<void> {
-    const waitMs = this.startedAt + LOST_AFTER_TICKS * this.tickMs - this.now();
+    const waitMs = this.startedAt + this.lostAfterMs - this.now();
     if (waitMs > 0) await this.background.sleep(waitMs);
     const bound = this.background.sleep(Math.max(5000, 5 * this.tickMs));
     await Promise.race([this.heads.settled(), bound]);
@@ -232,6 +250,19 @@ class Peer implements SwarmPeer {
   }
 
   private heartbeat(): void {
+    if (this.ticks++ % this.helloEvery === 0) this.sayHello();
+    for (const peerId of this.book.expire(this.lostAfterMs)) {
+      this.rounds.dispatch({ type: 'peer-lost', peerId });
+    }
+    this.rounds.dispatch({ type: 'tick' });
+    this.votes.resend();
+    this.noteCertificateWait();
+    this.transfer.repairStalled(REPAIR_AFTER_TICKS * this.tickMs);
+    this.maybeCatchUp(false);
+  }
+
+  /** Where this peer is (round, head, its update of the round) and how to reach it: idempotent, periodic. */
+  private sayHello(): void {
     const last = this.commits.applied();
     const own = this.rounds.state.updates.get(this.init.self);
     const body = {
@@ -243,14 +274,6 @@ class Peer implements SwarmPeer {
     };
     const hello = { type: 'hello' as const, round: this.rounds.state.round, body };
     this.background.spawn('saying hello', () => this.channel.publish(hello));
-    for (const peerId of this.book.expire(LOST_AFTER_TICKS * this.tickMs)) {
-      this.rounds.dispatch({ type: 'peer-lost', peerId });
-    }
-    this.rounds.dispatch({ type: 'tick' });
-    this.votes.resend();
-    this.noteCertificateWait();
-    this.transfer.repairStalled(REPAIR_AFTER_TICKS * this.tickMs);
-    this.maybeCatchUp(false);
   }
 
   private onGossip(msg: WireMessage): void {
