@@ -3,6 +3,7 @@
 // to the protocol model (bench/scale/model.ts), then the model alone up to 100 peers, with the ring
 // all-reduce bound 2(n − 1)/n × model, and what the SecAgg+ graph (`graphDegree: auto`) changes.
 //   npx tsc -p tsconfig.json && node dist/bench/scale-cost.js [--peers 5,10,20,30 --sizes 1,10 --rounds 2]
+// (`npm run bench` measures 5–30 peers at 1 MB; 10 MB at 30 peers holds 30 × 30 updates in this one process)
 import '../src/core/polyfill.js';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
@@ -21,7 +22,7 @@ const MODELLED_PEERS = [5, 10, 20, 30, 50, 100];
 const MODELLED_SIZES_MB = [1, 10];
 
 export async function runScaleCost(o: ScaleCostOptions = {}): Promise<void> {
-  const peers = o.peers ?? [5, 10];
+  const peers = o.peers ?? [5, 10, 20, 30];
   const sizes = o.sizesMb ?? [1];
   if (peers.length > 0) await measure(peers, sizes, o.rounds ?? 2);
   printModel();
@@ -114,7 +115,7 @@ function printGuarantee(): void {
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { values: args } = parseArgs({
     options: {
-      peers: { type: 'string', default: '5,10' },
+      peers: { type: 'string', default: '5,10,20,30' },
       sizes: { type: 'string', default: '1' },
       rounds: { type: 'string', default: '2' },
     },

@@ -1,5 +1,5 @@
 // The scale soak (issue 20): N daemons from one bootstrap address commit rounds, plain or secure; one is
-// SIGKILLed and rejoins.   npm run soak:scale [-- --sites 30 --aggregation secure --rounds 2]
+// SIGKILLed and rejoins.   npm run soak:scale [-- --sites 30 --aggregation secure --rounds 2 --min-peers 29]
 import '../src/core/polyfill.js';
 import { parseArgs } from 'node:util';
 import { runScaleSoak } from './soak/scale.js';
@@ -10,6 +10,7 @@ const { values: args } = parseArgs({
     sites: { type: 'string', default: '20' },
     aggregation: { type: 'string', default: 'plain' },
     rounds: { type: 'string', default: '2' },
+    'min-peers': { type: 'string' },
     seed: { type: 'string', default: '1' },
   },
 });
@@ -21,6 +22,7 @@ const r = await runScaleSoak({
   sites: Number(args.sites),
   aggregation: args.aggregation,
   rounds: Number(args.rounds),
+  ...(args['min-peers'] ? { minPeers: Number(args['min-peers']) } : {}),
   seed: Number(args.seed),
   say: (line) => console.log(line),
 });
