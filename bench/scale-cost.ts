@@ -32,7 +32,7 @@ export async function runScaleCost(o: ScaleCostOptions = {}): Promise<void> {
 async function measure(peers: number[], sizes: number[], rounds: number): Promise<void> {
   console.log(
     `\n## Cost per round as the swarm grows: measured (${peers.join(', ')} peers in one process, ${sizes.join(', ')} MB float32, ` +
-      `plain and secure) beside the protocol model; hellos (1 per second per peer) excluded`,
+      `plain and secure) beside the protocol model; hellos excluded`,
   );
   console.log(
     '| peers | model | aggregation | round wall | msgs sent/peer (model) | app bytes/peer ÷ model (model) | TCP ÷ model (model) | ring 2(n−1)/n | load |',

@@ -159,6 +159,12 @@ export class UpdateStore {
     });
   }
 
+  /** A fetch of the missing chunks started outside the repair schedule (a pull): no repair while it runs. */
+  fetching(updateHash: string): void {
+    const a = this.arriving.get(updateHash);
+    if (a !== undefined) a.repairing = true;
+  }
+
   repairDone(updateHash: string, nowMs: number): void {
     const a = this.arriving.get(updateHash);
     if (a === undefined) return;

@@ -99,10 +99,15 @@ export class Transfer {
 
   /** Large updates come by request, chunk by chunk from their sender first (see pushedByGossip). */
   pull(updateHash: string, from: string): void {
+    // A pull that waits on a busy sender is not a stall: a repair beside it would fetch the same chunks
+    // again (20 peers in one process sent 29 copies of each 1 MB update instead of 19).
+    this.d.store.fetching(updateHash);
     this.d.spawn('pulling an update', () =>
-      this.fetchChunks(this.d.store.missing(updateHash), this.sources([from])).catch((err: unknown) =>
-        this.d.log.debug({ peer: from, updateHash, err }, 'pulling an update failed'),
-      ),
+      this.fetchChunks(this.d.store.missing(updateHash), this.sources([from]))
+        .catch((err: unknown) =>
+          this.d.log.debug({ peer: from, updateHash, err }, 'pulling an update failed'),
+        )
+        .finally(() => this.d.store.repairDone(updateHash, this.d.now())),
     );
   }
 
