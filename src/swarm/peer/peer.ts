@@ -61,6 +61,7 @@ class Peer implements SwarmPeer {
   private readonly helloEvery: number;
   private readonly lostAfterMs: number;
   private ticks = 0;
+  private commitWaitNoted = false;
   private readonly members: ReadonlySet<string>;
   private readonly book: PeerBook;
   private readonly store = new UpdateStore();
@@ -257,6 +258,7 @@ class Peer implements SwarmPeer {
     this.rounds.dispatch({ type: 'tick' });
     this.votes.resend();
     this.noteCertificateWait();
+    this.noteCommitWait();
     this.transfer.repairStalled(REPAIR_AFTER_TICKS * this.tickMs);
     this.maybeCatchUp(false);
   }
@@ -385,6 +387,30 @@ class Peer implements SwarmPeer {
     if (w === null || this.now() - w.sinceMs < this.init.commitTimeoutMs) return;
     const reason = `round ${w.round}: the commit this peer verified has ${w.votes} of the ${w.quorum} votes it needs to be final (waiting for members to vote)`;
     this.book.setStalled({ sinceMs: w.sinceMs, reason });
+  }
+
+  /**
+   * Every aggregator in the round's order had its turn and no valid commit came: status says so rather than
+   * `committing` for ever. Seen at 20 secure sites with minPeers 20: a site killed after dealing its shares
+   * took its masked vector with it, and every turn ended with 19 vectors, fewer than minPeers.
+   */
+  private noteCommitWait(): void {
+    const s = this.rounds.state;
+    const turns = s.aggregators.length;
+    const waited = s.phase === 'committing' && s.closedAt !== null && turns > 0;
+    if (waited && this.now() - s.closedAt! >= (turns + 1) * this.init.commitTimeoutMs) {
+      const why =
+        this.init.secure === undefined
+          ? "the aggregators' logs say why"
+          : 'a site that left after dealing its shares leaves fewer masked vectors than minPeers, and only ' +
+            'minPeers below the number of sites lets such a round finish';
+      const reason = `round ${s.round}: no valid commit after all ${turns} aggregator turns; ${why}`;
+      this.book.setStalled({ sinceMs: s.closedAt!, reason });
+      this.commitWaitNoted = true;
+    } else if (this.commitWaitNoted) {
+      this.book.setStalled(null);
+      this.commitWaitNoted = false;
+    }
   }
 
   /** An ignored member is lost to the rounds: its claims are forgotten and its turns pass to others. */
