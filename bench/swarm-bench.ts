@@ -341,7 +341,7 @@ function startPeers(
         sentBy[e.topic] += e.n;
         sentMessages.n++;
       }
-      if (e.type === 'peer' && !e.connected) incidents.add('peer marked lost (no hello for 5 ticks)');
+      if (e.type === 'peer' && !e.connected) incidents.add('peer marked lost (no hello for 5 hello periods)');
     };
     return {
       peer: createSwarmPeer(init, { host, work, roundLog: work, log, tickMs: TICK_MS, onEvent }),
