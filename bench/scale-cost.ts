@@ -1,30 +1,37 @@
 // Cost per round as the swarm grows (issue 20): measured with real swarm peers in this one process (libp2p
-// hosts on 127.0.0.1, PSK, gossipsub, createSwarmPeer) at the sizes this machine can carry, printed next
-// to the protocol model (bench/scale/model.ts), then the model alone up to 100 peers, with the ring
-// all-reduce bound 2(n − 1)/n × model, and what the SecAgg+ graph (`graphDegree: auto`) changes.
-//   npx tsc -p tsconfig.json && node dist/bench/scale-cost.js [--peers 5,10,20,30 --sizes 1,10 --rounds 2]
-// (`npm run bench` measures 5–30 peers at 1 MB; 10 MB at 30 peers holds 30 × 30 updates in this one process)
+// hosts on 127.0.0.1, PSK, gossipsub, createSwarmPeer) at 5 and 10 peers, and with real `swarmd start`
+// daemons (the scale soak, a 1 MB model) at 20 and 30, where one JavaScript thread carrying every peer no
+// longer measures the protocol (at 20 peers links dropped and updates were fetched twice; a secure round of
+// 20 did not finish in 20 minutes). Printed next to the protocol model (bench/scale/model.ts), then the
+// model alone up to 100 peers, with the ring all-reduce bound 2(n − 1)/n × model, and what the SecAgg+
+// graph (`graphDegree: auto`) changes.
+//   npx tsc -p tsconfig.json && node dist/bench/scale-cost.js [--peers 5,10 --sizes 1,10 --rounds 2 --daemons 20,30]
 import '../src/core/polyfill.js';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { loadavg } from 'node:os';
 import { median, plan, runSize } from './swarm-bench.js';
 import { autoDegree, exposureProbability, maskDegree, roundCost, type GraphDegree } from './scale/model.js';
+import { runScaleSoak } from './soak/scale.js';
 
 export interface ScaleCostOptions {
   /** Swarm sizes measured in process (every peer shares this one JavaScript thread). */
   peers?: number[];
   sizesMb?: number[];
   rounds?: number;
+  /** Swarm sizes measured with one `swarmd start` daemon per site (1 MB model, plain and secure). */
+  daemons?: number[];
 }
 
 const MODELLED_PEERS = [5, 10, 20, 30, 50, 100];
 const MODELLED_SIZES_MB = [1, 10];
 
 export async function runScaleCost(o: ScaleCostOptions = {}): Promise<void> {
-  const peers = o.peers ?? [5, 10, 20, 30];
+  const peers = o.peers ?? [5, 10];
   const sizes = o.sizesMb ?? [1];
   if (peers.length > 0) await measure(peers, sizes, o.rounds ?? 2);
+  const daemons = o.daemons ?? [20, 30];
+  if (daemons.length > 0) await measureDaemons(daemons);
   printModel();
   printGuarantee();
 }
@@ -64,6 +71,30 @@ async function measure(peers: number[], sizes: number[], rounds: number): Promis
         );
         for (const note of r.notes) console.log(`    ${n} peers ${sizeMb} MB ${aggregation}: ${note}`);
       }
+    }
+  }
+}
+
+/** One daemon per site, each started from one bootstrap address (the scale soak), a 1 MB model, 2 steady rounds. */
+async function measureDaemons(sizes: number[]): Promise<void> {
+  console.log(
+    `\n## Cost per round as the swarm grows: measured with ${sizes.join(', ')} \`swarmd start\` daemons on this machine ` +
+      '(a 1 MB model: two hidden layers; secure with minPeers n − 1); bytes sent per site per round from each /metrics, mean over sites, hellos included',
+  );
+  console.log(
+    '| sites | model | aggregation | round wall | bytes sent/site ÷ model (model) | ring 2(n−1)/n | load |',
+  );
+  console.log('|---|---|---|---|---|---|---|');
+  for (const n of sizes) {
+    for (const aggregation of ['plain', 'secure'] as const) {
+      const r = await runScaleSoak({ sites: n, aggregation, rounds: 3, modelMb: 1 });
+      const m = roundCost({ peers: n, modelBytes: r.sent.updateMb * 1e6, aggregation });
+      const ratio = (x: number) => (x / (r.sent.updateMb * 1e6)).toFixed(2);
+      console.log(
+        `| ${n} | ${r.sent.updateMb.toFixed(2)} MB | ${aggregation} | ${(r.steady.msPerRound / 1000).toFixed(1)} s | ` +
+          `${r.sent.ratio.toFixed(2)} (${ratio(m.appBytes)}) | ${ratio(m.ringAllReduceBytes)} | ${r.load.end.toFixed(1)} |`,
+      );
+      if (!r.ok) console.log(`    ${n} daemons ${aggregation}: ${r.problems.join('; ')}`);
     }
   }
 }
@@ -118,11 +149,18 @@ function printGuarantee(): void {
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { values: args } = parseArgs({
     options: {
-      peers: { type: 'string', default: '5,10,20,30' },
+      peers: { type: 'string', default: '5,10' },
+      daemons: { type: 'string', default: '20,30' },
       sizes: { type: 'string', default: '1' },
       rounds: { type: 'string', default: '2' },
     },
   });
   const list = (s: string) => s.split(',').filter(Boolean).map(Number); // --peers '': the model alone
-  await runScaleCost({ peers: list(args.peers), sizesMb: list(args.sizes), rounds: Number(args.rounds) });
+  const rounds = Number(args.rounds);
+  await runScaleCost({
+    peers: list(args.peers),
+    sizesMb: list(args.sizes),
+    rounds,
+    daemons: list(args.daemons),
+  });
 }

@@ -1,5 +1,5 @@
 // The scale soak (issue 20): N daemons from one bootstrap address commit rounds, plain or secure; one is
-// SIGKILLed and rejoins.   npm run soak:scale [-- --sites 30 --aggregation secure --rounds 2 --min-peers 29]
+// SIGKILLed and rejoins.   npm run soak:scale [-- --sites 30 --aggregation secure --rounds 2 --min-peers 29 --model-mb 1]
 import '../src/core/polyfill.js';
 import { parseArgs } from 'node:util';
 import { runScaleSoak } from './soak/scale.js';
@@ -11,6 +11,7 @@ const { values: args } = parseArgs({
     aggregation: { type: 'string', default: 'plain' },
     rounds: { type: 'string', default: '2' },
     'min-peers': { type: 'string' },
+    'model-mb': { type: 'string' },
     seed: { type: 'string', default: '1' },
   },
 });
@@ -23,6 +24,7 @@ const r = await runScaleSoak({
   aggregation: args.aggregation,
   rounds: Number(args.rounds),
   ...(args['min-peers'] ? { minPeers: Number(args['min-peers']) } : {}),
+  ...(args['model-mb'] ? { modelMb: Number(args['model-mb']) } : {}),
   seed: Number(args.seed),
   say: (line) => console.log(line),
 });

@@ -1,6 +1,6 @@
 import { loadavg } from 'node:os';
 import type { StatusSnapshot } from '../../src/node/status/index.js';
-import { checkLogs, logTails, createSoakSwarm, until } from './swarm.js';
+import { CLASSES, FEATURES, checkLogs, logTails, createSoakSwarm, until } from './swarm.js';
 
 /*
  * The scale soak (issue 20): `sites` real `swarmd start` daemons, each configured like `swarmd init` writes
@@ -18,6 +18,8 @@ export interface ScaleSoakOptions {
   rounds?: number;
   /** Default: sites (plain), sites − 1 (secure). */
   minPeers?: number;
+  /** A model of about this many MB (two hidden layers) instead of `arch: linear`, to measure bytes per round. */
+  modelMb?: number;
   seed?: number;
   say?: (line: string) => void;
 }
@@ -35,6 +37,8 @@ export interface ScaleSoakResult {
   firstCommitMs: number;
   /** Contributors to the last round committed before the kill. */
   contributors: number;
+  /** Bytes a site sent per steady round (its /metrics, mean over sites) and ÷ the update's float32 bytes. */
+  sent: { perRoundMb: number; updateMb: number; ratio: number };
   /** Rounds committed after round 1 and the time they took (the steady rate). */
   steady: { rounds: number; msPerRound: number };
   /** The killed site: SIGKILL to caught up with the swarm, and to a round committed with it again. */
@@ -49,6 +53,31 @@ export interface ScaleSoakResult {
 /** Between two status polls of every site: n status requests are themselves load on a 2-core machine. */
 const POLL_MS = 3000;
 
+/** Two hidden layers of h units between the soak's features and classes: its float32 weight count. */
+function mlpWeights(h: number): number {
+  return FEATURES * h + h + h * h + h + h * CLASSES.length + CLASSES.length;
+}
+
+/** The hidden width whose model is closest to `mb` MB of float32 weights. */
+export function hiddenFor(mb: number): number {
+  let h = 1;
+  while (mlpWeights(h + 1) * 4 <= mb * 1e6) h++;
+  return h;
+}
+
+/** Bytes each daemon has sent on every topic (its /metrics `swarmd_bytes_sent_total`). */
+async function bytesSent(urls: string[]): Promise<number[]> {
+  return Promise.all(
+    urls.map(async (url) => {
+      const res = await fetch(new URL('/metrics', url), { signal: AbortSignal.timeout(20_000) });
+      const text = await res.text();
+      let sum = 0;
+      for (const m of text.matchAll(/^swarmd_bytes_sent_total\{[^}]*\} (\S+)$/gm)) sum += Number(m[1]);
+      return sum;
+    }),
+  );
+}
+
 /** Daemons started at once: 30 node processes loading tfjs together on 2 cores take minutes to listen. */
 const LAUNCH_BATCH = 5;
 
@@ -59,13 +88,18 @@ export async function runScaleSoak(o: ScaleSoakOptions): Promise<ScaleSoakResult
   const rounds = o.rounds ?? 2;
   const n = o.sites;
   const minPeers = o.minPeers ?? (o.aggregation === 'secure' ? n - 1 : n);
+  const h = o.modelMb ? hiddenFor(o.modelMb) : 0;
+  const hidden = { dense: h };
+  const updateBytes = o.modelMb ? 4 * mlpWeights(h) : 4 * (FEATURES * CLASSES.length + CLASSES.length);
   const load = { start: loadavg()[0], end: 0 };
   const swarm = await createSoakSwarm({
     sites: n,
     seed: o.seed ?? 1,
     oneBootstrap: true,
     launchTimeoutMs: 600_000,
-    model: { arch: 'linear' },
+    model: o.modelMb
+      ? { arch: 'layers', layers: [hidden, { activation: 'relu' }, hidden, { activation: 'relu' }] }
+      : { arch: 'linear' },
     swarm: {
       ...{ minPeers, rounds: 1_000_000, aggregation: o.aggregation },
       // Generous for a loaded 2-core machine running n daemons; the README's 50-site advice explains them.
@@ -127,6 +161,8 @@ export async function runScaleSoak(o: ScaleSoakOptions): Promise<ScaleSoakResult
     );
     const firstCommitMs = Date.now() - started;
     const steadyFrom = Date.now();
+    const urls = swarm.sites.map((x) => x!.statusUrl);
+    const sentFrom = await bytesSent(urls);
     say(`round 1 applied everywhere after ${firstCommitMs} ms (load ${loadavg()[0].toFixed(1)})`);
     await until(
       everySite((x) => (x.lastCommit?.round ?? -1) >= rounds),
@@ -135,6 +171,10 @@ export async function runScaleSoak(o: ScaleSoakOptions): Promise<ScaleSoakResult
       POLL_MS,
     );
     const steady = { rounds: rounds - 1, msPerRound: Math.round((Date.now() - steadyFrom) / (rounds - 1)) };
+    const sentTo = await bytesSent(urls);
+    // The mean, as the model counts per site: a site that holds an update early serves it to more others.
+    const mean = sentTo.reduce((t, b, i) => t + b - sentFrom[i], 0) / n / (rounds - 1);
+    const sent = { perRoundMb: mean / 1e6, updateMb: updateBytes / 1e6, ratio: mean / updateBytes };
     say(
       `round ${rounds} applied everywhere: ${steady.msPerRound} ms per round (load ${loadavg()[0].toFixed(1)})`,
     );
@@ -175,7 +215,7 @@ export async function runScaleSoak(o: ScaleSoakOptions): Promise<ScaleSoakResult
     load.end = loadavg()[0];
     return {
       ...{ ok: problems.length === 0, problems, sites: n, aggregation: o.aggregation, minPeers },
-      ...{ launchedMs, allLiveMs, round0Ms, firstCommitMs, contributors, steady, rejoinMs, recommitMs },
+      ...{ launchedMs, allLiveMs, round0Ms, firstCommitMs, contributors, steady, sent, rejoinMs, recommitMs },
       logVerdicts: logs.verdicts,
       ...{ load, durationMs: Date.now() - started },
     };

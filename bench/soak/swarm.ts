@@ -24,8 +24,8 @@ import { createSwarmPsk, writePskFile } from '../../src/swarm/index.js';
  * small synthetic data set per site: the soak is about restarts and messages, and a small model lets a
  * shared machine run many rounds and restarts (the TCGA set takes tens of seconds per start under load).
  */
-const CLASSES = ['A', 'B', 'C'];
-const FEATURES = 16;
+export const CLASSES = ['A', 'B', 'C'];
+export const FEATURES = 16;
 const ROWS = 150;
 
 /** Three Gaussian blobs in FEATURES dimensions, ROWS rows, seeded. */
