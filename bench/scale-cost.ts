@@ -1,8 +1,8 @@
 // Cost per round as the swarm grows (issue 20): measured with real swarm peers in this one process (libp2p
 // hosts on 127.0.0.1, PSK, gossipsub, createSwarmPeer) at 5 and 10 peers, and with real `swarmd start`
 // daemons (the scale soak, a 1 MB model) at 20 and 30, where one JavaScript thread carrying every peer no
-// longer measures the protocol (at 20 peers links dropped and updates were fetched twice; a secure round of
-// 20 did not finish in 20 minutes). Printed next to the protocol model (bench/scale/model.ts), then the
+// longer measures the protocol (at 20 peers links dropped and updates were fetched twice; the secure run of
+// 20 had not ended after 20 minutes). Printed next to the protocol model (bench/scale/model.ts), then the
 // model alone up to 100 peers, with the ring all-reduce bound 2(n − 1)/n × model, and what the SecAgg+
 // graph (`graphDegree: auto`) changes.
 //   npx tsc -p tsconfig.json && node dist/bench/scale-cost.js [--peers 5,10 --sizes 1,10 --rounds 2 --daemons 20,30]
