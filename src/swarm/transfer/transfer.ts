@@ -100,7 +100,7 @@ export class Transfer {
   /** Large updates come by request, chunk by chunk from their sender first (see pushedByGossip). */
   pull(updateHash: string, from: string): void {
     // A pull that waits on a busy sender is not a stall: a repair beside it would fetch the same chunks
-    // again (20 peers in one process sent 29 copies of each 1 MB update instead of 19).
+    // again.
     this.d.store.fetching(updateHash);
     this.d.spawn('pulling an update', () =>
       this.fetchChunks(this.d.store.missing(updateHash), this.sources([from]))
