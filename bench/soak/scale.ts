@@ -124,6 +124,9 @@ export async function runScaleSoak(o: ScaleSoakOptions): Promise<ScaleSoakResult
     }
     return latest;
   };
+  // Every wait polls at POLL_MS.
+  const waitUntil = <T>(cond: () => Promise<T | null | undefined | false>, ms: number, what: string) =>
+    until(cond, ms, what, POLL_MS);
   const everySite = (cond: (s: StatusSnapshot) => boolean) => async () =>
     (await poll()).every((x) => x !== null && cond(x));
   const applied = async (i: number) => (await swarm.status(i, 20_000)).lastCommit?.round ?? -1;
@@ -137,38 +140,34 @@ export async function runScaleSoak(o: ScaleSoakOptions): Promise<ScaleSoakResult
     say(`${n} daemons listening after ${launchedMs} ms (load ${loadavg()[0].toFixed(1)}) in ${swarm.dir}`);
     const minutes = 60_000;
     // The proof that every site joined from one bootstrap address: every member live at every site at once.
-    await until(
+    await waitUntil(
       everySite((x) => x.membersLive === n),
       (10 + n) * minutes,
       'every member live at every site',
-      POLL_MS,
     );
     const allLiveMs = Date.now() - started;
     say(`all ${n} members live at every site after ${allLiveMs} ms (load ${loadavg()[0].toFixed(1)})`);
-    await until(
+    await waitUntil(
       everySite((x) => (x.lastCommit?.round ?? -1) >= 0),
       (10 + n) * minutes,
       'round 0 applied at every site',
-      POLL_MS,
     );
     const round0Ms = Date.now() - started;
     say(`round 0 applied everywhere after ${round0Ms} ms (load ${loadavg()[0].toFixed(1)})`);
-    await until(
+    await waitUntil(
       everySite((x) => (x.lastCommit?.round ?? -1) >= 1),
       (10 + n) * minutes,
       'round 1 applied at every site',
-      POLL_MS,
     );
     const firstCommitMs = Date.now() - started;
     const steadyFrom = Date.now();
     const urls = swarm.sites.map((x) => x!.statusUrl);
     const sentFrom = await bytesSent(urls);
     say(`round 1 applied everywhere after ${firstCommitMs} ms (load ${loadavg()[0].toFixed(1)})`);
-    await until(
+    await waitUntil(
       everySite((x) => (x.lastCommit?.round ?? -1) >= rounds),
       (5 + n) * minutes,
       `round ${rounds} applied at every site`,
-      POLL_MS,
     );
     const steady = { rounds: rounds - 1, msPerRound: Math.round((Date.now() - steadyFrom) / (rounds - 1)) };
     const sentTo = await bytesSent(urls);
@@ -191,18 +190,16 @@ export async function runScaleSoak(o: ScaleSoakOptions): Promise<ScaleSoakResult
     await swarm.sites[victim]!.stop(5000);
     const killedAt = Date.now();
     await swarm.launch(victim);
-    await until(
+    await waitUntil(
       async () => (await applied(victim)) >= swarmRound,
       (5 + n / 2) * minutes,
       'the restarted site catching up',
-      POLL_MS,
     );
     const rejoinMs = Date.now() - killedAt;
-    await until(
+    await waitUntil(
       async () => (await applied(victim)) >= swarmRound + 1 && (await applied(0)) >= swarmRound + 1,
       (10 + n) * minutes,
       'a round committed with the restarted site',
-      POLL_MS,
     );
     const recommitMs = Date.now() - killedAt;
     say(
