@@ -124,6 +124,15 @@ describe('swarms of other tasks', () => {
   );
 
   const exported = () => join(setup!.dir, 'db', `${setup!.names[0]}.latest.swck`);
+  /** Offline inference with site 0's exported model on the TCGA rows. */
+  const inferExported = (o: { outputPath?: string; embed?: boolean } = {}) =>
+    inferOffline({
+      checkpointPath: exported(),
+      keyPath: join(setup!.dir, 'site.key'),
+      inputPath: TCGA,
+      csv: CSV,
+      ...o,
+    });
 
   it(
     'trains a regression task (two genes from the others) and infer writes them in their units',
@@ -140,13 +149,7 @@ describe('swarms of other tasks', () => {
       const cp = await openCheckpoint(exported(), key);
       expect(cp.manifest.modelConfig).toMatchObject({ task: 'regression', targets: ['ESR1', 'GATA3'] });
       const out = join(setup!.dir, 'pred.csv');
-      const res = await inferOffline({
-        checkpointPath: exported(),
-        keyPath: join(setup!.dir, 'site.key'),
-        inputPath: TCGA,
-        outputPath: out,
-        csv: CSV,
-      });
+      const res = await inferExported({ outputPath: out });
       expect(res.task).toBe('regression');
       // R² on the held-out rows, from the written CSV and the raw data (so the predictions are in log2 units)
       const { ds, test } = setup!;
@@ -176,14 +179,7 @@ describe('swarms of other tasks', () => {
       });
       for (const s of finals) expect(s.task).toEqual({ kind: 'embedding', score: 'ari' });
       const out = join(setup!.dir, 'embed.csv');
-      const res = await inferOffline({
-        checkpointPath: exported(),
-        keyPath: join(setup!.dir, 'site.key'),
-        inputPath: TCGA,
-        outputPath: out,
-        csv: CSV,
-        embed: true,
-      });
+      const res = await inferExported({ outputPath: out, embed: true });
       expect(res.task).toBe('embedding');
       const lines = (await readFile(out, 'utf8')).trim().split('\n');
       expect(lines[0]).toBe(
@@ -201,15 +197,7 @@ describe('swarms of other tasks', () => {
       // k-means (k = 11 cohorts) on the embeddings of every row against the cohort labels
       expect(res.scores!.headline).toBe('ari');
       expect(res.scores!.values.ari).toBeGreaterThan(0.3);
-      await expect(
-        inferOffline({
-          checkpointPath: exported(),
-          keyPath: join(setup!.dir, 'site.key'),
-          inputPath: TCGA,
-          csv: CSV,
-          embed: false,
-        }),
-      ).resolves.toMatchObject({ task: 'embedding' });
+      await expect(inferExported({ embed: false })).resolves.toMatchObject({ task: 'embedding' });
     },
     TEST_MS,
   );
